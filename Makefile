@@ -1,0 +1,48 @@
+# The two commands a new user needs:  `make run`  (set up, ingest corpus/, serve on :8000)
+#                                     `make test` (set up, run every test; what .ci/run calls)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LLAMA_VERSION := 0.3.36
+# Portable CPU build: -march=native picks up AMX/AVX-512 paths that crash on some virtual machines.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DLLAMA_CURL=OFF
+WHEELS := .cache/wheels
+
+.PHONY: setup run test test-fast browser-deps eval bench lint clean-index
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# CPU torch first, from this machine's disk; anything later that wants torch finds it satisfied
+	$(BIN)/pip install --quiet torch==2.13.0
+	# llama-cpp-python exists only as source: build it once (8-10 min on 2 cores) into a project-local wheel
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+	  $(BIN)/pip wheel --quiet --no-cache-dir --no-deps llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELS)
+	$(BIN)/pip install --quiet --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install --quiet -e ".[models,test]"
+	touch $@
+
+run: setup
+	$(BIN)/assistant ingest corpus || [ $$? -eq 2 ]
+	$(BIN)/assistant serve
+
+browser-deps:
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser-deps
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not integration and not slow and not browser"
+
+eval: setup
+	$(BIN)/assistant eval
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+lint: setup
+	$(BIN)/ruff check assistant ingest ui eval tests

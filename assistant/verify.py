@@ -1,0 +1,157 @@
+"""Checks every answer sentence against the passages it cites; unsupported sentences are dropped.
+
+A sentence is kept only if it cites at least one valid source, every number in it occurs in a cited
+passage, no name in it occurs only in a source it does not cite, and it is close in meaning to some
+sentence of a cited passage (multilingual embeddings, so an English sentence can match German text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.citations import markers, normalise_markers, split_valid, strip_markers
+from assistant.embeddings import VectorEmbedding
+from assistant.models import Passage
+from assistant.text import sentence_spans, split_sentences
+
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+# Names whose presence in a sentence can be checked: acronyms and model names (BMW, QX80, e-Power) in any
+# language; in English also every capitalised word (German capitalises all nouns, so not there).
+_ACRONYM = re.compile(r"\b(?:[A-ZÄÖÜ]{2,}\w*|[A-Za-z]+-?[A-Z]\w*|[A-Z][\w-]*\d[\w-]*)\b")
+_CAPITALISED = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{2,}\b")
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A sentence that was dropped, and why."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass
+class Verification:
+    """What survived checking, and what did not."""
+
+    text: str
+    kept: list[str] = field(default_factory=list)
+    unsupported: list[Unsupported] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+    refused: bool = False
+    similarities: list[float] = field(default_factory=list)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers as digit strings: '43%' -> '43', '1.500' and '1,500' -> '1500', '2,5' -> '2.5'."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        raw = m.group()
+        if re.fullmatch(r"\d{1,3}([.,]\d{3})+", raw):
+            out.add(re.sub(r"[.,]", "", raw))
+        else:
+            out.add(raw.replace(",", "."))
+    return out
+
+
+def is_refusal(sentence: str, refusal: str) -> bool:
+    """Whether a sentence is (a close variant of) the prompt's "not in the sources" reply."""
+    def norm(s: str) -> str:
+        return re.sub(r"[^\w ]", "", strip_markers(s).lower()).strip()
+
+    a, b = norm(sentence), norm(refusal)
+    return bool(a) and (a == b or a.startswith(b[: max(20, len(b) - 10)]))
+
+
+class Verifier:
+    """Judges answer sentences against cited passages (see module docstring)."""
+
+    def __init__(self, embedder: VectorEmbedding, min_similarity: float) -> None:
+        self.embedder = embedder
+        self.min_similarity = min_similarity
+
+    def verify(self, answer: str, sources: list[Passage], refusal: str, language: str = "de") -> Verification:
+        text = normalise_markers(answer).strip()
+        sentences = _attach_orphan_markers(split_sentences(text))
+        result = Verification(text="")
+        claims: list[tuple[str, list[int]]] = []
+        for s in sentences:
+            if is_refusal(s, refusal):
+                result.refused = True
+                continue
+            valid, invalid = split_valid(markers(s), len(sources))
+            clean = _drop_markers(s, invalid)
+            if not valid:
+                reason = f"cites [{', '.join(map(str, invalid))}], which is not a source" if invalid else "cites no source"
+                result.unsupported.append(Unsupported(strip_markers(s), reason))
+                continue
+            reason = self._fact_problem(clean, valid, sources, language)
+            if reason:
+                result.unsupported.append(Unsupported(strip_markers(clean), reason))
+                continue
+            claims.append((clean, valid))
+        sims = self._similarities([strip_markers(c) for c, _ in claims], [v for _, v in claims], sources)
+        for (clean, valid), sim in zip(claims, sims, strict=True):
+            result.similarities.append(sim)
+            if sim < self.min_similarity:
+                result.unsupported.append(
+                    Unsupported(strip_markers(clean), f"not close enough in meaning to the cited source ({sim:.2f})")
+                )
+                continue
+            result.kept.append(clean)
+            result.cited += [n for n in valid if n not in result.cited]
+        result.text = " ".join(result.kept)
+        return result
+
+    def _fact_problem(self, sentence: str, cited: list[int], sources: list[Passage], language: str) -> str | None:
+        claim = strip_markers(sentence)
+        cited_text = " ".join(f"{sources[n - 1].title} {sources[n - 1].text}" for n in cited)
+        missing = numbers_in(claim) - numbers_in(cited_text)
+        if missing:
+            return f"number(s) {', '.join(sorted(missing))} not in the cited source"
+        others = " ".join(p.text for i, p in enumerate(sources, 1) if i not in cited).lower()
+        cited_lower = cited_text.lower()
+        names = list(_ACRONYM.finditer(claim))
+        if language == "en":
+            names += [m for m in _CAPITALISED.finditer(claim) if m.start() > 0]
+        for m in names:
+            name = m.group().lower()
+            if name not in cited_lower and re.search(rf"\b{re.escape(name)}", others):
+                return f"'{m.group()}' appears in another source, not in the cited one"
+        return None
+
+    def _similarities(self, claims: list[str], cited: list[list[int]], sources: list[Passage]) -> list[float]:
+        if not claims:
+            return []
+        needed = sorted({n for ns in cited for n in ns})
+        units: list[str] = []
+        owner: list[int] = []
+        for n in needed:
+            p = sources[n - 1]
+            pieces = [p.text] + [p.text[s:e] for s, e in sentence_spans(p.text)]
+            units += pieces
+            owner += [n] * len(pieces)
+        vecs = self.embedder.similarity_vectors(claims + units)
+        claim_vecs, unit_vecs = vecs[: len(claims)], vecs[len(claims):]
+        sims = claim_vecs @ unit_vecs.T
+        owner_arr = np.asarray(owner)
+        return [float(sims[i][np.isin(owner_arr, ns)].max()) for i, ns in enumerate(cited)]
+
+
+def _attach_orphan_markers(sentences: list[str]) -> list[str]:
+    """'... arbeiten. [1]' splits into a sentence and a lone '[1]': give the marker back to its sentence."""
+    out: list[str] = []
+    for s in sentences:
+        if out and not strip_markers(s) and markers(s):
+            out[-1] = out[-1] + " " + s
+        else:
+            out.append(s)
+    return out
+
+
+def _drop_markers(sentence: str, numbers: list[int]) -> str:
+    for n in numbers:
+        sentence = re.sub(rf"\s*\[{n}\]", "", sentence)
+    return sentence.strip()

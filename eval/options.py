@@ -1,0 +1,21 @@
+"""Command-line options of ``assistant eval`` (kept apart so the CLI can list them without loading the eval)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EVAL_DIR = Path(__file__).resolve().parent
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--questions", type=Path, default=EVAL_DIR / "gold.jsonl", help="gold question file (JSONL)")
+    p.add_argument("--corpus", type=Path, default=EVAL_DIR.parent / "corpus",
+                   help="corpus folder; a throwaway index is built for it")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default eval/runs/<timestamp>)")
+    p.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
+                   help="retrieval mode(s) to evaluate; repeat to compare (default: all three for retrieval, hybrid for answers)")
+    p.add_argument("--no-llm", action="store_true", help="retrieval metrics only (fast)")
+    p.add_argument("--limit", type=int, default=None, help="answer only the first N questions with the LLM")
+    p.add_argument("--previous", type=Path, default=None, help="an earlier run's folder, to show differences")
+    p.add_argument("--thresholds", type=Path, default=None, help="fail (exit 3) when a metric is below these")

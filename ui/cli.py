@@ -1,0 +1,180 @@
+"""The ``assistant`` command: ingest, search, ask, serve, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from assistant.errors import AssistantError
+from assistant.models import Filters
+from assistant.settings import Settings
+from ui.logs import setup_logging
+
+EXIT_OK, EXIT_ERROR, EXIT_SKIPPED = 0, 1, 2
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    f = Filters(outlet=args.outlet or None, date_from=args.date_from, date_to=args.date_to, source=args.source or None)
+    return None if f.is_empty() else f
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (1-50)")
+    p.add_argument("--outlet", action="append", help="keep only this outlet (repeatable)")
+    p.add_argument("--source", action="append", help="keep only this source path (repeatable)")
+    p.add_argument("--date-from", help="earliest date, YYYY[-MM[-DD]]")
+    p.add_argument("--date-to", help="latest date, YYYY[-MM[-DD]]")
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from assistant.factory import build_embedder, build_store, offline_environment
+    from ingest.pipeline import ingest
+
+    offline_environment()
+    embedder = build_embedder(settings)
+    store = build_store(settings, embedder)
+    bar = tqdm(total=0, unit="article", desc="embedding", disable=args.quiet or None, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    summary = ingest([Path(p) for p in args.paths], store, embedder, chunk_words=settings.chunk_words,
+                     overlap_sentences=settings.chunk_overlap_sentences, reset=args.reset, prune=args.prune,
+                     progress=progress)
+    bar.close()
+    print(summary.report())
+    return EXIT_SKIPPED if summary.skipped else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.factory import build_assistant
+
+    hits = build_assistant(settings).search(args.query, args.top_k, _filters(args), args.mode)
+    if args.json:
+        print(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for i, h in enumerate(hits, 1):
+        meta = ", ".join(x for x in (h.outlet, h.date, h.source) if x)
+        print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}\n")
+    if not hits:
+        print("no passages found")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.factory import build_assistant
+    from assistant.service import Final, Token
+
+    assistant = build_assistant(settings)
+    final = None
+    for event in assistant.ask_stream(args.question, (), args.language, args.top_k, _filters(args)):
+        if isinstance(event, Token) and not args.json:
+            print(event.text, end="", flush=True, file=sys.stderr)
+        elif isinstance(event, Final):
+            final = event.answer
+    assert final is not None
+    if args.json:
+        print(final.model_dump_json(indent=2))
+        return EXIT_OK
+    print("\n", file=sys.stderr)
+    print(final.answer)
+    for c in final.citations:
+        meta = ", ".join(x for x in (c.outlet, c.date, c.source) if x)
+        print(f"  [{c.n}] {c.title} ({meta}): {' '.join(c.text.split())[:160]}…")
+    for u in final.unsupported:
+        print(f"  dropped (unsupported): {u}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.factory import build_assistant
+    from ui.server import serve
+
+    if args.host:
+        settings = settings.model_copy(update={"host": args.host})
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    assistant = build_assistant(settings)
+    if not args.no_warm_up:
+        assistant.warm_up()
+    serve(assistant, settings)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update articles (folders or files)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--reset", action="store_true", help="delete the whole index first")
+    p.add_argument("--prune", action="store_true", help="remove articles that are no longer under PATHS")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="show the passages retrieval finds")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
+    p.add_argument("--json", action="store_true")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--language", choices=["de", "en"], default=None)
+    p.add_argument("--json", action="store_true")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="start the chat UI and the JSON API")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-warm-up", action="store_true", help="load models on the first request instead")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="evaluate retrieval and answers on a gold question set")
+    from eval.options import add_eval_args
+
+    add_eval_args(p)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        print(f"error: invalid settings:\n{e}", file=sys.stderr)
+        return EXIT_ERROR
+    setup_logging(args.log_level or settings.log_level, json_lines=args.command == "serve")
+    try:
+        return int(args.func(args, settings))
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValidationError as e:
+        print(f"error: invalid input: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to finish (ingest resumes safely)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

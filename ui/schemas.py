@@ -1,0 +1,88 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.models import Answer, DocumentInfo, Filters, Turn
+from assistant.service import MAX_QUESTION_CHARS
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty or blank")
+    return v
+
+
+class AskRequest(BaseModel):
+    """POST /api/ask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, German or English.")
+    history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first.")
+    language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
+    filters: Filters | None = None
+    stream: bool = Field(default=False, description="Stream tokens as server-sent events, then the final answer.")
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class SearchRequest(BaseModel):
+    """POST /api/search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    filters: Filters | None = None
+    mode: Literal["hybrid", "dense", "bm25"] | None = Field(default=None, description="Retriever; default hybrid.")
+
+    _blank = field_validator("query")(_not_blank)
+
+
+class SearchResult(BaseModel):
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None
+    date: str | None
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class DocumentResponse(BaseModel):
+    document: DocumentInfo
+    text: str
+
+
+class HealthResponse(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    embedding_model: str
+    llm: str
+    llm_backend: str
+    llm_waiting: int
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+AskResponse = Answer

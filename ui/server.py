@@ -1,0 +1,65 @@
+"""Builds the web app (JSON API + Gradio chat) from an assistant, and serves it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+from ui.api import build_router
+from ui.guards import Guards, RequestContextMiddleware, presented_key
+
+log = logging.getLogger(__name__)
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -> FastAPI:
+    """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /docs, and the chat UI at /."""
+    app = FastAPI(title="News archive assistant", version="0.1.0",
+                  description="Answers from ingested news articles, with verified [n] citations.")
+    guards = Guards(settings)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _readable(exc)}, status_code=422)
+
+    app.include_router(build_router(assistant, guards))
+    if not settings.api_keys and not settings.is_loopback:
+        log.warning("serving on %s without ASSISTANT_API_KEY: anyone who reaches this address can use the API",
+                    settings.host)
+    if with_ui:
+        import gradio as gr
+
+        from ui.chat import build_chat
+
+        def ui_user(request: Request) -> str | None:
+            key = presented_key(request) or request.cookies.get("assistant_key") or request.query_params.get("key")
+            return "user" if guards.key_ok(key) else None
+
+        gr.mount_gradio_app(app, build_chat(assistant, settings), path="/", footer_links=["api"],
+                            auth_dependency=ui_user if settings.api_keys else None, run_history=False,
+                            show_error=True)
+    return app
+
+
+def serve(assistant: Assistant, settings: Settings) -> None:
+    import uvicorn
+
+    app = create_app(assistant, settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
