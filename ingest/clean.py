@@ -13,11 +13,12 @@ _AD = re.compile(r"^[-–—*\[(|\s]*(?:anzeige|werbung|advertisement|sponsored|
 # A photo credit at the end of a line: "... Quelle: dpa", "Foto: picture alliance / J. Doe", "© Reuters".
 _CAPTION = re.compile(
     r"(?:^|\s)(?:(?:Quelle|Foto|Fotos|Bild|Bilder|Grafik|Illustration|Copyright)\s*:|©)"
-    r"\s*(?:[^.!?\s]|\s|(?<=[\s/][A-ZÄÖÜ])\.)(?:[^.!?]|(?<=[\s/][A-ZÄÖÜ])\.){0,60}$"
+    r"\s*(?:[^.!?]|(?<=[\s/][A-ZÄÖÜ])\.){1,60}$"
 )
 # Badge words that scrapers glue to the first word of a paragraph: "exklusivBei der ...".
 _GLUED_BADGE = re.compile(
-    r"^(?i:exklusiv|exclusive|premium|eilmeldung|breaking|liveblog|kommentar|analyse|update)(?=[A-ZÄÖÜ][a-zäöüß])"
+    r"^(?i:exklusiv|exclusive|premium|eilmeldung|breaking|liveblog|kommentar|analyse|update)"
+    r"(?=[A-ZÄÖÜ][a-zäöüß])"
 )
 # Labels that open a block of links to other stories ("Mehr zum Thema", "Die aktuellen Top-Themen").
 _MARKER = re.compile(
@@ -75,7 +76,7 @@ def clean_text(text: str) -> Cleaned:
         _drop_trailing_block(lines, body_start, drop)
     else:  # no running text at all: teaser section labels are still not content
         for i, line in enumerate(lines):
-            if line and _is_label(line) and _MARKER.search(line):
+            if line and _words(line) <= 8 and _MARKER.search(line):
                 drop(i)
     kept = "\n".join(line for line in lines if line is not None)
     cleaned = re.sub(r"\n{3,}", "\n\n", kept).strip()
@@ -132,7 +133,7 @@ def _split_headline(lines: list[str | None], drop: Callable[[int], None]) -> tup
         leading.append(i)
     if body_start is None or not leading:
         return body_start, None
-    headline = next((i for i in leading if _words(lines[i] or "") >= 3 and not _is_label(lines[i] or "")), None)
+    headline = next((i for i in leading if _is_headline(lines[i] or "")), None)
     if headline is None:
         headline = next((i for i in reversed(leading) if _words(lines[i] or "") == 2), None)
     title = lines[headline] if headline is not None else None
@@ -142,6 +143,10 @@ def _split_headline(lines: list[str | None], drop: Callable[[int], None]) -> tup
     if headline is not None:
         lines[headline] = None
     return body_start, title
+
+
+def _is_headline(line: str) -> bool:
+    return _words(line) >= 3 and not _is_label(line)
 
 
 def _is_label(line: str) -> bool:

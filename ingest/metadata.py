@@ -1,4 +1,4 @@
-"""Metadata stated in the article text (date marker, dateline, outlet), date normalisation, Article building."""
+"""Metadata stated in article text (date marker, dateline, outlet), date normalisation, building Articles."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ _TITLE_MAX = 80
 _DATE_MARKER = re.compile(r"^\s*(?:date|datum)\s*[:=]?\s*(?P<date>\d{4}(?:-\d{1,2}){0,2})(?:\s+|$)", re.I)
 # "München (dpa) - ", "LONDON (Reuters) - ": an agency dateline near the start names the outlet.
 _AGENCIES = {
-    a.casefold(): a for a in ("dpa-AFX", "dpa", "Reuters", "AFP", "AP", "KNA", "epd", "SID", "APA", "SDA", "ddp")
+    a.casefold(): a
+    for a in ("dpa-AFX", "dpa", "Reuters", "AFP", "AP", "KNA", "epd", "SID", "APA", "SDA", "ddp")
 }
 _DATELINE = re.compile(
     r"\((?P<name>" + "|".join(map(re.escape, _AGENCIES.values())) + r")(?:/[^)]{1,20})?\)\s*[-–—:]", re.I
@@ -44,7 +45,7 @@ _OUTLET_NAMES = {
     "CNBC": "CNBC",
 }
 _NAME = "(?P<name>" + "|".join(map(re.escape, _OUTLET_NAMES)) + r")\b"
-_STATEMENT_VERB = r"\b(?:sagte|sagten|sagt|erklärte|erklärten|bestätigte|bestätigten|betonte|teilte|teilten)\b"
+_STATEMENT_VERB = r"\b(?:sagte|sagten|sagt|erklärten?|bestätigten?|betonte|teilten?)\b"
 # A statement made *to* the outlet (its own reporting). A quoted name ("dem „Spiegel“") or "der
 # Nachrichtenagentur X" is how German articles cite somebody else's reporting, so neither matches.
 _TO_OUTLET = [
@@ -53,7 +54,9 @@ _TO_OUTLET = [
     re.compile(r"\b(?:Gespräch|Interview)\s+mit\s+(?:dem|der)\s+" + _NAME),
     re.compile(r"\btold\s+(?:the\s+)?" + _NAME),
 ]
-_STATEMENT_CONTEXT = re.compile(r"sag|erklär|bestätig|betont|äußer|teilte|mitgeteilt|Interview|Gespräch|told", re.I)
+_STATEMENT_CONTEXT = re.compile(
+    r"sag|erklär|bestätig|betont|äußer|teilte|mitgeteilt|Interview|Gespräch|told", re.IGNORECASE
+)
 
 _MONTHS = {
     **dict.fromkeys(("januar", "jänner", "jan", "january"), 1),
@@ -70,12 +73,13 @@ _MONTHS = {
     **dict.fromkeys(("dezember", "dez", "dec", "december"), 12),
 }
 _TIME = r"(?:(?:[T\s]|,\s*)\d{1,2}:\d{2}\S*(?:\s*(?:Uhr|[A-Z]{2,4}|[+-]\d{2}:?\d{2}))?)?"
-_DATE_FORMATS = [  # (pattern, names of the groups in year-month-day order)
-    (re.compile(r"(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?)?" + _TIME), "ymd"),
-    (re.compile(r"(?P<d>\d{1,2})\.\s*(?P<m>\d{1,2})\.\s*(?P<y>\d{4})" + _TIME), "ymd"),
-    (re.compile(r"(?P<d>\d{1,2})\.?\s*(?P<mn>[^\W\d_]+)\.?,?\s+(?P<y>\d{4})" + _TIME), "ymd"),
-    (re.compile(r"(?P<mn>[^\W\d_]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME), "ymd"),
-    (re.compile(r"(?P<mn>[^\W\d_]+)\.?\s+(?P<y>\d{4})"), "ym"),
+# Whole-value formats: 2018-06-01, 01.06.2018, 1. Juni 2018, June 1, 2018, Juni 2018 (mn: month name).
+_DATE_FORMATS = [
+    re.compile(r"(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?)?" + _TIME),
+    re.compile(r"(?P<d>\d{1,2})\.\s*(?P<m>\d{1,2})\.\s*(?P<y>\d{4})" + _TIME),
+    re.compile(r"(?P<d>\d{1,2})\.?\s*(?P<mn>[^\W\d_]+)\.?,?\s+(?P<y>\d{4})" + _TIME),
+    re.compile(r"(?P<mn>[^\W\d_]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME),
+    re.compile(r"(?P<mn>[^\W\d_]+)\.?\s+(?P<y>\d{4})"),
 ]
 _LANGUAGE_NAMES = {"german": "de", "deutsch": "de", "english": "en", "englisch": "en"}
 
@@ -122,7 +126,7 @@ def normalise_date(value: str | date) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     text = re.sub(r"^[^\W\d_]+,\s*", "", " ".join(str(value).split()))  # "Fri, 1 June 2018" -> "1 June 2018"
-    for pattern, _ in _DATE_FORMATS:
+    for pattern in _DATE_FORMATS:
         m = pattern.fullmatch(text)
         if m:
             return _iso(m.groupdict())
@@ -131,10 +135,11 @@ def normalise_date(value: str | date) -> str | None:
 
 def _iso(parts: dict[str, str | None]) -> str | None:
     year = int(parts["y"] or 0)
-    month_name = parts.get("mn")
-    month = _MONTHS.get(month_name.casefold()) if month_name else int(parts["m"]) if parts.get("m") else None
-    if month_name and month is None:
-        return None
+    month = int(parts["m"]) if parts.get("m") else None
+    if parts.get("mn"):
+        month = _MONTHS.get(str(parts["mn"]).casefold())
+        if month is None:
+            return None
     day = int(parts["d"]) if parts.get("d") else None
     try:
         date(year, month or 1, day or 1)
@@ -151,7 +156,8 @@ def build_article(raw: RawDoc) -> Article | Skipped:
     Metadata given with the document (front matter, JSONL fields, HTML metadata) overrides what is
     detected in the text.
     """
-    text, marker_date = _strip_date_marker(raw.text)  # before cleaning, so a marker never passes for a headline
+    # The marker goes before cleaning, so that a marker line never passes for a headline.
+    text, marker_date = _strip_date_marker(raw.text)
     cleaned = clean_text(text)
     body, found = extract_metadata(cleaned.text)
     if len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:

@@ -19,6 +19,8 @@ _BOM = b"\xef\xbb\xbf"
 # Bytes that never occur in text files (everything below 0x20 except \t \n \v \f \r and ESC, plus DEL).
 _CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B} | {0x7F}
 _MIN_WORD_CHARS = 20
+_NO_HTML_TEXT = "no main text found in the HTML (no body or only navigation): save the article page"
+_MISSING = "path does not exist: check the spelling or give an existing file or folder"
 # Metadata keys accepted in front matter and JSONL records, per field, in order of preference.
 _META_KEYS = {
     "title": ("title",),
@@ -69,7 +71,7 @@ def iter_documents(paths: Sequence[Path], max_file_bytes: int = 20_000_000) -> I
         elif path.exists():
             yield Skipped(str(given), "not a regular file or folder: give a file or a folder of articles")
         else:
-            yield Skipped(str(given), "path does not exist: check the spelling or give an existing file or folder")
+            yield Skipped(str(given), _MISSING)
 
 
 def _walk(root: Path, max_file_bytes: int) -> Iterator[RawDoc | Skipped]:
@@ -79,7 +81,7 @@ def _walk(root: Path, max_file_bytes: int) -> Iterator[RawDoc | Skipped]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         files.extend(Path(folder, name) for name in filenames if not name.startswith("."))
     for error in errors:
-        where = Path(error.filename).relative_to(root).as_posix() if error.filename else str(root)
+        where = Path(os.path.relpath(error.filename, root)).as_posix() if error.filename else str(root)
         yield Skipped(where, f"cannot read folder ({error.strerror or error}): check its permissions")
     for file in sorted(files, key=lambda f: f.relative_to(root).parts):
         yield from _read_file(file, file.relative_to(root).as_posix(), max_file_bytes)
@@ -103,7 +105,8 @@ def _read_text(path: Path, source: str, max_file_bytes: int) -> str | Skipped:
         size = path.stat().st_size
         if size > max_file_bytes:
             return Skipped(
-                source, f"file too large ({size:,} bytes, limit {max_file_bytes:,}): split it into smaller files"
+                source,
+                f"file too large ({size:,} bytes, limit {max_file_bytes:,}): split it into smaller files",
             )
         data = path.read_bytes()
     except OSError as e:
@@ -144,7 +147,8 @@ def _read_markdown(text: str, source: str) -> Iterator[RawDoc | Skipped]:
         post = frontmatter.loads(text)
     except yaml.YAMLError as e:
         detail = " ".join(str(e).split())
-        yield Skipped(source, f"malformed YAML front matter ({detail}): fix the block between the '---' lines")
+        fix = "fix the block between the '---' lines"
+        yield Skipped(source, f"malformed YAML front matter ({detail}): {fix}")
         return
     body = re.sub(r"(?m)^#{1,6}[ \t]+(.*?)[ \t#]*$", r"\1", post.content)  # "## Heading" -> "Heading"
     if not body.strip():
@@ -159,7 +163,7 @@ def _read_html(text: str, source: str) -> Iterator[RawDoc | Skipped]:
     )
     body = doc.text if doc is not None else None
     if not body or len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:
-        yield Skipped(source, "no main text found in the HTML (no body or only navigation): save the article page")
+        yield Skipped(source, _NO_HTML_TEXT)
         return
     lang = re.search(r"<html\b[^>]*\blang=[\"']?([A-Za-z]{2,3})\b", text[:5000], re.IGNORECASE)
     yield RawDoc(

