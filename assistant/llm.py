@@ -28,8 +28,9 @@ class LLM(Protocol):
 class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
-    def __init__(self, model_path: Path, n_ctx: int = 4096, threads: int = 2) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 4096, threads: int = 2, prefix_cache_mb: int = 0) -> None:
         self.model_path = model_path
+        self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
         self.threads = threads
         self.name = model_path.stem
@@ -53,6 +54,12 @@ class LlamaCppLLM:
                     )
                 except (ValueError, RuntimeError) as e:
                     raise ModelError(f"cannot load {self.model_path}: {e}") from e
+                if self.prefix_cache_mb:
+                    # Keeps processed prompt states (e.g. the German and the English static prefix), so
+                    # switching languages does not re-read the whole system prompt and examples.
+                    from llama_cpp import LlamaRAMCache
+
+                    self._llama.set_cache(LlamaRAMCache(capacity_bytes=self.prefix_cache_mb << 20))
             return self._llama
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,

@@ -156,7 +156,7 @@ class Assistant:
         raw = "".join(pieces)
 
         t = time.perf_counter()
-        check = self.verifier.verify(raw, sources, refusal, lang)
+        check = self.verifier.verify(raw, sources, refusal, lang, standalone)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
         unsupported = [f"{u.sentence} ({u.reason})" for u in check.unsupported]
@@ -177,7 +177,8 @@ class Assistant:
         if not relevant:
             return []
         best = relevant[0].score
-        return [p for p in relevant if p.score >= best - s.context_margin][: s.context_passages]
+        close = [p for p in relevant if p.score >= best - s.context_margin]
+        return merge_overlapping(close)[: s.context_passages]
 
     @staticmethod
     def _render_sources(sources: list[Passage], label: str) -> str:
@@ -203,6 +204,23 @@ class Assistant:
             last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
             return f"{last_user} {question}".strip()
         return line
+
+
+def merge_overlapping(passages: list[Passage]) -> list[Passage]:
+    """Join passages of one article whose spans overlap (neighbouring chunks share a sentence),
+    so the LLM never reads the same sentence twice. Keeps the rank of the better passage."""
+    out: list[Passage] = []
+    for p in passages:
+        for i, q in enumerate(out):
+            if q.doc_id == p.doc_id and p.start < q.end and q.start < p.end:
+                first, second = (q, p) if q.start <= p.start else (p, q)
+                text = first.text if second.end <= first.end else first.text + second.text[first.end - second.start:]
+                out[i] = q.model_copy(update={"text": text, "start": first.start, "end": max(first.end, second.end),
+                                              "chunk_id": q.chunk_id})
+                break
+        else:
+            out.append(p)
+    return out
 
 
 def _check_question(q: str) -> str:

@@ -1,14 +1,17 @@
 """Checks every answer sentence against the passages it cites; unsupported sentences are dropped.
 
 A sentence is kept only if it cites at least one valid source, every number in it occurs in a cited
-passage, no name in it occurs only in a source it does not cite, and it is close in meaning to some
-sentence of a cited passage (multilingual embeddings, so an English sentence can match German text).
+passage, every name in it (acronyms in any language; capitalised words in English) occurs in a cited
+passage or the question (spelling-folded, so Tokyo matches Tokio and North America nordamerikanisch)
+and not only in an uncited source, and it is close in meaning to some sentence of a cited passage
+(multilingual embeddings, so an English sentence can match German text).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -72,7 +75,8 @@ class Verifier:
         self.embedder = embedder
         self.min_similarity = min_similarity
 
-    def verify(self, answer: str, sources: list[Passage], refusal: str, language: str = "de") -> Verification:
+    def verify(self, answer: str, sources: list[Passage], refusal: str, language: str = "de",
+               question: str = "") -> Verification:
         text = normalise_markers(answer).strip()
         sentences = _attach_orphan_markers(split_sentences(text))
         result = Verification(text="")
@@ -87,7 +91,7 @@ class Verifier:
                 reason = f"cites [{', '.join(map(str, invalid))}], which is not a source" if invalid else "cites no source"
                 result.unsupported.append(Unsupported(strip_markers(s), reason))
                 continue
-            reason = self._fact_problem(clean, valid, sources, language)
+            reason = self._fact_problem(clean, valid, sources, language, question)
             if reason:
                 result.unsupported.append(Unsupported(strip_markers(clean), reason))
                 continue
@@ -105,7 +109,8 @@ class Verifier:
         result.text = " ".join(result.kept)
         return result
 
-    def _fact_problem(self, sentence: str, cited: list[int], sources: list[Passage], language: str) -> str | None:
+    def _fact_problem(self, sentence: str, cited: list[int], sources: list[Passage], language: str,
+                      question: str) -> str | None:
         claim = strip_markers(sentence)
         cited_text = " ".join(f"{sources[n - 1].title} {sources[n - 1].text}" for n in cited)
         missing = numbers_in(claim) - numbers_in(cited_text)
@@ -116,10 +121,16 @@ class Verifier:
         names = list(_ACRONYM.finditer(claim))
         if language == "en":
             names += [m for m in _CAPITALISED.finditer(claim) if m.start() > 0]
+        asked = question.lower()
+        cited_tokens = {_fold(t) for t in re.findall(r"[\w]+", cited_lower)}
         for m in names:
             name = m.group().lower()
+            if name in asked:  # repeating the question's own words is not a claim about a source
+                continue
             if name not in cited_lower and re.search(rf"\b{re.escape(name)}", others):
                 return f"'{m.group()}' appears in another source, not in the cited one"
+            if not _name_in(_fold(name), cited_tokens):
+                return f"'{m.group()}' is not in the cited source"
         return None
 
     def _similarities(self, claims: list[str], cited: list[list[int]], sources: list[Passage]) -> list[float]:
@@ -138,6 +149,21 @@ class Verifier:
         sims = claim_vecs @ unit_vecs.T
         owner_arr = np.asarray(owner)
         return [float(sims[i][np.isin(owner_arr, ns)].max()) for i, ns in enumerate(cited)]
+
+
+def _fold(word: str) -> str:
+    """Spelling-fold a name so that English and German forms meet: Tokyo/Tokio, America/Amerika, North/Nord."""
+    w = word.lower().replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")
+    for a, b in (("th", "d"), ("ph", "f"), ("c", "k"), ("y", "i"), ("z", "s")):
+        w = w.replace(a, b)
+    return w
+
+
+def _name_in(name: str, tokens: set[str]) -> bool:
+    """Whether a (folded) name occurs in a cited text: as a token, inside a compound, or as a close variant."""
+    if name in tokens or any(name in t for t in tokens if len(name) >= 3):
+        return True
+    return any(SequenceMatcher(None, name, t[: len(name)]).ratio() >= 0.8 for t in tokens if len(t) >= 3)
 
 
 def _attach_orphan_markers(sentences: list[str]) -> list[str]:

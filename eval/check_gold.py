@@ -45,6 +45,7 @@ REQUIRED_FIELDS: dict[str, tuple[type, str]] = {
 }
 OPTIONAL_FIELDS: dict[str, tuple[type, str]] = {
     "notes": (str, "string"),
+    "needs_review": (bool, "boolean"),
 }
 
 _QUOTES = str.maketrans({"„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'"})
@@ -137,6 +138,8 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
         warnings.append(f"{where}: unknown field(s) ignored: {', '.join(unknown)}")
     if not ok_types:
         return
+    if rec.get("needs_review") is True:
+        bad("a draft that still needs review ('needs_review': true): check it, then remove the field")
 
     qtype, answerable = rec["type"], rec["answerable"]
     if not rec["id"].strip():

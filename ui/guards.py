@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 import math
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import HTTPException, Request
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.settings import Settings
+from ui.logs import register_secrets, request_id_var
 
 log = logging.getLogger("assistant.http")
+
+API_PREFIXES = ("/api/", "/v1/")
+OPEN_PATHS = frozenset({"/api/health"})
+KEY_COOKIE = "assistant_key"
+# Bodies of the chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
+UI_BODY_FACTOR = 16
+_MAX_BUCKETS = 10_000
 
 
 def presented_key(request: Request) -> str | None:
     """The API key of a request: ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``."""
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return request.headers.get("x-api-key")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
 class Guards:
-    """FastAPI dependencies that enforce the API key(s) and a per-client rate limit."""
+    """FastAPI dependencies that enforce the API key(s) and a per-client rate limit.
+
+    Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against every configured key, so the
+    time taken depends neither on where a guess differs nor on its length nor on which key matched. Failed
+    key checks count against the caller's address, so keys cannot be guessed at full speed.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self.keys = [k.encode() for k in settings.api_keys]
+        self.keys = [_digest(k) for k in settings.api_keys]
+        register_secrets(settings.api_keys)
         self.per_minute = settings.rate_limit_per_minute
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
@@ -39,25 +59,34 @@ class Guards:
     def key_ok(self, key: str | None) -> bool:
         if not self.keys:
             return True
-        given = (key or "").encode()
+        given = _digest(key or "")
         ok = False
-        for k in self.keys:  # compare with every key, in constant time, whatever matches
+        for k in self.keys:  # compare with every key, whatever matches
             ok |= hmac.compare_digest(given, k)
-        return ok
+        return ok and bool(key)
 
     def require_key(self, request: Request) -> None:
         if not self.key_ok(presented_key(request)):
+            self._take(_address(request))  # every failed guess costs a token of the caller's address: 429 when out
             raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
     def rate_limit(self, request: Request) -> None:
+        """One token per request from a bucket per valid key (with keys configured) or per client address."""
+        key = presented_key(request)
+        if self.keys and key and self.key_ok(key):
+            client = "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        else:  # without configured keys any string is "valid": never let a made-up key open a fresh bucket
+            client = _address(request)
+        self._take(client)
+
+    def _take(self, client: str) -> None:
         if self.per_minute <= 0:
             return
-        key = presented_key(request) or ""
-        client = "key:" + uuid.uuid5(uuid.NAMESPACE_OID, key).hex if key else "ip:" + (
-            request.client.host if request.client else "?")
         rate = self.per_minute / 60.0
         now = time.monotonic()
         with self._lock:
+            if len(self._buckets) > _MAX_BUCKETS:
+                self._prune(now, rate)
             tokens, last = self._buckets.get(client, (float(self.per_minute), now))
             tokens = min(float(self.per_minute), tokens + (now - last) * rate)
             if tokens < 1.0:
@@ -67,26 +96,146 @@ class Guards:
                                     headers={"Retry-After": str(retry)})
             self._buckets[client] = (tokens - 1.0, now)
 
+    def _prune(self, now: float, rate: float) -> None:
+        """Forget buckets that have refilled completely (they hold no information)."""
+        full = [c for c, (tokens, last) in self._buckets.items()
+                if tokens + (now - last) * rate >= self.per_minute]
+        for c in full:
+            del self._buckets[c]
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Rejects oversized bodies (413), tags every request with an id, and logs one line per request."""
 
-    def __init__(self, app: Callable, max_body_bytes: int) -> None:  # type: ignore[type-arg]
-        super().__init__(app)
+def _address(request: Request) -> str:
+    return "ip:" + (request.client.host if request.client else "?")
+
+
+class RequestContextMiddleware:
+    """Tags every request with an id, rejects oversized bodies (413), logs one JSON line per request.
+
+    Pure ASGI (no BaseHTTPMiddleware): streamed answers and client disconnects pass through untouched.
+    The body limit counts the bytes actually received, so a chunked upload without Content-Length is
+    bounded too. With ``guards`` given, ``/?key=KEY`` on a UI page stores the key in an HttpOnly cookie
+    and redirects to the same page without the key (the chat UI's later requests carry the cookie).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, guards: Guards | None = None) -> None:
+        self.app = app
         self.max_body_bytes = max_body_bytes
+        self.guards = guards
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        rid = "".join(c for c in rid if c.isalnum() or c in "-_")[:64] or uuid.uuid4().hex[:16]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _request_id(scope)
+        token = request_id_var.set(rid)
+        path: str = scope.get("path", "")
+        limit = self.max_body_bytes if _is_api(path) else self.max_body_bytes * UI_BODY_FACTOR
         t0 = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes and request.url.path.startswith(("/api", "/v1")):
-            response: Response = JSONResponse(
-                {"detail": f"request body larger than {self.max_body_bytes} bytes"}, status_code=413)
-        else:
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        log.info("request", extra={"request_id": rid, "method": request.method, "path": request.url.path,
-                                   "status": response.status_code,
-                                   "ms": round((time.perf_counter() - t0) * 1000, 1)})
-        return response
+        status = 0
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
+                return
+            login = self._cookie_login(scope)
+            if login is not None:
+                await send_with_id(login[0])
+                await send_with_id(login[1])
+                return
+            await self.app(scope, _bounded(receive, limit), send_with_id)
+        except _BodyTooLarge:
+            if not started:
+                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
+        except Exception:
+            log.exception("unhandled error", extra={"method": scope.get("method"), "path": path})
+            raise
+        finally:
+            level = logging.WARNING if status >= 500 or status == 0 else logging.INFO
+            log.log(level, "request", extra={
+                "method": scope.get("method"), "path": path, "status": status or None,
+                "ms": round((time.perf_counter() - t0) * 1000, 1),
+                "client": (scope.get("client") or ("?",))[0],
+            })
+            request_id_var.reset(token)
+
+    def _cookie_login(self, scope: Scope) -> tuple[Message, Message] | None:
+        """``GET /page?key=KEY`` on the UI: set the key cookie and redirect to ``/page`` (key out of the URL)."""
+        if self.guards is None or not self.guards.keys or scope.get("method") != "GET" or _is_api(scope["path"]):
+            return None
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        key = next((v for k, v in query if k == "key"), None)
+        if key is None or not self.guards.key_ok(key):
+            return None
+        rest = urlencode([(k, v) for k, v in query if k != "key"])
+        root = scope.get("root_path", "")
+        location = root + scope["path"] + (f"?{rest}" if rest else "")
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[KEY_COOKIE] = key
+        morsel = cookie[KEY_COOKIE]
+        morsel["httponly"] = True
+        morsel["samesite"] = "Strict"
+        morsel["path"] = root or "/"
+        if scope.get("scheme") == "https":
+            morsel["secure"] = True
+        headers = [(b"location", location.encode("latin-1", "replace")),
+                   (b"set-cookie", morsel.OutputString().encode("latin-1")),
+                   (b"cache-control", b"no-store"), (b"content-length", b"0")]
+        return ({"type": "http.response.start", "status": 303, "headers": headers},
+                {"type": "http.response.body", "body": b""})
+
+
+class _BodyTooLarge(HTTPException):
+    """The request body grew past the limit while it was being received (FastAPI turns it into a 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def wrapped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge(limit)
+        return message
+
+    return wrapped
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith(API_PREFIXES) or path in ("/api", "/v1")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", []):
+        if k.lower() == name:
+            return str(v.decode("latin-1")).strip()
+    return None
+
+
+def _request_id(scope: Scope) -> str:
+    given = _header(scope, b"x-request-id") or ""
+    clean = "".join(c for c in given if c.isalnum() or c in "-_.")[:64]
+    return clean or uuid.uuid4().hex[:16]
+
+
+async def _json(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

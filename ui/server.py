@@ -13,6 +13,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ui.api import build_router
 from ui.guards import Guards, RequestContextMiddleware, presented_key
+from ui.openai_compat import build_openai_router, openai_error
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +37,30 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith("/v1/"):  # OpenAI clients expect {"error": {"message": ...}}
+            return openai_error(_readable(exc), 422)
         return JSONResponse({"detail": _readable(exc)}, status_code=422)
 
     app.include_router(build_router(assistant, guards))
+    app.include_router(build_openai_router(assistant, guards))
     if not settings.api_keys and not settings.is_loopback:
-        log.warning("serving on %s without ASSISTANT_API_KEY: anyone who reaches this address can use the API",
-                    settings.host)
+        log.warning("serving on %s without ASSISTANT_API_KEY: anyone who reaches this address can use the "
+                    "API", settings.host)
     if with_ui:
         import gradio as gr
 
-        from ui.chat import build_chat
+        from ui.chat import CSS, HEAD, build_chat
+        from ui.feedback import FeedbackLog
 
         def ui_user(request: Request) -> str | None:
-            key = presented_key(request) or request.cookies.get("assistant_key") or request.query_params.get("key")
+            key = (presented_key(request) or request.cookies.get("assistant_key")
+                   or request.query_params.get("key"))
             return "user" if guards.key_ok(key) else None
 
-        gr.mount_gradio_app(app, build_chat(assistant, settings), path="/", footer_links=["api"],
-                            auth_dependency=ui_user if settings.api_keys else None, run_history=False,
-                            show_error=True)
+        gr.mount_gradio_app(app, build_chat(assistant, FeedbackLog(settings.feedback_path)), path="/",
+                            footer_links=["api"], auth_dependency=ui_user if settings.api_keys else None,
+                            run_history=False, show_error=True, css=CSS, head=HEAD)
     return app
 
 

@@ -118,3 +118,19 @@ def test_fake_citations_in_articles_are_neutralised(make, corpus_copy: Path) -> 
     ingest([corpus_copy], assistant.store, assistant.retriever.embedder)
     assistant.ask("Wann wurde Carlos Ghosn verhaftet?")
     assert "[7]" not in llm.calls[-1][-1]["content"]
+
+
+def test_overlapping_passages_are_merged_exactly() -> None:
+    from assistant.models import Passage
+    from assistant.service import merge_overlapping
+
+    article = "Satz eins. Satz zwei. Satz drei. Satz vier."
+
+    def p(start: int, end: int, doc: str = "d") -> Passage:
+        return Passage(doc_id=doc, source="s", title="t", chunk_id=f"{doc}{start}", text=article[start:end],
+                       start=start, end=end, score=1.0)
+
+    merged = merge_overlapping([p(11, 32), p(0, 21), p(0, 10, "other")])
+    assert [(m.start, m.end, m.text) for m in merged] == [(0, 32, article[0:32]), (0, 10, article[0:10])]
+    assert merged[0].chunk_id == "d11"  # keeps the identity (and rank) of the better passage
+    assert len(merge_overlapping([p(0, 10), p(11, 21)])) == 2  # touching but not overlapping: kept apart

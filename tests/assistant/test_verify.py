@@ -39,13 +39,31 @@ def lenient() -> Verifier:
         ("Der Anteil sinkt von 43 % auf 15 % [2].", 1, None),
         ("Ghosn wurde 2018 verhaftet, sagte BMW [1].", 0, "'BMW' appears in another source"),
         ("Ghosn was arrested in Tokyo in 2018 [1].", 1, None),
+        ("Ghosn was arrested in Osaka in 2018 [1].", 0, "'Osaka' is not in the cited source"),
+        ("Ghosn wurde 2018 in Tokio vom FBI verhaftet [1].", 0, "'FBI' is not in the cited source"),
     ],
 )
 def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None) -> None:
-    result = lenient.verify(answer, SOURCES, REFUSAL_DE, "en" if answer.startswith("Ghosn was") else "de")
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE, "en" if answer.startswith("Ghosn was") else "de",
+                            "Wann wurde Ghosn verhaftet?")
     assert len(result.kept) == kept
     if reason:
         assert reason in result.unsupported[0].reason
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("The strategy applies to the North American and Asian markets [1].", True),
+        ("The strategy applies to the United States and Asia Pacific markets [1].", False),
+        ("The EV strategy applies to North America and Asia [1].", True),  # 'EV' comes from the question
+    ],
+)
+def test_english_names_must_match_the_german_source(lenient: Verifier, answer: str, kept: bool) -> None:
+    sources = [passage("Die Allianz arbeitet an einer erweiterten Strategie für Elektroautos für den "
+                       "nordamerikanischen und asiatischen Markt.")]
+    result = lenient.verify(answer, sources, "x", "en", "Where will the expanded Nissan EV strategy apply?")
+    assert bool(result.kept) == kept, result.unsupported
 
 
 def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:
@@ -83,8 +101,9 @@ def test_meaning_check_with_the_real_multilingual_embedder() -> None:
     sources = [passage("Die Allianz arbeitet außerdem an einer erweiterten Strategie für Elektroautos mit "
                        "Batteriebetrieb und Plug-in-Autos für den nordamerikanischen und asiatischen Markt, "
                        "die nur Nissan zur Verfügung stehen wird, sagten sie.")]
+    question = "In which markets will the expanded Nissan EV strategy apply?"
     good = verifier.verify("The expanded EV strategy is for the North American and Asian markets [1].",
-                           sources, "x", "en")
-    bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en")
+                           sources, "x", "en", question)
+    bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en", question)
     assert good.kept, good.unsupported
     assert not bad.kept

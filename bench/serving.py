@@ -1,0 +1,142 @@
+"""The real server (``assistant serve`` in a child process on loopback): search latency, ask latency, memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from assistant.settings import PROJECT_ROOT
+from bench.measure import MB, free_port, percentile, tree_rss, wait_http
+
+ASSISTANT = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "assistant"
+
+
+@dataclass
+class Server:
+    """A running ``assistant serve`` process."""
+
+    proc: psutil.Popen
+    base: str
+    ready_s: float
+    peak_rss: int = 0
+    _sampling: bool = False
+    _samples: list[int] = field(default_factory=list)
+
+    def rss_mb(self) -> float:
+        return round(tree_rss(self.proc) / MB, 1)
+
+    @contextmanager
+    def sampling(self) -> Iterator[None]:
+        """Sample the server's RSS every 50 ms while the block runs; the peak lands in ``peak_rss``."""
+        self._sampling = True
+
+        def loop() -> None:
+            while self._sampling:
+                self.peak_rss = max(self.peak_rss, tree_rss(self.proc))
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self._sampling = False
+            thread.join()
+
+
+def assistant_env(index_dir: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+           "ASSISTANT_LOG_LEVEL": "WARNING"}
+    for key in [k for k in env if k.startswith("ASSISTANT_") and k[10:].lower() in {"chroma_host", "api_key"}]:
+        del env[key]
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def serve(index_dir: Path, warm_up: bool, log: Path, timeout_s: float = 600, **env: str) -> Iterator[Server]:
+    """Start ``assistant serve`` on a free loopback port; yield when /api/health answers; stop it after."""
+    port = free_port()
+    args = [str(ASSISTANT), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if not warm_up:
+        args.append("--no-warm-up")
+    with log.open("ab") as err:
+        proc = psutil.Popen(args, cwd=index_dir.parent, stdout=err, stderr=err, env=assistant_env(index_dir, **env))
+        try:
+            base = f"http://127.0.0.1:{port}"
+            ready = wait_http(f"{base}/api/health", timeout_s, proc)
+            yield Server(proc, base, round(ready, 2))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except psutil.TimeoutExpired:
+                proc.kill()
+
+
+def ingest_cli(corpus: Path, index_dir: Path, log: Path) -> float:
+    """``assistant ingest CORPUS`` with the default models; returns its wall time."""
+    t = time.perf_counter()
+    with log.open("ab") as err:
+        subprocess.run([str(ASSISTANT), "ingest", str(corpus), "--quiet"], cwd=index_dir.parent, stdout=err,
+                       stderr=err, env=assistant_env(index_dir), check=True)
+    return time.perf_counter() - t
+
+
+def search_latency(server: Server, queries: list[str], mode: str | None = None, warm: int = 5) -> dict:
+    """Client-side latency of POST /api/search, one request at a time; the first (cold) query separately."""
+    with httpx.Client(base_url=server.base, timeout=120) as client:
+        def one(q: str) -> tuple[float, float]:
+            body = {"query": q, **({"mode": mode} if mode else {})}
+            t = time.perf_counter()
+            r = client.post("/api/search", json=body)
+            ms = (time.perf_counter() - t) * 1000
+            r.raise_for_status()
+            if not r.json()["results"] and mode != "bm25":
+                raise RuntimeError(f"no results for {q!r}: the index is empty?")
+            return ms, float(r.json()["timings"].get("total_ms", 0))
+
+        cold_ms, _ = one(queries[0])
+        for q in queries[1 : 1 + warm]:
+            one(q)
+        client_ms, server_ms = zip(*(one(q) for q in queries), strict=True)
+    return {"cold_ms": round(cold_ms, 1), "n": len(client_ms),
+            "p50_ms": round(percentile(client_ms, 50), 1), "p95_ms": round(percentile(client_ms, 95), 1),
+            "server_p50_ms": round(percentile(server_ms, 50), 1)}
+
+
+def ask_stream(server: Server, question: str) -> dict:
+    """POST /api/ask with stream=true: time to the first token event, to the final answer, and the answer."""
+    t = time.perf_counter()
+    first = None
+    final = None
+    event = None
+    with httpx.Client(base_url=server.base, timeout=600) as client, \
+            client.stream("POST", "/api/ask", json={"question": question, "stream": True}) as r:
+        r.raise_for_status()
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                if event == "token" and first is None:
+                    first = time.perf_counter() - t
+                elif event == "final":
+                    final = json.loads(line[6:])
+                elif event == "error":
+                    raise RuntimeError(f"/api/ask failed: {line[6:]}")
+    total = time.perf_counter() - t
+    if final is None:
+        raise RuntimeError(f"/api/ask sent no final event for {question!r}")
+    return {"ttft_s": round(first if first is not None else total, 2), "total_s": round(total, 2),
+            "llm_called": first is not None, "answer": final["answer"], "answerable": final["answerable"],
+            "citations": [c["source"] for c in final["citations"]], "server_timings": final.get("timings", {})}

@@ -1,0 +1,146 @@
+"""A lexical faithfulness judge for answer sentences, deliberately unlike the assistant's verifier.
+
+The verifier (assistant/verify.py) compares embeddings. This judge only counts words and numbers, so the
+two can disagree, and the eval reports where they do. For each sentence and the passages it cites:
+
+1. It must cite at least one passage that exists, else it is *unsupported*.
+2. Every number in it (digits only: "1.500", "1,500" and "1500" are the same) must occur in a cited
+   passage, else it is *unsupported*.
+3. Same language (a cited passage is in the answer's language): the sentence's content words (no stop
+   words, Snowball-stemmed with ``assistant.text.bm25_tokens``, German and English stems both tried)
+   must occur among the cited passages' stems for at least ``MIN_COVERAGE`` of them.
+4. Across languages (English answer, German passages) content words cannot be compared, so only
+   *anchors* are: names and acronyms (capitalised words that do not start the sentence) and numbers.
+   At least ``MIN_ANCHORS`` of the anchors must occur in the cited passages (exactly, as a stem, or as
+   a near spelling such as Lebanon/Libanon). A sentence with no anchor and no number is *unjudged* and
+   left out of the faithfulness share.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant.citations import markers, normalise_markers, strip_markers
+from assistant.text import bm25_tokens, split_sentences
+
+MIN_COVERAGE = 0.5
+MIN_ANCHORS = 0.5
+NEAR_SPELLING = 0.75
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_LEADING_MARKERS = re.compile(r"^(?:\[\d{1,3}\]\s*)+")
+_ANCHOR = re.compile(r"[A-ZÄÖÜ][\w'’-]*|[\w-]*[A-Z][\w-]*")
+
+
+@dataclass(frozen=True)
+class CitedText:
+    """A passage the answer can cite, with its language."""
+
+    text: str
+    language: str
+
+
+@dataclass
+class Judgement:
+    """The judge's verdict on one sentence."""
+
+    sentence: str
+    cited: list[int]
+    verdict: str  # "supported" | "unsupported" | "unjudged"
+    reason: str = ""
+    coverage: float | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as bare digit strings ("43%" -> "43", "1.500" -> "1500", "2,5" -> "25")."""
+    return {re.sub(r"\D", "", n) for n in _NUMBER.findall(text)}
+
+
+@lru_cache(maxsize=4096)
+def _stems(word: str) -> frozenset[str]:
+    return frozenset(bm25_tokens(word, "de")) | frozenset(bm25_tokens(word, "en"))
+
+
+def _text_stems(text: str) -> set[str]:
+    return set(bm25_tokens(text, "de")) | set(bm25_tokens(text, "en"))
+
+
+def sentences_with_markers(answer: str) -> list[str]:
+    """The answer's sentences with their ``[n]`` markers; markers that the sentence splitter put at the start
+    of the next sentence ("... 15%. [1] Next ...") go back to the sentence before them."""
+    out: list[str] = []
+    for s in split_sentences(normalise_markers(answer).strip()):
+        lead = _LEADING_MARKERS.match(s)
+        if out and lead:  # "... 15%. [1] Next sentence": the marker belongs to the sentence before it
+            out[-1] = f"{out[-1]} {lead.group().strip()}"
+            s = s[lead.end():]
+        if s.strip():
+            out.append(s)
+    return out
+
+
+def _anchor_found(anchor: str, cited_lower: str, cited_words: set[str], cited_stems: set[str]) -> bool:
+    a = anchor.casefold().strip("'’-")
+    if a.endswith(("'s", "’s")):
+        a = a[:-2]
+    if not a:
+        return True
+    if a in cited_lower or _stems(a) & cited_stems:
+        return True
+    return any(difflib.SequenceMatcher(None, a, w[: len(a) + 2]).ratio() >= NEAR_SPELLING for w in cited_words)
+
+
+def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: str) -> Judgement:
+    """Judge one answer sentence (with its ``[n]`` markers) against the passages it cites."""
+    cited = [n for n in markers(sentence) if n in sources]
+    claim = strip_markers(sentence)
+    if not cited:
+        return Judgement(claim, [], "unsupported", "cites no existing source")
+    texts = [sources[n] for n in cited]
+    joined = " ".join(t.text for t in texts)
+    missing_numbers = sorted(numbers(claim) - numbers(joined))
+    if missing_numbers:
+        return Judgement(claim, cited, "unsupported", "number(s) not in the cited passages", missing=missing_numbers)
+    cited_stems = _text_stems(joined)
+    if any(t.language == language for t in texts):
+        words = [w for w in _WORD.findall(claim) if bm25_tokens(w, language)]
+        if not words:
+            return Judgement(claim, cited, "unjudged", "no content words")
+        missing = [w for w in words if not _stems(w.lower()) & cited_stems]
+        coverage = 1 - len(missing) / len(words)
+        ok = coverage >= MIN_COVERAGE
+        return Judgement(claim, cited, "supported" if ok else "unsupported",
+                         "" if ok else f"only {coverage:.0%} of the content words are in the cited passages",
+                         coverage, missing)
+    first = _WORD.search(claim)
+    anchors = [m.group() for m in _ANCHOR.finditer(claim) if not (first and m.start() == first.start())]
+    anchors = [a for a in anchors if a.strip("'’-") and not a.isdigit()]
+    if not anchors:
+        if numbers(claim):
+            return Judgement(claim, cited, "supported", "numbers match (no names to compare across languages)")
+        return Judgement(claim, cited, "unjudged", "other language and no names or numbers to compare")
+    cited_lower = joined.casefold()
+    cited_words = {w.casefold() for w in _WORD.findall(joined)}
+    missing = [a for a in anchors if not _anchor_found(a, cited_lower, cited_words, cited_stems)]
+    coverage = 1 - len(missing) / len(anchors)
+    ok = coverage >= MIN_ANCHORS
+    return Judgement(claim, cited, "supported" if ok else "unsupported",
+                     "" if ok else f"only {coverage:.0%} of the names are in the cited passages", coverage, missing)
+
+
+def judge_answer(answer: str, sources: Mapping[int, CitedText], language: str,
+                 skip: tuple[str, ...] = ()) -> list[Judgement]:
+    """Judge every sentence of ``answer``; sentences equal to one of ``skip`` (the refusal) are left out."""
+    skipped = {_plain(s) for s in skip}
+    return [judge_sentence(s, sources, language) for s in sentences_with_markers(answer)
+            if strip_markers(s) and _plain(s) not in skipped]
+
+
+def _plain(s: str) -> str:
+    return re.sub(r"[^\w ]", "", " ".join(strip_markers(s).split()).lower())

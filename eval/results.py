@@ -1,0 +1,92 @@
+"""The per-question results file (results.jsonl): appended one line at a time, so a run can be resumed.
+
+Each line is one result: ``{"kind": "retrieval"|"answer", "mode", "id", "qhash", "config", ...}``. A
+result is reused by a later run with the same ``--out`` only if the question (``qhash``) and the
+configuration fingerprint (``config``) are unchanged and it holds no error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+
+EVAL_VERSION = 1
+
+RETRIEVAL_SETTINGS = ("embed_backend", "embed_model", "chunk_words", "chunk_overlap_sentences",
+                      "dense_candidates", "bm25_candidates", "bm25_weight_same_language",
+                      "bm25_weight_cross_language")
+ANSWER_SETTINGS = RETRIEVAL_SETTINGS + (
+    "llm_backend", "llm_model_path", "llm_bundled", "llm_base_url", "llm_model", "llm_context", "llm_max_tokens",
+    "llm_temperature", "top_k", "context_passages", "context_margin", "min_relevance", "history_turns",
+    "verify_min_similarity",
+)
+
+
+def folder_hash(folder: Path, pattern: str = "*") -> str:
+    """Hash of every file's relative path and bytes under ``folder``."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob(pattern) if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def fingerprints(settings: Settings, corpus_dir: Path, answer_mode: str) -> dict[str, str]:
+    """Configuration fingerprints of retrieval results and of answer results."""
+    corpus = folder_hash(corpus_dir)
+
+    def fp(names: Iterable[str], *extra: str) -> str:
+        blob = json.dumps([EVAL_VERSION, corpus, *extra, *(str(getattr(settings, n)) for n in names)])
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+    return {"retrieval": fp(RETRIEVAL_SETTINGS),
+            "answer": fp(ANSWER_SETTINGS, answer_mode, folder_hash(settings.prompts_dir, "*.yaml"))}
+
+
+class ResultsFile:
+    """results.jsonl in the output folder: load what a previous run left, append new results."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, current: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+        """Results usable with the current fingerprints, and how many others were set aside.
+
+        Results of another configuration are moved to results.stale.jsonl (not deleted); lines cut off by
+        an interrupted write are dropped.
+        """
+        if not self.path.exists():
+            return [], 0
+        keep: list[dict[str, Any]] = []
+        stale: list[str] = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut off by an interrupted run
+            if isinstance(rec, dict) and rec.get("config") == current.get(rec.get("kind", "")):
+                keep.append(rec)
+            else:
+                stale.append(line)
+        if stale:
+            with (self.path.parent / "results.stale.jsonl").open("a", encoding="utf-8") as f:
+                f.writelines(s + "\n" for s in stale)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep), encoding="utf-8")
+        os.replace(tmp, self.path)
+        return keep, len(stale)
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def key(rec: dict[str, Any]) -> tuple[str, str, str]:
+    return rec["kind"], rec.get("mode", ""), rec["id"]

@@ -1,0 +1,319 @@
+"""`assistant eval`: runs a gold question set through the assistant on a throwaway index and reports.
+
+Retrieval is measured with ``Assistant.search`` for every question and mode; answers come from
+``Assistant.ask_stream`` exactly as POST /api/ask produces them (condensing, retrieval, generation,
+verification, refusal). Results go to ``results.jsonl`` one line per question as soon as they exist, so
+an interrupted run resumes with the same ``--out``; then ``summary.json``, ``report.md`` and charts.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from assistant.errors import AssistantError, InputError, LLMError
+from assistant.factory import build_assistant
+from assistant.models import Answer, Passage
+from assistant.retrieval import Mode
+from assistant.service import Assistant, Final, Token
+from assistant.settings import Settings
+from eval import gate, report
+from eval.metrics import Span, locate
+from eval.options import EVAL_DIR
+from eval.questions import Question, load_questions, select
+from eval.results import ResultsFile, fingerprints, key
+from eval.scoring import score_answer, score_retrieval, span_of
+from eval.summary import answers_summary, retrieval_summary
+from ingest.pipeline import ingest
+
+EXIT_OK, EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 3, 130
+MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+SEARCH_DEPTH = 10  # hits fetched per question for the retrieval metrics (MRR is computed over these)
+FOLLOWUP_NOTE = ("Retrieval metrics search follow-up questions as the last user turn followed by the question "
+                 "(no LLM rewriting); answers rewrite them with the condense prompt, as the API does.")
+
+Builder = Callable[[Settings], Assistant]
+
+
+@dataclass
+class EvalOptions:
+    """What to evaluate and where to write it (from the command line, or built directly in tests)."""
+
+    questions: Path
+    corpus: Path
+    out: Path
+    modes: list[Mode]
+    answer_mode: Mode
+    no_llm: bool = False
+    limit: int | None = None
+    only: list[str] = field(default_factory=list)
+    previous: Path | None = None
+    thresholds: Path | None = None
+    quiet: bool = False
+    command: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any, settings: Settings) -> EvalOptions:
+        modes = list(dict.fromkeys(args.mode or MODES))
+        answer_mode = args.mode[0] if args.mode else settings.retrieval_mode
+        out = args.out or EVAL_DIR / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+        if getattr(args, "limit", None) is not None and args.limit < 1:
+            raise InputError("--limit must be at least 1")
+        return cls(questions=Path(args.questions), corpus=Path(args.corpus), out=Path(out), modes=modes,
+                   answer_mode=answer_mode, no_llm=bool(args.no_llm), limit=args.limit,
+                   only=list(getattr(args, "only", None) or []), previous=args.previous,
+                   thresholds=args.thresholds, quiet=bool(getattr(args, "quiet", False)),
+                   command="assistant eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]))
+
+
+def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int:
+    """Run the evaluation; exit 0, 3 when the gate fails, 1 on an error, 130 when interrupted."""
+    try:
+        opts = EvalOptions.from_args(args, settings)
+        summary = run(opts, settings, build)
+    except KeyboardInterrupt:
+        out = getattr(locals().get("opts"), "out", "the output folder")
+        print(f"\ninterrupted; finished questions are in {out}/results.jsonl. "
+              f"Run the same command with --out {out} to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except AssistantError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    print(report.console_summary(summary))
+    print(f"\nreport: {opts.out / 'report.md'}")
+    verdict = summary.get("gate")
+    if verdict is None:
+        return EXIT_OK
+    if verdict["failures"]:
+        print(f"\nGATE FAILED ({len(verdict['failures'])} metric(s) below {opts.thresholds}):", file=sys.stderr)
+        for f in verdict["failures"]:
+            print(f"  - {f}", file=sys.stderr)
+        return EXIT_GATE
+    print(f"gate passed: {verdict['checked']} metric(s) at or above {opts.thresholds}")
+    return EXIT_OK
+
+
+def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant) -> dict[str, Any]:
+    """The whole evaluation; returns the summary (also written to ``opts.out/summary.json``)."""
+    started, t0 = datetime.now().astimezone(), time.perf_counter()
+    questions = load_questions(opts.questions, opts.corpus)
+    to_answer = [] if opts.no_llm else select(questions, opts.limit, opts.only)
+    thresholds = gate.load_thresholds(opts.thresholds) if opts.thresholds else None
+    previous = _load_previous(opts.previous) if opts.previous else None
+    opts.out.mkdir(parents=True, exist_ok=True)
+
+    fps = fingerprints(settings, opts.corpus, opts.answer_mode)
+    results = ResultsFile(opts.out / "results.jsonl")
+    old, stale = results.load(fps)
+    latest = {key(r): r for r in old}
+    qhash = {q.id: q.content_hash for q in questions}
+    reused = sum(1 for r in latest.values() if "error" not in r and r.get("qhash") == qhash.get(r["id"]))
+    phases: dict[str, float] = {}
+
+    # The throwaway index: never the user's index folder, never a configured Chroma server.
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-", ignore_cleanup_errors=True) as tmp:
+        run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "chroma_host": None})
+        assistant = build(run_settings)
+        t = time.perf_counter()
+        corpus = _ingest(assistant, run_settings, opts)
+        phases["ingest_s"] = time.perf_counter() - t
+        spans, languages, unlocated = _gold_spans(assistant, questions)
+
+        def pending(kind: str, mode: str, qs: Sequence[Question]) -> list[Question]:
+            return [q for q in qs if not _done(latest.get((kind, mode, q.id)), qhash[q.id])]
+
+        for mode in opts.modes:
+            t = time.perf_counter()
+            for q in tqdm(pending("retrieval", mode, questions), desc=f"retrieval ({mode})", unit="q",
+                          disable=opts.quiet, file=sys.stderr):
+                rec = _retrieve(assistant, q, mode, spans[q.id])
+                rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"])
+                results.append(rec)
+                latest[key(rec)] = rec
+            phases[f"retrieval_{mode}_s"] = time.perf_counter() - t
+
+        if to_answer:
+            t = time.perf_counter()
+            refusals = {lang: assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en")}
+            for q in tqdm(pending("answer", opts.answer_mode, to_answer), desc="answers", unit="q",
+                          disable=opts.quiet, file=sys.stderr):
+                rec = _answer(assistant, q, opts.answer_mode, spans[q.id], languages, refusals)
+                rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"])
+                results.append(rec)
+                latest[key(rec)] = rec
+            phases["answers_s"] = time.perf_counter() - t
+        config = _config(assistant, run_settings, opts)
+
+    def usable(kind: str, mode: str) -> dict[str, dict[str, Any]]:
+        return {i: r for (k, m, i), r in latest.items() if k == kind and m == mode and _done(r, qhash.get(i))}
+
+    errors = [f"{r['id']}: {r['error']}" for r in latest.values() if "error" in r and r.get("qhash") == qhash.get(r["id"])]
+    summary: dict[str, Any] = {
+        "meta": {
+            "started": started.isoformat(timespec="seconds"),
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "phases_s": {k: round(v, 1) for k, v in phases.items()},
+            "command": opts.command, "out": str(opts.out),
+            "questions": {"path": str(opts.questions), "n": len(questions),
+                          "by_language": _count(q.language for q in questions),
+                          "by_type": _count(q.type for q in questions),
+                          "answered_with_llm": [q.id for q in to_answer]},
+            "corpus": corpus, "config": config, "followup_retrieval": FOLLOWUP_NOTE,
+            "reused_results": reused, "stale_results": stale, "errors": errors,
+            "unlocated_passages": unlocated,
+        },
+        "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
+        "answers": answers_summary(to_answer, usable("answer", opts.answer_mode)) if to_answer else None,
+    }
+    if thresholds is not None:
+        verdict = gate.check(summary, thresholds)
+        summary["gate"] = {"thresholds": str(opts.thresholds), "failures": verdict.failures,
+                           "skipped": verdict.skipped, "checked": verdict.checked}
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    report.write(opts.out, summary, questions, latest, previous)
+    return summary
+
+
+def _done(rec: dict[str, Any] | None, qhash: str | None) -> bool:
+    return rec is not None and "error" not in rec and rec.get("qhash") == qhash
+
+
+def _ingest(assistant: Assistant, settings: Settings, opts: EvalOptions) -> dict[str, Any]:
+    if not opts.corpus.is_dir():
+        raise InputError(f"the corpus folder {opts.corpus} does not exist; pass --corpus DIR")
+    bar = tqdm(total=0, unit="article", desc="ingest (throwaway index)", disable=opts.quiet, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    summary = ingest([opts.corpus], assistant.store, assistant.retriever.embedder, chunk_words=settings.chunk_words,
+                     overlap_sentences=settings.chunk_overlap_sentences, progress=progress)
+    bar.close()
+    docs = assistant.documents()
+    if not docs:
+        raise InputError(f"no article could be ingested from {opts.corpus}: {summary.report()}")
+    return {"path": str(opts.corpus), "articles": len(docs), "chunks": assistant.store.count_chunks(),
+            "skipped": [f"{s.source}: {s.reason}" for s in summary.skipped],
+            "languages": _count(d.language for d in docs), "ingest_s": round(summary.seconds, 1)}
+
+
+def _gold_spans(assistant: Assistant, questions: Sequence[Question]
+                ) -> tuple[dict[str, list[Span | None]], dict[str, str], list[str]]:
+    """Where each supporting passage lies in the ingested article text; the language of every source."""
+    texts: dict[str, str] = {}
+    languages: dict[str, str] = {}
+    for d in assistant.documents():
+        found = assistant.document(d.doc_id)
+        texts[d.source] = found[1] if found else ""
+        languages[d.source] = d.language
+    spans: dict[str, list[Span | None]] = {}
+    unlocated: list[str] = []
+    for q in questions:
+        spans[q.id] = []
+        for p in q.supporting_passages:
+            where = next((Span(s, *loc) for s in q.expected_sources
+                          if (loc := locate(texts.get(s, ""), p)) is not None), None)
+            spans[q.id].append(where)
+            if where is None:
+                unlocated.append(f"{q.id}: {p[:80]}")
+    return spans, languages, unlocated
+
+
+def _hit(p: Passage, text: bool = True) -> dict[str, Any]:
+    out = {"source": p.source, "start": p.start, "end": p.end, "score": round(p.score, 4),
+           "dense_score": None if p.dense_score is None else round(p.dense_score, 4)}
+    return out | {"text": p.text} if text else out
+
+
+def _retrieve(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None]) -> dict[str, Any]:
+    t = time.perf_counter()
+    hits = assistant.search(q.retrieval_query, SEARCH_DEPTH, mode=mode)
+    ms = (time.perf_counter() - t) * 1000
+    return {"kind": "retrieval", "mode": mode, "language": q.language, "type": q.type,
+            "answerable": q.answerable, "query": q.retrieval_query, "search_ms": round(ms, 1),
+            "hits": [_hit(h, text=i < 3) for i, h in enumerate(hits)], "scores": score_retrieval(q, hits, spans) if q.answerable else None}
+
+
+def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None], languages: dict[str, str],
+            refusals: dict[str, str]) -> dict[str, Any]:
+    base = {"kind": "answer", "mode": mode, "language": q.language, "type": q.type, "answerable": q.answerable,
+            "question": q.question, "history": q.history}
+    t = time.perf_counter()
+    ttft: float | None = None
+    final: Answer | None = None
+    try:
+        for event in assistant.ask_stream(q.question, q.turns, None, mode=mode):
+            if isinstance(event, Token) and ttft is None:
+                ttft = (time.perf_counter() - t) * 1000
+            elif isinstance(event, Final):
+                final = event.answer
+    except (LLMError, InputError) as e:
+        return base | {"error": f"{type(e).__name__}: {e}"}
+    assert final is not None  # ask_stream always ends with Final
+    wall = (time.perf_counter() - t) * 1000
+    context = _context(assistant, final, q, mode)
+    scores = score_answer(q, final, spans, context, languages, refusals[final.language])
+    timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
+    if ttft is not None:
+        timings["ttft_ms"] = round(ttft, 1)
+    return base | {
+        "answer": final.answer, "answered_language": final.language, "refused": not final.answerable,
+        "raw_answer": final.raw_answer, "standalone_question": final.standalone_question,
+        "citations": [{"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text}
+                      for c in final.citations],
+        "unsupported": final.unsupported, "context": [_hit(p) for p in context],
+        "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
+        "timings": timings, "scores": scores,
+    }
+
+
+def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> list[Passage]:
+    """The passages the LLM saw, rebuilt the way ask_stream chose them (retrieval is deterministic)."""
+    s = assistant.settings
+    query = answer.standalone_question or q.question
+    passages = assistant.retriever.search(query, answer.language, max(s.top_k, s.context_passages), None, mode)
+    return assistant._context(passages)  # noqa: SLF001 - no public accessor for the chosen context yet
+
+
+def _config(assistant: Assistant, s: Settings, opts: EvalOptions) -> dict[str, Any]:
+    health = assistant.health()
+    return {
+        "embedding_model": health["embedding_model"],
+        "llm": None if opts.no_llm else f"{health['llm']} ({health['llm_backend']})",
+        "retrieval_modes": opts.modes, "answer_mode": None if opts.no_llm else opts.answer_mode,
+        "fusion_weights": {"same_language": s.bm25_weight_same_language,
+                           "cross_language": s.bm25_weight_cross_language},
+        "search_depth": SEARCH_DEPTH, "dense_candidates": s.dense_candidates, "bm25_candidates": s.bm25_candidates,
+        "chunk_words": s.chunk_words, "chunk_overlap_sentences": s.chunk_overlap_sentences,
+        "top_k": s.top_k, "context_passages": s.context_passages, "context_margin": s.context_margin,
+        "min_relevance": s.min_relevance, "verify_min_similarity": s.verify_min_similarity,
+        "llm_max_tokens": s.llm_max_tokens, "llm_temperature": s.llm_temperature, "llm_threads": s.llm_threads,
+    }
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def _load_previous(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise InputError(f"--previous {folder}: no summary.json there; pass the folder of an earlier run") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"--previous {folder}: summary.json is not valid JSON ({e.msg})") from e

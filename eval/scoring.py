@@ -1,0 +1,104 @@
+"""Scores one question's result: a retrieval hit list, or an answer with its citations and context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assistant.citations import strip_markers
+from assistant.models import Answer, Passage
+from assistant.text import question_language
+from eval.judge import CitedText, Judgement, judge_answer, sentences_with_markers
+from eval.metrics import Span, citation_scores, key_fact_scores, retrieval_scores
+from eval.questions import Question
+
+
+def span_of(p: Any) -> Span:
+    """The span of a Passage or Citation."""
+    return Span(p.source, p.start, p.end)
+
+
+def score_retrieval(q: Question, hits: Sequence[Passage], passages: Sequence[Span | None]) -> dict[str, float]:
+    return retrieval_scores([span_of(h) for h in hits], q.expected_sources, passages)
+
+
+def refusal_cause(answer: Answer, refusal: str) -> str | None:
+    """Why an answer is a refusal: no passage was relevant enough, the LLM said so, or the verifier
+    dropped every sentence. ``None`` for an answer."""
+    if answer.answerable:
+        return None
+    if answer.raw_answer is None:
+        return "no relevant passage"
+    if not answer.unsupported:
+        return "LLM refused"
+    return "verifier dropped every sentence"
+
+
+def score_answer(q: Question, answer: Answer, passages: Sequence[Span | None], context: Sequence[Passage],
+                 languages: Mapping[str, str], refusal: str) -> dict[str, Any]:
+    """Everything measured on one answer (see eval/FORMAT.md, "Metrics")."""
+    refused = not answer.answerable
+    cited = [span_of(c) for c in answer.citations]
+    by_n = {c.n: CitedText(c.text, languages.get(c.source, "de")) for c in answer.citations}
+    final = [] if refused else judge_answer(answer.answer, by_n, answer.language, skip=(refusal,))
+    ctx = {n: CitedText(p.text, languages.get(p.source, "de")) for n, p in enumerate(context, 1)}
+    agreement = verifier_agreement(answer, ctx, refusal)
+    out: dict[str, Any] = {
+        "refused": refused,
+        "refusal_cause": refusal_cause(answer, refusal),
+        "n_citations": len(cited),
+        "sentences": len(final),
+        "supported": sum(j.verdict == "supported" for j in final),
+        "unjudged": sum(j.verdict == "unjudged" for j in final),
+        "judge": [_judgement(j) for j in final],
+        "verifier": agreement,
+        "language_ok": None if refused else question_language(strip_markers(answer.answer)) == q.language,
+        "context_recall": None,
+    }
+    judged = out["sentences"] - out["unjudged"]
+    out["faithfulness"] = out["supported"] / judged if judged else None
+    if q.answerable:
+        complete, share = key_fact_scores("" if refused else answer.answer, q.key_facts)
+        cite = citation_scores(cited, passages, q.expected_sources)
+        ctx_spans = [span_of(p) for p in context]
+        located = [p for p in passages if p is not None]
+        out.update({
+            "key_facts_complete": complete, "key_facts_share": share,
+            "citation_precision": cite["precise"], "citation_precision_article": cite["on_article"],
+            "citation_recall": cite["recall"],
+            "context_recall": (sum(1 for p in located if any(c.overlaps(p) for c in ctx_spans)) / len(passages)
+                               if passages else None),
+        })
+    return out
+
+
+def verifier_agreement(answer: Answer, context: Mapping[int, CitedText], refusal: str) -> dict[str, Any]:
+    """The judge's verdict on every sentence the LLM wrote, next to the verifier's (kept or dropped)."""
+    if answer.raw_answer is None:
+        return {"sentences": 0, "agree": 0, "judge_only": [], "verifier_only": []}
+    kept = _plain(answer.answer) if answer.answerable else ""
+    judged = judge_answer(answer.raw_answer, context, answer.language, skip=(refusal,))
+    agree = 0
+    judge_only: list[str] = []  # the judge finds support, the verifier dropped the sentence
+    verifier_only: list[str] = []  # the verifier kept it, the judge finds no support
+    for j in judged:
+        if j.verdict == "unjudged":
+            continue
+        was_kept = bool(kept) and _plain(j.sentence) in kept
+        if was_kept == (j.verdict == "supported"):
+            agree += 1
+        elif was_kept:
+            verifier_only.append(j.sentence)
+        else:
+            judge_only.append(j.sentence)
+    return {"sentences": agree + len(judge_only) + len(verifier_only), "agree": agree,
+            "judge_only": judge_only, "verifier_only": verifier_only}
+
+
+def _judgement(j: Judgement) -> dict[str, Any]:
+    return {"sentence": j.sentence, "cited": j.cited, "verdict": j.verdict, "reason": j.reason,
+            "missing": j.missing}
+
+
+def _plain(text: str) -> str:
+    return " ".join(strip_markers(" ".join(sentences_with_markers(text))).split()).lower()

@@ -1,0 +1,42 @@
+"""Helpers for the eval tests: command-line arguments as `assistant eval` parses them, and fake answerers."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from assistant.settings import PROJECT_ROOT
+from eval.options import add_eval_args
+from tests.fakes import question_of, source_texts
+
+GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+CORPUS = PROJECT_ROOT / "corpus"
+THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
+REFUSAL_DE = "Die Quellen enthalten dazu keine Informationen."
+
+
+def eval_args(out: Path, *extra: str) -> argparse.Namespace:
+    """Arguments exactly as `assistant eval --out OUT EXTRA...` would give them to eval.run.main."""
+    parser = argparse.ArgumentParser()
+    add_eval_args(parser)
+    return parser.parse_args(["--out", str(out), "--quiet", *extra])
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def extractive_reply(messages: list[dict[str, str]]) -> str:
+    """A fake LLM that copies the source sentence sharing most words with the question and cites it;
+    for the follow-up rewriting prompt it returns the question unchanged."""
+    last = messages[-1]["content"]
+    if "Letzte Frage:" in last or "Last question:" in last or "Latest question:" in last:
+        return last.rsplit(":", 1)[-1].strip()
+    sources = source_texts(messages)
+    if not sources:
+        return REFUSAL_DE
+    q = _words(question_of(messages))
+    n, text = max(sources.items(), key=lambda kv: len(q & _words(kv[1])))
+    sentence = max(re.split(r"(?<=[.!?])\s+", text), key=lambda s: len(q & _words(s)))
+    return f"{sentence.rstrip('.')} [{n}]."

@@ -1,0 +1,171 @@
+"""Fixtures for the reliability tests: a fake-model index built once, apps over it, a real server in a thread."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from assistant.factory import build_assistant, build_store
+from assistant.service import Assistant
+from assistant.settings import Settings
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS
+from tests.fakes import HashEmbedding, source_texts
+from ui.server import create_app
+
+DATA = Path(__file__).resolve().parent / "data"
+INJECTION = DATA / "injection"
+KEY = "test-key-8c1f0b6e2d"  # the API key the protected apps are built with
+OTHER_KEY = "second-key-51a9e3"
+
+
+@dataclass
+class Built:
+    """An app and the assistant behind it."""
+
+    app: FastAPI
+    assistant: Assistant
+    settings: Settings
+
+
+def copy_first_source(messages: list[dict[str, str]]) -> str:
+    """A well-behaved fake answer: the first sentence of source [1], cited."""
+    first = source_texts(messages)[1]
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    return f"{sentence} [1]"
+
+
+class SlowLLM:
+    """A fake LLM that streams ``reply`` padded to ``n_tokens`` pieces, ``delay_s`` apart; records how far
+    each generation got, the limits it was given and how many generations ran at once."""
+
+    name = "slow-fake"
+
+    def __init__(self, n_tokens: int = 200, delay_s: float = 0.02,
+                 reply: Callable[[list[dict[str, str]]], str] = copy_first_source) -> None:
+        self.n_tokens = n_tokens
+        self.delay_s = delay_s
+        self.reply = reply
+        self.consumed = 0  # tokens handed out, all generations together
+        self.generations = 0
+        self.finished = threading.Event()  # set when a generation ends (exhausted, stopped or closed)
+        self.closed_early = 0  # generations that were closed before their last token
+        self.limits: list[tuple[int, float]] = []  # (max_tokens, timeout_s) of every call
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        with self._lock:
+            self.generations += 1
+            self.limits.append((max_tokens, timeout_s))
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        self.finished.clear()
+        text = self.reply(messages)
+        words = re.findall(r"\S+\s*", text)
+        # the reply, then empty pieces up to n_tokens (time passes, the text stays the same), at most max_tokens
+        pieces = [*words, *([""] * max(0, self.n_tokens - len(words)))][:max_tokens]
+        done = 0
+        try:
+            for piece in pieces:
+                time.sleep(self.delay_s)
+                with self._lock:
+                    self.consumed += 1
+                done += 1
+                yield piece
+        finally:
+            with self._lock:
+                self.active -= 1
+                if done < len(pieces):
+                    self.closed_early += 1
+            self.finished.set()
+
+
+def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
+    """Settings for apps over the fake-embedding index: every passage relevant enough, no rate limit."""
+    base: dict[str, Any] = {"index_dir": index_dir, "rate_limit_per_minute": 0, "min_relevance": 0.0,
+                            "context_margin": 1.0, "verify_min_similarity": 0.5}
+    return Settings(**{**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus plus the prompt-injection articles, ingested once with the hash embedder.
+
+    Tests only read it; a test that writes must build its own index."""
+    root = tmp_path_factory.mktemp("fake-index")
+    articles = root / "articles"
+    shutil.copytree(CORPUS, articles)
+    shutil.copytree(INJECTION, articles / "injection")
+    index_dir = root / "index"
+    settings = fake_settings(index_dir)
+    embedder = HashEmbedding()
+    summary = ingest([articles], build_store(settings, embedder), embedder)
+    assert not summary.skipped, summary.report()
+    return index_dir
+
+
+@pytest.fixture
+def make_app(fake_index: Path) -> Callable[..., Built]:
+    """``make_app(llm, **settings)``: the real app (JSON API; ``with_ui=True`` adds the chat) over the fake index."""
+
+    def make(llm: Any = None, with_ui: bool = False, **overrides: Any) -> Built:
+        settings = fake_settings(fake_index, **overrides)
+        assistant = build_assistant(settings, embedder=HashEmbedding(), llm=llm or SlowLLM(delay_s=0))
+        return Built(create_app(assistant, settings, with_ui=with_ui), assistant, settings)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """A real uvicorn server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off",
+                                timeout_graceful_shutdown=2, limit_concurrency=200)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Callable[[FastAPI], ServerThread]:
+    """``with serve(app) as server: httpx.get(server.url + ...)``."""
+    return ServerThread

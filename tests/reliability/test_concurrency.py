@@ -1,0 +1,99 @@
+"""Concurrency on a real uvicorn server: a bounded LLM queue (503 + Retry-After beyond it, nothing lost, nothing
+hangs) and client disconnects that stop the generation and free the LLM for the next request."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.reliability.conftest import Built, ServerThread, SlowLLM
+
+pytestmark = pytest.mark.integration  # a real server (fake models: each test takes a few seconds)
+
+
+def _ask(url: str, question: str, timeout: float = 30.0) -> httpx.Response:
+    return httpx.post(f"{url}/api/ask", json={"question": question}, timeout=timeout)
+
+
+def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    llm = SlowLLM(n_tokens=25, delay_s=0.02)  # 0.5 s per answer
+    built = make_app(llm, llm_max_waiting=3)
+    with serve(built.app) as server, ThreadPoolExecutor(20) as pool:
+        t = time.perf_counter()
+        responses = list(pool.map(lambda i: _ask(server.url, f"Was plant Nissan? ({i})"), range(20)))
+        took = time.perf_counter() - t
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses[200] >= 4 and statuses[503] >= 1, statuses  # one running + three waiting at least
+    for r in responses:
+        if r.status_code == 503:
+            assert int(r.headers["retry-after"]) >= 1 and r.json()["detail"]
+        else:
+            answer = r.json()
+            assert answer["answerable"] and answer["citations"][0]["n"] == 1
+    assert llm.max_active == 1  # the LLM never ran two generations at once
+    assert llm.generations == statuses[200]  # every accepted request was generated, no refused one was
+    assert took < 15
+
+
+def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    llm = SlowLLM(n_tokens=100, delay_s=0.03)  # 3 s, longer than the gate lets a request wait
+    built = make_app(llm, llm_max_waiting=1, llm_timeout_s=1.0)  # waiting budget: 1 s x (1 + 1)
+    with serve(built.app) as server, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(_ask, server.url, "Was plant Nissan?")
+        time.sleep(0.3)
+        t = time.perf_counter()
+        second = _ask(server.url, "Worüber sprachen Ford und Xiaomi?")
+        waited = time.perf_counter() - t
+        assert first.result().status_code == 200
+    assert second.status_code == 503 and second.headers["retry-after"]
+    assert 1.5 < waited < 3.0
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
+def test_client_disconnect_stops_the_generation_and_frees_the_llm(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool) -> None:
+    llm = SlowLLM(n_tokens=300, delay_s=0.02)  # 6 s if nobody stops it
+    built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
+    with serve(built.app) as server:
+        with httpx.Client(timeout=httpx.Timeout(30.0, read=0.5 if not stream else 30.0)) as client:
+            if stream:
+                with client.stream("POST", f"{server.url}/api/ask",
+                                   json={"question": "Was plant Nissan?", "stream": True}) as r:
+                    assert r.status_code == 200
+                    tokens = 0
+                    for line in r.iter_lines():
+                        tokens += line.startswith("event: token")
+                        if tokens == 5:
+                            break  # leaving the block closes the connection mid-answer
+            else:
+                with pytest.raises(httpx.ReadTimeout):  # the client gives up after 0.5 s
+                    client.post(f"{server.url}/api/ask", json={"question": "Was plant Nissan?"})
+        assert llm.finished.wait(3.0), "the generation kept running after the client left"
+        consumed = llm.consumed
+        assert llm.closed_early == 1
+        assert consumed < 100, consumed  # well short of the 300 tokens it would have produced
+        time.sleep(0.3)
+        assert llm.consumed == consumed  # and nothing is generated after the stop
+        # the LLM slot is free again: with no waiting room at all, the next request is served, not refused
+        llm.n_tokens = 5
+        after = _ask(server.url, "Worüber sprachen Ford und Xiaomi?")
+        assert after.status_code == 200, after.text
+        assert after.json()["timings"]["queue_ms"] < 500
+
+
+def test_streamed_answer_ends_with_the_verified_final_event(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    built = make_app(SlowLLM(n_tokens=10, delay_s=0.01))
+    with serve(built.app) as server, httpx.Client(timeout=30) as client, client.stream(
+            "POST", f"{server.url}/api/ask", json={"question": "Was plant Nissan?", "stream": True}) as r:
+        events = [line.split(": ", 1)[1] for line in r.iter_lines() if line.startswith("event: ")]
+        assert r.headers["x-request-id"]
+    assert events[-1] == "final" and events.count("final") == 1 and "token" in events

@@ -1,0 +1,117 @@
+"""UI fixtures: an assistant over the bundled corpus with fakes at the seams, and a live uvicorn server."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.factory import build_assistant
+from assistant.service import Assistant
+from assistant.settings import Settings
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS
+from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
+
+
+def newsroom_reply(messages: list[dict[str, str]]) -> str:
+    """A scripted LLM that answers three corpus questions from the sources it is given, rewrites the Ghosn
+    follow-up, and otherwise refuses. It cites the source number under which the fact actually appears."""
+    last = messages[-1]["content"]
+    if "Letzte Frage:" in last or "Last question:" in last:  # the condense prompt
+        return "Wohin floh Carlos Ghosn?" if "floh" in last else last.rsplit(":", 1)[-1].strip()
+    q, sources = question_of(messages), source_texts(messages)
+
+    def cite(needle: str) -> int | None:
+        return next((n for n, t in sources.items() if needle in t), None)
+
+    if "verhaftet" in q and (n := cite("verhaftet")):
+        return f"Carlos Ghosn wurde 2018 in Tokio verhaftet [{n}]."
+    if "floh" in q and (n := cite("Libanon")):
+        return f"Er floh Ende 2019 in den Libanon [{n}]."
+    if "markets" in q and (n := cite("asiatischen")):
+        return f"The strategy is for the North American and Asian markets [{n}]."
+    return "The sources do not contain this information." if "Question:" in last else \
+        "Dazu enthalten die Quellen keine Informationen."
+
+
+def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
+    """Settings for the hash embedder, whose similarities are much lower than a real model's."""
+    values: dict[str, Any] = {"index_dir": index_dir, "min_relevance": 0.05, "verify_min_similarity": 0.1,
+                              "rate_limit_per_minute": 0, "llm_max_waiting": 2, **overrides}
+    return Settings(**values)
+
+
+def fake_assistant(index_dir: Path, reply: Callable[[list[dict[str, str]]], str] | None = None,
+                   corpus: Path | None = CORPUS, **overrides: Any) -> Assistant:
+    """An assistant over ``corpus`` (None: an empty index) with HashEmbedding and a ScriptedLLM."""
+    settings = fake_settings(index_dir, **overrides)
+    embedder = HashEmbedding()
+    assistant = build_assistant(settings, embedder=embedder, llm=ScriptedLLM(reply or newsroom_reply))
+    if corpus is not None:
+        ingest([corpus], assistant.store, embedder)
+    return assistant
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path) -> Assistant:
+    return fake_assistant(tmp_path / "index")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThreadServer:
+    """uvicorn serving ``app`` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
+                                                    lifespan="on", timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., ThreadServer]]:
+    """Start ``create_app(assistant, settings, with_ui)`` on a free port; stopped after the test."""
+    from ui.server import create_app
+
+    started: list[ThreadServer] = []
+
+    def start(assistant: Assistant, with_ui: bool = False) -> ThreadServer:
+        srv = ThreadServer(create_app(assistant, assistant.settings, with_ui=with_ui)).__enter__()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.__exit__()
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

@@ -1,0 +1,223 @@
+"""The OpenAI-compatible /v1 routes: request mapping; the official `openai` client against a live server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from assistant.errors import InputError
+from assistant.models import Answer, Citation
+from assistant.service import Assistant
+from tests.ui.conftest import ThreadServer, fake_assistant
+from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
+
+GHOSN = "Wann wurde Carlos Ghosn verhaftet?"
+
+
+# --- request mapping (no server) -------------------------------------------------------------------
+def test_the_last_user_message_is_the_question_and_earlier_turns_the_history() -> None:
+    req = ChatCompletionRequest.model_validate({"model": "gpt-4o", "temperature": 0.2, "messages": [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": GHOSN},
+        {"role": "assistant", "content": "2018 [1]."},
+        {"role": "user", "content": [{"type": "text", "text": "Und wohin "},
+                                     {"type": "text", "text": "floh er?"}]},
+    ]})
+    question, history = conversation(req.messages)
+    assert question == "Und wohin floh er?"
+    assert [(t.role, t.content) for t in history] == [("user", GHOSN), ("assistant", "2018 [1].")]
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"messages": []}, "at least 1"),
+    ({"messages": [{"role": "user", "content": "Hallo?"}, {"role": "assistant", "content": "Hi"}]},
+     "last message must be the user's question"),
+    ({"messages": [{"role": "robot", "content": "x"}]}, "role"),
+    ({"messages": [{"role": "user", "content": "x"}], "n": 2}, "less than or equal to 1"),
+])
+def test_invalid_requests_are_refused_with_a_reason(body: dict, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        ChatCompletionRequest.model_validate(body)
+
+
+def test_non_text_content_is_refused() -> None:
+    req = ChatCompletionRequest.model_validate({"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Was zeigt das Bild?"}, {"type": "image_url", "image_url": {"url": "x"}}]}]})
+    with pytest.raises(InputError, match="only text"):
+        conversation(req.messages)
+
+
+def test_streamed_chunks_add_up_to_the_non_streamed_answer() -> None:
+    c = Citation(n=1, doc_id="d", source="a.txt", title="T", chunk_id="d-1", text="t", start=0, end=1,
+                 score=1)
+    answer = Answer(answer="Ghosn wurde 2018  verhaftet [1].\nEnde.", language="de", answerable=True,
+                    citations=[c])
+    full = completion(answer, "m", "id1", 5)
+    chunks = list(completion_chunks(answer, "m", "id1", 5))
+    assert "".join(ch["choices"][0]["delta"].get("content", "") for ch in chunks) == \
+        full["choices"][0]["message"]["content"]
+    assert all("citations" not in ch for ch in chunks[:-1])
+    assert chunks[-1]["citations"] == full["citations"] == [c.model_dump()]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["answerable"] is True
+
+
+# --- the official client against a running server --------------------------------------------------
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Callable[..., tuple[ThreadServer, Assistant]]]:
+    from ui.server import create_app
+
+    servers: list[ThreadServer] = []
+
+    def start(**overrides: object) -> tuple[ThreadServer, Assistant]:
+        assistant = fake_assistant(tmp_path / f"index{len(servers)}", **overrides)
+        srv = ThreadServer(create_app(assistant, assistant.settings, with_ui=False)).__enter__()
+        servers.append(srv)
+        return srv, assistant
+
+    yield start
+    for srv in servers:
+        srv.__exit__()
+
+
+def client(srv: ThreadServer, key: str = "unused") -> openai.OpenAI:
+    return openai.OpenAI(base_url=srv.url + "/v1", api_key=key, max_retries=0, timeout=30)
+
+
+@pytest.mark.integration
+def test_models_lists_the_assistant(live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live()
+    assert [m.id for m in client(srv).models.list()] == ["news-assistant"]
+
+
+@pytest.mark.integration
+def test_a_completion_carries_the_verified_answer_and_its_citations(
+        live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live()
+    resp = client(srv).chat.completions.create(model="whatever-the-client-uses",
+                                               messages=[{"role": "user", "content": GHOSN}])
+    text = resp.choices[0].message.content
+    assert "2018" in text
+    assert "[1]" in text
+    assert resp.choices[0].finish_reason == "stop"
+    assert resp.model == "whatever-the-client-uses"
+    assert resp.object == "chat.completion"
+    extra = resp.model_extra
+    assert extra["answerable"] is True
+    assert extra["language"] == "de"
+    assert extra["citations"][0]["n"] == 1
+    assert extra["citations"][0]["source"] == "000_cf3a5fd77fe47193.txt"
+    assert "verhaftet" in extra["citations"][0]["text"]
+
+
+@pytest.mark.integration
+def test_streaming_sends_the_same_answer_and_citations_in_the_last_chunk(
+        live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live()
+    c = client(srv)
+    whole = c.chat.completions.create(model="m", messages=[{"role": "user", "content": GHOSN}])
+    chunks = list(c.chat.completions.create(model="m", messages=[{"role": "user", "content": GHOSN}],
+                                            stream=True))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    streamed = "".join(ch.choices[0].delta.content or "" for ch in chunks)
+    assert streamed == whole.choices[0].message.content
+    assert len(chunks) > 3  # the text arrives in pieces
+    last = chunks[-1]
+    assert last.choices[0].finish_reason == "stop"
+    assert last.model_extra["citations"] == whole.model_extra["citations"]
+    assert all("citations" not in (ch.model_extra or {}) for ch in chunks[:-1])
+
+
+@pytest.mark.integration
+def test_raw_stream_is_openai_sse_ending_with_done(
+        live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live()
+    with httpx.stream("POST", srv.url + "/v1/chat/completions", timeout=30,
+                      json={"stream": True, "messages": [{"role": "user", "content": GHOSN}]}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = r.read().decode()
+    events = [e for e in body.split("\n\n") if e.strip()]
+    assert all(e.startswith(("data: ", ": ")) for e in events)
+    assert events[-1] == "data: [DONE]"
+
+
+@pytest.mark.integration
+def test_earlier_messages_are_the_conversation(live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, assistant = live()
+    resp = client(srv).chat.completions.create(model="m", messages=[
+        {"role": "system", "content": "Antworte knapp."},
+        {"role": "user", "content": GHOSN},
+        {"role": "assistant", "content": "Carlos Ghosn wurde 2018 in Tokio verhaftet [1]."},
+        {"role": "user", "content": "Und wohin floh er?"},
+    ])
+    assert "Libanon" in resp.choices[0].message.content
+    condense = [m for m in assistant.llm.calls if "Letzte Frage:" in m[-1]["content"]]  # type: ignore[attr-defined]
+    assert condense
+    assert GHOSN in condense[0][-1]["content"]
+
+
+@pytest.mark.integration
+def test_a_question_the_sources_do_not_answer(live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live()
+    resp = client(srv).chat.completions.create(model="m", messages=[
+        {"role": "user", "content": "Wie viel kostet ein Nissan Rogue?"}])
+    assert resp.model_extra["answerable"] is False
+    assert resp.model_extra["citations"] == []
+    assert "keine Informationen" in resp.choices[0].message.content
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("messages", "says"), [
+    ([], "messages"),
+    ([{"role": "user", "content": "   "}], "question is empty"),
+    ([{"role": "user", "content": "x" * 2001}], "at most 2000"),
+    ([{"role": "assistant", "content": "Hallo"}], "last message must be the user's question"),
+])
+def test_invalid_input_is_a_422_with_a_readable_message(live: Callable[..., tuple[ThreadServer, Assistant]],
+                                                       messages: list, says: str) -> None:
+    srv, _ = live()
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        client(srv).chat.completions.create(model="m", messages=messages)
+    assert info.value.status_code == 422
+    assert says in info.value.message
+
+
+@pytest.mark.integration
+def test_a_busy_llm_is_a_503_with_retry_after(live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, assistant = live(llm_max_waiting=0)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with assistant.gate.slot():
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(5)
+        with pytest.raises(openai.InternalServerError) as info:
+            client(srv).chat.completions.create(model="m", messages=[{"role": "user", "content": GHOSN}])
+    finally:
+        release.set()
+        t.join()
+    assert info.value.status_code == 503
+    assert int(info.value.response.headers["retry-after"]) >= 1
+    assert "retry" in info.value.message
+
+
+@pytest.mark.integration
+def test_v1_needs_the_api_key_when_one_is_set(live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, _ = live(api_key="s3cret-key")
+    with pytest.raises(openai.AuthenticationError):
+        client(srv, "wrong").models.list()
+    with pytest.raises(openai.AuthenticationError):
+        client(srv, "wrong").chat.completions.create(model="m", messages=[{"role": "user", "content": GHOSN}])
+    resp = client(srv, "s3cret-key").chat.completions.create(
+        model="m", messages=[{"role": "user", "content": GHOSN}])
+    assert "2018" in resp.choices[0].message.content

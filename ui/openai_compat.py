@@ -1,0 +1,226 @@
+"""OpenAI-compatible routes (/v1/chat/completions, /v1/models) so existing chat clients can use the assistant.
+
+The last user message is the question; earlier user/assistant messages are the conversation history;
+system messages are ignored (the assistant uses its own prompts). The reply's text is the *verified*
+answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
+
+    "citations":  [Citation dicts: n, doc_id, source, title, outlet, date, chunk_id, text, start, end, score]
+    "answerable": false when the sources do not contain the answer
+    "language":   "de" | "en"
+
+Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first, then the
+verified answer text, then a last chunk with ``finish_reason`` and the extra fields, then ``data: [DONE]``.
+The draft the LLM writes is not streamed as content, because it can hold claims that verification drops;
+while it is being written the stream sends SSE comments (``: generating``) so that proxies keep it open.
+Optional request extensions: ``language`` ("de"/"en"), ``top_k``, ``filters`` (as in /api/ask).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from assistant.errors import AssistantError, InputError, LLMBusy
+from assistant.models import Answer, Filters, Turn
+from assistant.service import Assistant, Event, Final
+from ui.guards import Guards
+
+MODEL_ID = "news-assistant"
+_CHUNK_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            if any(p.type != "text" for p in self.content):
+                raise InputError("only text content is supported (no images, audio or files)")
+            return "".join(p.text or "" for p in self.content)
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """POST /v1/chat/completions. Other OpenAI fields (temperature, max_tokens, ...) are accepted, ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(default=None, description=f"Any name; /v1/models lists {MODEL_ID!r}.")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    n: int | None = Field(default=None, ge=1, le=1, description="Only one choice is generated.")
+    language: Literal["de", "en"] | None = Field(default=None, description="Extension: answer language.")
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: passages to retrieve.")
+    filters: Filters | None = Field(default=None, description="Extension: retrieval filters, as in /api/ask.")
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_question(cls, v: list[ChatMessage]) -> list[ChatMessage]:
+        if v[-1].role != "user":
+            raise ValueError("the last message must be the user's question (role 'user')")
+        return v
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    """(question, history): the last user message, and the user/assistant turns before it."""
+    history: list[Turn] = []
+    for i, m in enumerate(messages[:-1]):
+        if m.role in ("user", "assistant"):
+            text = m.text()
+            if len(text) > 8000:
+                raise InputError(f"messages[{i}] has {len(text)} characters; at most 8000 are allowed")
+            if text.strip():
+                history.append(Turn(role=m.role, content=text))
+    return messages[-1].text(), history
+
+
+def openai_error(e: AssistantError | str, status: int | None = None) -> JSONResponse:
+    """An error in OpenAI's shape; 422 for bad input, 503 with Retry-After when the LLM is busy or down."""
+    message = str(e)
+    if status is None:
+        status = 422 if isinstance(e, InputError) else 503
+    kind = "invalid_request_error" if status == 422 else "server_error"
+    headers = {}
+    if status == 503:
+        headers["Retry-After"] = str(getattr(e, "retry_after", 5 if isinstance(e, LLMBusy) else 30))
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}},
+                        status_code=status, headers=headers)
+
+
+def completion(answer: Answer, model: str, cid: str, created: int) -> dict[str, Any]:
+    """A ``chat.completion`` object for a verified answer, with the documented extra fields."""
+    return {
+        "id": cid, "object": "chat.completion", "created": created, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": None,
+        **_extras(answer),
+    }
+
+
+def completion_chunks(answer: Answer, model: str, cid: str, created: int) -> Iterator[dict[str, Any]]:
+    """The ``chat.completion.chunk`` objects after the role chunk: the answer's text, then the end."""
+    for piece in _CHUNK_WORDS.findall(answer.answer):
+        yield _chunk(cid, created, model, {"content": piece})
+    yield {**_chunk(cid, created, model, {}, finish="stop"), **_extras(answer)}
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict[str, Any],
+           finish: str | None = None) -> dict[str, Any]:
+    return {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    return {"citations": [c.model_dump() for c in answer.citations], "answerable": answer.answerable,
+            "language": answer.language}
+
+
+def _data(obj: dict[str, Any]) -> str:
+    return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+
+def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
+    """The /v1 routes bound to one assistant."""
+    router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+    protected = [Depends(guards.require_key), Depends(guards.rate_limit)]
+
+    @router.get("/models", dependencies=protected)
+    def models() -> dict[str, Any]:
+        return {"object": "list",
+                "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "local"}]}
+
+    @router.post("/chat/completions", dependencies=protected,
+                 responses={200: {"content": {"text/event-stream": {}}}, 422: {}, 503: {}})
+    async def chat_completions(req: ChatCompletionRequest, request: Request) -> Any:
+        try:
+            question, history = conversation(req.messages)
+        except InputError as e:
+            return openai_error(e)
+        except ValidationError as e:
+            return openai_error(e.errors()[0].get("msg", str(e)), 422)
+        model = req.model or MODEL_ID
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters)
+        try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
+            first = await run_in_threadpool(_next, events)
+        except AssistantError as e:
+            events.close()
+            return openai_error(e)
+        if req.stream:
+            return StreamingResponse(_sse(first, events, request, model, cid, created),
+                                     media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        try:
+            answer = await _final(first, events, request)
+        except AssistantError as e:
+            return openai_error(e)
+        if answer is None:  # the client went away; nobody reads this
+            return JSONResponse({"error": {"message": "client disconnected"}}, status_code=499)
+        return completion(answer, model, cid, created)
+
+    return router
+
+
+def _next(events: Iterator[Event]) -> Event | None:
+    return next(events, None)
+
+
+async def _final(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
+    event = first
+    try:
+        while event is not None:
+            if isinstance(event, Final):
+                return event.answer
+            if await request.is_disconnected():
+                return None
+            event = await run_in_threadpool(_next, events)
+        return None
+    finally:
+        await run_in_threadpool(events.close)
+
+
+async def _sse(first: Event | None, events: Iterator[Event], request: Request, model: str, cid: str,
+               created: int) -> AsyncIterator[str]:
+    yield _data(_chunk(cid, created, model, {"role": "assistant", "content": ""}))
+    event, last_beat = first, 0.0
+    try:
+        while event is not None:
+            if isinstance(event, Final):
+                for obj in completion_chunks(event.answer, model, cid, created):
+                    yield _data(obj)
+                yield "data: [DONE]\n\n"
+                return
+            if time.monotonic() - last_beat > 1.0:
+                last_beat = time.monotonic()
+                yield ": generating\n\n"
+            if await request.is_disconnected():
+                return
+            try:
+                event = await run_in_threadpool(_next, events)
+            except AssistantError as e:
+                yield _data({"error": {"message": str(e), "type": "server_error", "param": None,
+                                       "code": None}})
+                yield "data: [DONE]\n\n"
+                return
+    finally:
+        await run_in_threadpool(events.close)
