@@ -62,6 +62,9 @@ class PromptLibrary:
             self._cache[key] = self._load(name, language)
         return self._cache[key]
 
+    def has(self, name: str, language: str) -> bool:
+        return (self.folder / f"{name}.{language}.yaml").is_file()
+
     def all(self) -> list[Prompt]:
         return [self.get(*p.name.split(".")[:2]) for p in sorted(self.folder.glob("*.*.yaml"))]
 

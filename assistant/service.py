@@ -131,33 +131,58 @@ class Assistant:
         passages = self.retriever.search(standalone, lang, max(k, self.settings.context_passages), filters, mode)
         sources = self._context(passages)
         timings["retrieve_ms"] = _ms(t)
-        prompt = self.prompts.get("answer", lang)
-        refusal = prompt.extra("refusal")
+        refusal = self.prompts.get("answer", lang).extra("refusal")
         if not sources:
             timings["total_ms"] = _ms(t_start)
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[], timings=timings,
                                standalone_question=standalone if history else None))
             return
 
+        # Small models quote faithfully in the sources' language but mistranslate while answering
+        # (seen: "nordamerikanisch" -> "United States"). When the sources are in another language than
+        # the question, answer in theirs, verify, then translate the verified text and verify again.
+        source_lang = _majority_language(sources)
+        translate = source_lang != lang and self.prompts.has("answer", source_lang) \
+            and self.prompts.has("translate", lang)
+        answer_lang = source_lang if translate else lang
+        prompt = self.prompts.get("answer", answer_lang)
         messages = prompt.messages(sources=self._render_sources(sources, prompt.extra("source_label")),
                                    question=standalone)
         pieces: list[str] = []
         t_wait = time.perf_counter()
         with self.gate.slot():
             t = time.perf_counter()
-            timings["queue_ms"] = (t - t_wait) * 1000
-            for piece in self.llm.stream(messages, self.settings.llm_max_tokens, self.settings.llm_timeout_s,
-                                         self.settings.llm_temperature):
-                if not pieces:
+            timings["queue_ms"] = round((t - t_wait) * 1000, 1)
+            for piece in self._generate(messages, self.settings.llm_max_tokens):
+                if not pieces and not translate:
                     timings["first_token_ms"] = _ms(t_start)
                 pieces.append(piece)
-                yield Token(piece)
+                if not translate:
+                    yield Token(piece)
             timings["generate_ms"] = _ms(t)
         raw = "".join(pieces)
 
         t = time.perf_counter()
-        check = self.verifier.verify(raw, sources, refusal, lang, standalone)
+        check = self.verifier.verify(raw, sources, prompt.extra("refusal"), answer_lang, standalone)
         timings["verify_ms"] = _ms(t)
+        if translate and check.kept:
+            t = time.perf_counter()
+            draft = check.text
+            pieces = []
+            with self.gate.slot():
+                tr_prompt = self.prompts.get("translate", lang)
+                for piece in self._generate(tr_prompt.messages(text=draft), 2 * self.settings.llm_max_tokens):
+                    if not pieces:
+                        timings["first_token_ms"] = _ms(t_start)
+                    pieces.append(piece)
+                    yield Token(piece)
+            timings["translate_ms"] = _ms(t)
+            raw = f"{raw}\n---\n{''.join(pieces)}"
+            t = time.perf_counter()
+            translated = self.verifier.verify("".join(pieces), sources, refusal, lang, standalone)
+            timings["verify_ms"] += _ms(t)
+            translated.unsupported = check.unsupported + translated.unsupported
+            check = translated
         timings["total_ms"] = _ms(t_start)
         unsupported = [f"{u.sentence} ({u.reason})" for u in check.unsupported]
         if not check.kept:
@@ -169,6 +194,9 @@ class Assistant:
                             unsupported=unsupported, timings=timings, raw_answer=raw,
                             standalone_question=standalone if history else None)
         yield Final(answer)
+
+    def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        return self.llm.stream(messages, max_tokens, self.settings.llm_timeout_s, self.settings.llm_temperature)
 
     def _context(self, passages: list[Passage]) -> list[Passage]:
         """The passages worth showing the LLM: relevant enough, close to the best one, at most N."""
@@ -197,8 +225,7 @@ class Assistant:
         recent = list(history)[-self.settings.history_turns:]
         rendered = "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent)
         with self.gate.slot():
-            out = "".join(self.llm.stream(prompt.messages(history=rendered, question=question), 64,
-                                          self.settings.llm_timeout_s))
+            out = "".join(self._generate(prompt.messages(history=rendered, question=question), 64))
         line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
         if len(line) < 5 or len(line) > 400:
             last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
@@ -221,6 +248,13 @@ def merge_overlapping(passages: list[Passage]) -> list[Passage]:
         else:
             out.append(p)
     return out
+
+
+def _majority_language(passages: list[Passage]) -> str:
+    counts: dict[str, int] = {}
+    for p in passages:
+        counts[p.language] = counts.get(p.language, 0) + 1
+    return max(sorted(counts), key=lambda k: counts[k])
 
 
 def _check_question(q: str) -> str:

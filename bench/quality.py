@@ -1,4 +1,4 @@
-"""Answer quality on gold questions: key-fact correctness (eval/FORMAT.md rules) and abstention."""
+"""Answer quality on gold questions: key-fact completeness as the eval scores it, and abstention."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT
+from eval.metrics import key_fact_scores
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 # Four answerable questions (German and English, cross-lingual) and two near-miss unanswerable ones.
@@ -28,17 +29,11 @@ def gold_questions(ids: list[str], path: Path = GOLD) -> list[dict]:
     return [by_id[i] for i in ids]
 
 
-def facts_present(answer: str, key_facts: list[list[str]]) -> bool:
-    """Every fact has at least one alternative in the answer (case-insensitive substring)."""
-    text = answer.casefold()
-    return all(any(alt.casefold() in text for alt in fact) for fact in key_facts)
-
-
 def correct(question: dict, answer: str, abstained: bool) -> bool:
     """Answerable: all key facts present and not abstained. Unanswerable: abstained."""
     if not question["answerable"]:
         return abstained
-    return not abstained and facts_present(answer, question["key_facts"])
+    return not abstained and key_fact_scores(answer, question["key_facts"])[0]
 
 
 def naive_abstained(answer: str) -> bool:

@@ -151,8 +151,10 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
     if qtype not in TYPES:
         bad(f"'type' must be one of {', '.join(TYPES)}, got {qtype!r}")
     if (qtype == "unanswerable") == answerable:
-        bad(f"'answerable' is {str(answerable).lower()} but 'type' is {qtype!r} "
-            "(type 'unanswerable' <=> answerable false)")
+        bad(
+            f"'answerable' is {str(answerable).lower()} but 'type' is {qtype!r} "
+            "(type 'unanswerable' <=> answerable false)"
+        )
 
     # --- history ---------------------------------------------------------------------------------
     history = rec["history"]
@@ -224,8 +226,10 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
         if passage != passage.strip():
             bad(f"{label} has leading or trailing whitespace: {short!r}")
         if not PASSAGE_MIN_CHARS <= len(passage) <= PASSAGE_MAX_CHARS:
-            bad(f"{label} is {len(passage)} characters long; it must be "
-                f"{PASSAGE_MIN_CHARS}-{PASSAGE_MAX_CHARS}: {short!r}")
+            bad(
+                f"{label} is {len(passage)} characters long; it must be "
+                f"{PASSAGE_MIN_CHARS}-{PASSAGE_MAX_CHARS}: {short!r}"
+            )
         if not texts:
             continue  # sources missing: already reported
         found_in = [src for src, text in texts.items() if passage in text]
@@ -234,8 +238,10 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
             continue
         near = [src for src, text in texts.items() if _squash(passage) and _squash(passage) in _squash(text)]
         if near:
-            bad(f"{label} is not a verbatim substring of {', '.join(near)}; it only matches after "
-                f"normalising whitespace, quotes or case - copy it exactly: {short!r}")
+            bad(
+                f"{label} is not a verbatim substring of {', '.join(near)}; it only matches after "
+                f"normalising whitespace, quotes or case - copy it exactly: {short!r}"
+            )
         else:
             bad(f"{label} not found in any expected source ({', '.join(texts)}): {short!r}")
     for src in texts:
@@ -251,8 +257,10 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
             bad(f"key_facts[{i}] alternatives must be non-empty strings without surrounding whitespace")
             continue
         if texts and not any(alt.lower() in text.lower() for alt in fact for text in texts.values()):
-            warnings.append(f"{where}: key_facts[{i}] {fact} occurs in none of the sources "
-                            "(fine for derived or translated answers; otherwise check for a typo)")
+            warnings.append(
+                f"{where}: key_facts[{i}] {fact} occurs in none of the sources "
+                "(fine for derived or translated answers; otherwise check for a typo)"
+            )
 
 
 def _run(questions_path: str | Path, corpus_dir: str | Path) -> tuple[list[str], list[str], list[dict]]:
@@ -299,10 +307,12 @@ def summarize(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Validate an evaluation gold set against a corpus folder.")
-    parser.add_argument("--questions", default="eval/gold.jsonl",
-                        help="gold JSONL file (default: %(default)s)")
-    parser.add_argument("--corpus", default="corpus",
-                        help="folder holding the source files (default: %(default)s)")
+    parser.add_argument(
+        "--questions", default="eval/gold.jsonl", help="gold JSONL file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--corpus", default="corpus", help="folder holding the source files (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
 
     problems, warnings, records = _run(args.questions, args.corpus)

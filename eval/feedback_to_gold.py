@@ -32,7 +32,9 @@ _NAME = re.compile(r"\b(?:[A-ZÄÖÜ]{2,}[\w-]*|[A-ZÄÖÜ][a-zäöüß]+(?:-[A-
 
 
 def _qid(record: dict[str, Any]) -> str:
-    digest = hashlib.sha256(f"{record.get('ts')}|{record.get('question')}".encode()).hexdigest()[:8]
+    digest = hashlib.sha256(
+        f"{record.get('ts')}|{record.get('question')}|{record.get('answer')}".encode()
+    ).hexdigest()[:8]
     return f"fb-{record.get('language', 'xx')}-{digest}"
 
 
@@ -44,8 +46,9 @@ def _fit(sentence: str) -> str | None:
     return s if len(s) >= MIN_CHARS else None
 
 
-def supporting_passages(answer: str, cited_texts: Sequence[str], language: str,
-                        article_text: str | None = None, limit: int = 2) -> list[str]:
+def supporting_passages(
+    answer: str, cited_texts: Sequence[str], language: str, article_text: str | None = None, limit: int = 2
+) -> list[str]:
     """The cited sentences sharing the most stemmed words with the answer (verbatim in ``article_text``)."""
     wanted = set(bm25_tokens(strip_markers(answer), language))
     candidates: list[tuple[int, int, str]] = []
@@ -89,10 +92,14 @@ def draft(record: dict[str, Any], corpus_dir: Path | None = None) -> dict[str, A
         passages += supporting_passages(record.get("answer", ""), texts, language, article)
     comment = f"; comment: {record['comment']!r}" if record.get("comment") else ""
     out: dict[str, Any] = {
-        "id": _qid(record), "question": record["question"], "language": language, "history": history,
+        "id": _qid(record),
+        "question": record["question"],
+        "language": language,
+        "history": history,
         "answerable": answered,
-        "type": "followup" if history and answered else
-                ("unanswerable" if not answered else "multi" if len(sources) > 1 else "fact"),
+        "type": "followup"
+        if history and answered
+        else ("unanswerable" if not answered else "multi" if len(sources) > 1 else "fact"),
         "expected_sources": sources if answered else [],
         "supporting_passages": passages if answered else [],
         "key_facts": key_facts(record.get("answer", ""), [c["text"] for c in citations]) if answered else [],
@@ -101,15 +108,18 @@ def draft(record: dict[str, Any], corpus_dir: Path | None = None) -> dict[str, A
         out["notes"] = f"draft from feedback (up) {record.get('ts')}: check the key facts{comment}"
     else:
         out["needs_review"] = True
-        out["notes"] = (f"rated down {record.get('ts')}{comment}. The assistant answered: {record.get('answer')!r}. "
-                        "Decide whether the archive answers this, fix sources, passages and key facts, "
-                        "then remove needs_review.")
+        out["notes"] = (
+            f"rated down {record.get('ts')}{comment}. The assistant answered: {record.get('answer')!r}. "
+            "Decide whether the archive answers this, fix sources, passages and key facts, "
+            "then remove needs_review."
+        )
     return out
 
 
 def convert(lines: Iterable[str], corpus_dir: Path | None = None) -> list[dict[str, Any]]:
     """Drafts for every feedback line (blank and malformed lines are skipped)."""
-    drafts = []
+    drafts: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for line in lines:
         if not line.strip():
             continue
@@ -118,13 +128,21 @@ def convert(lines: Iterable[str], corpus_dir: Path | None = None) -> list[dict[s
         except json.JSONDecodeError:
             continue
         if isinstance(record, dict) and record.get("question") and record.get("rating") in ("up", "down"):
-            drafts.append(draft(record, corpus_dir))
+            d = draft(record, corpus_dir)
+            base, n = d["id"], 1
+            while d["id"] in seen:
+                n += 1
+                d["id"] = f"{base}-{n}"
+            seen.add(d["id"])
+            drafts.append(d)
     return drafts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Draft gold questions from UI feedback JSONL.")
-    parser.add_argument("feedback", type=Path, help="the feedback file (default location: .index/feedback.jsonl)")
+    parser.add_argument(
+        "feedback", type=Path, help="the feedback file (default location: .index/feedback.jsonl)"
+    )
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder, to keep passages verbatim")
     parser.add_argument("--out", type=Path, default=None, help="write drafts here (default: stdout)")
     args = parser.parse_args(argv)

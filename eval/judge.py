@@ -79,7 +79,7 @@ def sentences_with_markers(answer: str) -> list[str]:
         lead = _LEADING_MARKERS.match(s)
         if out and lead:  # "... 15%. [1] Next sentence": the marker belongs to the sentence before it
             out[-1] = f"{out[-1]} {lead.group().strip()}"
-            s = s[lead.end():]
+            s = s[lead.end() :]
         if s.strip():
             out.append(s)
     return out
@@ -93,7 +93,9 @@ def _anchor_found(anchor: str, cited_lower: str, cited_words: set[str], cited_st
         return True
     if a in cited_lower or _stems(a) & cited_stems:
         return True
-    return any(difflib.SequenceMatcher(None, a, w[: len(a) + 2]).ratio() >= NEAR_SPELLING for w in cited_words)
+    return any(
+        difflib.SequenceMatcher(None, a, w[: len(a) + 2]).ratio() >= NEAR_SPELLING for w in cited_words
+    )
 
 
 def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: str) -> Judgement:
@@ -106,7 +108,9 @@ def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: st
     joined = " ".join(t.text for t in texts)
     missing_numbers = sorted(numbers(claim) - numbers(joined))
     if missing_numbers:
-        return Judgement(claim, cited, "unsupported", "number(s) not in the cited passages", missing=missing_numbers)
+        return Judgement(
+            claim, cited, "unsupported", "number(s) not in the cited passages", missing=missing_numbers
+        )
     cited_stems = _text_stems(joined)
     if any(t.language == language for t in texts):
         words = [w for w in _WORD.findall(claim) if bm25_tokens(w, language)]
@@ -115,31 +119,48 @@ def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: st
         missing = [w for w in words if not _stems(w.lower()) & cited_stems]
         coverage = 1 - len(missing) / len(words)
         ok = coverage >= MIN_COVERAGE
-        return Judgement(claim, cited, "supported" if ok else "unsupported",
-                         "" if ok else f"only {coverage:.0%} of the content words are in the cited passages",
-                         coverage, missing)
+        return Judgement(
+            claim,
+            cited,
+            "supported" if ok else "unsupported",
+            "" if ok else f"only {coverage:.0%} of the content words are in the cited passages",
+            coverage,
+            missing,
+        )
     first = _WORD.search(claim)
     anchors = [m.group() for m in _ANCHOR.finditer(claim) if not (first and m.start() == first.start())]
     anchors = [a for a in anchors if a.strip("'’-") and not a.isdigit()]
     if not anchors:
         if numbers(claim):
-            return Judgement(claim, cited, "supported", "numbers match (no names to compare across languages)")
+            return Judgement(
+                claim, cited, "supported", "numbers match (no names to compare across languages)"
+            )
         return Judgement(claim, cited, "unjudged", "other language and no names or numbers to compare")
     cited_lower = joined.casefold()
     cited_words = {w.casefold() for w in _WORD.findall(joined)}
     missing = [a for a in anchors if not _anchor_found(a, cited_lower, cited_words, cited_stems)]
     coverage = 1 - len(missing) / len(anchors)
     ok = coverage >= MIN_ANCHORS
-    return Judgement(claim, cited, "supported" if ok else "unsupported",
-                     "" if ok else f"only {coverage:.0%} of the names are in the cited passages", coverage, missing)
+    return Judgement(
+        claim,
+        cited,
+        "supported" if ok else "unsupported",
+        "" if ok else f"only {coverage:.0%} of the names are in the cited passages",
+        coverage,
+        missing,
+    )
 
 
-def judge_answer(answer: str, sources: Mapping[int, CitedText], language: str,
-                 skip: tuple[str, ...] = ()) -> list[Judgement]:
+def judge_answer(
+    answer: str, sources: Mapping[int, CitedText], language: str, skip: tuple[str, ...] = ()
+) -> list[Judgement]:
     """Judge every sentence of ``answer``; sentences equal to one of ``skip`` (the refusal) are left out."""
     skipped = {_plain(s) for s in skip}
-    return [judge_sentence(s, sources, language) for s in sentences_with_markers(answer)
-            if strip_markers(s) and _plain(s) not in skipped]
+    return [
+        judge_sentence(s, sources, language)
+        for s in sentences_with_markers(answer)
+        if strip_markers(s) and _plain(s) not in skipped
+    ]
 
 
 def _plain(s: str) -> str:

@@ -1,4 +1,4 @@
-"""Evaluation metrics as pure functions: passage spans, retrieval, key facts, citations, refusals, percentiles.
+"""Evaluation metrics as pure functions: spans, retrieval, key facts, citations, refusals, percentiles.
 
 Everything here works on plain values (strings, offsets, lists), so the tests can feed hand-made inputs.
 The faithfulness judge lives in ``eval/judge.py``.
@@ -12,8 +12,22 @@ from dataclasses import dataclass
 
 KS = (1, 3, 5)
 
-_FOLD = str.maketrans({"„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
-                       "–": "-", "—": "-", "\u00ad": "", "\u00a0": " "})
+_FOLD = str.maketrans(
+    {
+        "„": '"',
+        "“": '"',
+        "”": '"',
+        "«": '"',
+        "»": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "–": "-",
+        "—": "-",
+        "\u00ad": "",
+        "\u00a0": " ",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,15 +80,19 @@ def locate(text: str, passage: str) -> tuple[int, int] | None:
 
 
 # --- retrieval -----------------------------------------------------------------------------------
-def retrieval_scores(hits: Sequence[Span], expected_sources: Sequence[str],
-                     passages: Sequence[Span | None], ks: Iterable[int] = KS) -> dict[str, float]:
+def retrieval_scores(
+    hits: Sequence[Span],
+    expected_sources: Sequence[str],
+    passages: Sequence[Span | None],
+    ks: Iterable[int] = KS,
+) -> dict[str, float]:
     """Scores of one ranked hit list for one answerable question.
 
     - ``hit@k``: 1 if an expected article is among the first k hits (article level).
     - ``mrr``: 1 / rank of the first hit from an expected article (0 if none was retrieved).
     - ``recall@k``: share of the supporting passages that some of the first k hits overlap (passage level);
       a passage that could not be located in the ingested text (``None``) counts as not found.
-    - ``sources@k``: share of the expected articles among the first k hits (matters for multi-article questions).
+    - ``sources@k``: share of the expected articles among the first k hits (for multi-article questions).
     """
     expected = set(expected_sources)
     first = next((r for r, h in enumerate(hits, 1) if h.source in expected), None)
@@ -100,8 +118,9 @@ def key_fact_scores(answer: str, key_facts: Sequence[Sequence[str]]) -> tuple[bo
     return present == len(key_facts), present / len(key_facts)
 
 
-def citation_scores(cited: Sequence[Span], passages: Sequence[Span | None],
-                    expected_sources: Sequence[str]) -> dict[str, float | None]:
+def citation_scores(
+    cited: Sequence[Span], passages: Sequence[Span | None], expected_sources: Sequence[str]
+) -> dict[str, float | None]:
     """Citation quality of one answer to an answerable question.
 
     - ``precise``: share of the cited passages that overlap a supporting passage (``None`` if nothing cited).
@@ -169,5 +188,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def latency_summary(values: Sequence[float]) -> dict[str, float | None]:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "max": max(values) if values else None}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "max": max(values) if values else None,
+    }

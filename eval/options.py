@@ -1,4 +1,4 @@
-"""Command-line options of ``assistant eval`` (kept apart so the CLI can list them without loading the eval)."""
+"""Command-line options of ``assistant eval`` (apart, so the CLI can list them without loading the eval)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,41 @@ EVAL_DIR = Path(__file__).resolve().parent
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--questions", type=Path, default=EVAL_DIR / "gold.jsonl", help="gold question file (JSONL)")
-    p.add_argument("--corpus", type=Path, default=EVAL_DIR.parent / "corpus",
-                   help="corpus folder; a throwaway index is built for it")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default eval/runs/<timestamp>); an existing one is resumed")
-    p.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
-                   help="retrieval mode(s) to evaluate; repeat to compare (default: all three for retrieval; "
-                        "answers use the first one given, else ASSISTANT_RETRIEVAL_MODE, i.e. hybrid)")
+    p.add_argument(
+        "--questions", type=Path, default=EVAL_DIR / "gold.jsonl", help="gold question file (JSONL)"
+    )
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        default=EVAL_DIR.parent / "corpus",
+        help="corpus folder; a throwaway index is built for it",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default eval/runs/<timestamp>); an existing one is resumed",
+    )
+    p.add_argument(
+        "--mode",
+        action="append",
+        choices=["dense", "bm25", "hybrid"],
+        help="retrieval mode(s) to evaluate; repeat to compare (default: all three for retrieval; "
+        "answers use the first one given, else ASSISTANT_RETRIEVAL_MODE, i.e. hybrid)",
+    )
     p.add_argument("--no-llm", action="store_true", help="retrieval metrics only (fast)")
-    p.add_argument("--limit", type=int, default=None,
-                   help="answer only N questions with the LLM, spread over all types and both languages")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="answer only N questions with the LLM, spread over all types and both languages",
+    )
     p.add_argument("--only", action="append", metavar="ID", help="answer only this question id (repeatable)")
     p.add_argument("--previous", type=Path, default=None, help="an earlier run's folder, to show differences")
-    p.add_argument("--thresholds", type=Path, default=None,
-                   help="fail (exit 3) when a metric is below these minimums (e.g. eval/thresholds.json)")
+    p.add_argument(
+        "--thresholds",
+        type=Path,
+        default=None,
+        help="fail (exit 3) when a metric is below these minimums (e.g. eval/thresholds.json)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")

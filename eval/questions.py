@@ -54,8 +54,10 @@ def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
     if problems:
         listed = "\n  - ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise InputError(f"the gold file {path} has {len(problems)} problem(s); fix them "
-                         f"(python eval/check_gold.py --questions {path} --corpus {corpus_dir}):\n  - {listed}{more}")
+        raise InputError(
+            f"the gold file {path} has {len(problems)} problem(s); fix them "
+            f"(python eval/check_gold.py --questions {path} --corpus {corpus_dir}):\n  - {listed}{more}"
+        )
     out: list[Question] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -64,7 +66,9 @@ def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
     return out
 
 
-def select(questions: Sequence[Question], limit: int | None = None, only: Sequence[str] = ()) -> list[Question]:
+def select(
+    questions: Sequence[Question], limit: int | None = None, only: Sequence[str] = ()
+) -> list[Question]:
     """The questions to answer with the LLM.
 
     ``only`` keeps the given ids (InputError for an unknown id). ``limit`` keeps N questions spread over

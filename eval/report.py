@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.charts import CHART_ANSWERS, CHART_LATENCY, CHART_RETRIEVAL, write_charts
+from eval.failures import worst_failures
 from eval.questions import Question
-from eval.summary import GROUPS
+from eval.summary import GROUPS, lookup
 
-CHART_RETRIEVAL, CHART_ANSWERS, CHART_LATENCY = "retrieval_by_language.png", "answers_by_language.png", "latency.png"
 RETRIEVAL_COLUMNS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@1", "recall@3", "recall@5", "sources@5")
 ANSWER_ROWS = (
     ("key_facts_complete", "key facts: all present (answerable)"),
@@ -26,7 +27,6 @@ ANSWER_ROWS = (
     ("refusal_f1", "refusal F1"),
     ("false_refusal_rate", "false refusals (answerable refused; lower is better)"),
 )
-MAX_FAILURES = 10
 
 
 def fmt(value: Any, previous: Any = None, digits: int = 3) -> str:
@@ -39,16 +39,8 @@ def fmt(value: Any, previous: Any = None, digits: int = 3) -> str:
         text = f"{float(value):.{digits}f}"
     if isinstance(previous, int | float) and not isinstance(previous, bool):
         delta = float(value) - float(previous)
-        text += f" ({delta:+.{digits}f})" if abs(delta) >= 10 ** -digits / 2 else " (±0)"
+        text += f" ({delta:+.{digits}f})" if abs(delta) >= 10**-digits / 2 else " (±0)"
     return text
-
-
-def _get(tree: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(tree, dict):
-            return None
-        tree = tree.get(p)
-    return tree
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -56,40 +48,62 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def _snippet(text: str | None, n: int = 220) -> str:
-    text = " ".join((text or "").split()).replace("|", "/")
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def write(out: Path, summary: dict[str, Any], questions: Sequence[Question],
-          records: dict[tuple[str, str, str], dict[str, Any]], previous: dict[str, Any] | None) -> None:
+def write(
+    out: Path,
+    summary: dict[str, Any],
+    questions: Sequence[Question],
+    records: dict[tuple[str, str, str], dict[str, Any]],
+    previous: dict[str, Any] | None,
+) -> None:
     """report.md and the charts in ``out``."""
     charts = write_charts(out, summary, records)
     text = render(summary, questions, records, previous, charts)
     (out / "report.md").write_text(text, encoding="utf-8")
 
 
-def render(summary: dict[str, Any], questions: Sequence[Question], records: dict[tuple[str, str, str], dict[str, Any]],
-           previous: dict[str, Any] | None, charts: Sequence[str] = ()) -> str:
+def render(
+    summary: dict[str, Any],
+    questions: Sequence[Question],
+    records: dict[tuple[str, str, str], dict[str, Any]],
+    previous: dict[str, Any] | None,
+    charts: Sequence[str] = (),
+) -> str:
     meta, cfg = summary["meta"], summary["meta"]["config"]
     prev = previous or {}
     lines = ["# Evaluation report", ""]
-    phases = ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.0f} s" for k, v in meta["phases_s"].items())
-    lines += [f"Run started {meta['started']}; wall time {meta['wall_s']:.0f} s ({phases}).",
-              f"Command: `{meta['command'] or 'assistant eval'}`. Output folder: `{meta['out']}`."]
+    phases = ", ".join(
+        f"{k.removesuffix('_s').replace('_', ' ')} {v:.0f} s" for k, v in meta["phases_s"].items()
+    )
+    lines += [
+        f"Run started {meta['started']}; wall time {meta['wall_s']:.0f} s ({phases}).",
+        f"Command: `{meta['command'] or 'assistant eval'}`. Output folder: `{meta['out']}`.",
+    ]
     if previous:
-        lines.append(f"Numbers in parentheses are changes against the earlier run of "
-                     f"{_get(previous, 'meta', 'started')} (`{_get(previous, 'meta', 'out')}`).")
+        lines.append(
+            f"Numbers in parentheses are changes against the earlier run of "
+            f"{lookup(previous, 'meta', 'started')} (`{lookup(previous, 'meta', 'out')}`)."
+        )
     if meta["reused_results"]:
-        lines.append(f"{meta['reused_results']} per-question results were reused from an interrupted earlier "
-                     "run with the same configuration.")
+        lines.append(
+            f"{meta['reused_results']} per-question results were reused from an interrupted earlier "
+            "run with the same configuration."
+        )
     verdict = summary.get("gate")
     if verdict:
-        lines += ["", f"**Gate ({verdict['thresholds']}): "
-                  + ("FAILED**" if verdict["failures"] else f"passed** ({verdict['checked']} metrics checked)")]
+        lines += [
+            "",
+            f"**Gate ({verdict['thresholds']}): "
+            + ("FAILED**" if verdict["failures"] else f"passed** ({verdict['checked']} metrics checked)"),
+        ]
         lines += [f"- {f}" for f in verdict["failures"]]
         if verdict["skipped"]:
             lines.append(f"- not evaluated in this run, so not checked: {', '.join(verdict['skipped'])}")
+    if meta.get("timed_out"):
+        lines += [
+            "",
+            f"**{len(meta['timed_out'])} answer(s) hit the LLM time limit (ASSISTANT_LLM_TIMEOUT_S) and were "
+            f"cut off**, which usually means the machine was overloaded: {', '.join(meta['timed_out'])}.",
+        ]
     if meta["errors"]:
         lines += ["", f"**{len(meta['errors'])} question(s) failed with an error** (rerun to retry them):"]
         lines += [f"- {e}" for e in meta["errors"]]
@@ -97,37 +111,70 @@ def render(summary: dict[str, Any], questions: Sequence[Question], records: dict
     q, c = meta["questions"], meta["corpus"]
     by_lang = ", ".join(f"{n} {k}" for k, n in sorted(q["by_language"].items()))
     by_type = ", ".join(f"{n} {k}" for k, n in sorted(q["by_type"].items()))
-    lines += ["", "## What was evaluated", "",
-              f"- **Questions**: `{q['path']}`, {q['n']} questions ({by_lang}; {by_type}). "
-              f"{len(q['answered_with_llm'])} of them answered by the LLM"
-              + (f" ({', '.join(q['answered_with_llm'])})." if 0 < len(q["answered_with_llm"]) < len(questions)
-                 else "."),
-              f"- **Corpus**: `{c['path']}`, {c['articles']} articles, {c['chunks']} chunks, ingested into a "
-              f"throwaway index ({c['ingest_s']:.0f} s)." + (f" Skipped: {'; '.join(c['skipped'])}." if c["skipped"] else ""),
-              f"- **Follow-ups**: {meta['followup_retrieval']}", "",
-              *_table(("setting", "value"), [
-                  ("embedding model", str(cfg["embedding_model"])), ("LLM", str(cfg["llm"] or "not used (--no-llm)")),
-                  ("retrieval modes compared", ", ".join(cfg["retrieval_modes"])),
-                  ("retrieval mode of the answers", str(cfg["answer_mode"] or "–")),
-                  ("fusion weights (BM25 added to dense)", f"same language {cfg['fusion_weights']['same_language']}, "
-                                                           f"cross-language {cfg['fusion_weights']['cross_language']}"),
-                  ("candidates per retriever", f"dense {cfg['dense_candidates']}, BM25 {cfg['bm25_candidates']}"),
-                  ("hits scored per question (MRR depth)", str(cfg["search_depth"])),
-                  ("chunking", f"~{cfg['chunk_words']} words, {cfg['chunk_overlap_sentences']} sentence(s) overlap"),
-                  ("context given to the LLM", f"at most {cfg['context_passages']} passages, dense similarity "
-                                               f">= {cfg['min_relevance']}, within {cfg['context_margin']} of the best"),
-                  ("verifier threshold", str(cfg["verify_min_similarity"])),
-                  ("LLM max tokens / temperature / threads",
-                   f"{cfg['llm_max_tokens']} / {cfg['llm_temperature']} / {cfg['llm_threads']}"),
-              ])]
+    lines += [
+        "",
+        "## What was evaluated",
+        "",
+        f"- **Questions**: `{q['path']}`, {q['n']} questions ({by_lang}; {by_type}). "
+        f"{len(q['answered_with_llm'])} of them answered by the LLM"
+        + (
+            f" ({', '.join(q['answered_with_llm'])})."
+            if 0 < len(q["answered_with_llm"]) < len(questions)
+            else "."
+        ),
+        f"- **Corpus**: `{c['path']}`, {c['articles']} articles, {c['chunks']} chunks, ingested into a "
+        f"throwaway index ({c['ingest_s']:.0f} s)."
+        + (f" Skipped: {'; '.join(c['skipped'])}." if c["skipped"] else ""),
+        f"- **Follow-ups**: {meta['followup_retrieval']}",
+        "",
+        *_table(
+            ("setting", "value"),
+            [
+                ("embedding model", str(cfg["embedding_model"])),
+                ("LLM", str(cfg["llm"] or "not used (--no-llm)")),
+                ("retrieval modes compared", ", ".join(cfg["retrieval_modes"])),
+                ("retrieval mode of the answers", str(cfg["answer_mode"] or "–")),
+                (
+                    "fusion weights (BM25 added to dense)",
+                    f"same language {cfg['fusion_weights']['same_language']}, "
+                    f"cross-language {cfg['fusion_weights']['cross_language']}",
+                ),
+                (
+                    "candidates per retriever",
+                    f"dense {cfg['dense_candidates']}, BM25 {cfg['bm25_candidates']}",
+                ),
+                ("hits scored per question (MRR depth)", str(cfg["search_depth"])),
+                (
+                    "chunking",
+                    f"~{cfg['chunk_words']} words, {cfg['chunk_overlap_sentences']} sentence(s) overlap",
+                ),
+                (
+                    "context given to the LLM",
+                    f"at most {cfg['context_passages']} passages, dense similarity "
+                    f">= {cfg['min_relevance']}, within {cfg['context_margin']} of the best",
+                ),
+                ("verifier threshold", str(cfg["verify_min_similarity"])),
+                (
+                    "LLM max tokens / temperature / threads",
+                    f"{cfg['llm_max_tokens']} / {cfg['llm_temperature']} / {cfg['llm_threads']}",
+                ),
+            ],
+        ),
+    ]
     lines += _retrieval_section(summary, prev, charts)
     if summary.get("answers"):
         lines += _answer_section(summary, prev, charts)
-    lines += _failures(summary, questions, records)
+    lines += worst_failures(summary, questions, records)
     lines += _definitions()
     if meta["unlocated_passages"]:
-        lines += ["", "## Gold problems", "", "Supporting passages not found in the ingested text "
-                  "(they count as not retrieved; fix the gold file):", ""]
+        lines += [
+            "",
+            "## Gold problems",
+            "",
+            "Supporting passages not found in the ingested text "
+            "(they count as not retrieved; fix the gold file):",
+            "",
+        ]
         lines += [f"- {u}" for u in meta["unlocated_passages"]]
     return "\n".join(lines) + "\n"
 
@@ -135,16 +182,25 @@ def render(summary: dict[str, Any], questions: Sequence[Question], records: dict
 def _retrieval_section(summary: dict[str, Any], prev: dict[str, Any], charts: Sequence[str]) -> list[str]:
     ret = summary["retrieval"]
     any_mode = next(iter(ret.values()), {})
-    n = _get(any_mode, "overall", "n") or 0
-    lines = ["", "## Retrieval", "",
-             f"Over the {n} answerable questions (`Assistant.search`, the same code as POST /api/search). "
-             "hit@k and MRR are article level, recall@k is passage level (a hit covers a supporting passage "
-             "when their character spans overlap), sources@5 is the share of expected articles in the top 5.", "",
-             "### Mode comparison (all languages)", ""]
+    n = lookup(any_mode, "overall", "n") or 0
+    lines = [
+        "",
+        "## Retrieval",
+        "",
+        f"Over the {n} answerable questions (`Assistant.search`, the same code as POST /api/search). "
+        "hit@k and MRR are article level, recall@k is passage level (a hit covers a supporting passage "
+        "when their character spans overlap), sources@5 is the share of expected articles in the top 5.",
+        "",
+        "### Mode comparison (all languages)",
+        "",
+    ]
     rows = []
     for mode, m in ret.items():
-        row = [mode] + [fmt(_get(m, "overall", k), _get(prev, "retrieval", mode, "overall", k)) for k in RETRIEVAL_COLUMNS]
-        row += [fmt(_get(m, "latency_ms", "p50"), digits=0), fmt(_get(m, "latency_ms", "p95"), digits=0)]
+        row = [mode] + [
+            fmt(lookup(m, "overall", k), lookup(prev, "retrieval", mode, "overall", k))
+            for k in RETRIEVAL_COLUMNS
+        ]
+        row += [fmt(lookup(m, "latency_ms", "p50"), digits=0), fmt(lookup(m, "latency_ms", "p95"), digits=0)]
         rows.append(row)
     lines += _table(("mode", *RETRIEVAL_COLUMNS, "p50 ms", "p95 ms"), rows)
     lines += ["", "### Per language", ""]
@@ -152,13 +208,21 @@ def _retrieval_section(summary: dict[str, Any], prev: dict[str, Any], charts: Se
     for mode, m in ret.items():
         for g in GROUPS[1:]:
             if g in m:
-                rows.append([mode, g, str(m[g]["n"])] + [fmt(m[g][k], _get(prev, "retrieval", mode, g, k))
-                                                         for k in ("hit@1", "hit@5", "mrr", "recall@1", "recall@5")])
+                rows.append(
+                    [mode, g, str(m[g]["n"])]
+                    + [
+                        fmt(m[g][k], lookup(prev, "retrieval", mode, g, k))
+                        for k in ("hit@1", "hit@5", "mrr", "recall@1", "recall@5")
+                    ]
+                )
     lines += _table(("mode", "language", "n", "hit@1", "hit@5", "MRR", "recall@1", "recall@5"), rows)
     lines += ["", "### Per question type (recall@5)", ""]
     types = sorted({t for m in ret.values() for t in m.get("by_type", {})})
-    rows = [[t, str(next(iter(ret.values()))["by_type"].get(t, {}).get("n", 0))]
-            + [fmt(_get(m, "by_type", t, "recall@5")) for m in ret.values()] for t in types]
+    rows = [
+        [t, str(next(iter(ret.values()))["by_type"].get(t, {}).get("n", 0))]
+        + [fmt(lookup(m, "by_type", t, "recall@5")) for m in ret.values()]
+        for t in types
+    ]
     lines += _table(("type", "n", *ret.keys()), rows)
     if CHART_RETRIEVAL in charts:
         lines += ["", f"![Retrieval metrics per mode and language]({CHART_RETRIEVAL})"]
@@ -168,168 +232,81 @@ def _retrieval_section(summary: dict[str, Any], prev: dict[str, Any], charts: Se
 def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Sequence[str]) -> list[str]:
     ans = summary["answers"]
     o = ans["overall"]
-    lines = ["", "## Answers", "",
-             f"{o['n']} questions through `Assistant.ask_stream` (as POST /api/ask): {o['n_answerable']} answerable, "
-             f"{o['n'] - o['n_answerable']} unanswerable; {o['n_answered']} got an answer, the rest the refusal. "
-             f"The lexical judge looked at {o['judged_sentences']} answer sentences "
-             f"({o['unjudged_sentences']} more could not be judged: other language and no name or number).", ""]
+    lines = [
+        "",
+        "## Answers",
+        "",
+        f"{o['n']} questions through `Assistant.ask_stream` (as POST /api/ask): "
+        f"{o['n_answerable']} answerable, "
+        f"{o['n'] - o['n_answerable']} unanswerable; {o['n_answered']} got an answer, the rest the refusal. "
+        f"The lexical judge looked at {o['judged_sentences']} answer sentences "
+        f"({o['unjudged_sentences']} more could not be judged: other language and no name or number).",
+        "",
+    ]
     groups = [g for g in GROUPS if g in ans]
-    rows = [[label] + [fmt(ans[g].get(k), _get(prev, "answers", g, k)) for g in groups] for k, label in ANSWER_ROWS]
+    rows = [
+        [label] + [fmt(ans[g].get(k), lookup(prev, "answers", g, k)) for g in groups]
+        for k, label in ANSWER_ROWS
+    ]
     lines += _table(("metric", *groups), rows)
     causes = ans.get("refusal_causes") or {}
     if causes:
-        lines += ["", "Why answers were refusals: " + ", ".join(f"{v}× {k}" for k, v in sorted(causes.items())) + "."]
+        lines += [
+            "",
+            "Why answers were refusals: " + ", ".join(f"{v}× {k}" for k, v in sorted(causes.items())) + ".",
+        ]
     lines += ["", "### Latency (ms)", ""]
-    names = {"retrieve_ms": "retrieve", "generate_ms": "generate", "total_ms": "total",
-             "first_token_ms": "first token (service timing)", "ttft_ms": "first token (measured by the eval)",
-             "condense_ms": "rewrite follow-up", "verify_ms": "verify"}
-    rows = [[names[s], str(v["n"]), fmt(v["p50"], _get(prev, "answers", "latency_ms", s, "p50"), 0),
-             fmt(v["p95"], _get(prev, "answers", "latency_ms", s, "p95"), 0), fmt(v["max"], digits=0)]
-            for s, v in ans["latency_ms"].items() if v["n"]]
-    lines += _table(("stage", "n", "p50", "p95", "max"), rows)
-    lines += [""] + [f"![{t}]({c})" for c, t in ((CHART_ANSWERS, "Answer metrics per language"),
-                                          (CHART_LATENCY, "Latency distribution")) if c in charts]
-    return lines
-
-
-def _failures(summary: dict[str, Any], questions: Sequence[Question],
-              records: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
-    by_id = {q.id: q for q in questions}
-    lines = ["", "## Worst failures"]
-    modes = list(summary["retrieval"])
-    mode = summary["meta"]["config"]["answer_mode"] or ("hybrid" if "hybrid" in modes else modes[0] if modes else None)
-    ret = [r for (k, m, _), r in records.items() if k == "retrieval" and m == mode and r.get("scores")
-           and r["id"] in by_id and r["qhash"] == by_id[r["id"]].content_hash]
-    ret.sort(key=lambda r: (r["scores"]["recall@5"], r["scores"]["mrr"], r["id"]))
-    worst = [r for r in ret if r["scores"]["recall@5"] < 1][:MAX_FAILURES]
-    lines += ["", f"### Retrieval ({mode}): supporting passage not in the top 5", ""]
-    if not worst:
-        lines.append("None: every supporting passage was in the top 5.")
-    for r in worst:
-        q = by_id[r["id"]]
-        top = r["hits"][0] if r["hits"] else {}
-        lines += [f"- **{q.id}** ({q.type}): {q.question}" + (f" — searched as: _{r['query']}_" if q.history else ""),
-                  f"  - expected: `{', '.join(q.expected_sources)}`: “{_snippet(q.supporting_passages[0], 160)}”",
-                  f"  - got: recall@5 {r['scores']['recall@5']:.2f}, MRR {r['scores']['mrr']:.2f}; top hit "
-                  f"`{top.get('source', '–')}`: “{_snippet(top.get('text'), 160)}”"]
-    if summary.get("answers"):
-        lines += _answer_failures(records, by_id, mode)
-    return lines
-
-
-def _answer_failures(records: dict[tuple[str, str, str], dict[str, Any]], by_id: dict[str, Question],
-                     mode: str | None) -> list[str]:
-    ans = [r for (k, m, _), r in records.items() if k == "answer" and m == mode and "scores" in r
-           and r["id"] in by_id and r["qhash"] == by_id[r["id"]].content_hash]
-    picks = [
-        ("Answerable but refused", [r for r in ans if r["answerable"] and r["refused"]]),
-        ("Unanswerable but answered", [r for r in ans if not r["answerable"] and not r["refused"]]),
-        ("Answered, key facts missing", [r for r in ans if r["answerable"] and not r["refused"]
-                                         and not r["scores"]["key_facts_complete"]]),
-        ("Sentences the judge finds unsupported",
-         [r for r in ans if any(j["verdict"] == "unsupported" for j in r["scores"]["judge"])]),
-        ("Sentences the verifier dropped but the judge supports", [r for r in ans if r["scores"]["verifier"]["judge_only"]]),
+    names = {
+        "retrieve_ms": "retrieve",
+        "generate_ms": "generate",
+        "total_ms": "total",
+        "first_token_ms": "first token (service timing)",
+        "ttft_ms": "first token (measured by the eval)",
+        "condense_ms": "rewrite follow-up",
+        "verify_ms": "verify",
+    }
+    rows = [
+        [
+            names[s],
+            str(v["n"]),
+            fmt(v["p50"], lookup(prev, "answers", "latency_ms", s, "p50"), 0),
+            fmt(v["p95"], lookup(prev, "answers", "latency_ms", s, "p95"), 0),
+            fmt(v["max"], digits=0),
+        ]
+        for s, v in ans["latency_ms"].items()
+        if v["n"]
     ]
-    lines: list[str] = []
-    for title, items in picks:
-        lines += ["", f"### {title} ({len(items)})", ""]
-        if not items:
-            lines.append("None.")
-        for r in items[:MAX_FAILURES]:
-            q = by_id[r["id"]]
-            expected = ("not answerable" if not q.answerable else
-                        "; ".join("/".join(f) for f in q.key_facts) + f" — “{_snippet(q.supporting_passages[0], 140)}”")
-            got = _snippet(r["answer"], 300) + (f" _(refusal: {r['scores']['refusal_cause']})_" if r["refused"] else "")
-            lines += [f"- **{q.id}**: {q.question}", f"  - expected: {expected}", f"  - got: {got}"]
-            if r["refused"] and r.get("raw_answer"):
-                lines.append(f"  - LLM wrote: {_snippet(r['raw_answer'], 300)}")
-            for j in r["scores"]["judge"]:
-                if j["verdict"] == "unsupported" and "judge" in title:
-                    lines.append(f"  - judge: “{_snippet(j['sentence'], 160)}” — {j['reason']}"
-                                 + (f" (missing: {', '.join(j['missing'][:6])})" if j["missing"] else ""))
-            if "verifier" in title:
-                for s in r["scores"]["verifier"]["judge_only"]:
-                    drop = next((u for u in r["unsupported"] if u.startswith(s[:40])), s)
-                    lines.append(f"  - dropped: {_snippet(drop, 260)}")
+    lines += _table(("stage", "n", "p50", "p95", "max"), rows)
+    lines += [""] + [
+        f"![{t}]({c})"
+        for c, t in ((CHART_ANSWERS, "Answer metrics per language"), (CHART_LATENCY, "Latency distribution"))
+        if c in charts
+    ]
     return lines
 
 
 def _definitions() -> list[str]:
-    return ["", "## How the metrics are defined", "",
-            "- Retrieval: means over answerable questions; for follow-ups see above.",
-            "- Key facts: a fact counts when any of its alternatives occurs in the answer (case-insensitive); "
-            "a refusal has none.",
-            "- Citation precision: over all passages cited by answers to answerable questions; "
-            "citation recall: per answerable question, the share of its supporting passages that a citation overlaps "
-            "(a refusal scores 0).",
-            "- Faithfulness: share of the final answer sentences that the lexical judge (eval/judge.py) supports: "
-            "cites a passage, its numbers occur there, and enough of its words (same language) or names "
-            "(across languages) do. It is independent of the verifier; verifier agreement compares both on every "
-            "sentence the LLM wrote.",
-            "- Refusals: precision = refused unanswerable / all refusals; recall = refused unanswerable / "
-            "unanswerable. Refusing everything gives high recall but low precision and a false refusal rate of 1.",
-            "- Details and the gold file format: eval/FORMAT.md."]
-
-
-def write_charts(out: Path, summary: dict[str, Any], records: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
-    """PNG charts; returns the names written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    written: list[str] = []
-    ret = summary["retrieval"]
-    if ret:
-        metrics = ("hit@1", "hit@5", "mrr", "recall@1", "recall@5")
-        fig, axes = plt.subplots(1, len(ret), figsize=(4.2 * len(ret), 3.6), sharey=True, squeeze=False)
-        for ax, (mode, m) in zip(axes[0], ret.items(), strict=True):
-            _bars(ax, metrics, {g: [_get(m, g, k) or 0.0 for k in metrics] for g in GROUPS if g in m})
-            ax.set_title(f"retrieval: {mode}")
-        axes[0][0].set_ylabel("score")
-        _save(fig, out / CHART_RETRIEVAL, plt)
-        written.append(CHART_RETRIEVAL)
-    ans = summary.get("answers")
-    if ans:
-        metrics = ("key_facts_complete", "citation_precision", "citation_recall", "faithfulness",
-                   "language_match", "refusal_precision", "refusal_recall")
-        fig, ax = plt.subplots(figsize=(10, 3.8))
-        _bars(ax, [m.replace("_", " ") for m in metrics],
-              {g: [_get(ans, g, k) or 0.0 for k in metrics] for g in GROUPS if g in ans})
-        ax.set_title("answers per language")
-        _save(fig, out / CHART_ANSWERS, plt)
-        written.append(CHART_ANSWERS)
-        stages = ("retrieve_ms", "ttft_ms", "generate_ms", "total_ms")
-        data = {s: [r["timings"][s] / 1000 for (k, _, _), r in records.items()
-                    if k == "answer" and "timings" in r and s in r["timings"]] for s in stages}
-        data = {s: v for s, v in data.items() if v}
-        if data:
-            fig, ax = plt.subplots(figsize=(8, 3.8))
-            ax.boxplot(list(data.values()), showfliers=True)
-            ax.set_xticks(range(1, len(data) + 1), [s.removesuffix("_ms") for s in data])
-            ax.set_ylabel("seconds")
-            ax.set_title("answer latency per stage")
-            _save(fig, out / CHART_LATENCY, plt)
-            written.append(CHART_LATENCY)
-    return written
-
-
-def _bars(ax: Any, labels: Sequence[str], series: dict[str, list[float]]) -> None:
-    width = 0.8 / max(1, len(series))
-    for i, (name, values) in enumerate(series.items()):
-        xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
-        ax.bar(xs, values, width, label=name)
-    ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
-    ax.set_ylim(0, 1.22)
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.legend(fontsize=8, loc="upper center", ncol=len(series), frameon=False)
-    ax.grid(axis="y", alpha=0.3)
-
-
-def _save(fig: Any, path: Path, plt: Any) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return [
+        "",
+        "## How the metrics are defined",
+        "",
+        "- Retrieval: means over answerable questions; for follow-ups see above.",
+        "- Key facts: a fact counts when any of its alternatives occurs in the answer (case-insensitive); "
+        "a refusal has none.",
+        "- Citation precision: over all passages cited by answers to answerable questions; "
+        "citation recall: per answerable question, the share of its supporting passages that a citation "
+        "overlaps "
+        "(a refusal scores 0).",
+        "- Faithfulness: share of the final answer sentences that the lexical judge (eval/judge.py) "
+        "supports: "
+        "cites a passage, its numbers occur there, and enough of its words (same language) or names "
+        "(across languages) do. It is independent of the verifier; verifier agreement compares both on every "
+        "sentence the LLM wrote.",
+        "- Refusals: precision = refused unanswerable / all refusals; recall = refused unanswerable / "
+        "unanswerable. Refusing everything gives high recall but low precision and a false refusal "
+        "rate of 1.",
+        "- Details and the gold file format: eval/FORMAT.md.",
+    ]
 
 
 def console_summary(summary: dict[str, Any]) -> str:
@@ -337,15 +314,21 @@ def console_summary(summary: dict[str, Any]) -> str:
     lines = []
     for mode, m in summary["retrieval"].items():
         o = m.get("overall", {})
-        lines.append(f"retrieval {mode:<6}  hit@1 {fmt(o.get('hit@1'))}  hit@5 {fmt(o.get('hit@5'))}  "
-                     f"MRR {fmt(o.get('mrr'))}  recall@5 {fmt(o.get('recall@5'))}")
+        lines.append(
+            f"retrieval {mode:<6}  hit@1 {fmt(o.get('hit@1'))}  hit@5 {fmt(o.get('hit@5'))}  "
+            f"MRR {fmt(o.get('mrr'))}  recall@5 {fmt(o.get('recall@5'))}"
+        )
     ans = summary.get("answers")
     if ans:
         o = ans["overall"]
-        lines.append(f"answers ({o['n']})  key facts {fmt(o['key_facts_complete'])}  citation P/R "
-                     f"{fmt(o['citation_precision'])}/{fmt(o['citation_recall'])}  faithfulness "
-                     f"{fmt(o['faithfulness'])}  refusal P/R {fmt(o['refusal_precision'])}/{fmt(o['refusal_recall'])}")
+        lines.append(
+            f"answers ({o['n']})  key facts {fmt(o['key_facts_complete'])}  citation P/R "
+            f"{fmt(o['citation_precision'])}/{fmt(o['citation_recall'])}  faithfulness "
+            f"{fmt(o['faithfulness'])}  refusal P/R {fmt(o['refusal_precision'])}/{fmt(o['refusal_recall'])}"
+        )
         total = ans["latency_ms"]["total_ms"]
-        lines.append(f"latency total p50 {fmt(total['p50'], digits=0)} ms, p95 {fmt(total['p95'], digits=0)} ms")
+        lines.append(
+            f"latency total p50 {fmt(total['p50'], digits=0)} ms, p95 {fmt(total['p95'], digits=0)} ms"
+        )
     lines.append(f"wall time {summary['meta']['wall_s']:.0f} s")
     return "\n".join(lines)

@@ -18,12 +18,30 @@ from assistant.settings import Settings
 
 EVAL_VERSION = 1
 
-RETRIEVAL_SETTINGS = ("embed_backend", "embed_model", "chunk_words", "chunk_overlap_sentences",
-                      "dense_candidates", "bm25_candidates", "bm25_weight_same_language",
-                      "bm25_weight_cross_language")
+RETRIEVAL_SETTINGS = (
+    "embed_backend",
+    "embed_model",
+    "chunk_words",
+    "chunk_overlap_sentences",
+    "dense_candidates",
+    "bm25_candidates",
+    "bm25_weight_same_language",
+    "bm25_weight_cross_language",
+)
 ANSWER_SETTINGS = RETRIEVAL_SETTINGS + (
-    "llm_backend", "llm_model_path", "llm_bundled", "llm_base_url", "llm_model", "llm_context", "llm_max_tokens",
-    "llm_temperature", "top_k", "context_passages", "context_margin", "min_relevance", "history_turns",
+    "llm_backend",
+    "llm_model_path",
+    "llm_bundled",
+    "llm_base_url",
+    "llm_model",
+    "llm_context",
+    "llm_max_tokens",
+    "llm_temperature",
+    "top_k",
+    "context_passages",
+    "context_margin",
+    "min_relevance",
+    "history_turns",
     "verify_min_similarity",
 )
 
@@ -44,8 +62,10 @@ def fingerprints(settings: Settings, corpus_dir: Path, answer_mode: str) -> dict
         blob = json.dumps([EVAL_VERSION, corpus, *extra, *(str(getattr(settings, n)) for n in names)])
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
-    return {"retrieval": fp(RETRIEVAL_SETTINGS),
-            "answer": fp(ANSWER_SETTINGS, answer_mode, folder_hash(settings.prompts_dir, "*.yaml"))}
+    return {
+        "retrieval": fp(RETRIEVAL_SETTINGS),
+        "answer": fp(ANSWER_SETTINGS, answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
+    }
 
 
 class ResultsFile:

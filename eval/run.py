@@ -28,19 +28,21 @@ from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
 from assistant.settings import Settings
 from eval import gate, report
-from eval.metrics import Span, locate
+from eval.corpus_index import build_index, count, gold_spans
+from eval.metrics import Span
 from eval.options import EVAL_DIR
 from eval.questions import Question, load_questions, select
 from eval.results import ResultsFile, fingerprints, key
-from eval.scoring import score_answer, score_retrieval, span_of
+from eval.scoring import score_answer, score_retrieval
 from eval.summary import answers_summary, retrieval_summary
-from ingest.pipeline import ingest
 
 EXIT_OK, EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 3, 130
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 SEARCH_DEPTH = 10  # hits fetched per question for the retrieval metrics (MRR is computed over these)
-FOLLOWUP_NOTE = ("Retrieval metrics search follow-up questions as the last user turn followed by the question "
-                 "(no LLM rewriting); answers rewrite them with the condense prompt, as the API does.")
+FOLLOWUP_NOTE = (
+    "Retrieval metrics search follow-up questions as the last user turn followed by the question "
+    "(no LLM rewriting); answers rewrite them with the condense prompt, as the API does."
+)
 
 Builder = Callable[[Settings], Assistant]
 
@@ -60,6 +62,7 @@ class EvalOptions:
     previous: Path | None = None
     thresholds: Path | None = None
     quiet: bool = False
+    modes_given: bool = True
     command: str = ""
 
     @classmethod
@@ -69,11 +72,33 @@ class EvalOptions:
         out = args.out or EVAL_DIR / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
         if getattr(args, "limit", None) is not None and args.limit < 1:
             raise InputError("--limit must be at least 1")
-        return cls(questions=Path(args.questions), corpus=Path(args.corpus), out=Path(out), modes=modes,
-                   answer_mode=answer_mode, no_llm=bool(args.no_llm), limit=args.limit,
-                   only=list(getattr(args, "only", None) or []), previous=args.previous,
-                   thresholds=args.thresholds, quiet=bool(getattr(args, "quiet", False)),
-                   command="assistant eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]))
+        opts = cls(
+            questions=Path(args.questions),
+            corpus=Path(args.corpus),
+            out=Path(out),
+            modes=modes,
+            answer_mode=answer_mode,
+            no_llm=bool(args.no_llm),
+            limit=args.limit,
+            only=list(getattr(args, "only", None) or []),
+            previous=args.previous,
+            thresholds=args.thresholds,
+            quiet=bool(getattr(args, "quiet", False)),
+            modes_given=bool(args.mode),
+        )
+        opts.command = opts.as_command()
+        return opts
+
+    def as_command(self) -> str:
+        """The command line that repeats (or, with the same --out, resumes) this run."""
+        parts = ["--questions", str(self.questions), "--corpus", str(self.corpus), "--out", str(self.out)]
+        parts += [x for m in self.modes for x in ("--mode", m)] if self.modes_given else []
+        parts += ["--no-llm"] if self.no_llm else []
+        parts += ["--limit", str(self.limit)] if self.limit is not None else []
+        parts += [x for i in self.only for x in ("--only", i)]
+        parts += ["--previous", str(self.previous)] if self.previous else []
+        parts += ["--thresholds", str(self.thresholds)] if self.thresholds else []
+        return "assistant eval " + " ".join(shlex.quote(p) for p in parts)
 
 
 def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int:
@@ -83,8 +108,11 @@ def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int
         summary = run(opts, settings, build)
     except KeyboardInterrupt:
         out = getattr(locals().get("opts"), "out", "the output folder")
-        print(f"\ninterrupted; finished questions are in {out}/results.jsonl. "
-              f"Run the same command with --out {out} to resume.", file=sys.stderr)
+        print(
+            f"\ninterrupted; finished questions are in {out}/results.jsonl. "
+            f"Run the same command with --out {out} to resume.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except AssistantError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -95,7 +123,9 @@ def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int
     if verdict is None:
         return EXIT_OK
     if verdict["failures"]:
-        print(f"\nGATE FAILED ({len(verdict['failures'])} metric(s) below {opts.thresholds}):", file=sys.stderr)
+        print(
+            f"\nGATE FAILED ({len(verdict['failures'])} metric(s) below {opts.thresholds}):", file=sys.stderr
+        )
         for f in verdict["failures"]:
             print(f"  - {f}", file=sys.stderr)
         return EXIT_GATE
@@ -125,17 +155,22 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "chroma_host": None})
         assistant = build(run_settings)
         t = time.perf_counter()
-        corpus = _ingest(assistant, run_settings, opts)
+        corpus = build_index(assistant, run_settings, opts.corpus, opts.quiet)
         phases["ingest_s"] = time.perf_counter() - t
-        spans, languages, unlocated = _gold_spans(assistant, questions)
+        spans, languages, unlocated = gold_spans(assistant, questions)
 
         def pending(kind: str, mode: str, qs: Sequence[Question]) -> list[Question]:
             return [q for q in qs if not _done(latest.get((kind, mode, q.id)), qhash[q.id])]
 
         for mode in opts.modes:
             t = time.perf_counter()
-            for q in tqdm(pending("retrieval", mode, questions), desc=f"retrieval ({mode})", unit="q",
-                          disable=opts.quiet, file=sys.stderr):
+            for q in tqdm(
+                pending("retrieval", mode, questions),
+                desc=f"retrieval ({mode})",
+                unit="q",
+                disable=opts.quiet,
+                file=sys.stderr,
+            ):
                 rec = _retrieve(assistant, q, mode, spans[q.id])
                 rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"])
                 results.append(rec)
@@ -145,8 +180,13 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         if to_answer:
             t = time.perf_counter()
             refusals = {lang: assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en")}
-            for q in tqdm(pending("answer", opts.answer_mode, to_answer), desc="answers", unit="q",
-                          disable=opts.quiet, file=sys.stderr):
+            for q in tqdm(
+                pending("answer", opts.answer_mode, to_answer),
+                desc="answers",
+                unit="q",
+                disable=opts.quiet,
+                file=sys.stderr,
+            ):
                 rec = _answer(assistant, q, opts.answer_mode, spans[q.id], languages, refusals)
                 rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"])
                 results.append(rec)
@@ -157,19 +197,33 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     def usable(kind: str, mode: str) -> dict[str, dict[str, Any]]:
         return {i: r for (k, m, i), r in latest.items() if k == kind and m == mode and _done(r, qhash.get(i))}
 
-    errors = [f"{r['id']}: {r['error']}" for r in latest.values() if "error" in r and r.get("qhash") == qhash.get(r["id"])]
+    errors = [
+        f"{r['id']}: {r['error']}"
+        for r in latest.values()
+        if "error" in r and r.get("qhash") == qhash.get(r["id"])
+    ]
+    timed_out = sorted(r["id"] for r in usable("answer", opts.answer_mode).values() if r.get("timed_out"))
     summary: dict[str, Any] = {
         "meta": {
             "started": started.isoformat(timespec="seconds"),
             "wall_s": round(time.perf_counter() - t0, 1),
             "phases_s": {k: round(v, 1) for k, v in phases.items()},
-            "command": opts.command, "out": str(opts.out),
-            "questions": {"path": str(opts.questions), "n": len(questions),
-                          "by_language": _count(q.language for q in questions),
-                          "by_type": _count(q.type for q in questions),
-                          "answered_with_llm": [q.id for q in to_answer]},
-            "corpus": corpus, "config": config, "followup_retrieval": FOLLOWUP_NOTE,
-            "reused_results": reused, "stale_results": stale, "errors": errors,
+            "command": opts.command,
+            "out": str(opts.out),
+            "questions": {
+                "path": str(opts.questions),
+                "n": len(questions),
+                "by_language": count(q.language for q in questions),
+                "by_type": count(q.type for q in questions),
+                "answered_with_llm": [q.id for q in to_answer],
+            },
+            "corpus": corpus,
+            "config": config,
+            "followup_retrieval": FOLLOWUP_NOTE,
+            "reused_results": reused,
+            "stale_results": stale,
+            "errors": errors,
+            "timed_out": timed_out,
             "unlocated_passages": unlocated,
         },
         "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
@@ -177,9 +231,15 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     }
     if thresholds is not None:
         verdict = gate.check(summary, thresholds)
-        summary["gate"] = {"thresholds": str(opts.thresholds), "failures": verdict.failures,
-                           "skipped": verdict.skipped, "checked": verdict.checked}
-    (opts.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        summary["gate"] = {
+            "thresholds": str(opts.thresholds),
+            "failures": verdict.failures,
+            "skipped": verdict.skipped,
+            "checked": verdict.checked,
+        }
+    (opts.out / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     report.write(opts.out, summary, questions, latest, previous)
     return summary
 
@@ -188,51 +248,14 @@ def _done(rec: dict[str, Any] | None, qhash: str | None) -> bool:
     return rec is not None and "error" not in rec and rec.get("qhash") == qhash
 
 
-def _ingest(assistant: Assistant, settings: Settings, opts: EvalOptions) -> dict[str, Any]:
-    if not opts.corpus.is_dir():
-        raise InputError(f"the corpus folder {opts.corpus} does not exist; pass --corpus DIR")
-    bar = tqdm(total=0, unit="article", desc="ingest (throwaway index)", disable=opts.quiet, file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total, bar.n = total, done
-        bar.refresh()
-
-    summary = ingest([opts.corpus], assistant.store, assistant.retriever.embedder, chunk_words=settings.chunk_words,
-                     overlap_sentences=settings.chunk_overlap_sentences, progress=progress)
-    bar.close()
-    docs = assistant.documents()
-    if not docs:
-        raise InputError(f"no article could be ingested from {opts.corpus}: {summary.report()}")
-    return {"path": str(opts.corpus), "articles": len(docs), "chunks": assistant.store.count_chunks(),
-            "skipped": [f"{s.source}: {s.reason}" for s in summary.skipped],
-            "languages": _count(d.language for d in docs), "ingest_s": round(summary.seconds, 1)}
-
-
-def _gold_spans(assistant: Assistant, questions: Sequence[Question]
-                ) -> tuple[dict[str, list[Span | None]], dict[str, str], list[str]]:
-    """Where each supporting passage lies in the ingested article text; the language of every source."""
-    texts: dict[str, str] = {}
-    languages: dict[str, str] = {}
-    for d in assistant.documents():
-        found = assistant.document(d.doc_id)
-        texts[d.source] = found[1] if found else ""
-        languages[d.source] = d.language
-    spans: dict[str, list[Span | None]] = {}
-    unlocated: list[str] = []
-    for q in questions:
-        spans[q.id] = []
-        for p in q.supporting_passages:
-            where = next((Span(s, *loc) for s in q.expected_sources
-                          if (loc := locate(texts.get(s, ""), p)) is not None), None)
-            spans[q.id].append(where)
-            if where is None:
-                unlocated.append(f"{q.id}: {p[:80]}")
-    return spans, languages, unlocated
-
-
 def _hit(p: Passage, text: bool = True) -> dict[str, Any]:
-    out = {"source": p.source, "start": p.start, "end": p.end, "score": round(p.score, 4),
-           "dense_score": None if p.dense_score is None else round(p.dense_score, 4)}
+    out = {
+        "source": p.source,
+        "start": p.start,
+        "end": p.end,
+        "score": round(p.score, 4),
+        "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
+    }
     return out | {"text": p.text} if text else out
 
 
@@ -240,15 +263,36 @@ def _retrieve(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | 
     t = time.perf_counter()
     hits = assistant.search(q.retrieval_query, SEARCH_DEPTH, mode=mode)
     ms = (time.perf_counter() - t) * 1000
-    return {"kind": "retrieval", "mode": mode, "language": q.language, "type": q.type,
-            "answerable": q.answerable, "query": q.retrieval_query, "search_ms": round(ms, 1),
-            "hits": [_hit(h, text=i < 3) for i, h in enumerate(hits)], "scores": score_retrieval(q, hits, spans) if q.answerable else None}
+    return {
+        "kind": "retrieval",
+        "mode": mode,
+        "language": q.language,
+        "type": q.type,
+        "answerable": q.answerable,
+        "query": q.retrieval_query,
+        "search_ms": round(ms, 1),
+        "hits": [_hit(h, text=i < 3) for i, h in enumerate(hits)],
+        "scores": score_retrieval(q, hits, spans) if q.answerable else None,
+    }
 
 
-def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None], languages: dict[str, str],
-            refusals: dict[str, str]) -> dict[str, Any]:
-    base = {"kind": "answer", "mode": mode, "language": q.language, "type": q.type, "answerable": q.answerable,
-            "question": q.question, "history": q.history}
+def _answer(
+    assistant: Assistant,
+    q: Question,
+    mode: Mode,
+    spans: list[Span | None],
+    languages: dict[str, str],
+    refusals: dict[str, str],
+) -> dict[str, Any]:
+    base = {
+        "kind": "answer",
+        "mode": mode,
+        "language": q.language,
+        "type": q.type,
+        "answerable": q.answerable,
+        "question": q.question,
+        "history": q.history,
+    }
     t = time.perf_counter()
     ttft: float | None = None
     final: Answer | None = None
@@ -267,14 +311,24 @@ def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | No
     timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
     if ttft is not None:
         timings["ttft_ms"] = round(ttft, 1)
+    limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
+    timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
     return base | {
-        "answer": final.answer, "answered_language": final.language, "refused": not final.answerable,
-        "raw_answer": final.raw_answer, "standalone_question": final.standalone_question,
-        "citations": [{"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text}
-                      for c in final.citations],
-        "unsupported": final.unsupported, "context": [_hit(p) for p in context],
+        "timed_out": timed_out,
+        "answer": final.answer,
+        "answered_language": final.language,
+        "refused": not final.answerable,
+        "raw_answer": final.raw_answer,
+        "standalone_question": final.standalone_question,
+        "citations": [
+            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text}
+            for c in final.citations
+        ],
+        "unsupported": final.unsupported,
+        "context": [_hit(p) for p in context],
         "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
-        "timings": timings, "scores": scores,
+        "timings": timings,
+        "scores": scores,
     }
 
 
@@ -282,7 +336,9 @@ def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> l
     """The passages the LLM saw, rebuilt the way ask_stream chose them (retrieval is deterministic)."""
     s = assistant.settings
     query = answer.standalone_question or q.question
-    passages = assistant.retriever.search(query, answer.language, max(s.top_k, s.context_passages), None, mode)
+    passages = assistant.retriever.search(
+        query, answer.language, max(s.top_k, s.context_passages), None, mode
+    )
     return assistant._context(passages)  # noqa: SLF001 - no public accessor for the chosen context yet
 
 
@@ -291,22 +347,26 @@ def _config(assistant: Assistant, s: Settings, opts: EvalOptions) -> dict[str, A
     return {
         "embedding_model": health["embedding_model"],
         "llm": None if opts.no_llm else f"{health['llm']} ({health['llm_backend']})",
-        "retrieval_modes": opts.modes, "answer_mode": None if opts.no_llm else opts.answer_mode,
-        "fusion_weights": {"same_language": s.bm25_weight_same_language,
-                           "cross_language": s.bm25_weight_cross_language},
-        "search_depth": SEARCH_DEPTH, "dense_candidates": s.dense_candidates, "bm25_candidates": s.bm25_candidates,
-        "chunk_words": s.chunk_words, "chunk_overlap_sentences": s.chunk_overlap_sentences,
-        "top_k": s.top_k, "context_passages": s.context_passages, "context_margin": s.context_margin,
-        "min_relevance": s.min_relevance, "verify_min_similarity": s.verify_min_similarity,
-        "llm_max_tokens": s.llm_max_tokens, "llm_temperature": s.llm_temperature, "llm_threads": s.llm_threads,
+        "retrieval_modes": opts.modes,
+        "answer_mode": None if opts.no_llm else opts.answer_mode,
+        "fusion_weights": {
+            "same_language": s.bm25_weight_same_language,
+            "cross_language": s.bm25_weight_cross_language,
+        },
+        "search_depth": SEARCH_DEPTH,
+        "dense_candidates": s.dense_candidates,
+        "bm25_candidates": s.bm25_candidates,
+        "chunk_words": s.chunk_words,
+        "chunk_overlap_sentences": s.chunk_overlap_sentences,
+        "top_k": s.top_k,
+        "context_passages": s.context_passages,
+        "context_margin": s.context_margin,
+        "min_relevance": s.min_relevance,
+        "verify_min_similarity": s.verify_min_similarity,
+        "llm_max_tokens": s.llm_max_tokens,
+        "llm_temperature": s.llm_temperature,
+        "llm_threads": s.llm_threads,
     }
-
-
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:
@@ -314,6 +374,8 @@ def _load_previous(folder: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise InputError(f"--previous {folder}: no summary.json there; pass the folder of an earlier run") from e
+        raise InputError(
+            f"--previous {folder}: no summary.json there; pass the folder of an earlier run"
+        ) from e
     except json.JSONDecodeError as e:
         raise InputError(f"--previous {folder}: summary.json is not valid JSON ({e.msg})") from e

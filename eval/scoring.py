@@ -18,7 +18,9 @@ def span_of(p: Any) -> Span:
     return Span(p.source, p.start, p.end)
 
 
-def score_retrieval(q: Question, hits: Sequence[Passage], passages: Sequence[Span | None]) -> dict[str, float]:
+def score_retrieval(
+    q: Question, hits: Sequence[Passage], passages: Sequence[Span | None]
+) -> dict[str, float]:
     return retrieval_scores([span_of(h) for h in hits], q.expected_sources, passages)
 
 
@@ -34,8 +36,14 @@ def refusal_cause(answer: Answer, refusal: str) -> str | None:
     return "verifier dropped every sentence"
 
 
-def score_answer(q: Question, answer: Answer, passages: Sequence[Span | None], context: Sequence[Passage],
-                 languages: Mapping[str, str], refusal: str) -> dict[str, Any]:
+def score_answer(
+    q: Question,
+    answer: Answer,
+    passages: Sequence[Span | None],
+    context: Sequence[Passage],
+    languages: Mapping[str, str],
+    refusal: str,
+) -> dict[str, Any]:
     """Everything measured on one answer (see eval/FORMAT.md, "Metrics")."""
     refused = not answer.answerable
     cited = [span_of(c) for c in answer.citations]
@@ -62,13 +70,20 @@ def score_answer(q: Question, answer: Answer, passages: Sequence[Span | None], c
         cite = citation_scores(cited, passages, q.expected_sources)
         ctx_spans = [span_of(p) for p in context]
         located = [p for p in passages if p is not None]
-        out.update({
-            "key_facts_complete": complete, "key_facts_share": share,
-            "citation_precision": cite["precise"], "citation_precision_article": cite["on_article"],
-            "citation_recall": cite["recall"],
-            "context_recall": (sum(1 for p in located if any(c.overlaps(p) for c in ctx_spans)) / len(passages)
-                               if passages else None),
-        })
+        out.update(
+            {
+                "key_facts_complete": complete,
+                "key_facts_share": share,
+                "citation_precision": cite["precise"],
+                "citation_precision_article": cite["on_article"],
+                "citation_recall": cite["recall"],
+                "context_recall": (
+                    sum(1 for p in located if any(c.overlaps(p) for c in ctx_spans)) / len(passages)
+                    if passages
+                    else None
+                ),
+            }
+        )
     return out
 
 
@@ -91,13 +106,22 @@ def verifier_agreement(answer: Answer, context: Mapping[int, CitedText], refusal
             verifier_only.append(j.sentence)
         else:
             judge_only.append(j.sentence)
-    return {"sentences": agree + len(judge_only) + len(verifier_only), "agree": agree,
-            "judge_only": judge_only, "verifier_only": verifier_only}
+    return {
+        "sentences": agree + len(judge_only) + len(verifier_only),
+        "agree": agree,
+        "judge_only": judge_only,
+        "verifier_only": verifier_only,
+    }
 
 
 def _judgement(j: Judgement) -> dict[str, Any]:
-    return {"sentence": j.sentence, "cited": j.cited, "verdict": j.verdict, "reason": j.reason,
-            "missing": j.missing}
+    return {
+        "sentence": j.sentence,
+        "cited": j.cited,
+        "verdict": j.verdict,
+        "reason": j.reason,
+        "missing": j.missing,
+    }
 
 
 def _plain(text: str) -> str:

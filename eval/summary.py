@@ -9,11 +9,33 @@ from eval.metrics import KS, latency_summary, mean, refusal_scores
 from eval.questions import Question
 
 GROUPS = ("overall", "de", "en")
-RETRIEVAL_METRICS = tuple(f"hit@{k}" for k in KS) + ("mrr",) + tuple(f"recall@{k}" for k in KS) + ("sources@5",)
-ANSWER_METRICS = ("key_facts_complete", "key_facts_share", "citation_precision", "citation_precision_article",
-                  "citation_recall", "faithfulness", "verifier_agreement", "language_match", "refusal_precision",
-                  "refusal_recall", "refusal_f1", "false_refusal_rate", "context_recall")
-LATENCY_STAGES = ("retrieve_ms", "generate_ms", "total_ms", "first_token_ms", "ttft_ms", "condense_ms", "verify_ms")
+RETRIEVAL_METRICS = (
+    tuple(f"hit@{k}" for k in KS) + ("mrr",) + tuple(f"recall@{k}" for k in KS) + ("sources@5",)
+)
+ANSWER_METRICS = (
+    "key_facts_complete",
+    "key_facts_share",
+    "citation_precision",
+    "citation_precision_article",
+    "citation_recall",
+    "faithfulness",
+    "verifier_agreement",
+    "language_match",
+    "refusal_precision",
+    "refusal_recall",
+    "refusal_f1",
+    "false_refusal_rate",
+    "context_recall",
+)
+LATENCY_STAGES = (
+    "retrieve_ms",
+    "generate_ms",
+    "total_ms",
+    "first_token_ms",
+    "ttft_ms",
+    "condense_ms",
+    "verify_ms",
+)
 
 
 def _in_group(q: Question, group: str) -> bool:
@@ -24,8 +46,11 @@ def retrieval_summary(questions: Sequence[Question], records: dict[str, dict[str
     """Per group: the mean of each retrieval metric over the answerable questions, and their number."""
     out: dict[str, Any] = {}
     for group in GROUPS:
-        scored = [records[q.id]["scores"] for q in questions
-                  if _in_group(q, group) and q.answerable and q.id in records]
+        scored = [
+            records[q.id]["scores"]
+            for q in questions
+            if _in_group(q, group) and q.answerable and q.id in records
+        ]
         if not scored:
             continue
         out[group] = {m: mean(s[m] for s in scored) for m in RETRIEVAL_METRICS}
@@ -34,7 +59,9 @@ def retrieval_summary(questions: Sequence[Question], records: dict[str, dict[str
     for qtype in sorted({q.type for q in questions if q.answerable}):
         scored = [records[q.id]["scores"] for q in questions if q.type == qtype and q.id in records]
         if scored:
-            by_type[qtype] = {m: mean(s[m] for s in scored) for m in ("hit@1", "mrr", "recall@5")} | {"n": len(scored)}
+            by_type[qtype] = {m: mean(s[m] for s in scored) for m in ("hit@1", "mrr", "recall@5")} | {
+                "n": len(scored)
+            }
     out["by_type"] = by_type
     out["latency_ms"] = latency_summary([r["search_ms"] for r in records.values()])
     return out
@@ -48,7 +75,9 @@ def answer_group(items: Sequence[tuple[Question, dict[str, Any]]]) -> dict[str, 
     agreement = [s["verifier"] for _, s in items]
     refusals = refusal_scores((not q.answerable, s["refused"]) for q, s in items)
     out: dict[str, Any] = {
-        "n": len(items), "n_answerable": len(answerable), "n_answered": len(answered),
+        "n": len(items),
+        "n_answerable": len(answerable),
+        "n_answered": len(answered),
         "key_facts_complete": mean(float(s["key_facts_complete"]) for s in answerable),
         "key_facts_share": mean(s["key_facts_share"] for s in answerable),
         "citation_precision": _micro(answerable, "citation_precision"),
@@ -57,10 +86,15 @@ def answer_group(items: Sequence[tuple[Question, dict[str, Any]]]) -> dict[str, 
         "faithfulness": sum(s["supported"] for _, s in items) / sentences if sentences else None,
         "judged_sentences": sentences,
         "unjudged_sentences": sum(s["unjudged"] for _, s in items),
-        "verifier_agreement": (sum(a["agree"] for a in agreement) / sum(a["sentences"] for a in agreement)
-                               if sum(a["sentences"] for a in agreement) else None),
+        "verifier_agreement": (
+            sum(a["agree"] for a in agreement) / sum(a["sentences"] for a in agreement)
+            if sum(a["sentences"] for a in agreement)
+            else None
+        ),
         "language_match": mean(float(s["language_ok"]) for s in answered if s["language_ok"] is not None),
-        "refusal_precision": refusals.precision, "refusal_recall": refusals.recall, "refusal_f1": refusals.f1,
+        "refusal_precision": refusals.precision,
+        "refusal_recall": refusals.recall,
+        "refusal_f1": refusals.f1,
         "false_refusal_rate": refusals.false_refusal_rate,
         "context_recall": mean(s["context_recall"] for s in answerable),
     }
@@ -86,6 +120,17 @@ def answers_summary(questions: Sequence[Question], records: dict[str, dict[str, 
         if cause:
             causes[cause] = causes.get(cause, 0) + 1
     out["refusal_causes"] = causes
-    out["latency_ms"] = {stage: latency_summary([r["timings"][stage] for r in records.values()
-                                                 if stage in r["timings"]]) for stage in LATENCY_STAGES}
+    out["latency_ms"] = {
+        stage: latency_summary([r["timings"][stage] for r in records.values() if stage in r["timings"]])
+        for stage in LATENCY_STAGES
+    }
     return out
+
+
+def lookup(tree: Any, *path: str) -> Any:
+    """The value at ``path`` in nested dicts, or None."""
+    for p in path:
+        if not isinstance(tree, dict):
+            return None
+        tree = tree.get(p)
+    return tree

@@ -35,7 +35,9 @@ TEXT: dict[str, dict[str, str]] = {
     "de": {
         "thinking": "Suche in den Quellen …",
         "draft": "Entwurf – wird gegen die Quellen geprüft",
-        "not_in_sources": "Die Quellen enthalten dazu keine Informationen.",
+        "not_in_sources": "Keine Quelle enthält die Antwort auf diese Frage.",
+        "not_verified": "Der Entwurf war nicht durch die Quellen belegt und wurde verworfen.",
+        "not_verified_hint": "Fragen Sie genauer nach oder prüfen Sie die Filter. Die verworfenen Sätze:",
         "not_in_sources_hint": "Formulieren Sie die Frage anders oder prüfen Sie die Filter.",
         "dropped": "Nicht belegte Sätze wurden entfernt:",
         "busy": "Der Assistent ist gerade ausgelastet. Bitte in ein paar Sekunden erneut senden.",
@@ -55,7 +57,9 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "thinking": "Searching the sources …",
         "draft": "Draft – being checked against the sources",
-        "not_in_sources": "The sources do not contain this information.",
+        "not_in_sources": "No source contains the answer to this question.",
+        "not_verified": "The draft was not supported by the sources and was discarded.",
+        "not_verified_hint": "Ask more specifically or check the filters. The discarded sentences:",
         "not_in_sources_hint": "Try rephrasing the question or check the filters.",
         "dropped": "Unsupported sentences were removed:",
         "busy": "The assistant is busy right now. Please retry in a few seconds.",
@@ -87,9 +91,10 @@ CSS = """
 .state-empty-index {border-left-color:#0969da;}
 .state-thinking {border-left-color: var(--color-accent);}
 .state p {margin:.3em 0 0 0;}
-.state b {font-size:1rem; font-weight:600;}
-.spinner {display:inline-block; width:.9em; height:.9em; margin-right:.5em; vertical-align:-.1em;
-  border:2px solid var(--border-color-primary); border-top-color: var(--color-accent); border-radius:50%;
+.state-title {font-weight:600; font-size:1rem; font-family:inherit;}
+.state .spinner {display:inline-block; width:.9em; height:.9em; margin-right:.5em; vertical-align:-.1em;
+  border-style:solid !important; border-width:2px !important; border-color:#d0d7de !important;
+  border-top-color: var(--color-accent, #f97316) !important; border-radius:50%;
   animation: spin .8s linear infinite;}
 @keyframes spin { to {transform: rotate(360deg);} }
 .src-card {border:1px solid var(--border-color-primary); border-radius:8px; padding:10px 12px; margin:8px 0;
@@ -150,7 +155,7 @@ def link_markers(escaped: str, turn: int) -> str:
 def state_html(kind: str, title: str, hint: str = "") -> str:
     """A visible state note: thinking, not-in-sources, error, busy or empty-index."""
     more = f"<p>{hint}</p>" if hint else ""
-    return f'<div class="state state-{kind}"><b>{title}</b>{more}</div>'
+    return f'<div class="state state-{kind}"><div class="state-title">{title}</div>{more}</div>'
 
 
 def thinking_html(lang: str) -> str:
@@ -244,13 +249,15 @@ def source_card(c: Citation, article: str | None, turn: int, claims: list[str], 
 def sources_html(answer: Answer, turn: int, article_text: Callable[[str], str | None]) -> str:
     """The source cards of one answer (or its not-in-the-sources note), and what verification removed."""
     t = TEXT[answer.language]
+    items = "".join(f"<li>{esc(u)}</li>" for u in answer.unsupported)
+    if not answer.answerable and items:  # the model answered, but verification kept nothing
+        return state_html("not-in-sources", t["not_verified"], t["not_verified_hint"]) + \
+            f'<ul class="src-note dropped">{items}</ul>'
     if not answer.answerable:
-        body = state_html("not-in-sources", t["not_in_sources"], t["not_in_sources_hint"])
-    else:
-        body = "".join(source_card(c, article_text(c.doc_id), turn, claims_for(answer, c.n), answer.language)
-                       for c in answer.citations)
-    if answer.unsupported:
-        items = "".join(f"<li>{esc(u)}</li>" for u in answer.unsupported)
+        return state_html("not-in-sources", t["not_in_sources"], t["not_in_sources_hint"])
+    body = "".join(source_card(c, article_text(c.doc_id), turn, claims_for(answer, c.n), answer.language)
+                   for c in answer.citations)
+    if items:
         body += f'<details class="src-note"><summary>{t["dropped"]} {len(answer.unsupported)}</summary>' \
                 f"<ul>{items}</ul></details>"
     return body
@@ -302,17 +309,18 @@ class ChatCallbacks:
     def respond(self, message: str, chat: list[dict[str, Any]], exchanges: list[dict[str, Any]],
                 language: str, outlet: list[str] | None, date_from: str,
                 date_to: str) -> Iterator[tuple[Any, ...]]:
-        """Yields (chat, exchanges, sources panel, input box, feedback row): thinking, drafts, the verdict."""
+        """Yields (chat, exchanges, sources panel, input box, feedback row, feedback status): thinking,
+        drafts, then the verified answer or a state."""
         message = (message or "").strip()
         if not message:
-            yield chat, exchanges, gr.update(), "", gr.update()
+            yield chat, exchanges, gr.update(), "", gr.update(), gr.update()
             return
         forced = language if language in ("de", "en") else None
         lang = forced or question_language(message)
         turn = len(exchanges) + 1
         chat = [*chat, {"role": "user", "content": esc(message)},
                 {"role": "assistant", "content": thinking_html(lang)}]
-        yield chat, exchanges, panel_html(exchanges, thinking_html(lang)), "", gr.update(visible=False)
+        yield chat, exchanges, panel_html(exchanges, thinking_html(lang)), "", gr.update(visible=False), ""
         try:
             filters = Filters(outlet=outlet or None, date_from=(date_from or "").strip() or None,
                               date_to=(date_to or "").strip() or None)
@@ -323,25 +331,25 @@ class ChatCallbacks:
                 if isinstance(event, Token):
                     partial += event.text
                     chat = [*chat[:-1], {"role": "assistant", "content": draft_html(partial, lang)}]
-                    yield chat, exchanges, gr.update(), "", gr.update()
+                    yield chat, exchanges, gr.update(), "", gr.update(), gr.update()
                     continue
                 answer = event.answer
                 if not answer.answerable and not self.assistant.documents():
                     note = state_html("empty-index", TEXT[lang]["empty_index"],
                                       TEXT[lang]["empty_index_hint"])
                     chat = [*chat[:-1], {"role": "assistant", "content": note}]
-                    yield chat, exchanges, panel_html(exchanges, note), message, gr.update()
+                    yield chat, exchanges, panel_html(exchanges, note), message, gr.update(), gr.update()
                     return
                 record = {"question": message, "answer": answer.model_dump(),
                           "history": [t.model_dump() for t in history],
                           "sources": sources_html(answer, turn, self.article_text)}
                 exchanges = [*exchanges, record]
                 chat = [*chat[:-1], {"role": "assistant", "content": answer_html(answer, turn)}]
-                yield chat, exchanges, panel_html(exchanges), "", gr.update(visible=True)
+                yield chat, exchanges, panel_html(exchanges), "", gr.update(visible=True), gr.update()
         except (AssistantError, ValidationError) as e:
             note = error_html(e, lang)
             chat = [*chat[:-1], {"role": "assistant", "content": note}]
-            yield chat, exchanges, panel_html(exchanges, note), message, gr.update()
+            yield chat, exchanges, panel_html(exchanges, note), message, gr.update(), gr.update()
 
     def rate(self, rating: str, exchanges: list[dict[str, Any]], comment: str) -> tuple[str, str]:
         """Store a rating of the latest answer; returns (status line, comment box)."""
@@ -405,7 +413,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
                 sources = gr.HTML(elem_id="sources")
 
         inputs = [box, chat, exchanges, language, outlet, date_from, date_to]
-        outputs = [chat, exchanges, sources, box, feedback_row]
+        outputs = [chat, exchanges, sources, box, feedback_row, feedback_status]
         ask = {"fn": cb.respond, "inputs": inputs, "outputs": outputs, "show_progress": "hidden",
                "concurrency_limit": None}  # the assistant's LLM gate queues (and answers 'busy')
         send.click(**ask)

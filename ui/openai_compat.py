@@ -146,12 +146,17 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
 
     @router.get("/models", dependencies=protected)
     def models() -> dict[str, Any]:
+        """The one model this server offers (any model name is accepted in requests)."""
         return {"object": "list",
                 "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "local"}]}
 
     @router.post("/chat/completions", dependencies=protected,
                  responses={200: {"content": {"text/event-stream": {}}}, 422: {}, 503: {}})
     async def chat_completions(req: ChatCompletionRequest, request: Request) -> Any:
+        """OpenAI chat completion from the news archive: the last user message is the question, earlier
+        user/assistant messages the conversation. The answer text is the verified answer with [n] markers;
+        extra top-level fields: `citations` (the numbered sources), `answerable`, `language`. With
+        `stream: true`: OpenAI SSE chunks, the extra fields in the last chunk, then `data: [DONE]`."""
         try:
             question, history = conversation(req.messages)
         except InputError as e:

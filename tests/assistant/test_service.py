@@ -67,11 +67,33 @@ def test_nothing_relevant_means_no_llm_call(make) -> None:
     assert not answer.answerable and llm.calls == []
 
 
-def test_english_question_gets_the_english_prompt_and_refusal(make) -> None:
-    assistant, llm = make("I don't know.", min_relevance=0.0)  # hash vectors barely match across languages
+def test_english_question_over_german_sources_is_answered_in_german_then_translated(make) -> None:
+    def reply(messages):
+        if "translate" in messages[0]["content"]:
+            return "Ghosn was arrested in Tokyo in 2018 [1]."
+        return ghosn_reply(messages)
+
+    assistant, llm = make(reply, min_relevance=0.0)  # hash vectors barely match across languages
+    events = list(assistant.ask_stream("When was Carlos Ghosn arrested?"))
+    answer = events[-1].answer
+    assert answer.language == "en" and answer.answerable
+    assert answer.answer == "Ghosn was arrested in Tokyo in 2018 [1]."
+    assert "Quelle [1]" in llm.calls[0][-1]["content"]  # the German prompt quotes the German sources
+    assert llm.calls[1][-1]["content"] == "Carlos Ghosn wurde 2018 in Tokio verhaftet [1]."  # only verified text
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert streamed == answer.answer  # the user sees the English text stream, not the German draft
+    assert any("900" in u for u in answer.unsupported)
+
+
+def test_bad_translation_is_dropped_too(make) -> None:
+    def reply(messages):
+        if "translate" in messages[0]["content"]:
+            return "Ghosn was arrested in Osaka in 2017 [1]."
+        return ghosn_reply(messages)
+
+    assistant, _ = make(reply, min_relevance=0.0)
     answer = assistant.ask("When was Carlos Ghosn arrested?")
-    assert answer.language == "en"
-    assert "Answer in English." in llm.calls[0][-1]["content"]
+    assert not answer.answerable
     assert answer.answer == "The sources do not contain information on this."
 
 

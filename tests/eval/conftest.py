@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from assistant.prompts import PromptLibrary
 from assistant.settings import PROJECT_ROOT
 from eval.options import add_eval_args
 from tests.fakes import question_of, source_texts
@@ -13,7 +14,8 @@ from tests.fakes import question_of, source_texts
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 CORPUS = PROJECT_ROOT / "corpus"
 THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
-REFUSAL_DE = "Die Quellen enthalten dazu keine Informationen."
+PROMPTS = PromptLibrary(PROJECT_ROOT / "prompts")
+REFUSAL = {lang: PROMPTS.get("answer", lang).extra("refusal") for lang in ("de", "en")}
 
 
 def eval_args(out: Path, *extra: str) -> argparse.Namespace:
@@ -35,8 +37,13 @@ def extractive_reply(messages: list[dict[str, str]]) -> str:
         return last.rsplit(":", 1)[-1].strip()
     sources = source_texts(messages)
     if not sources:
-        return REFUSAL_DE
+        return refusal_reply(messages)
     q = _words(question_of(messages))
     n, text = max(sources.items(), key=lambda kv: len(q & _words(kv[1])))
     sentence = max(re.split(r"(?<=[.!?])\s+", text), key=lambda s: len(q & _words(s)))
     return f"{sentence.rstrip('.')} [{n}]."
+
+
+def refusal_reply(messages: list[dict[str, str]]) -> str:
+    """A fake LLM that always gives the prompt's "not in the sources" reply, in the question's language."""
+    return REFUSAL["en" if "Answer in English." in messages[-1]["content"] else "de"]

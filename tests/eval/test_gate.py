@@ -16,20 +16,40 @@ SUMMARY = {
 }
 
 
-@pytest.mark.parametrize(("thresholds", "failures", "skipped"), [
-    ({"retrieval": {"hybrid": {"overall": {"hit@1": 0.85, "recall@5": 0.8}}}}, [], []),
-    ({"retrieval": {"hybrid": {"overall": {"recall@5": 0.81}}}},
-     ["retrieval.hybrid.overall.recall@5 = 0.800 is below the minimum 0.81"], []),
-    # a mode that was not run, and the answers of a --no-llm run: skipped, not failed
-    ({"retrieval": {"dense": {"overall": {"hit@1": 0.5}}}, "answers": {"overall": {"faithfulness": 0.5}}},
-     [], ["retrieval.dense", "answers"]),
-    # an evaluated section without the metric or language: fails
-    ({"retrieval": {"hybrid": {"overall": {"mrr": 0.5}, "en": {"recall@5": 0.5}}}},
-     ["retrieval.hybrid.overall.mrr: not measured in this run (minimum 0.5)",
-      "retrieval.hybrid.en: not measured in this run"], []),
-    ({"_comment": "ignored", "retrieval": {"_note": "x", "hybrid": {"de": {"recall@5": 0.9}}}},
-     ["retrieval.hybrid.de.recall@5 = 0.850 is below the minimum 0.9"], []),
-])
+@pytest.mark.parametrize(
+    ("thresholds", "failures", "skipped"),
+    [
+        ({"retrieval": {"hybrid": {"overall": {"hit@1": 0.85, "recall@5": 0.8}}}}, [], []),
+        (
+            {"retrieval": {"hybrid": {"overall": {"recall@5": 0.81}}}},
+            ["retrieval.hybrid.overall.recall@5 = 0.800 is below the minimum 0.81"],
+            [],
+        ),
+        # a mode that was not run, and the answers of a --no-llm run: skipped, not failed
+        (
+            {
+                "retrieval": {"dense": {"overall": {"hit@1": 0.5}}},
+                "answers": {"overall": {"faithfulness": 0.5}},
+            },
+            [],
+            ["retrieval.dense", "answers"],
+        ),
+        # an evaluated section without the metric or language: fails
+        (
+            {"retrieval": {"hybrid": {"overall": {"mrr": 0.5}, "en": {"recall@5": 0.5}}}},
+            [
+                "retrieval.hybrid.overall.mrr: not measured in this run (minimum 0.5)",
+                "retrieval.hybrid.en: not measured in this run",
+            ],
+            [],
+        ),
+        (
+            {"_comment": "ignored", "retrieval": {"_note": "x", "hybrid": {"de": {"recall@5": 0.9}}}},
+            ["retrieval.hybrid.de.recall@5 = 0.850 is below the minimum 0.9"],
+            [],
+        ),
+    ],
+)
 def test_check(thresholds: dict, failures: list[str], skipped: list[str]) -> None:
     got = check(SUMMARY, thresholds)
     assert got.failures == failures

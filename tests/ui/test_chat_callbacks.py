@@ -33,17 +33,18 @@ def cb(newsroom: Assistant, tmp_path: Path) -> ChatCallbacks:
 def test_a_question_shows_thinking_then_the_streamed_draft_then_the_verified_answer(
         cb: ChatCallbacks) -> None:
     steps = run(cb, GHOSN)
-    chat0, _, panel0, box0, feedback0 = steps[0]
+    chat0, _, panel0, box0, feedback0, status0 = steps[0]
     assert "state-thinking" in chat0[-1]["content"]
     assert "state-thinking" in panel0
     assert box0 == ""
+    assert status0 == ""  # the last "thank you" for feedback goes away
     assert feedback0["visible"] is False
     drafts = [s[0][-1]["content"] for s in steps[1:-1]]
     assert len(drafts) >= 5
     assert all('class="draft"' in d for d in drafts)
     assert "2018" in drafts[-1]
     assert "2018" not in drafts[0]
-    chat, exchanges, panel, box, feedback = steps[-1]
+    chat, exchanges, panel, box, feedback, _ = steps[-1]
     assert chat[0] == {"role": "user", "content": GHOSN}
     final = chat[-1]["content"]
     assert 'class="answer"' in final
@@ -76,7 +77,7 @@ def test_a_follow_up_sends_the_conversation_and_links_to_its_own_cards(newsroom:
 
 
 def test_a_question_the_sources_do_not_answer_shows_the_not_in_sources_state(cb: ChatCallbacks) -> None:
-    chat, exchanges, panel, _, feedback = run(cb, "Wie viel kostet ein Nissan Rogue?")[-1]
+    chat, exchanges, panel, _, feedback, _ = run(cb, "Wie viel kostet ein Nissan Rogue?")[-1]
     assert "state-not-in-sources" in chat[-1]["content"]
     assert "state-not-in-sources" in panel
     assert exchanges[0]["answer"]["answerable"] is False
@@ -98,7 +99,7 @@ def test_the_outlet_filter_reaches_retrieval(cb: ChatCallbacks) -> None:
 
 
 def test_a_bad_date_filter_is_an_error_with_the_question_kept(cb: ChatCallbacks) -> None:
-    chat, exchanges, panel, box, _ = run(cb, GHOSN, date_from="18.06.2018")[-1]
+    chat, exchanges, panel, box, *_ = run(cb, GHOSN, date_from="18.06.2018")[-1]
     assert "state-error" in chat[-1]["content"]
     assert "dates are ISO" in panel
     assert box == GHOSN
@@ -119,7 +120,7 @@ def test_a_busy_llm_says_retry_in_a_few_seconds(tmp_path: Path) -> None:
     t.start()
     try:
         assert held.wait(5)
-        chat, exchanges, panel, box, _ = run(cb, GHOSN)[-1]
+        chat, exchanges, panel, box, *_ = run(cb, GHOSN)[-1]
     finally:
         release.set()
         t.join()
@@ -136,7 +137,7 @@ def test_an_empty_index_says_how_to_ingest(tmp_path: Path) -> None:
     assert banner["visible"] is True
     assert "assistant ingest" in banner["value"]
     assert outlets["choices"] == []
-    chat, exchanges, panel, box, _ = run(cb, GHOSN)[-1]
+    chat, exchanges, panel, box, *_ = run(cb, GHOSN)[-1]
     assert "state-empty-index" in chat[-1]["content"]
     assert "assistant ingest" in panel
     assert box == GHOSN

@@ -140,7 +140,16 @@ def test_sources_html_for_a_refusal_is_the_not_in_sources_state() -> None:
                               language="en"), 1, lambda doc_id: ARTICLE)
     assert "state-not-in-sources" in out
     assert "src-card" not in out
-    assert "The sources do not contain this information." in out
+    assert "No source contains the answer" in out
+
+
+def test_sources_html_says_when_verification_discarded_the_whole_draft() -> None:
+    refused = answer("Dazu enthalten die Quellen keine Informationen.", answerable=False, citations=[],
+                     unsupported=["Ghosn wurde 2019 verhaftet [1]. (number 2019 not in the cited sources)"])
+    out = sources_html(refused, 1, lambda doc_id: ARTICLE)
+    assert "state-not-in-sources" in out
+    assert "nicht durch die Quellen belegt und wurde verworfen" in out
+    assert "<li>Ghosn wurde 2019 verhaftet [1]. (number 2019 not in the cited sources)</li>" in out
 
 
 @pytest.mark.parametrize(("error", "lang", "kind", "says"), [

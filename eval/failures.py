@@ -1,0 +1,119 @@
+"""The "worst failures" section of the report: what was expected and what the assistant returned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eval.questions import Question
+
+MAX_FAILURES = 10
+
+
+def _snippet(text: str | None, n: int = 220) -> str:
+    text = " ".join((text or "").split()).replace("|", "/")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def worst_failures(
+    summary: dict[str, Any],
+    questions: Sequence[Question],
+    records: dict[tuple[str, str, str], dict[str, Any]],
+) -> list[str]:
+    by_id = {q.id: q for q in questions}
+    lines = ["", "## Worst failures"]
+    modes = list(summary["retrieval"])
+    mode = summary["meta"]["config"]["answer_mode"] or (
+        "hybrid" if "hybrid" in modes else modes[0] if modes else None
+    )
+    ret = [
+        r
+        for (k, m, _), r in records.items()
+        if k == "retrieval"
+        and m == mode
+        and r.get("scores")
+        and r["id"] in by_id
+        and r["qhash"] == by_id[r["id"]].content_hash
+    ]
+    ret.sort(key=lambda r: (r["scores"]["recall@5"], r["scores"]["mrr"], r["id"]))
+    worst = [r for r in ret if r["scores"]["recall@5"] < 1][:MAX_FAILURES]
+    lines += ["", f"### Retrieval ({mode}): supporting passage not in the top 5", ""]
+    if not worst:
+        lines.append("None: every supporting passage was in the top 5.")
+    for r in worst:
+        q = by_id[r["id"]]
+        top = r["hits"][0] if r["hits"] else {}
+        lines += [
+            f"- **{q.id}** ({q.type}): {q.question}"
+            + (f" — searched as: _{r['query']}_" if q.history else ""),
+            f"  - expected: `{', '.join(q.expected_sources)}`: “{_snippet(q.supporting_passages[0], 160)}”",
+            f"  - got: recall@5 {r['scores']['recall@5']:.2f}, MRR {r['scores']['mrr']:.2f}; top hit "
+            f"`{top.get('source', '–')}`: “{_snippet(top.get('text'), 160)}”",
+        ]
+    if summary.get("answers"):
+        lines += _answer_failures(records, by_id, mode)
+    return lines
+
+
+def _answer_failures(
+    records: dict[tuple[str, str, str], dict[str, Any]], by_id: dict[str, Question], mode: str | None
+) -> list[str]:
+    ans = [
+        r
+        for (k, m, _), r in records.items()
+        if k == "answer"
+        and m == mode
+        and "scores" in r
+        and r["id"] in by_id
+        and r["qhash"] == by_id[r["id"]].content_hash
+    ]
+    picks = [
+        ("Answerable but refused", [r for r in ans if r["answerable"] and r["refused"]]),
+        ("Unanswerable but answered", [r for r in ans if not r["answerable"] and not r["refused"]]),
+        (
+            "Answered, key facts missing",
+            [
+                r
+                for r in ans
+                if r["answerable"] and not r["refused"] and not r["scores"]["key_facts_complete"]
+            ],
+        ),
+        (
+            "Sentences the judge finds unsupported",
+            [r for r in ans if any(j["verdict"] == "unsupported" for j in r["scores"]["judge"])],
+        ),
+        (
+            "Sentences the verifier dropped but the judge supports",
+            [r for r in ans if r["scores"]["verifier"]["judge_only"]],
+        ),
+    ]
+    lines: list[str] = []
+    for title, items in picks:
+        lines += ["", f"### {title} ({len(items)})", ""]
+        if not items:
+            lines.append("None.")
+        for r in items[:MAX_FAILURES]:
+            q = by_id[r["id"]]
+            expected = (
+                "not answerable"
+                if not q.answerable
+                else "; ".join("/".join(f) for f in q.key_facts)
+                + f" — “{_snippet(q.supporting_passages[0], 140)}”"
+            )
+            got = _snippet(r["answer"], 300) + (
+                f" _(refusal: {r['scores']['refusal_cause']})_" if r["refused"] else ""
+            )
+            lines += [f"- **{q.id}**: {q.question}", f"  - expected: {expected}", f"  - got: {got}"]
+            if r["refused"] and r.get("raw_answer"):
+                lines.append(f"  - LLM wrote: {_snippet(r['raw_answer'], 300)}")
+            for j in r["scores"]["judge"]:
+                if j["verdict"] == "unsupported" and "judge" in title:
+                    lines.append(
+                        f"  - judge: “{_snippet(j['sentence'], 160)}” — {j['reason']}"
+                        + (f" (missing: {', '.join(j['missing'][:6])})" if j["missing"] else "")
+                    )
+            if "verifier" in title:
+                for s in r["scores"]["verifier"]["judge_only"]:
+                    drop = next((u for u in r["unsupported"] if u.startswith(s[:40])), s)
+                    lines.append(f"  - dropped: {_snippet(drop, 260)}")
+    return lines

@@ -1,0 +1,133 @@
+"""An index directory that is missing (and cannot be created), read-only or corrupt: the command line and the
+server stop with a clear error (exit status 1) that says what to do, never with a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT
+from tests.conftest import CORPUS
+from tests.reliability.conftest import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real command, each run starts Python afresh
+
+CLI = str(PROJECT_ROOT / ".venv" / "bin" / "assistant")
+# root ignores permission bits; without these capabilities it cannot (read-only tests run the same as root)
+NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
+               "--inh-caps=-dac_override,-dac_read_search,-fowner"]
+
+
+def run(args: Sequence[str], index_dir: Path, timeout: float = 180, read_only_user: bool = False
+        ) -> subprocess.CompletedProcess[str]:
+    cmd = [CLI, *args]
+    if read_only_user and os.geteuid() == 0:
+        assert shutil.which("setpriv"), "setpriv (util-linux) is needed to test a read-only index as root"
+        cmd = NO_OVERRIDE + cmd
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def assert_clean_failure(r: subprocess.CompletedProcess[str], *words: str) -> str:
+    """Exit 1, one 'error: ...' message that contains ``words``, and no traceback."""
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "Traceback" not in out, out
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, r.stderr
+    for w in words:
+        assert w.lower() in errors[0].lower(), errors[0]
+    return errors[0]
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    shutil.copy(CORPUS / "001_3ad74785a6077ba1.txt", folder)
+    return folder
+
+
+@pytest.fixture
+def corrupt_index(tmp_path: Path) -> Path:
+    index = tmp_path / "corrupt"
+    (index / "chroma").mkdir(parents=True)
+    (index / "chroma" / "chroma.sqlite3").write_bytes(os.urandom(64 * 1024))
+    return index
+
+
+@pytest.fixture
+def read_only_index(tmp_path: Path, small_corpus: Path) -> Path:
+    index = tmp_path / "ro"
+    r = run(["ingest", str(small_corpus), "--quiet"], index)
+    assert r.returncode == 0, r.stderr
+    for folder, dirs, files in os.walk(index):
+        for name in dirs + files:
+            Path(folder, name).chmod(0o555 if name in dirs else 0o444)
+    index.chmod(0o555)
+    yield index
+    for folder, dirs, _ in os.walk(index):
+        for name in dirs:
+            Path(folder, name).chmod(0o755)
+    index.chmod(0o755)
+
+
+def test_index_dir_that_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    r = run(["search", "Nissan"], blocker / "index")
+    assert_clean_failure(r, "ASSISTANT_INDEX_DIR", str(blocker / "index"))
+
+
+def test_index_path_that_is_a_file(tmp_path: Path, small_corpus: Path) -> None:
+    file = tmp_path / "index.txt"
+    file.write_text("oops")
+    r = run(["ingest", str(small_corpus)], file)
+    assert_clean_failure(r, "ASSISTANT_INDEX_DIR")
+
+
+@pytest.mark.parametrize("args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"])
+def test_corrupt_index(corrupt_index: Path, small_corpus: Path, args: list[str]) -> None:
+    r = run([str(small_corpus) if a == "CORPUS" else a for a in args], corrupt_index)
+    assert_clean_failure(r, "cannot open the index", str(corrupt_index))
+
+
+def test_server_does_not_start_on_a_corrupt_index(corrupt_index: Path) -> None:
+    r = run(["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())], corrupt_index, timeout=120)
+    assert_clean_failure(r, "cannot open the index")
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead patch: store.open_client advice for a corrupt index (store.py)")
+def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus: Path) -> None:
+    """The message recommended `assistant ingest corpus --reset`, but --reset has to open the index first and
+    fails the same way. Whatever the message recommends must get the user out of the hole."""
+    message = assert_clean_failure(run(["search", "Nissan"], corrupt_index))
+    if "--reset" in message:
+        r = run(["ingest", str(small_corpus), "--reset", "--quiet"], corrupt_index)
+        assert r.returncode == 0, r.stderr
+    else:
+        assert "move it away" in message or "mv " in message
+
+
+@pytest.mark.parametrize("args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"])
+def test_read_only_index(read_only_index: Path, small_corpus: Path, args: list[str]) -> None:
+    r = run([str(small_corpus) if a == "CORPUS" else a for a in args], read_only_index, read_only_user=True)
+    assert_clean_failure(r, str(read_only_index))
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead patch: store.open_client names a read-only index (store.py)")
+def test_read_only_index_is_called_read_only_not_corrupt(read_only_index: Path) -> None:
+    r = run(["search", "Nissan"], read_only_index, read_only_user=True)
+    message = assert_clean_failure(r, "read-only")
+    assert "corrupt" not in message
+
+
+def test_server_does_not_start_on_a_read_only_index(read_only_index: Path) -> None:
+    r = run(["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())], read_only_index,
+            timeout=120, read_only_user=True)
+    assert_clean_failure(r, str(read_only_index))

