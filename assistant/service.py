@@ -64,12 +64,16 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the embedder and the LLM now, and prime the LLM's KV cache with the static prompt prefix."""
+        """Load the embedder and the LLM now, and process every static prompt prefix once (llama.cpp keeps
+        the states), so the first questions in either language do not pay for the system prompt."""
         self.retriever.embedder.warm_up()
-        for lang in ("de", "en"):
-            prompt = self.prompts.get("answer", lang)
-            with self.gate.slot():
-                for _ in self.llm.stream(prompt.messages(sources="", question="?"), 1, self.settings.llm_timeout_s):
+        with self.gate.slot():
+            for name, lang in (("answer", "de"), ("answer", "en"), ("translate", "en"), ("translate", "de")):
+                if not self.prompts.has(name, lang):
+                    continue
+                prompt = self.prompts.get(name, lang)
+                values = {v: "" for v in prompt.variables}
+                for _ in self._generate(prompt.messages(**values), 1):
                     pass
 
     # --- search --------------------------------------------------------------------------------

@@ -1,1 +1,2 @@
-"""Benchmarks: ingest, re-ingest, search and ask against the model's own speed and a naive llama-index pipeline."""
+"""Benchmarks: ingest, re-ingest, search and ask, against the model's own speed and a naive llama-index
+pipeline."""

@@ -1,4 +1,4 @@
-"""Synthetic German corpora of a chosen size, made by shuffling and recombining the bundled articles' sentences.
+"""Synthetic German corpora of a chosen size: the bundled articles' sentences, shuffled and recombined.
 
 Every sentence is a real German sentence from ``corpus/*.txt`` as the ingest pipeline cleans it; only the
 order and grouping are new. Each generated article has a headline (a short sentence), then paragraphs of

@@ -117,9 +117,10 @@ def job_ingest(a: argparse.Namespace) -> None:
         Path(a.profile).write_text(buf.getvalue())
     if isinstance(embedder, ComposedEmbedding):
         embedder.save()
-    child_result(seconds=round(seconds, 2), open_s=round(open_s, 2), new=summary.new, unchanged=summary.unchanged,
-                 changed=summary.changed, chunks_added=summary.chunks_added, chunks_in_index=store.count_chunks(),
-                 skipped=len(summary.skipped), embed_s=round(TIMER["embed_s"], 2), embed_calls=TIMER["embed_calls"],
+    child_result(seconds=round(seconds, 2), open_s=round(open_s, 2), new=summary.new,
+                 unchanged=summary.unchanged, changed=summary.changed, chunks_added=summary.chunks_added,
+                 chunks_in_index=store.count_chunks(), skipped=len(summary.skipped),
+                 embed_s=round(TIMER["embed_s"], 2), embed_calls=TIMER["embed_calls"],
                  embedded=TIMER["embedded"], embedder=a.embedder)
 
 
@@ -133,7 +134,8 @@ def job_naive_ingest(a: argparse.Namespace) -> None:
     t = time.perf_counter()
     made = naive_ingest(a.corpus, a.index, embedder)
     seconds = time.perf_counter() - t
-    child_result(seconds=round(seconds, 2), embed_s=round(TIMER["embed_s"], 2), embedded=TIMER["embedded"], **made)
+    child_result(seconds=round(seconds, 2), embed_s=round(TIMER["embed_s"], 2), embedded=TIMER["embedded"],
+                 **made)
 
 
 def job_compare_composed(a: argparse.Namespace) -> None:
@@ -182,7 +184,7 @@ def job_naive_ask(a: argparse.Namespace) -> None:
 
 
 def job_search_breakdown(a: argparse.Namespace) -> None:
-    """Where a search's time goes, in-process: query embedding, Chroma, BM25 (cold build, cache load, query)."""
+    """Where a search's time goes, in-process: query embedding, Chroma, BM25 (build, cache load, query)."""
     from assistant.bm25 import BM25Cache
     from assistant.factory import build_assistant, offline_environment
     from bench.measure import percentile

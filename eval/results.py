@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.settings import PROJECT_ROOT, Settings
 
 EVAL_VERSION = 1
 
@@ -55,11 +55,13 @@ def folder_hash(folder: Path, pattern: str = "*") -> str:
 
 
 def fingerprints(settings: Settings, corpus_dir: Path, answer_mode: str) -> dict[str, str]:
-    """Configuration fingerprints of retrieval results and of answer results."""
+    """Configuration fingerprints of retrieval results and of answer results: settings, corpus, the code of
+    assistant/ and ingest/, and (for answers) the prompts. A result is reused only under the same one."""
     corpus = folder_hash(corpus_dir)
+    code = folder_hash(PROJECT_ROOT / "assistant", "*.py") + folder_hash(PROJECT_ROOT / "ingest", "*.py")
 
     def fp(names: Iterable[str], *extra: str) -> str:
-        blob = json.dumps([EVAL_VERSION, corpus, *extra, *(str(getattr(settings, n)) for n in names)])
+        blob = json.dumps([EVAL_VERSION, corpus, code, *extra, *(str(getattr(settings, n)) for n in names)])
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ from assistant.factory import build_assistant
 from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
-from assistant.settings import Settings
+from assistant.settings import PROJECT_ROOT, Settings
 from eval import gate, report
 from eval.corpus_index import build_index, count, gold_spans
 from eval.metrics import Span
@@ -307,12 +308,12 @@ def _answer(
     assert final is not None  # ask_stream always ends with Final
     wall = (time.perf_counter() - t) * 1000
     context = _context(assistant, final, q, mode)
-    scores = score_answer(q, final, spans, context, languages, refusals[final.language])
+    scores = score_answer(q, final, spans, context, languages, tuple(refusals.values()))
     timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
     if ttft is not None:
         timings["ttft_ms"] = round(ttft, 1)
     limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
-    timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
+    timed_out = [s for s in ("condense_ms", "generate_ms", "translate_ms") if timings.get(s, 0.0) >= limit_ms]
     return base | {
         "timed_out": timed_out,
         "answer": final.answer,
@@ -345,6 +346,7 @@ def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> l
 def _config(assistant: Assistant, s: Settings, opts: EvalOptions) -> dict[str, Any]:
     health = assistant.health()
     return {
+        "code": code_version(),
         "embedding_model": health["embedding_model"],
         "llm": None if opts.no_llm else f"{health['llm']} ({health['llm_backend']})",
         "retrieval_modes": opts.modes,
@@ -367,6 +369,30 @@ def _config(assistant: Assistant, s: Settings, opts: EvalOptions) -> dict[str, A
         "llm_temperature": s.llm_temperature,
         "llm_threads": s.llm_threads,
     }
+
+
+def code_version() -> str | None:
+    """The git commit of the code that ran, and whether assistant/, ingest/ or prompts/ had local changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "assistant", "ingest", "prompts"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from assistant.citations import strip_markers
 from assistant.models import Answer, Passage
 from assistant.text import question_language
-from eval.judge import CitedText, Judgement, judge_answer, sentences_with_markers
+from eval.judge import CitedText, Judgement, judge_answer
 from eval.metrics import Span, citation_scores, key_fact_scores, retrieval_scores
 from eval.questions import Question
 
@@ -24,7 +24,7 @@ def score_retrieval(
     return retrieval_scores([span_of(h) for h in hits], q.expected_sources, passages)
 
 
-def refusal_cause(answer: Answer, refusal: str) -> str | None:
+def refusal_cause(answer: Answer) -> str | None:
     """Why an answer is a refusal: no passage was relevant enough, the LLM said so, or the verifier
     dropped every sentence. ``None`` for an answer."""
     if answer.answerable:
@@ -42,18 +42,18 @@ def score_answer(
     passages: Sequence[Span | None],
     context: Sequence[Passage],
     languages: Mapping[str, str],
-    refusal: str,
+    refusals: Sequence[str],
 ) -> dict[str, Any]:
     """Everything measured on one answer (see eval/FORMAT.md, "Metrics")."""
     refused = not answer.answerable
     cited = [span_of(c) for c in answer.citations]
     by_n = {c.n: CitedText(c.text, languages.get(c.source, "de")) for c in answer.citations}
-    final = [] if refused else judge_answer(answer.answer, by_n, answer.language, skip=(refusal,))
+    final = [] if refused else judge_answer(answer.answer, by_n, answer.language, skip=tuple(refusals))
     ctx = {n: CitedText(p.text, languages.get(p.source, "de")) for n, p in enumerate(context, 1)}
-    agreement = verifier_agreement(answer, ctx, refusal)
+    agreement = verifier_agreement(answer, ctx, refusals)
     out: dict[str, Any] = {
         "refused": refused,
-        "refusal_cause": refusal_cause(answer, refusal),
+        "refusal_cause": refusal_cause(answer),
         "n_citations": len(cited),
         "sentences": len(final),
         "supported": sum(j.verdict == "supported" for j in final),
@@ -87,31 +87,35 @@ def score_answer(
     return out
 
 
-def verifier_agreement(answer: Answer, context: Mapping[int, CitedText], refusal: str) -> dict[str, Any]:
-    """The judge's verdict on every sentence the LLM wrote, next to the verifier's (kept or dropped)."""
+def verifier_agreement(
+    answer: Answer, context: Mapping[int, CitedText], refusals: Sequence[str]
+) -> dict[str, Any]:
+    """The judge's verdict on every sentence the LLM wrote, next to the verifier's.
+
+    A sentence was dropped by the verifier when it is listed in ``Answer.unsupported``, else kept. An
+    answer written in the sources' language and then translated (raw text "draft\n---\ntranslation")
+    is judged part by part, each in its own language.
+    """
+    out: dict[str, Any] = {"sentences": 0, "agree": 0, "judge_only": [], "verifier_only": []}
     if answer.raw_answer is None:
-        return {"sentences": 0, "agree": 0, "judge_only": [], "verifier_only": []}
-    kept = _plain(answer.answer) if answer.answerable else ""
-    judged = judge_answer(answer.raw_answer, context, answer.language, skip=(refusal,))
-    agree = 0
-    judge_only: list[str] = []  # the judge finds support, the verifier dropped the sentence
-    verifier_only: list[str] = []  # the verifier kept it, the judge finds no support
-    for j in judged:
-        if j.verdict == "unjudged":
+        return out
+    dropped = [_plain(u) for u in answer.unsupported]
+    for part in answer.raw_answer.split("\n---\n"):
+        if not strip_markers(part).strip():
             continue
-        was_kept = bool(kept) and _plain(j.sentence) in kept
-        if was_kept == (j.verdict == "supported"):
-            agree += 1
-        elif was_kept:
-            verifier_only.append(j.sentence)
-        else:
-            judge_only.append(j.sentence)
-    return {
-        "sentences": agree + len(judge_only) + len(verifier_only),
-        "agree": agree,
-        "judge_only": judge_only,
-        "verifier_only": verifier_only,
-    }
+        for j in judge_answer(part, context, question_language(strip_markers(part)), skip=tuple(refusals)):
+            if j.verdict == "unjudged":
+                continue
+            plain = _plain(j.sentence)
+            kept = not any(d.startswith(plain) for d in dropped)
+            out["sentences"] += 1
+            if kept == (j.verdict == "supported"):
+                out["agree"] += 1
+            elif kept:
+                out["verifier_only"].append(j.sentence)  # kept, but the judge finds no support
+            else:
+                out["judge_only"].append(j.sentence)  # the judge finds support, the verifier dropped it
+    return out
 
 
 def _judgement(j: Judgement) -> dict[str, Any]:
@@ -125,4 +129,4 @@ def _judgement(j: Judgement) -> dict[str, Any]:
 
 
 def _plain(text: str) -> str:
-    return " ".join(strip_markers(" ".join(sentences_with_markers(text))).split()).lower()
+    return " ".join(strip_markers(text).split()).lower()

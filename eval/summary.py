@@ -34,6 +34,7 @@ LATENCY_STAGES = (
     "first_token_ms",
     "ttft_ms",
     "condense_ms",
+    "translate_ms",
     "verify_ms",
 )
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
@@ -161,8 +161,6 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
             question, history = conversation(req.messages)
         except InputError as e:
             return openai_error(e)
-        except ValidationError as e:
-            return openai_error(e.errors()[0].get("msg", str(e)), 422)
         model = req.model or MODEL_ID
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters)

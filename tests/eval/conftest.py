@@ -31,8 +31,11 @@ def _words(text: str) -> set[str]:
 
 def extractive_reply(messages: list[dict[str, str]]) -> str:
     """A fake LLM that copies the source sentence sharing most words with the question and cites it;
-    for the follow-up rewriting prompt it returns the question unchanged."""
+    asked to rewrite a follow-up it returns the question unchanged, asked to translate the text."""
     last = messages[-1]["content"]
+    system = messages[0]["content"].lower() if messages[0]["role"] == "system" else ""
+    if "translate" in system or "übersetz" in system:
+        return last.strip().strip('"')  # the "translation" keeps the text: markers and facts survive
     if "Letzte Frage:" in last or "Last question:" in last or "Latest question:" in last:
         return last.rsplit(":", 1)[-1].strip()
     sources = source_texts(messages)

@@ -12,7 +12,8 @@ DE = CitedText(
 )
 DE2 = CitedText("Ghosn floh Ende 2019 in den Libanon, während er auf seinen Prozess wartete.", "de")
 EN = CitedText("BMW and Toyota will cooperate on fuel cells and lightweight construction.", "en")
-SOURCES = {1: DE, 2: DE2, 3: EN}
+DE3 = CitedText("Die Allianz plant eine Strategie für den nordamerikanischen und asiatischen Markt.", "de")
+SOURCES = {1: DE, 2: DE2, 3: EN, 4: DE3}
 
 
 @pytest.mark.parametrize(
@@ -38,6 +39,12 @@ SOURCES = {1: DE, 2: DE2, 3: EN}
         ("Renault will cut its stake in Nissan from 43% to 15% [1].", "en", "supported"),
         ("Ghosn fled to Brazil in 2019 [2].", "en", "unsupported"),
         ("Ghosn fled to Lebanon in 2021 [2].", "en", "unsupported"),
+        # near spellings inside compounds count (America ~ nordamerikanischen); invented places do not
+    ("The strategy applies to North America and Asia [4].", "en", "supported"),
+    ("The strategy applies to Mexico and India [4].", "en", "unsupported"),
+    # a name as the first word counts when the passage has it; an ordinary first word does not
+        ("Renault will get voting rights in return [1].", "en", "supported"),
+        ("Because he was waiting for his trial [2].", "en", "unjudged"),
         # across languages without any name or number: the judge cannot tell
         ("He was waiting for his trial [2].", "en", "unjudged"),
         # English passage, English answer: word overlap with stemming (cooperate ~ cooperation)

@@ -85,14 +85,12 @@ def test_the_users_index_is_never_touched(tmp_path: Path, fake_settings: Setting
     assert not user_index.exists()
 
 
-def test_a_rerun_resumes_and_a_changed_setting_reruns_answers(
-    tmp_path: Path, fake_settings: Settings
-) -> None:
+def test_rerun_resumes_and_a_changed_setting_reruns_answers(tmp_path: Path, fake_settings: Settings) -> None:
     out = tmp_path / "run"
     args = eval_args(out, "--mode", "hybrid", "--only", "de-fu-01", "--only", "en-fact-01")
     first = ScriptedLLM(extractive_reply)
     assert main(args, fake_settings, builder(first)) == EXIT_OK
-    assert len(first.calls) == 3  # two answers and one follow-up rewrite
+    assert len(first.calls) >= 3  # two answers and one follow-up rewrite (and any translation)
     before = (out / "summary.json").read_text(encoding="utf-8")
 
     again = ScriptedLLM(extractive_reply)
@@ -105,13 +103,15 @@ def test_a_rerun_resumes_and_a_changed_setting_reruns_answers(
 
     changed = ScriptedLLM(extractive_reply)
     assert main(args, fake_settings.model_copy(update={"llm_max_tokens": 64}), builder(changed)) == EXIT_OK
-    assert len(changed.calls) == 3  # answers depend on the setting; retrieval results are reused
+    assert len(changed.calls) == len(first.calls)  # answers depend on the setting; retrieval is reused
     assert len(lines(out / "results.stale.jsonl")) == 2
 
 
 def test_an_interrupted_run_keeps_finished_questions(tmp_path: Path, fake_settings: Settings) -> None:
     out = tmp_path / "run"
-    args = eval_args(out, "--mode", "hybrid", "--limit", "4")
+    # German questions about German articles: one LLM call each (no follow-up rewrite, no translation)
+    only = [x for q in ("de-fact-01", "de-fact-02", "de-num-01", "de-why-01") for x in ("--only", q)]
+    args = eval_args(out, "--mode", "hybrid", *only)
     answers = 0
 
     def interrupt_third(messages: list[dict[str, str]]) -> str:

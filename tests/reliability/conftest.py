@@ -27,6 +27,8 @@ DATA = Path(__file__).resolve().parent / "data"
 INJECTION = DATA / "injection"
 KEY = "test-key-8c1f0b6e2d"  # the API key the protected apps are built with
 OTHER_KEY = "second-key-51a9e3"
+QUESTION = "Was plant der Autohersteller Nissan mit seinen Partnern?"  # German, like the sources: no translation
+QUESTION_EN = "What does the carmaker Nissan plan with its partners?"  # answered in German, then translated
 
 
 @dataclass

@@ -15,14 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.settings import Settings
-from tests.reliability.conftest import KEY, OTHER_KEY, Built
+from tests.reliability.conftest import KEY, OTHER_KEY, QUESTION, Built
 from ui.guards import Guards
 
 PROTECTED_CALLS = [
     ("GET", "/api/documents", None),
     ("GET", "/api/documents/some-id", None),
     ("POST", "/api/search", {"query": "Nissan"}),
-    ("POST", "/api/ask", {"question": "Was plant Nissan?"}),
+    ("POST", "/api/ask", {"question": QUESTION}),
 ]
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.reliability.conftest import Built, ServerThread, SlowLLM
+from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, ServerThread, SlowLLM
 
 pytestmark = pytest.mark.integration  # a real server (fake models: each test takes a few seconds)
 
@@ -26,7 +26,7 @@ def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
     built = make_app(llm, llm_max_waiting=3)
     with serve(built.app) as server, ThreadPoolExecutor(20) as pool:
         t = time.perf_counter()
-        responses = list(pool.map(lambda i: _ask(server.url, f"Was plant Nissan? ({i})"), range(20)))
+        responses = list(pool.map(lambda i: _ask(server.url, f"{QUESTION} ({i})"), range(20)))
         took = time.perf_counter() - t
     statuses = Counter(r.status_code for r in responses)
     assert set(statuses) <= {200, 503}, statuses
@@ -47,7 +47,7 @@ def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
     llm = SlowLLM(n_tokens=100, delay_s=0.03)  # 3 s, longer than the gate lets a request wait
     built = make_app(llm, llm_max_waiting=1, llm_timeout_s=1.0)  # waiting budget: 1 s x (1 + 1)
     with serve(built.app) as server, ThreadPoolExecutor(2) as pool:
-        first = pool.submit(_ask, server.url, "Was plant Nissan?")
+        first = pool.submit(_ask, server.url, QUESTION)
         time.sleep(0.3)
         t = time.perf_counter()
         second = _ask(server.url, "Worüber sprachen Ford und Xiaomi?")
@@ -57,43 +57,71 @@ def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
     assert 1.5 < waited < 3.0
 
 
+def _disconnect_mid_answer(server: ServerThread, question: str, stream: bool) -> None:
+    """Ask, then go away: a streaming client after 5 token events or 1.5 s, a plain one after 1.5 s."""
+    with httpx.Client(timeout=httpx.Timeout(30.0, read=1.5)) as client:
+        if stream:
+            with client.stream("POST", f"{server.url}/api/ask", json={"question": question, "stream": True}) as r:
+                assert r.status_code == 200
+                tokens = 0
+                try:
+                    for line in r.iter_lines():
+                        tokens += line.startswith("event: token")
+                        if tokens == 5:
+                            break  # leaving the block closes the connection mid-answer
+                except httpx.ReadTimeout:
+                    pass  # nothing streamed yet; leaving the block closes the connection all the same
+        else:
+            with pytest.raises(httpx.ReadTimeout):
+                client.post(f"{server.url}/api/ask", json={"question": question})
+
+
+def _check_stopped_and_free(server: ServerThread, llm: SlowLLM) -> None:
+    deadline = time.monotonic() + 3.0
+    while llm.active and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llm.active == 0, "the generation kept running after the client left"
+    consumed = llm.consumed
+    assert llm.closed_early == 1
+    assert consumed < 150, consumed  # well short of the 300 tokens it would have produced
+    time.sleep(0.3)
+    assert llm.consumed == consumed and llm.active == 0  # and nothing more is generated afterwards
+    # the LLM slot is free again: with no waiting room at all, the next request is served, not refused
+    llm.n_tokens = 5
+    after = _ask(server.url, "Worüber sprachen Ford und Xiaomi?")
+    assert after.status_code == 200, after.text
+    assert after.json()["timings"]["queue_ms"] < 500
+
+
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_the_generation_and_frees_the_llm(
         make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool) -> None:
     llm = SlowLLM(n_tokens=300, delay_s=0.02)  # 6 s if nobody stops it
     built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
     with serve(built.app) as server:
-        with httpx.Client(timeout=httpx.Timeout(30.0, read=0.5 if not stream else 30.0)) as client:
-            if stream:
-                with client.stream("POST", f"{server.url}/api/ask",
-                                   json={"question": "Was plant Nissan?", "stream": True}) as r:
-                    assert r.status_code == 200
-                    tokens = 0
-                    for line in r.iter_lines():
-                        tokens += line.startswith("event: token")
-                        if tokens == 5:
-                            break  # leaving the block closes the connection mid-answer
-            else:
-                with pytest.raises(httpx.ReadTimeout):  # the client gives up after 0.5 s
-                    client.post(f"{server.url}/api/ask", json={"question": "Was plant Nissan?"})
-        assert llm.finished.wait(3.0), "the generation kept running after the client left"
-        consumed = llm.consumed
-        assert llm.closed_early == 1
-        assert consumed < 100, consumed  # well short of the 300 tokens it would have produced
-        time.sleep(0.3)
-        assert llm.consumed == consumed  # and nothing is generated after the stop
-        # the LLM slot is free again: with no waiting room at all, the next request is served, not refused
-        llm.n_tokens = 5
-        after = _ask(server.url, "Worüber sprachen Ford und Xiaomi?")
-        assert after.status_code == 200, after.text
-        assert after.json()["timings"]["queue_ms"] < 500
+        _disconnect_mid_answer(server, QUESTION, stream)
+        _check_stopped_and_free(server, llm)
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead patch: service yields Progress events while it drafts in the "
+                                       "sources' language (service.py), so the transport can see the disconnect")
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
+def test_client_disconnect_stops_a_cross_language_answer_too(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool) -> None:
+    """An English question over German sources is drafted in German without any event reaching the route,
+    which only looks for a disconnect between events: the whole draft ran after the client had left."""
+    llm = SlowLLM(n_tokens=300, delay_s=0.02)
+    built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
+    with serve(built.app) as server:
+        _disconnect_mid_answer(server, QUESTION_EN, stream)
+        _check_stopped_and_free(server, llm)
 
 
 def test_streamed_answer_ends_with_the_verified_final_event(
         make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
     built = make_app(SlowLLM(n_tokens=10, delay_s=0.01))
     with serve(built.app) as server, httpx.Client(timeout=30) as client, client.stream(
-            "POST", f"{server.url}/api/ask", json={"question": "Was plant Nissan?", "stream": True}) as r:
+            "POST", f"{server.url}/api/ask", json={"question": QUESTION, "stream": True}) as r:
         events = [line.split(": ", 1)[1] for line in r.iter_lines() if line.startswith("event: ")]
         assert r.headers["x-request-id"]
     assert events[-1] == "final" and events.count("final") == 1 and "token" in events

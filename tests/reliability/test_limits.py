@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.llm import LlamaCppLLM
-from tests.reliability.conftest import KEY, OTHER_KEY, Built, SlowLLM
+from tests.reliability.conftest import KEY, OTHER_KEY, QUESTION, Built, SlowLLM
 
 
 @pytest.fixture
@@ -25,11 +25,11 @@ def test_body_over_the_limit_is_413_before_anything_runs(make_app: Callable[...,
     llm = SlowLLM(delay_s=0)
     built = make_app(llm, max_body_bytes=4096)
     client = TestClient(built.app)
-    r = client.post("/api/ask", json={"question": "Was plant Nissan?", "history": [
+    r = client.post("/api/ask", json={"question": QUESTION, "history": [
         {"role": "user", "content": "x" * 1000}] * 5})
     assert r.status_code == 413 and "4096" in r.json()["detail"]
     assert llm.generations == 0
-    assert client.post("/api/ask", json={"question": "Was plant Nissan?"}).status_code == 200
+    assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
 
 
 def test_chunked_body_without_content_length_is_counted_too(make_app: Callable[..., Built]) -> None:
@@ -133,9 +133,11 @@ def test_key_guessing_is_rate_limited(make_app: Callable[..., Built]) -> None:
 
 def test_rate_limit_refills_over_time(make_app: Callable[..., Built]) -> None:
     client = TestClient(make_app(rate_limit_per_minute=60).app)  # one token per second
-    statuses = [client.get("/api/documents").status_code for _ in range(70)]
-    assert statuses.count(429) >= 5 and statuses[-1] == 429
-    time.sleep(1.2)
+    statuses = []
+    while len(statuses) < 200 and 429 not in statuses:
+        statuses.append(client.get("/api/documents").status_code)
+    assert 60 <= len(statuses) < 200 and set(statuses[:-1]) == {200}
+    time.sleep(1.5)
     assert client.get("/api/documents").status_code == 200
     assert client.get("/api/documents").status_code == 429
 
@@ -144,7 +146,7 @@ def test_rate_limit_refills_over_time(make_app: Callable[..., Built]) -> None:
 def test_generation_gets_the_configured_token_and_time_budget(make_app: Callable[..., Built]) -> None:
     llm = SlowLLM(n_tokens=500, delay_s=0)
     built = make_app(llm, llm_max_tokens=16, llm_timeout_s=2.5)
-    r = TestClient(built.app).post("/api/ask", json={"question": "Was plant Nissan?"})
+    r = TestClient(built.app).post("/api/ask", json={"question": QUESTION})
     assert r.status_code == 200
     assert llm.limits == [(16, 2.5)]
     assert llm.consumed == 16

