@@ -45,6 +45,7 @@ class Verification:
     cited: list[int] = field(default_factory=list)
     refused: bool = False
     similarities: list[float] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
 
 
 def numbers_in(text: str) -> set[str]:
@@ -87,6 +88,12 @@ class Verifier:
                 continue
             valid, invalid = split_valid(markers(s), len(sources))
             clean = _drop_markers(s, invalid)
+            if not valid and not invalid:
+                found = self._supporting_source(clean, sources, language, question)
+                if found is not None:  # the model forgot the marker; the verifier found the one source that holds it
+                    clean = _add_marker(clean, found)
+                    valid = [found]
+                    result.repaired.append(strip_markers(clean))
             if not valid:
                 reason = f"cites [{', '.join(map(str, invalid))}], which is not a source" if invalid else "cites no source"
                 result.unsupported.append(Unsupported(strip_markers(s), reason))
@@ -108,6 +115,19 @@ class Verifier:
             result.cited += [n for n in valid if n not in result.cited]
         result.text = " ".join(result.kept)
         return result
+
+    def _supporting_source(self, sentence: str, sources: list[Passage], language: str, question: str) -> int | None:
+        """The source that supports an uncited sentence on every check, best first; None if none does."""
+        if not strip_markers(sentence) or not sources:
+            return None
+        candidates = [n for n in range(1, len(sources) + 1)
+                      if self._fact_problem(sentence, [n], sources, language, question) is None]
+        if not candidates:
+            return None
+        claim = strip_markers(sentence)
+        sims = self._similarities([claim] * len(candidates), [[n] for n in candidates], sources)
+        best_sim, best = max(zip(sims, candidates, strict=True))
+        return best if best_sim >= self.min_similarity else None
 
     def _fact_problem(self, sentence: str, cited: list[int], sources: list[Passage], language: str,
                       question: str) -> str | None:
@@ -175,6 +195,11 @@ def _attach_orphan_markers(sentences: list[str]) -> list[str]:
         else:
             out.append(s)
     return out
+
+
+def _add_marker(sentence: str, n: int) -> str:
+    m = re.search(r"[.!?…]+[\"'»«“”)]*$", sentence)
+    return f"{sentence[: m.start()]} [{n}]{sentence[m.start():]}" if m else f"{sentence} [{n}]"
 
 
 def _drop_markers(sentence: str, numbers: list[int]) -> str:

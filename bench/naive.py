@@ -30,10 +30,16 @@ class NaiveLlamaCpp(CustomLLM):
     timeout_s: float = 300.0
     context_window: int = 4096
     _llm: Any = PrivateAttr(default=None)
+    _prompt_tokens: list[int] = PrivateAttr(default_factory=list)
 
     def __init__(self, llm: LlamaCppLLM, **kw: Any) -> None:
         super().__init__(context_window=llm.n_ctx, **kw)
         self._llm = llm
+
+    @property
+    def prompt_tokens(self) -> list[int]:
+        """Tokens of each prompt sent so far (before the chat template)."""
+        return self._prompt_tokens
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -41,6 +47,7 @@ class NaiveLlamaCpp(CustomLLM):
                            model_name=self._llm.name, is_chat_model=False)
 
     def _pieces(self, prompt: str) -> Iterator[str]:
+        self._prompt_tokens.append(len(self._llm._model().tokenize(prompt.encode(), add_bos=False)))
         return self._llm.stream([{"role": "user", "content": prompt}], self.max_tokens, self.timeout_s, 0.0)
 
     @llm_completion_callback()

@@ -173,6 +173,10 @@ class Bench:
             r["abstained"] = abstained
             r["correct"] = quality.correct(q, r["answer"], abstained)
         out["naive"] = naive["rows"]
+        tokens = self.job("prompt-tokens", "--index", str(index), "--questions", str(qfile),
+                          "--model", str(model))
+        for r, t in zip(out["ours"], tokens["rows"], strict=True):
+            r.update(prefix_tokens=t["prefix_tokens"], question_part_tokens=t["question_part_tokens"])
         out["naive_rss_peak_mb"] = naive["peak_rss_mb"]
         out["naive_load_s"] = naive["load_s"]
         self.results["ask"] = out

@@ -96,7 +96,7 @@ def ingest_cli(corpus: Path, index_dir: Path, log: Path) -> float:
 
 def search_latency(server: Server, queries: list[str], mode: str | None = None, warm: int = 5) -> dict:
     """Client-side latency of POST /api/search, one request at a time; the first (cold) query separately."""
-    with httpx.Client(base_url=server.base, timeout=120) as client:
+    with httpx.Client(base_url=server.base, timeout=120, trust_env=False) as client:
         def one(q: str) -> tuple[float, float]:
             body = {"query": q, **({"mode": mode} if mode else {})}
             t = time.perf_counter()
@@ -122,7 +122,7 @@ def ask_stream(server: Server, question: str) -> dict:
     first = None
     final = None
     event = None
-    with httpx.Client(base_url=server.base, timeout=600) as client, \
+    with httpx.Client(base_url=server.base, timeout=600, trust_env=False) as client, \
             client.stream("POST", "/api/ask", json={"question": question, "stream": True}) as r:
         r.raise_for_status()
         for line in r.iter_lines():

@@ -47,3 +47,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         help="fail (exit 3) when a metric is below these minimums (e.g. eval/thresholds.json)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="recompute scores, summary and report from the results already in --out, asking nothing new "
+        "(after a change to the metrics or the gold passages)",
+    )

@@ -238,8 +238,8 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
         "## Answers",
         "",
         f"{o['n']} questions through `Assistant.ask_stream` (as POST /api/ask): "
-        f"{o['n_answerable']} answerable, "
-        f"{o['n'] - o['n_answerable']} unanswerable; {o['n_answered']} got an answer, the rest the refusal. "
+        f"{o['n_answerable']} answerable, {o['n'] - o['n_answerable']} unanswerable; "
+        f"{o['n_answered']} got an answer, {o['n'] - o['n_answered']} the refusal. "
         f"The lexical judge looked at {o['judged_sentences']} answer sentences "
         f"({o['unjudged_sentences']} more could not be judged: other language and no name or number).",
         "",

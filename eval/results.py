@@ -76,11 +76,11 @@ class ResultsFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self, current: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+    def load(self, current: dict[str, str] | None) -> tuple[list[dict[str, Any]], int]:
         """Results usable with the current fingerprints, and how many others were set aside.
 
         Results of another configuration are moved to results.stale.jsonl (not deleted); lines cut off by
-        an interrupted write are dropped.
+        an interrupted write are dropped. ``current=None`` keeps every result (rescoring a finished run).
         """
         if not self.path.exists():
             return [], 0
@@ -91,17 +91,23 @@ class ResultsFile:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut off by an interrupted run
-            if isinstance(rec, dict) and rec.get("config") == current.get(rec.get("kind", "")):
+            if isinstance(rec, dict) and (
+                current is None or rec.get("config") == current.get(rec.get("kind", ""))
+            ):
                 keep.append(rec)
             else:
                 stale.append(line)
         if stale:
             with (self.path.parent / "results.stale.jsonl").open("a", encoding="utf-8") as f:
                 f.writelines(s + "\n" for s in stale)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep), encoding="utf-8")
-        os.replace(tmp, self.path)
+        self.rewrite(keep)
         return keep, len(stale)
+
+    def rewrite(self, records: Iterable[dict[str, Any]]) -> None:
+        """Replace the file with ``records`` (atomically: a crash leaves the old or the new file)."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        os.replace(tmp, self.path)
 
     def append(self, record: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as f:

@@ -30,11 +30,11 @@ from assistant.service import Assistant, Final, Token
 from assistant.settings import PROJECT_ROOT, Settings
 from eval import gate, report
 from eval.corpus_index import build_index, count, gold_spans
-from eval.metrics import Span
+from eval.metrics import Span, retrieval_scores
 from eval.options import EVAL_DIR
 from eval.questions import Question, load_questions, select
 from eval.results import ResultsFile, fingerprints, key
-from eval.scoring import score_answer, score_retrieval
+from eval.scoring import answer_from_record, context_from_record, score_answer
 from eval.summary import answers_summary, retrieval_summary
 
 EXIT_OK, EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -63,6 +63,7 @@ class EvalOptions:
     previous: Path | None = None
     thresholds: Path | None = None
     quiet: bool = False
+    rescore: bool = False
     modes_given: bool = True
     command: str = ""
 
@@ -86,6 +87,7 @@ class EvalOptions:
             thresholds=args.thresholds,
             quiet=bool(getattr(args, "quiet", False)),
             modes_given=bool(args.mode),
+            rescore=bool(getattr(args, "rescore", False)),
         )
         opts.command = opts.as_command()
         return opts
@@ -145,7 +147,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
 
     fps = fingerprints(settings, opts.corpus, opts.answer_mode)
     results = ResultsFile(opts.out / "results.jsonl")
-    old, stale = results.load(fps)
+    old, stale = results.load(None if opts.rescore else fps)
     latest = {key(r): r for r in old}
     qhash = {q.id: q.content_hash for q in questions}
     reused = sum(1 for r in latest.values() if "error" not in r and r.get("qhash") == qhash.get(r["id"]))
@@ -159,8 +161,11 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         corpus = build_index(assistant, run_settings, opts.corpus, opts.quiet)
         phases["ingest_s"] = time.perf_counter() - t
         spans, languages, unlocated = gold_spans(assistant, questions)
+        refusals = tuple(assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en"))
 
         def pending(kind: str, mode: str, qs: Sequence[Question]) -> list[Question]:
+            if opts.rescore:
+                return []
             return [q for q in qs if not _done(latest.get((kind, mode, q.id)), qhash[q.id])]
 
         for mode in opts.modes:
@@ -172,7 +177,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                rec = _retrieve(assistant, q, mode, spans[q.id])
+                rec = _retrieve(assistant, q, mode)
                 rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"])
                 results.append(rec)
                 latest[key(rec)] = rec
@@ -180,7 +185,6 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
 
         if to_answer:
             t = time.perf_counter()
-            refusals = {lang: assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en")}
             for q in tqdm(
                 pending("answer", opts.answer_mode, to_answer),
                 desc="answers",
@@ -188,12 +192,20 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                rec = _answer(assistant, q, opts.answer_mode, spans[q.id], languages, refusals)
+                rec = _answer(assistant, q, opts.answer_mode, spans[q.id])
                 rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"])
                 results.append(rec)
                 latest[key(rec)] = rec
             phases["answers_s"] = time.perf_counter() - t
         config = _config(assistant, run_settings, opts)
+
+    # Scores are computed from the stored results every time, so results of an interrupted run (and of a
+    # run made before a change to the metrics) are scored exactly like new ones.
+    by_id = {q.id: q for q in questions}
+    for (_, _, qid), rec in latest.items():
+        if _done(rec, qhash.get(qid)):
+            rec["scores"] = _score(rec, by_id[qid], spans[qid], languages, refusals)
+    results.rewrite(latest.values())
 
     def usable(kind: str, mode: str) -> dict[str, dict[str, Any]]:
         return {i: r for (k, m, i), r in latest.items() if k == kind and m == mode and _done(r, qhash.get(i))}
@@ -260,7 +272,7 @@ def _hit(p: Passage, text: bool = True) -> dict[str, Any]:
     return out | {"text": p.text} if text else out
 
 
-def _retrieve(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None]) -> dict[str, Any]:
+def _retrieve(assistant: Assistant, q: Question, mode: Mode) -> dict[str, Any]:
     t = time.perf_counter()
     hits = assistant.search(q.retrieval_query, SEARCH_DEPTH, mode=mode)
     ms = (time.perf_counter() - t) * 1000
@@ -273,18 +285,10 @@ def _retrieve(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | 
         "query": q.retrieval_query,
         "search_ms": round(ms, 1),
         "hits": [_hit(h, text=i < 3) for i, h in enumerate(hits)],
-        "scores": score_retrieval(q, hits, spans) if q.answerable else None,
     }
 
 
-def _answer(
-    assistant: Assistant,
-    q: Question,
-    mode: Mode,
-    spans: list[Span | None],
-    languages: dict[str, str],
-    refusals: dict[str, str],
-) -> dict[str, Any]:
+def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None]) -> dict[str, Any]:
     base = {
         "kind": "answer",
         "mode": mode,
@@ -308,7 +312,6 @@ def _answer(
     assert final is not None  # ask_stream always ends with Final
     wall = (time.perf_counter() - t) * 1000
     context = _context(assistant, final, q, mode)
-    scores = score_answer(q, final, spans, context, languages, tuple(refusals.values()))
     timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
     if ttft is not None:
         timings["ttft_ms"] = round(ttft, 1)
@@ -321,16 +324,26 @@ def _answer(
         "refused": not final.answerable,
         "raw_answer": final.raw_answer,
         "standalone_question": final.standalone_question,
-        "citations": [
-            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text}
-            for c in final.citations
-        ],
+        "citations": [c.model_dump() for c in final.citations],
         "unsupported": final.unsupported,
-        "context": [_hit(p) for p in context],
+        "context": [p.model_dump() for p in context],
         "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
         "timings": timings,
-        "scores": scores,
     }
+
+
+def _score(
+    rec: dict[str, Any],
+    q: Question,
+    spans: list[Span | None],
+    languages: dict[str, str],
+    refusals: tuple[str, ...],
+) -> dict[str, Any] | None:
+    """The scores of one stored result (retrieval: answerable questions only)."""
+    if rec["kind"] == "retrieval":
+        hits = [Span(h["source"], h["start"], h["end"]) for h in rec["hits"]]
+        return retrieval_scores(hits, q.expected_sources, spans) if q.answerable else None
+    return score_answer(q, answer_from_record(rec), spans, context_from_record(rec), languages, refusals)
 
 
 def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> list[Passage]:

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.citations import strip_markers
-from assistant.models import Answer, Passage
+from assistant.models import Answer, Citation, Passage
 from assistant.text import question_language
 from eval.judge import CitedText, Judgement, judge_answer
-from eval.metrics import Span, citation_scores, key_fact_scores, retrieval_scores
+from eval.metrics import Span, citation_scores, key_fact_scores
 from eval.questions import Question
 
 
@@ -18,10 +18,26 @@ def span_of(p: Any) -> Span:
     return Span(p.source, p.start, p.end)
 
 
-def score_retrieval(
-    q: Question, hits: Sequence[Passage], passages: Sequence[Span | None]
-) -> dict[str, float]:
-    return retrieval_scores([span_of(h) for h in hits], q.expected_sources, passages)
+def answer_from_record(rec: dict[str, Any]) -> Answer:
+    """The Answer stored in a results.jsonl line (older lines hold only the citation fields scoring uses)."""
+    citations = [
+        Citation(**({"doc_id": "", "title": "", "chunk_id": "", "score": 0.0} | c)) for c in rec["citations"]
+    ]
+    return Answer(
+        answer=rec["answer"],
+        language=rec["answered_language"],
+        answerable=not rec["refused"],
+        citations=citations,
+        unsupported=rec["unsupported"],
+        timings=rec["timings"],
+        raw_answer=rec["raw_answer"],
+        standalone_question=rec["standalone_question"],
+    )
+
+
+def context_from_record(rec: dict[str, Any]) -> list[Passage]:
+    """The context passages stored in a results.jsonl line."""
+    return [Passage(**({"doc_id": "", "title": "", "chunk_id": ""} | p)) for p in rec["context"]]
 
 
 def refusal_cause(answer: Answer) -> str | None:

@@ -20,11 +20,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assistant.models import Answer, Turn
 
-Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000
 
 

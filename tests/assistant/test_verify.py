@@ -31,7 +31,7 @@ def lenient() -> Verifier:
     ("answer", "kept", "reason"),
     [
         ("Ghosn wurde 2018 in Tokio verhaftet [1].", 1, None),
-        ("Ghosn wurde 2018 in Tokio verhaftet.", 0, "cites no source"),
+        ("Ghosn wurde 2019 in Tokio verhaftet.", 0, "cites no source"),
         ("Ghosn wurde 2018 in Tokio verhaftet [3].", 0, "not a source"),
         ("Ghosn wurde 2018 in Tokio verhaftet [0].", 0, "not a source"),
         ("Ghosn wurde 2019 in Tokio verhaftet [1].", 0, "2019"),
@@ -64,6 +64,13 @@ def test_english_names_must_match_the_german_source(lenient: Verifier, answer: s
                        "nordamerikanischen und asiatischen Markt.")]
     result = lenient.verify(answer, sources, "x", "en", "Where will the expanded Nissan EV strategy apply?")
     assert bool(result.kept) == kept, result.unsupported
+
+
+def test_a_forgotten_marker_is_added_when_exactly_checked(lenient: Verifier) -> None:
+    result = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet.", SOURCES, REFUSAL_DE)
+    assert result.text == "Ghosn wurde 2018 in Tokio verhaftet [1]."
+    assert result.repaired == ["Ghosn wurde 2018 in Tokio verhaftet."]
+    assert result.cited == [1]
 
 
 def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:

@@ -40,9 +40,9 @@ SOURCES = {1: DE, 2: DE2, 3: EN, 4: DE3}
         ("Ghosn fled to Brazil in 2019 [2].", "en", "unsupported"),
         ("Ghosn fled to Lebanon in 2021 [2].", "en", "unsupported"),
         # near spellings inside compounds count (America ~ nordamerikanischen); invented places do not
-    ("The strategy applies to North America and Asia [4].", "en", "supported"),
-    ("The strategy applies to Mexico and India [4].", "en", "unsupported"),
-    # a name as the first word counts when the passage has it; an ordinary first word does not
+        ("The strategy applies to North America and Asia [4].", "en", "supported"),
+        ("The strategy applies to Mexico and India [4].", "en", "unsupported"),
+        # a name as the first word counts when the passage has it; an ordinary first word does not
         ("Renault will get voting rights in return [1].", "en", "supported"),
         ("Because he was waiting for his trial [2].", "en", "unjudged"),
         # across languages without any name or number: the judge cannot tell

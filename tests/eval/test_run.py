@@ -215,3 +215,25 @@ def test_bad_input_is_an_error_with_a_message(
     code = main(eval_args(tmp_path / "run", *extra), fake_settings, builder(ScriptedLLM("")))
     assert code == EXIT_ERROR
     assert message in capsys.readouterr().err
+
+
+def test_rescore_recomputes_from_stored_results_without_asking_again(
+    tmp_path: Path, fake_settings: Settings
+) -> None:
+    out = tmp_path / "run"
+    args = ["--mode", "hybrid", "--only", "de-fact-02", "--only", "en-unans-01"]
+    assert main(eval_args(out, *args), fake_settings, builder(ScriptedLLM(extractive_reply))) == EXIT_OK
+    first = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    records = lines(out / "results.jsonl")
+    for r in records:  # scores are derived data: drop them and let --rescore rebuild them
+        r.pop("scores", None)
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    silent = ScriptedLLM(extractive_reply)
+    changed = fake_settings.model_copy(update={"llm_max_tokens": 64})  # would otherwise make results stale
+    assert main(eval_args(out, *args, "--rescore"), changed, builder(silent)) == EXIT_OK
+    assert silent.calls == []
+    again = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert again["answers"]["overall"] == first["answers"]["overall"]
+    assert again["retrieval"]["hybrid"]["overall"] == first["retrieval"]["hybrid"]["overall"]
+    assert all("scores" in r for r in lines(out / "results.jsonl"))

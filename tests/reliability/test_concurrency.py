@@ -3,14 +3,17 @@ hangs) and client disconnects that stop the generation and free the LLM for the 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from assistant.service import Event
 from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, ServerThread, SlowLLM
 
 pytestmark = pytest.mark.integration  # a real server (fake models: each test takes a few seconds)
@@ -93,13 +96,55 @@ def _check_stopped_and_free(server: ServerThread, llm: SlowLLM) -> None:
     assert after.json()["timings"]["queue_ms"] < 500
 
 
-@pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_the_generation_and_frees_the_llm(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool) -> None:
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
     llm = SlowLLM(n_tokens=300, delay_s=0.02)  # 6 s if nobody stops it
     built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
     with serve(built.app) as server:
-        _disconnect_mid_answer(server, QUESTION, stream)
+        _disconnect_mid_answer(server, QUESTION, stream=False)
+        _check_stopped_and_free(server, llm)
+
+
+class _CloseProbe:
+    """Wraps the service's event stream: records whether the route closed it (what releases the LLM slot)."""
+
+    def __init__(self, events: Iterator[Event]) -> None:
+        self.events = events
+        self.closed = threading.Event()
+
+    def __iter__(self) -> _CloseProbe:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self.events)
+
+    def close(self) -> None:
+        self.events.close()
+        self.closed.set()
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead patch: ui/api.py closes the event stream shielded from "
+                                       "cancellation, after the step in flight")
+def test_streaming_client_disconnect_closes_the_answer_stream(
+        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    """uvicorn (ASGI spec 2.3) makes Starlette cancel a streaming response when the client disconnects, and
+    the route's cleanup ``await run_in_threadpool(events.close)`` is cancelled with it. The answer generator
+    then stays suspended, holding the LLM slot, until the garbage collector finds it: seen in about one run
+    in seven as 'the generation kept running' (6 tokens generated, the slot never released)."""
+    llm = SlowLLM(n_tokens=300, delay_s=0.02)
+    built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
+    probes: list[_CloseProbe] = []
+    ask_stream = built.assistant.ask_stream
+
+    def probed(*args: Any, **kwargs: Any) -> _CloseProbe:
+        probes.append(_CloseProbe(ask_stream(*args, **kwargs)))
+        return probes[-1]
+
+    built.assistant.ask_stream = probed  # type: ignore[method-assign]
+    with serve(built.app) as server:
+        _disconnect_mid_answer(server, QUESTION, stream=True)
+        assert len(probes) == 1
+        assert probes[0].closed.wait(3.0), "the route never closed the answer stream"
         _check_stopped_and_free(server, llm)
 
 

@@ -63,7 +63,8 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
             if proc.poll() is not None:
                 pytest.fail(f"{name} exited with {proc.returncode} before it was ready:\n{_tail(log)}")
             try:
-                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=2).status_code == 200:
+                url = f"http://127.0.0.1:{port}{ready_path}"
+                if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
                     return RunningServer("127.0.0.1", port, work / "data", log)
             except httpx.HTTPError:
                 pass

@@ -20,7 +20,7 @@ from assistant.settings import PROJECT_ROOT
 from assistant.text import question_language
 from tests.ui.conftest import RealServer, ThreadServer, fake_assistant
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -104,7 +104,6 @@ def in_viewport(page: Any, selector: str) -> bool:
 
 
 # --- real model: one conversation on a desktop page ----------------------------------------------
-@pytest.mark.slow
 def test_german_question_streams_a_draft_then_the_verified_answer_with_its_source(desk: Any) -> None:
     page = desk
     page.evaluate(RECORD_STATES)
@@ -140,7 +139,6 @@ def test_german_question_streams_a_draft_then_the_verified_answer_with_its_sourc
     assert len(full.inner_text()) > len(card.locator(".src-text").first.inner_text())
 
 
-@pytest.mark.slow
 def test_feedback_click_writes_a_jsonl_line(desk: Any, real_server: RealServer) -> None:
     page = desk
     before = real_server.feedback.read_text().splitlines() if real_server.feedback.exists() else []
@@ -160,7 +158,6 @@ def test_feedback_click_writes_a_jsonl_line(desk: Any, real_server: RealServer) 
     shot(page, "04_feedback_saved")
 
 
-@pytest.mark.slow
 def test_follow_up_uses_the_conversation(desk: Any) -> None:
     page = desk
     if page.locator('#chat [data-testid="user"]').count() == 0:  # run alone: ask the first question now
@@ -172,7 +169,6 @@ def test_follow_up_uses_the_conversation(desk: Any) -> None:
     assert bot.locator("a.cite").count() >= 1
 
 
-@pytest.mark.slow
 def test_new_conversation_then_a_question_the_sources_do_not_answer(desk: Any) -> None:
     page = desk
     page.click("#new")
@@ -186,7 +182,6 @@ def test_new_conversation_then_a_question_the_sources_do_not_answer(desk: Any) -
 
 
 # --- real model: phone width ---------------------------------------------------------------------
-@pytest.mark.slow
 def test_english_example_question_at_phone_width(browser: Any, real_server: RealServer) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
