@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.live import RealServer
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -19,6 +21,16 @@ def _isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     for key in ("ASSISTANT_API_KEY", "ASSISTANT_CHROMA_HOST", "ASSISTANT_LLM_BACKEND", "ASSISTANT_LLM_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """One real server for every test of the session that needs the real models (started on first use)."""
+    srv = RealServer(tmp_path_factory.mktemp("real-server"))
+    try:
+        yield srv.start()
+    finally:
+        srv.stop()
 
 
 @pytest.fixture

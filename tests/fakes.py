@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from pydantic import PrivateAttr
 
 from assistant.embeddings import VectorEmbedding
 

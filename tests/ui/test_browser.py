@@ -18,7 +18,8 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 from assistant.text import question_language
-from tests.ui.conftest import RealServer, ThreadServer, fake_assistant
+from tests.live import RealServer
+from tests.ui.conftest import ThreadServer, fake_assistant
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
