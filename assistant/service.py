@@ -17,7 +17,7 @@ from assistant.prompts import PromptLibrary
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
-from assistant.text import question_language
+from assistant.text import bm25_tokens, question_language
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -231,10 +231,23 @@ class Assistant:
         with self.gate.slot():
             out = "".join(self._generate(prompt.messages(history=rendered, question=question), 64))
         line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
-        if len(line) < 5 or len(line) > 400:
-            last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
-            return f"{last_user} {question}".strip()
-        return line
+        if _keeps_question(line, question, lang):
+            return line
+        # Small models sometimes repeat the previous question instead of rewriting the new one: then
+        # retrieve (and answer) with both, which still carries the missing referent.
+        last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
+        log.info("follow-up rewrite %r rejected; using the previous question as context", line)
+        return f"{last_user.strip()} {question}".strip()
+
+
+def _keeps_question(rewrite: str, question: str, lang: str) -> bool:
+    """A usable rewrite is a single question of sane length that keeps most of the new question's words."""
+    if not 5 <= len(rewrite) <= 400:
+        return False
+    asked = set(bm25_tokens(question, lang))
+    if not asked:
+        return True
+    return len(asked & set(bm25_tokens(rewrite, lang))) >= max(1, len(asked) // 2)
 
 
 def merge_overlapping(passages: list[Passage]) -> list[Passage]:

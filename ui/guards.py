@@ -24,7 +24,7 @@ log = logging.getLogger("assistant.http")
 API_PREFIXES = ("/api/", "/v1/")
 OPEN_PATHS = frozenset({"/api/health"})
 KEY_COOKIE = "assistant_key"
-# Bodies of the chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
+# The chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
 UI_BODY_FACTOR = 16
 _MAX_BUCKETS = 10_000
 
@@ -67,7 +67,9 @@ class Guards:
 
     def require_key(self, request: Request) -> None:
         if not self.key_ok(presented_key(request)):
-            self._take(_address(request))  # every failed guess costs a token of the caller's address: 429 when out
+            self._take(
+                _address(request)
+            )  # every failed guess costs a token of the caller's address: 429 when out
             raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
     def rate_limit(self, request: Request) -> None:
@@ -92,14 +94,20 @@ class Guards:
             if tokens < 1.0:
                 self._buckets[client] = (tokens, now)
                 retry = max(1, math.ceil((1.0 - tokens) / rate))
-                raise HTTPException(429, f"rate limit of {self.per_minute} requests per minute reached",
-                                    headers={"Retry-After": str(retry)})
+                raise HTTPException(
+                    429,
+                    f"rate limit of {self.per_minute} requests per minute reached",
+                    headers={"Retry-After": str(retry)},
+                )
             self._buckets[client] = (tokens - 1.0, now)
 
     def _prune(self, now: float, rate: float) -> None:
         """Forget buckets that have refilled completely (they hold no information)."""
-        full = [c for c, (tokens, last) in self._buckets.items()
-                if tokens + (now - last) * rate >= self.per_minute]
+        full = [
+            c
+            for c, (tokens, last) in self._buckets.items()
+            if tokens + (now - last) * rate >= self.per_minute
+        ]
         for c in full:
             del self._buckets[c]
 
@@ -161,16 +169,27 @@ class RequestContextMiddleware:
             raise
         finally:
             level = logging.WARNING if status >= 500 or status == 0 else logging.INFO
-            log.log(level, "request", extra={
-                "method": scope.get("method"), "path": path, "status": status or None,
-                "ms": round((time.perf_counter() - t0) * 1000, 1),
-                "client": (scope.get("client") or ("?",))[0],
-            })
+            log.log(
+                level,
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": path,
+                    "status": status or None,
+                    "ms": round((time.perf_counter() - t0) * 1000, 1),
+                    "client": (scope.get("client") or ("?",))[0],
+                },
+            )
             request_id_var.reset(token)
 
     def _cookie_login(self, scope: Scope) -> tuple[Message, Message] | None:
-        """``GET /page?key=KEY`` on the UI: set the key cookie and redirect to ``/page`` (key out of the URL)."""
-        if self.guards is None or not self.guards.keys or scope.get("method") != "GET" or _is_api(scope["path"]):
+        """``GET /page?key=KEY`` on the UI: set the key cookie, redirect to ``/page`` (key out of the URL)."""
+        if (
+            self.guards is None
+            or not self.guards.keys
+            or scope.get("method") != "GET"
+            or _is_api(scope["path"])
+        ):
             return None
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         key = next((v for k, v in query if k == "key"), None)
@@ -187,11 +206,16 @@ class RequestContextMiddleware:
         morsel["path"] = root or "/"
         if scope.get("scheme") == "https":
             morsel["secure"] = True
-        headers = [(b"location", location.encode("latin-1", "replace")),
-                   (b"set-cookie", morsel.OutputString().encode("latin-1")),
-                   (b"cache-control", b"no-store"), (b"content-length", b"0")]
-        return ({"type": "http.response.start", "status": 303, "headers": headers},
-                {"type": "http.response.body", "body": b""})
+        headers = [
+            (b"location", location.encode("latin-1", "replace")),
+            (b"set-cookie", morsel.OutputString().encode("latin-1")),
+            (b"cache-control", b"no-store"),
+            (b"content-length", b"0"),
+        ]
+        return (
+            {"type": "http.response.start", "status": 303, "headers": headers},
+            {"type": "http.response.body", "body": b""},
+        )
 
 
 class _BodyTooLarge(HTTPException):
@@ -235,7 +259,15 @@ def _request_id(scope: Scope) -> str:
 
 async def _json(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

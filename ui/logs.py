@@ -64,7 +64,9 @@ class JsonFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid:
             data["request_id"] = rid
-        data.update({k: _clean(v) for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        data.update(
+            {k: _clean(v) for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+        )
         if record.exc_info:
             data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False, default=str)

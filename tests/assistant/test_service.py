@@ -116,6 +116,19 @@ def test_follow_up_is_rewritten_for_retrieval(make) -> None:
     assert question_of(llm.calls[1]) == "Wohin floh Carlos Ghosn?"
 
 
+def test_a_rewrite_that_drops_the_new_question_falls_back_to_both_questions(make) -> None:
+    def reply(messages):
+        if "Letzte Frage" in messages[-1]["content"]:
+            return "Wann wurde Carlos Ghosn verhaftet?"  # seen from the 1.5B model: it repeats the old question
+        return ghosn_reply(messages)
+
+    assistant, llm = make(reply)
+    history = [Turn(role="user", content="Wann wurde Carlos Ghosn verhaftet?"),
+               Turn(role="assistant", content="2018 [1].")]
+    answer = assistant.ask("Und wohin floh er?", history=history)
+    assert answer.standalone_question == "Wann wurde Carlos Ghosn verhaftet? Und wohin floh er?"
+
+
 def test_filters_restrict_sources(make) -> None:
     assistant, _ = make(ghosn_reply)
     hits = assistant.search("BMW Kooperation", filters=Filters(outlet=["dpa"]))

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability tests: a fake-model index built once, apps over it, a real server in a thread."""
+"""Reliability test fixtures: a fake-model index built once, apps over it, a real server in a thread."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ DATA = Path(__file__).resolve().parent / "data"
 INJECTION = DATA / "injection"
 KEY = "test-key-8c1f0b6e2d"  # the API key the protected apps are built with
 OTHER_KEY = "second-key-51a9e3"
-QUESTION = "Was plant der Autohersteller Nissan mit seinen Partnern?"  # German, like the sources: no translation
+QUESTION = (
+    "Was plant der Autohersteller Nissan mit seinen Partnern?"  # German, like the sources: no translation
+)
 QUESTION_EN = "What does the carmaker Nissan plan with its partners?"  # answered in German, then translated
 
 
@@ -57,8 +59,12 @@ class SlowLLM:
 
     name = "slow-fake"
 
-    def __init__(self, n_tokens: int = 200, delay_s: float = 0.02,
-                 reply: Callable[[list[dict[str, str]]], str] = copy_first_source) -> None:
+    def __init__(
+        self,
+        n_tokens: int = 200,
+        delay_s: float = 0.02,
+        reply: Callable[[list[dict[str, str]]], str] = copy_first_source,
+    ) -> None:
         self.n_tokens = n_tokens
         self.delay_s = delay_s
         self.reply = reply
@@ -75,8 +81,9 @@ class SlowLLM:
     def warm_up(self) -> None:
         """Nothing to load."""
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float,
-               temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float, temperature: float = 0.0
+    ) -> Iterator[str]:
         with self._lock:
             self.generations += 1
             self.answer_generations += bool(source_texts(messages))
@@ -86,7 +93,7 @@ class SlowLLM:
         self.finished.clear()
         text = self.reply(messages)
         words = re.findall(r"\S+\s*", text)
-        # the reply, then empty pieces up to n_tokens (time passes, the text stays the same), at most max_tokens
+        # the reply, then empty pieces up to n_tokens (time passes, the text stays), at most max_tokens
         pieces = [*words, *([""] * max(0, self.n_tokens - len(words)))][:max_tokens]
         done = 0
         try:
@@ -106,8 +113,13 @@ class SlowLLM:
 
 def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
     """Settings for apps over the fake-embedding index: every passage relevant enough, no rate limit."""
-    base: dict[str, Any] = {"index_dir": index_dir, "rate_limit_per_minute": 0, "min_relevance": 0.0,
-                            "context_margin": 1.0, "verify_min_similarity": 0.5}
+    base: dict[str, Any] = {
+        "index_dir": index_dir,
+        "rate_limit_per_minute": 0,
+        "min_relevance": 0.0,
+        "context_margin": 1.0,
+        "verify_min_similarity": 0.5,
+    }
     return Settings(**{**base, **overrides})
 
 
@@ -130,7 +142,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_app(fake_index: Path) -> Callable[..., Built]:
-    """``make_app(llm, **settings)``: the real app (JSON API; ``with_ui=True`` adds the chat) over the fake index."""
+    """``make_app(llm, **settings)``: the real app (``with_ui=True`` adds the chat) over the fake index."""
 
     def make(llm: Any = None, with_ui: bool = False, **overrides: Any) -> Built:
         settings = fake_settings(fake_index, **overrides)
@@ -154,8 +166,15 @@ class ServerThread:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off",
-                                timeout_graceful_shutdown=2, limit_concurrency=200)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            limit_concurrency=200,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

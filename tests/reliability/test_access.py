@@ -46,35 +46,57 @@ def test_every_api_route_except_health_is_protected(protected: Built) -> None:
 
 
 @pytest.mark.parametrize(("method", "path", "body"), PROTECTED_CALLS)
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "Bearer wrong"},
-    {"X-API-Key": "wrong"},
-    {"Authorization": f"Basic {KEY}"},
-    {"Authorization": "Bearer "},
-    {"X-API-Key": KEY[:-1]},
-    {"X-API-Key": KEY + "x"},
-    {"X-API-Key": f"{KEY},{OTHER_KEY}"},
-    {"Cookie": f"assistant_key={KEY}"},  # the UI cookie opens the UI, not the API (no CSRF on the API)
-], ids=["none", "bearer-wrong", "header-wrong", "basic", "bearer-empty", "prefix", "longer", "list", "cookie"])
-def test_wrong_or_missing_key_is_401_without_detail(protected: Built, method: str, path: str, body: dict | None,
-                                                    headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"X-API-Key": "wrong"},
+        {"Authorization": f"Basic {KEY}"},
+        {"Authorization": "Bearer "},
+        {"X-API-Key": KEY[:-1]},
+        {"X-API-Key": KEY + "x"},
+        {"X-API-Key": f"{KEY},{OTHER_KEY}"},
+        {"Cookie": f"assistant_key={KEY}"},  # the UI cookie opens the UI, not the API (no CSRF on the API)
+    ],
+    ids=[
+        "none",
+        "bearer-wrong",
+        "header-wrong",
+        "basic",
+        "bearer-empty",
+        "prefix",
+        "longer",
+        "list",
+        "cookie",
+    ],
+)
+def test_wrong_or_missing_key_is_401_without_detail(
+    protected: Built, method: str, path: str, body: dict | None, headers: dict[str, str]
+) -> None:
     r = TestClient(protected.app).request(method, path, json=body, headers=headers)
     assert r.status_code == 401
-    assert r.json() == {"detail": "missing or invalid API key"}  # the same for every failure: nothing to learn
+    assert r.json() == {
+        "detail": "missing or invalid API key"
+    }  # the same for every failure: nothing to learn
     assert r.headers["www-authenticate"] == "Bearer"
     assert KEY not in r.text and OTHER_KEY not in r.text
 
 
 @pytest.mark.parametrize(("method", "path", "body"), PROTECTED_CALLS)
-@pytest.mark.parametrize("headers", [
-    {"Authorization": f"Bearer {KEY}"},
-    {"authorization": f"bearer {OTHER_KEY}"},
-    {"X-API-Key": KEY},
-    {"x-api-key": OTHER_KEY},
-], ids=["bearer", "bearer-lower-second-key", "x-api-key", "x-api-key-second-key"])
-def test_any_configured_key_opens_every_route(protected: Built, method: str, path: str, body: dict | None,
-                                              headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {KEY}"},
+        {"authorization": f"bearer {OTHER_KEY}"},
+        {"X-API-Key": KEY},
+        {"x-api-key": OTHER_KEY},
+    ],
+    ids=["bearer", "bearer-lower-second-key", "x-api-key", "x-api-key-second-key"],
+)
+def test_any_configured_key_opens_every_route(
+    protected: Built, method: str, path: str, body: dict | None, headers: dict[str, str]
+) -> None:
     r = TestClient(protected.app).request(method, path, json=body, headers=headers)
     assert r.status_code == (404 if path.endswith("some-id") else 200), r.text
 
@@ -92,7 +114,15 @@ def test_health_is_open_and_reveals_nothing_sensitive(protected: Built) -> None:
     text = json.dumps(body)
     assert KEY not in text and OTHER_KEY not in text
     assert str(protected.settings.index_dir) not in text and "/" not in text  # no file system paths
-    assert set(body) == {"status", "documents", "chunks", "embedding_model", "llm", "llm_backend", "llm_waiting"}
+    assert set(body) == {
+        "status",
+        "documents",
+        "chunks",
+        "embedding_model",
+        "llm",
+        "llm_backend",
+        "llm_waiting",
+    }
 
 
 def test_without_keys_the_api_is_open(make_app: Callable[..., Built]) -> None:
@@ -132,8 +162,16 @@ def ui_protected(make_app: Callable[..., Built]) -> Built:
     return make_app(with_ui=True, api_key=KEY)
 
 
-@pytest.mark.parametrize("path", ["/", "/config", "/gradio_api/info", "/gradio_api/queue/status",
-                                  "/gradio_api/queue/data?session_hash=abc"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/config",
+        "/gradio_api/info",
+        "/gradio_api/queue/status",
+        "/gradio_api/queue/data?session_hash=abc",
+    ],
+)
 def test_ui_without_key_is_401(ui_protected: Built, path: str) -> None:
     r = TestClient(ui_protected.app).get(path, follow_redirects=False)
     assert r.status_code == 401, (path, r.status_code)
@@ -156,7 +194,9 @@ def test_ui_rejects_a_wrong_cookie_or_query_key(ui_protected: Built) -> None:
     assert client.get("/config").status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: server.py passes guards to RequestContextMiddleware")
+@pytest.mark.xfail(
+    strict=True, reason="needs lead patch: server.py passes guards to RequestContextMiddleware"
+)
 def test_ui_login_by_query_key_sets_a_cookie_so_the_page_s_own_requests_work(ui_protected: Built) -> None:
     """A browser opening /?key=KEY must be able to use the chat: its later requests (/config, the queue)
     carry no ?key=, so the key has to become an HttpOnly cookie, and should leave the URL."""
@@ -186,21 +226,38 @@ def test_ui_cookie_login_flow_with_guards_wired(make_app: Callable[..., Built]) 
 
 
 # --- exposure warning and CORS --------------------------------------------------------------------------
-@pytest.mark.parametrize(("host", "key", "warned"), [
-    ("0.0.0.0", None, True), ("192.168.1.20", None, True), ("::", None, True),
-    ("0.0.0.0", KEY, False), ("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False),
-])
-def test_warning_once_when_exposed_without_key(make_app: Callable[..., Built], caplog: pytest.LogCaptureFixture,
-                                               host: str, key: str | None, warned: bool) -> None:
+@pytest.mark.parametrize(
+    ("host", "key", "warned"),
+    [
+        ("0.0.0.0", None, True),
+        ("192.168.1.20", None, True),
+        ("::", None, True),
+        ("0.0.0.0", KEY, False),
+        ("127.0.0.1", None, False),
+        ("localhost", None, False),
+        ("::1", None, False),
+    ],
+)
+def test_warning_once_when_exposed_without_key(
+    make_app: Callable[..., Built], caplog: pytest.LogCaptureFixture, host: str, key: str | None, warned: bool
+) -> None:
     with caplog.at_level(logging.WARNING):
         make_app(host=host, api_key=key)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "ASSISTANT_API_KEY" in r.getMessage()]
+    warnings = [
+        r for r in caplog.records if r.levelno == logging.WARNING and "ASSISTANT_API_KEY" in r.getMessage()
+    ]
     assert len(warnings) == (1 if warned else 0)
 
 
 def _preflight(client: TestClient, origin: str) -> dict[str, str]:
-    r = client.options("/api/search", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                                "Access-Control-Request-Headers": "content-type,x-api-key"})
+    r = client.options(
+        "/api/search",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-api-key",
+        },
+    )
     return {k.lower(): v for k, v in r.headers.items()}
 
 
@@ -211,8 +268,9 @@ def test_cors_closed_by_default(make_app: Callable[..., Built]) -> None:
     assert "access-control-allow-origin" not in {k.lower() for k in r.headers}
 
 
-def test_cors_origins_from_environment_json_list(make_app: Callable[..., Built],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cors_origins_from_environment_json_list(
+    make_app: Callable[..., Built], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ASSISTANT_CORS_ORIGINS", '["https://intranet.example"]')
     origins = Settings().cors_origins
     assert origins == ["https://intranet.example"]
@@ -221,6 +279,9 @@ def test_cors_origins_from_environment_json_list(make_app: Callable[..., Built],
     assert allowed["access-control-allow-origin"] == "https://intranet.example"
     assert "x-api-key" in allowed["access-control-allow-headers"].lower()
     assert "access-control-allow-origin" not in _preflight(client, "https://evil.example")
-    r = client.post("/api/search", json={"query": "Nissan"},
-                    headers={"Origin": "https://intranet.example", "X-API-Key": KEY})
+    r = client.post(
+        "/api/search",
+        json={"query": "Nissan"},
+        headers={"Origin": "https://intranet.example", "X-API-Key": KEY},
+    )
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://intranet.example"

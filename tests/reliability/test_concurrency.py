@@ -1,5 +1,5 @@
-"""Concurrency on a real uvicorn server: a bounded LLM queue (503 + Retry-After beyond it, nothing lost, nothing
-hangs) and client disconnects that stop the generation and free the LLM for the next request."""
+"""Concurrency on a real uvicorn server: a bounded LLM queue (503 + Retry-After beyond it, nothing lost,
+nothing hangs) and client disconnects that stop the generation and free the LLM for the next request."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _ask(url: str, question: str, timeout: float = 30.0) -> httpx.Response:
 
 
 def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+) -> None:
     llm = SlowLLM(n_tokens=25, delay_s=0.02)  # 0.5 s per answer
     built = make_app(llm, llm_max_waiting=3)
     with serve(built.app) as server, ThreadPoolExecutor(20) as pool:
@@ -46,7 +47,8 @@ def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
 
 
 def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+) -> None:
     llm = SlowLLM(n_tokens=100, delay_s=0.03)  # 3 s, longer than the gate lets a request wait
     built = make_app(llm, llm_max_waiting=1, llm_timeout_s=1.0)  # waiting budget: 1 s x (1 + 1)
     with serve(built.app) as server, ThreadPoolExecutor(2) as pool:
@@ -64,7 +66,9 @@ def _disconnect_mid_answer(server: ServerThread, question: str, stream: bool) ->
     """Ask, then go away: a streaming client after 5 token events or 1.5 s, a plain one after 1.5 s."""
     with httpx.Client(timeout=httpx.Timeout(30.0, read=1.5)) as client:
         if stream:
-            with client.stream("POST", f"{server.url}/api/ask", json={"question": question, "stream": True}) as r:
+            with client.stream(
+                "POST", f"{server.url}/api/ask", json={"question": question, "stream": True}
+            ) as r:
                 assert r.status_code == 200
                 tokens = 0
                 try:
@@ -97,7 +101,8 @@ def _check_stopped_and_free(server: ServerThread, llm: SlowLLM) -> None:
 
 
 def test_client_disconnect_stops_the_generation_and_frees_the_llm(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+) -> None:
     llm = SlowLLM(n_tokens=300, delay_s=0.02)  # 6 s if nobody stops it
     built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
     with serve(built.app) as server:
@@ -123,10 +128,14 @@ class _CloseProbe:
         self.closed.set()
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: ui/api.py closes the event stream shielded from "
-                                       "cancellation, after the step in flight")
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs lead patch: ui/api.py closes the event stream shielded from "
+    "cancellation, after the step in flight",
+)
 def test_streaming_client_disconnect_closes_the_answer_stream(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+) -> None:
     """uvicorn (ASGI spec 2.3) makes Starlette cancel a streaming response when the client disconnects, and
     the route's cleanup ``await run_in_threadpool(events.close)`` is cancelled with it. The answer generator
     then stays suspended, holding the LLM slot, until the garbage collector finds it: seen in about one run
@@ -148,11 +157,15 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
         _check_stopped_and_free(server, llm)
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: service yields Progress events while it drafts in the "
-                                       "sources' language (service.py), so the transport can see the disconnect")
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs lead patch: service yields Progress events while it drafts in the "
+    "sources' language (service.py), so the transport can see the disconnect",
+)
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_a_cross_language_answer_too(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool
+) -> None:
     """An English question over German sources is drafted in German without any event reaching the route,
     which only looks for a disconnect between events: the whole draft ran after the client had left."""
     llm = SlowLLM(n_tokens=300, delay_s=0.02)
@@ -163,10 +176,14 @@ def test_client_disconnect_stops_a_cross_language_answer_too(
 
 
 def test_streamed_answer_ends_with_the_verified_final_event(
-        make_app: Callable[..., Built], serve: Callable[..., ServerThread]) -> None:
+    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+) -> None:
     built = make_app(SlowLLM(n_tokens=10, delay_s=0.01))
-    with serve(built.app) as server, httpx.Client(timeout=30) as client, client.stream(
-            "POST", f"{server.url}/api/ask", json={"question": QUESTION, "stream": True}) as r:
+    with (
+        serve(built.app) as server,
+        httpx.Client(timeout=30) as client,
+        client.stream("POST", f"{server.url}/api/ask", json={"question": QUESTION, "stream": True}) as r,
+    ):
         events = [line.split(": ", 1)[1] for line in r.iter_lines() if line.startswith("event: ")]
         assert r.headers["x-request-id"]
     assert events[-1] == "final" and events.count("final") == 1 and "token" in events

@@ -19,12 +19,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real command, ea
 
 CLI = str(PROJECT_ROOT / ".venv" / "bin" / "assistant")
 # root ignores permission bits; without these capabilities it cannot (read-only tests run the same as root)
-NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner",
-               "--inh-caps=-dac_override,-dac_read_search,-fowner"]
+NO_OVERRIDE = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search,-fowner",
+    "--inh-caps=-dac_override,-dac_read_search,-fowner",
+]
 
 
-def run(args: Sequence[str], index_dir: Path, timeout: float = 180, read_only_user: bool = False
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], index_dir: Path, timeout: float = 180, read_only_user: bool = False
+) -> subprocess.CompletedProcess[str]:
     cmd = [CLI, *args]
     if read_only_user and os.geteuid() == 0:
         assert shutil.which("setpriv"), "setpriv (util-linux) is needed to test a read-only index as root"
@@ -91,18 +95,26 @@ def test_index_path_that_is_a_file(tmp_path: Path, small_corpus: Path) -> None:
     assert_clean_failure(r, "ASSISTANT_INDEX_DIR")
 
 
-@pytest.mark.parametrize("args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"])
+@pytest.mark.parametrize(
+    "args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"]
+)
 def test_corrupt_index(corrupt_index: Path, small_corpus: Path, args: list[str]) -> None:
     r = run([str(small_corpus) if a == "CORPUS" else a for a in args], corrupt_index)
     assert_clean_failure(r, "cannot open the index", str(corrupt_index))
 
 
 def test_server_does_not_start_on_a_corrupt_index(corrupt_index: Path) -> None:
-    r = run(["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())], corrupt_index, timeout=120)
+    r = run(
+        ["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())],
+        corrupt_index,
+        timeout=120,
+    )
     assert_clean_failure(r, "cannot open the index")
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: store.open_client advice for a corrupt index (store.py)")
+@pytest.mark.xfail(
+    strict=True, reason="needs lead patch: store.open_client advice for a corrupt index (store.py)"
+)
 def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus: Path) -> None:
     """The message recommended `assistant ingest corpus --reset`, but --reset has to open the index first and
     fails the same way. Whatever the message recommends must get the user out of the hole."""
@@ -114,13 +126,17 @@ def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus:
         assert "move it away" in message or "mv " in message
 
 
-@pytest.mark.parametrize("args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"])
+@pytest.mark.parametrize(
+    "args", [["search", "Nissan"], ["ingest", "CORPUS", "--quiet"]], ids=["search", "ingest"]
+)
 def test_read_only_index(read_only_index: Path, small_corpus: Path, args: list[str]) -> None:
     r = run([str(small_corpus) if a == "CORPUS" else a for a in args], read_only_index, read_only_user=True)
     assert_clean_failure(r, str(read_only_index))
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: store.open_client names a read-only index (store.py)")
+@pytest.mark.xfail(
+    strict=True, reason="needs lead patch: store.open_client names a read-only index (store.py)"
+)
 def test_read_only_index_is_called_read_only_not_corrupt(read_only_index: Path) -> None:
     r = run(["search", "Nissan"], read_only_index, read_only_user=True)
     message = assert_clean_failure(r, "read-only")
@@ -128,6 +144,10 @@ def test_read_only_index_is_called_read_only_not_corrupt(read_only_index: Path) 
 
 
 def test_server_does_not_start_on_a_read_only_index(read_only_index: Path) -> None:
-    r = run(["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())], read_only_index,
-            timeout=120, read_only_user=True)
+    r = run(
+        ["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())],
+        read_only_index,
+        timeout=120,
+        read_only_user=True,
+    )
     assert_clean_failure(r, str(read_only_index))

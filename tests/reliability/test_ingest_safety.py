@@ -1,5 +1,5 @@
-"""Data safety of ingest: a SIGKILLed ingest, run again, equals an uninterrupted one; unusable files are named,
-skipped with a reason and signalled by the exit status, while everything else is ingested."""
+"""Data safety of ingest: a SIGKILLed ingest, run again, equals an uninterrupted one; unusable files are
+named, skipped with a reason and signalled by the exit status, while everything else is ingested."""
 
 from __future__ import annotations
 
@@ -50,8 +50,10 @@ def make_archive(folder: Path, n: int = 60) -> Path:
         paragraphs = [p for p in sources[i % len(sources)].split("\n\n") if p.strip()]
         rng.shuffle(paragraphs)
         keep = paragraphs[: max(3, len(paragraphs) - rng.randrange(3))]
-        lead = (f"Meldung {i}: Die Redaktion berichtet am {1 + i % 28}. März über Vorgang Nummer {1000 + i}, "
-                f"an dem {rng.randrange(2, 90)} Unternehmen beteiligt sind.")
+        lead = (
+            f"Meldung {i}: Die Redaktion berichtet am {1 + i % 28}. März über Vorgang Nummer {1000 + i}, "
+            f"an dem {rng.randrange(2, 90)} Unternehmen beteiligt sind."
+        )
         (folder / f"{i:03d}.txt").write_text(lead + "\n\n" + "\n\n".join(keep) + "\n", encoding="utf-8")
     return folder
 
@@ -60,18 +62,27 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "ANONYMIZED_TELEMETRY": "False"}
 
 
-def run_ingest(index_dir: Path, articles: Path, kill_after: int | None = None,
-               seed: int = 0) -> tuple[int, list[str]]:
+def run_ingest(
+    index_dir: Path, articles: Path, kill_after: int | None = None, seed: int = 0
+) -> tuple[int, list[str]]:
     """Run the child; with ``kill_after``, SIGKILL it a random moment after it reported that many articles."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(index_dir), str(articles)], cwd=PROJECT_ROOT,
-                            env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(index_dir), str(articles)],
+        cwd=PROJECT_ROOT,
+        env=_child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
             lines.append(line.strip())
             if kill_after is not None and line.startswith("stored") and int(line.split()[1]) >= kill_after:
-                time.sleep(random.Random(seed).uniform(0.0, 0.05))  # land anywhere in the next article's writes
+                time.sleep(
+                    random.Random(seed).uniform(0.0, 0.05)
+                )  # land anywhere in the next article's writes
                 proc.send_signal(signal.SIGKILL)
                 break
         proc.wait(timeout=300)
@@ -93,7 +104,7 @@ def _registered(index_dir: Path) -> int:
 
 
 def snapshot(index_dir: Path) -> dict[str, Any]:
-    """Everything stored: registry records, chunks (id -> doc, text, offsets) and a few dense query results."""
+    """Everything stored: registry records, chunks (id -> doc, text, offsets), a few dense query results."""
     embedder = HashEmbedding()
     store = build_store(Settings(index_dir=index_dir), embedder)
     try:
@@ -112,8 +123,13 @@ def _snapshot(store: Store, embedder: HashEmbedding) -> dict[str, Any]:
     # Scores, not ids: the archive repeats paragraphs, so equal passages tie and their order is arbitrary.
     queries = ["Nissan Allianz Software Partner", "Vorgang Nummer 1033 Unternehmen", "Ghosn verhaftet Tokio"]
     top = {q: [round(p.score, 4) for p in store.dense(embedder.query_vector(q), 10, None)] for q in queries}
-    return {"registry": registry, "chunks": chunks, "top": top, "count": store.count_chunks(),
-            "unfindable": _unfindable(store)}
+    return {
+        "registry": registry,
+        "chunks": chunks,
+        "top": top,
+        "count": store.count_chunks(),
+        "unfindable": _unfindable(store),
+    }
 
 
 def _unfindable(store: Store) -> list[str]:
@@ -151,7 +167,9 @@ def test_sigkilled_ingest_rerun_equals_an_uninterrupted_ingest(tmp_path: Path) -
 
     crashed = tmp_path / "crashed"
     killed_at = []
-    for attempt, kill_after in enumerate([7, 23]):  # two crashes, the second one into an index left by the first
+    for attempt, kill_after in enumerate(
+        [7, 23]
+    ):  # two crashes, the second one into an index left by the first
         code, lines = run_ingest(crashed, articles, kill_after=kill_after, seed=attempt)
         assert code == -signal.SIGKILL, "the ingest finished before it could be killed"
         killed_at.append(_registered(crashed))
@@ -163,8 +181,9 @@ def test_sigkilled_ingest_rerun_equals_an_uninterrupted_ingest(tmp_path: Path) -
     got = snapshot(crashed)
     assert_consistent(got)
     assert got["registry"].keys() == expected["registry"].keys()
-    assert {d: m["content_hash"] for d, m in got["registry"].items()} == \
-        {d: m["content_hash"] for d, m in expected["registry"].items()}
+    assert {d: m["content_hash"] for d, m in got["registry"].items()} == {
+        d: m["content_hash"] for d, m in expected["registry"].items()
+    }
     assert got["chunks"] == expected["chunks"]
     assert got["top"] == expected["top"]  # and the vector index answers like the clean one (same scores)
 
@@ -181,7 +200,9 @@ def test_store_repairs_an_article_interrupted_between_its_writes(tmp_path: Path)
     ingest([articles], store, embedder)
     before = snapshot(tmp_path / "index")
     victim = next(iter(before["registry"]))
-    store.docs.delete(ids=[victim])  # chunks stay: orphans now, like after a crash before the record was written
+    store.docs.delete(
+        ids=[victim]
+    )  # chunks stay: orphans now, like after a crash before the record was written
     store.chunks.delete(ids=[f"{victim}-0001"])  # and one chunk missing, like a crash between chunk batches
     summary = ingest([articles], store, embedder)
     assert summary.orphans_removed > 0 and summary.new == 1 and summary.unchanged == 2
@@ -215,25 +236,41 @@ GOOD = {"good.txt", "good.md", "broken.jsonl#1"}
 def make_messy_folder(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    (folder / "good.md").write_text("---\ntitle: Gute Meldung\ndate: 2020-01-02\n---\n" + OTHER_TEXT[:1500],
-                                    encoding="utf-8")
+    (folder / "good.md").write_text(
+        "---\ntitle: Gute Meldung\ndate: 2020-01-02\n---\n" + OTHER_TEXT[:1500], encoding="utf-8"
+    )
     (folder / "empty.txt").write_bytes(b"")
     (folder / "blank.txt").write_text("   \n\n \t ", encoding="utf-8")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    (folder / "latin1.txt").write_bytes("Die Bürger in Köln zahlen höhere Gebühren, sagte der Kämmerer.".encode("latin-1"))
+    (folder / "latin1.txt").write_bytes(
+        "Die Bürger in Köln zahlen höhere Gebühren, sagte der Kämmerer.".encode("latin-1")
+    )
     with (folder / "huge.txt").open("w", encoding="utf-8") as fh:  # past the 20 MB file limit, real text
         line = "Ein Satz über Autos und Fabriken. " * 30 + "\n"
         for _ in range(20_000_000 // len(line) + 100):
             fh.write(line)
     (folder / "broken.jsonl").write_text(
-        json.dumps({"text": OTHER_TEXT[1500:], "title": "JSONL-Meldung"}, ensure_ascii=False) + "\n"
-        + '{"text": "abgeschnitten\n' + "[1, 2]\n" + json.dumps({"title": "ohne Text"}) + "\n", encoding="utf-8")
-    (folder / "nobody.html").write_text("<html><head><title>Nur ein Kopf</title></head></html>", encoding="utf-8")
-    (folder / "navonly.html").write_text("<html><body><nav><a href='/'>Start</a> <a href='/p'>Politik</a></nav>"
-                                         "</body></html>", encoding="utf-8")
-    (folder / "badfront.md").write_text("---\ntitle: [nicht geschlossen\ndate: : :\n---\nDer Text des Artikels "
-                                        "wäre eigentlich in Ordnung und lang genug.\n", encoding="utf-8")
+        json.dumps({"text": OTHER_TEXT[1500:], "title": "JSONL-Meldung"}, ensure_ascii=False)
+        + "\n"
+        + '{"text": "abgeschnitten\n'
+        + "[1, 2]\n"
+        + json.dumps({"title": "ohne Text"})
+        + "\n",
+        encoding="utf-8",
+    )
+    (folder / "nobody.html").write_text(
+        "<html><head><title>Nur ein Kopf</title></head></html>", encoding="utf-8"
+    )
+    (folder / "navonly.html").write_text(
+        "<html><body><nav><a href='/'>Start</a> <a href='/p'>Politik</a></nav></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "badfront.md").write_text(
+        "---\ntitle: [nicht geschlossen\ndate: : :\n---\nDer Text des Artikels "
+        "wäre eigentlich in Ordnung und lang genug.\n",
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -262,8 +299,9 @@ def test_cli_names_skipped_files_and_exits_2_then_0_when_clean(tmp_path: Path) -
     folder = make_messy_folder(tmp_path / "messy")
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
     cli = str(PROJECT_ROOT / ".venv" / "bin" / "assistant")
-    r = subprocess.run([cli, "ingest", str(folder), "--quiet"], env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [cli, "ingest", str(folder), "--quiet"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     skipped = dict(re.findall(r"^skipped (\S+): (.+)$", r.stdout, re.M))
@@ -277,7 +315,8 @@ def test_cli_names_skipped_files_and_exits_2_then_0_when_clean(tmp_path: Path) -
     clean = tmp_path / "clean"
     clean.mkdir()
     (clean / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    r = subprocess.run([cli, "ingest", str(clean), "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [cli, "ingest", str(clean), "--quiet"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 new, 0 changed, 1 unchanged" in r.stdout
-

@@ -20,9 +20,12 @@ def _batches(counter: list[int]) -> Iterator[tuple[list[str], list[str], list[di
     yield [f"c{i}" for i in range(400)], texts, [{"language": "de", "source": f"{i}.txt"} for i in range(400)]
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: BM25Cache lock + unique temp file (assistant/bm25.py)")
-def test_concurrent_first_searches_build_the_bm25_cache_once(tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.xfail(
+    strict=True, reason="needs lead patch: BM25Cache lock + unique temp file (assistant/bm25.py)"
+)
+def test_concurrent_first_searches_build_the_bm25_cache_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The first burst of requests after start (or after an ingest) all miss the cache at once. Each built
     its own index and wrote it to the same ``.tmp`` file (seen in the 20-request test as 'cannot write
     BM25 cache'); a torn pickle then costs a rebuild or worse. One build, one clean write."""

@@ -51,8 +51,9 @@ def secret_in_cwd(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("doc_id", DOC_ID_ATTEMPTS)
-def test_document_route_never_reads_the_disk(make_app: Callable[..., Built], secret_in_cwd: Path,
-                                             doc_id: str) -> None:
+def test_document_route_never_reads_the_disk(
+    make_app: Callable[..., Built], secret_in_cwd: Path, doc_id: str
+) -> None:
     r = TestClient(make_app().app).get(f"/api/documents/{doc_id}")
     assert r.status_code in (404, 405, 422), (doc_id, r.status_code)
     assert not _leaks(r.text)
@@ -66,8 +67,11 @@ def test_document_text_comes_from_the_index_not_from_the_file(tmp_path: Path) ->
     settings = fake_settings(tmp_path / "index")
     embedder = HashEmbedding()
     ingest([articles], build_store(settings, embedder), embedder)
-    client = TestClient(create_app(build_assistant(settings, embedder=embedder, llm=ScriptedLLM("x")), settings,
-                                   with_ui=False))
+    client = TestClient(
+        create_app(
+            build_assistant(settings, embedder=embedder, llm=ScriptedLLM("x")), settings, with_ui=False
+        )
+    )
     doc = client.get("/api/documents").json()["documents"][0]
     before = client.get(f"/api/documents/{doc['doc_id']}").json()["text"]
     (articles / "a.txt").write_text(SECRET)
@@ -107,8 +111,9 @@ def ui_app(fake_index: Path) -> Built:
 
 @pytest.mark.parametrize("with_key", [False, True], ids=["anonymous", "with-key"])
 @pytest.mark.parametrize("route", FILE_ROUTES)
-def test_ui_file_routes_serve_nothing_from_the_disk(ui_app: Built, secret_in_cwd: Path, route: str,
-                                                    with_key: bool) -> None:
+def test_ui_file_routes_serve_nothing_from_the_disk(
+    ui_app: Built, secret_in_cwd: Path, route: str, with_key: bool
+) -> None:
     path = route.format(secret=secret_in_cwd, project=PROJECT_ROOT, index=ui_app.settings.index_dir)
     headers = {"X-API-Key": KEY} if with_key else {}
     r = TestClient(ui_app.app).get(path, headers=headers, follow_redirects=False)
