@@ -23,7 +23,7 @@ from assistant.text import sentence_spans, split_sentences
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 # Names whose presence in a sentence can be checked: acronyms and model names (BMW, QX80, e-Power) in any
 # language; in English also every capitalised word (German capitalises all nouns, so not there).
-_ACRONYM = re.compile(r"\b(?:[A-ZÄÖÜ]{2,}\w*|[A-Za-z]+-?[A-Z]\w*|[A-Z][\w-]*\d[\w-]*)\b")
+_ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*)\b")
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{2,}\b")
 
 
@@ -100,8 +100,13 @@ class Verifier:
                 continue
             reason = self._fact_problem(clean, valid, sources, language, question)
             if reason:
-                result.unsupported.append(Unsupported(strip_markers(clean), reason))
-                continue
+                found = self._supporting_source(clean, sources, language, question)
+                if found is None:
+                    result.unsupported.append(Unsupported(strip_markers(clean), reason))
+                    continue
+                clean = _add_marker(strip_markers(clean), found)  # the model cited the wrong source
+                valid = [found]
+                result.repaired.append(strip_markers(clean))
             claims.append((clean, valid))
         sims = self._similarities([strip_markers(c) for c, _ in claims], [v for _, v in claims], sources)
         for (clean, valid), sim in zip(claims, sims, strict=True):

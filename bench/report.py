@@ -130,6 +130,7 @@ def _ask(res: dict) -> list[str]:
            _row(*["---"] * 7)]
     for o, n in zip(a["ours"], a["naive"], strict=True):
         llm = "" if o["llm_called"] else " (no LLM call)"
+        llm += "" if o.get("streamed", True) or not o["llm_called"] else " (nothing streamed)"
         tokens = f"{o.get('prefix_tokens', '?')} + {o.get('question_part_tokens', '?')}"
         out.append(_row(o["id"], f"{o['ttft_s']:.1f} / {o['total_s']:.1f} s{llm}",
                         tokens if o["llm_called"] else "-", o["correct"],

@@ -32,7 +32,7 @@ def _log(msg: str) -> None:
 class Bench:
     def __init__(self, a: argparse.Namespace) -> None:
         self.a = a
-        self.work: Path = a.workdir
+        self.work: Path = a.workdir.resolve()
         self.log = self.work / "bench.log"
         self.sentences = self.work / "sentence-vectors.npz"
         self.results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "argv": sys.argv[1:],
@@ -58,6 +58,8 @@ class Bench:
             index = self._fresh(f"index-real-{size}")
             _log(f"ingest {size}: our pipeline")
             row["ours"] = self.job("ingest", "--corpus", str(corpus), "--index", str(index))
+            (index.parent / "built.json").write_text(json.dumps({"corpus": self.results["corpora"][str(size)],
+                                                                 "result": row["ours"]}))
             if size in self.a.naive_sizes:
                 _log(f"ingest {size}: naive llama-index")
                 row["naive"] = self.job("naive-ingest", "--corpus", str(corpus),
@@ -78,9 +80,9 @@ class Bench:
 
     def index_for(self, size: int) -> Path:
         """An index of the size-``size`` corpus: the real one from the ingest phase, else a composed one."""
-        real = self.work / f"index-real-{size}" / "index"
-        if str(size) in self.results.get("ingest", {}) and real.exists():
-            return real
+        real = self.work / f"index-real-{size}" / "built.json"
+        if real.exists() and json.loads(real.read_text()).get("corpus") == self.results["corpora"][str(size)]:
+            return real.parent / "index"  # built with real embeddings by the ingest phase
         path = self.work / f"index-composed-{size}" / "index"
         done = path.parent / "built.json"
         if done.exists() and json.loads(done.read_text()).get("corpus") == self.results["corpora"][str(size)]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +16,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from assistant.settings import PROJECT_ROOT
 from bench.measure import MB, free_port, percentile, tree_rss, wait_http
 
-ASSISTANT = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "assistant"
+ASSISTANT = Path(sys.executable).parent / "assistant"  # the console script of this environment
 
 
 @dataclass
@@ -138,7 +138,11 @@ def ask_stream(server: Server, question: str) -> dict:
     total = time.perf_counter() - t
     if final is None:
         raise RuntimeError(f"/api/ask sent no final event for {question!r}")
+    timings = final.get("timings", {})
+    # TTFT is when the user sees the first text: a streamed token, or the final answer if none was streamed
+    # (a refusal, or an answer that is only shown after translation and verification)
     return {"ttft_s": round(first if first is not None else total, 2), "total_s": round(total, 2),
-            "llm_called": first is not None, "answer": final["answer"], "answerable": final["answerable"],
-            "citations": [c["source"] for c in final["citations"]],
-            "server_timings": final.get("timings", {})}
+            "streamed": first is not None, "llm_called": "generate_ms" in timings,
+            "answer": final["answer"], "answerable": final["answerable"],
+            "raw_answer": final.get("raw_answer"), "unsupported": final.get("unsupported", []),
+            "citations": [c["source"] for c in final["citations"]], "server_timings": timings}

@@ -73,6 +73,12 @@ def test_a_forgotten_marker_is_added_when_exactly_checked(lenient: Verifier) -> 
     assert result.cited == [1]
 
 
+def test_a_wrong_citation_is_corrected_when_another_source_holds_every_fact(lenient: Verifier) -> None:
+    result = lenient.verify("Renault senkt seinen Anteil von 43% auf 15% [1].", SOURCES, REFUSAL_DE)
+    assert result.text == "Renault senkt seinen Anteil von 43% auf 15% [2]."
+    assert result.cited == [2]
+
+
 def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:
     answer = "Ghosn wurde 2018 verhaftet [1]. Er zahlte 600 Millionen Euro [1]."
     result = lenient.verify(answer, SOURCES, REFUSAL_DE)

@@ -160,7 +160,7 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
 @pytest.mark.xfail(
     strict=True,
     reason="needs lead patch: service yields Progress events while it drafts in the "
-    "sources' language (service.py), so the transport can see the disconnect",
+    "sources' language (service.py), so the transport sees the disconnect (stream: with the ui/api.py patch)",
 )
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_a_cross_language_answer_too(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -65,20 +65,26 @@ def corrupt_index(tmp_path: Path) -> Path:
     return index
 
 
-@pytest.fixture
-def read_only_index(tmp_path: Path, small_corpus: Path) -> Path:
-    index = tmp_path / "ro"
-    r = run(["ingest", str(small_corpus), "--quiet"], index)
+@pytest.fixture(scope="module")
+def read_only_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A real index (one article), then made read-only: built once for the module's tests."""
+    root = tmp_path_factory.mktemp("read-only")
+    (root / "articles").mkdir()
+    shutil.copy(CORPUS / "001_3ad74785a6077ba1.txt", root / "articles")
+    index = root / "ro"
+    r = run(["ingest", str(root / "articles"), "--quiet"], index)
     assert r.returncode == 0, r.stderr
     for folder, dirs, files in os.walk(index):
-        for name in dirs + files:
-            Path(folder, name).chmod(0o555 if name in dirs else 0o444)
+        for name in files:
+            Path(folder, name).chmod(0o444)
+        for name in dirs:
+            Path(folder, name).chmod(0o555)
     index.chmod(0o555)
     yield index
     for folder, dirs, _ in os.walk(index):
+        Path(folder).chmod(0o755)
         for name in dirs:
             Path(folder, name).chmod(0o755)
-    index.chmod(0o755)
 
 
 def test_index_dir_that_cannot_be_created(tmp_path: Path) -> None:

@@ -7,19 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance, status_code_conformance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance, status_code_conformance
 
 from assistant.factory import build_assistant, build_embedder, build_store
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from tests.fakes import ScriptedLLM
-from tests.reliability.conftest import KEY, Built, SlowLLM
+from tests.reliability.conftest import KEY, QUESTION, Built, SlowLLM
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 OPERATIONS = {
@@ -29,10 +31,8 @@ OPERATIONS = {
     ("POST", "/api/search"),
     ("POST", "/api/ask"),
 }
-WITH_INPUT = OPERATIONS - {
-    ("GET", "/api/health"),
-    ("GET", "/api/documents"),
-}  # the ones invalid input exists for
+# Invalid input exists only for these (elsewhere: no parameters, or a path parameter that may be any string)
+WITH_INPUT = {("POST", "/api/search"), ("POST", "/api/ask")}
 
 
 def fuzz(
@@ -44,6 +44,7 @@ def fuzz(
     for result in schema.get_all_operations():
         operation = result.ok()
 
+        @seed(20261123)  # derandomize alone still varied between runs (strategy reprs hold addresses)
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
             max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
@@ -60,10 +61,10 @@ def fuzz(
 
 
 def _validate(case: schemathesis.Case, strict: bool) -> None:
-    """Every default check when ``strict``. Otherwise no 5xx and conforming responses (bodies, content types,
-    headers), while a schema-valid request may still be refused by a rule the schema does not state and an
-    undocumented 4xx is tolerated: the strict test below names those mismatches."""
-    excluded = [] if strict else [positive_data_acceptance, status_code_conformance]
+    """Every default check when ``strict``. Otherwise: no 5xx, and responses that conform (bodies, content
+    types, headers); request-side mismatches (what the schema allows vs what the API accepts, undocumented
+    4xx) are left to the deterministic tests at the end of this module, one per mismatch found."""
+    excluded = [] if strict else [positive_data_acceptance, negative_data_rejection, status_code_conformance]
     case.call_and_validate(headers=AUTH, excluded_checks=excluded)
 
 
@@ -76,21 +77,22 @@ def fake_schema(make_app: Callable[..., Built]) -> Any:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 def test_api_conforms_to_its_schema_with_fake_models(fake_schema: Any, mode: GenerationMode) -> None:
     seen = fuzz(fake_schema, mode, 30, lambda case: _validate(case, strict=False))
-    assert seen >= (OPERATIONS if mode == GenerationMode.POSITIVE else WITH_INPUT)
+    assert seen >= (OPERATIONS if mode == GenerationMode.POSITIVE else WITH_INPUT), seen
+
+
+def test_every_check_on_valid_requests(fake_schema: Any) -> None:
+    """Schema-valid requests to /api with every check, status codes included (this seed's cases)."""
+    api = fake_schema.include(path_regex="^/api/")
+    assert fuzz(api, GenerationMode.POSITIVE, 40, lambda case: _validate(case, strict=True)) >= OPERATIONS
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="needs lead patch: ui/schemas.py + assistant/models.py state 'not blank' "
-    "and the ISO date format; ui/api.py documents 400 and 413",
+    strict=True, reason="needs lead patch: assistant/models.py Filters schema says 'list or string'"
 )
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
-def test_api_schema_states_what_the_api_accepts_and_answers(fake_schema: Any, mode: GenerationMode) -> None:
-    """Found: a blank question ('\u00a0') and a date like 'gestern' were schema-valid but refused (422);
-    a body that is not UTF-8 JSON got an undocumented 400."""
+def test_every_check_on_invalid_requests(fake_schema: Any) -> None:
+    """Found with this seed: filters.language "" (a string where the schema wants a list) was accepted."""
     api = fake_schema.include(path_regex="^/api/")
-    seen = fuzz(api, mode, 40, lambda case: _validate(case, strict=True))
-    assert seen >= (OPERATIONS if mode == GenerationMode.POSITIVE else WITH_INPUT)
+    assert fuzz(api, GenerationMode.NEGATIVE, 40, lambda case: _validate(case, strict=True)) >= WITH_INPUT
 
 
 def test_api_without_key_answers_401_everywhere_but_health(fake_schema: Any) -> None:
@@ -121,4 +123,70 @@ def test_api_conforms_to_its_schema_with_the_real_embedder(real_embedder_index: 
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         seen = fuzz(schema, mode, 8, lambda case: _validate(case, strict=False))
-        assert seen >= (OPERATIONS if mode == GenerationMode.POSITIVE else WITH_INPUT)
+        assert seen >= (OPERATIONS if mode == GenerationMode.POSITIVE else WITH_INPUT), seen
+
+
+# --- each mismatch the fuzzing found, as a deterministic test ---------------------------------------------
+def _schema_valid(app: Any, component: str, body: Any) -> bool:
+    spec = app.openapi()
+    schema = {**spec["components"]["schemas"][component], "components": spec["components"]}
+    return jsonschema.Draft202012Validator(schema).is_valid(body)
+
+
+def _needs_schema_patch(*values: Any) -> Any:
+    return pytest.param(
+        *values,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="needs lead patch: the schema states the rule (ui/schemas.py, assistant/models.py)",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("component", "path", "body"),
+    [
+        _needs_schema_patch("AskRequest", "/api/ask", {"question": "\u00a0"}),
+        _needs_schema_patch(
+            "AskRequest", "/api/ask", {"question": QUESTION, "filters": {"date_from": "gestern"}}
+        ),
+        _needs_schema_patch(
+            "SearchRequest", "/api/search", {"query": "Nissan", "filters": {"outlet": "Reuters"}}
+        ),
+        ("SearchRequest", "/api/search", {"query": "Nissan", "filters": {"date_to": "2018-06"}}),
+        ("SearchRequest", "/api/search", {"query": "Nissan"}),
+    ],
+    ids=["blank-question", "date-no-date", "outlet-as-string", "partial-date", "plain"],
+)
+def test_the_schema_and_the_api_agree_on_what_is_valid(
+    make_app: Callable[..., Built], component: str, path: str, body: dict[str, Any]
+) -> None:
+    """Clients built from the schema must not send what the API refuses, nor be kept from what it takes."""
+    app = make_app(SlowLLM(delay_s=0)).app
+    accepted = TestClient(app).post(path, json=body).status_code == 200
+    assert _schema_valid(app, component, body) == accepted
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead patch: ui/api.py documents 400 (a body that is not UTF-8)")
+@pytest.mark.parametrize("body", [b"\x80abc", b'{"query": "\xff"}'], ids=["not-utf8", "bad-byte-in-string"])
+def test_a_body_that_is_not_utf8_gets_a_documented_status(
+    make_app: Callable[..., Built], body: bytes
+) -> None:
+    app = make_app().app
+    r = TestClient(app).post("/api/search", content=body, headers={"content-type": "application/json"})
+    documented = app.openapi()["paths"]["/api/search"]["post"]["responses"]
+    assert r.status_code == 400 and "400" in documented, (r.status_code, sorted(documented))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs lead patch: Filters rejects impossible dates (models.py) and "
+    "to_where never builds an empty $and (filters.py)",
+)
+@pytest.mark.parametrize("date", ["2018-13", "0000-00", "2018-02-30", "2018-06-31"])
+def test_an_impossible_date_is_422_not_500(make_app: Callable[..., Built], date: str) -> None:
+    """Found by the fuzzer: filters.date_from "0000-00" passed the format check, produced no bound and an
+    empty Chroma $and clause, and Chroma's ValueError became a 500."""
+    client = TestClient(make_app().app, raise_server_exceptions=False)
+    r = client.post("/api/search", json={"query": "Nissan", "filters": {"date_from": date}})
+    assert r.status_code == 422, (date, r.status_code)
