@@ -47,6 +47,17 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s*\[\d{1,3}\]", "", text).strip()
 
 
+_SPECIAL = re.compile(r"<\|[^|<>]{0,40}\|>")
+_BLOCK_TAG = re.compile(r"</?\s*(?:sources|quellen)\s*>", re.IGNORECASE)
+
+
+def neutralise_prompt_text(text: str) -> str:
+    """Text from users or articles must not produce chat-template tokens (``<|im_start|>``) or close the
+    ``<sources>``/``<quellen>`` block: such sequences are defused into visibly similar plain text."""
+    text = _SPECIAL.sub(lambda m: m.group().replace("<|", "‹").replace("|>", "›"), text)
+    return _BLOCK_TAG.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+
+
 def neutralise_source_text(text: str) -> str:
-    """Source text must not carry its own ``[n]`` markers into the context (fake citations in articles)."""
-    return MARKER.sub(r"(\1)", text)
+    """Source text carries no ``[n]`` markers of its own (fake citations) and nothing a prompt obeys."""
+    return MARKER.sub(r"(\1)", neutralise_prompt_text(text))

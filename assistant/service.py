@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.citations import neutralise_source_text
+from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.errors import InputError
 from assistant.gate import LLMGate
 from assistant.llm import LLM
@@ -151,7 +151,7 @@ class Assistant:
         answer_lang = source_lang if translate else lang
         prompt = self.prompts.get("answer", answer_lang)
         messages = prompt.messages(sources=self._render_sources(sources, prompt.extra("source_label")),
-                                   question=standalone)
+                                   question=neutralise_prompt_text(standalone))
         pieces: list[str] = []
         t_wait = time.perf_counter()
         with self.gate.slot():
@@ -216,7 +216,7 @@ class Assistant:
     def _render_sources(sources: list[Passage], label: str) -> str:
         lines = []
         for n, p in enumerate(sources, 1):
-            meta = ", ".join(x for x in (p.outlet, p.date) if x)
+            meta = neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
             head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
             lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
         return "\n".join(lines)
@@ -227,9 +227,11 @@ class Assistant:
         speaker = {"de": {"user": "Nutzer", "assistant": "Assistent"},
                    "en": {"user": "User", "assistant": "Assistant"}}[lang]
         recent = list(history)[-self.settings.history_turns:]
-        rendered = "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent)
+        rendered = neutralise_prompt_text(
+            "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent))
         with self.gate.slot():
-            out = "".join(self._generate(prompt.messages(history=rendered, question=question), 64))
+            out = "".join(self._generate(
+                prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
         line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
         if _keeps_question(line, question, lang):
             return line

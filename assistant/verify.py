@@ -123,8 +123,8 @@ class Verifier:
 
     def _supporting_source(self, sentence: str, sources: list[Passage], language: str, question: str) -> int | None:
         """The source that supports an uncited sentence on every check, best first; None if none does."""
-        if not strip_markers(sentence) or not sources:
-            return None
+        if len(strip_markers(sentence).split()) < 4 or not sources:
+            return None  # fragments ("HACKED") never get a citation they did not ask for
         candidates = [n for n in range(1, len(sources) + 1)
                       if self._fact_problem(sentence, [n], sources, language, question) is None]
         if not candidates:

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from assistant.settings import PROJECT_ROOT
 from bench import quality
 from bench.corpus import BUNDLED, make_corpus
@@ -118,7 +120,8 @@ class Bench:
             index = self.index_for(size)
             _log(f"search latency at {size} chunks")
             with serve(index, warm_up=False, log=self.log) as server:
-                row = {"ready_s": server.ready_s, "load_before": load_average()}
+                health = httpx.get(f"{server.base}/api/health", timeout=30, trust_env=False).json()
+                row = {"ready_s": server.ready_s, "chunks": health["chunks"], "load_before": load_average()}
                 row["hybrid"] = search_latency(server, queries)
                 row["dense"] = search_latency(server, queries[: self.a.mode_queries], mode="dense")
                 row["bm25"] = search_latency(server, queries[: self.a.mode_queries], mode="bm25")

@@ -22,7 +22,6 @@ from ui.logs import register_secrets, request_id_var
 log = logging.getLogger("assistant.http")
 
 API_PREFIXES = ("/api/", "/v1/")
-OPEN_PATHS = frozenset({"/api/health"})
 KEY_COOKIE = "assistant_key"
 # The chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
 UI_BODY_FACTOR = 16
@@ -67,9 +66,8 @@ class Guards:
 
     def require_key(self, request: Request) -> None:
         if not self.key_ok(presented_key(request)):
-            self._take(
-                _address(request)
-            )  # every failed guess costs a token of the caller's address: 429 when out
+            # every failed guess costs a token of the caller's address: 429 once they are used up
+            self._take(_address(request))
             raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
     def rate_limit(self, request: Request) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Record attributes that are not "extra" fields (uvicorn adds color_message: the message with ANSI colours).
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 # Credentials as they appear in text: "Bearer X", "api_key=X", "X-API-Key: X", "?key=X", "assistant_key=X".
 _SECRET = re.compile(
     r"(?i)(bearer\s+|api[_-]?key[\"']?\s*[=:]\s*[\"']?|x-api-key[\"']?\s*[=:]\s*[\"']?|[?&]key=|assistant_key=)"

@@ -31,7 +31,7 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -
     app = FastAPI(title="News archive assistant", version="0.1.0",
                   description="Answers from ingested news articles, with verified [n] citations.")
     guards = Guards(settings)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, guards=guards)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])

@@ -194,9 +194,6 @@ def test_ui_rejects_a_wrong_cookie_or_query_key(ui_protected: Built) -> None:
     assert client.get("/config").status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lead patch: server.py passes guards to RequestContextMiddleware"
-)
 def test_ui_login_by_query_key_sets_a_cookie_so_the_page_s_own_requests_work(ui_protected: Built) -> None:
     """A browser opening /?key=KEY must be able to use the chat: its later requests (/config, the queue)
     carry no ?key=, so the key has to become an HttpOnly cookie, and should leave the URL."""
