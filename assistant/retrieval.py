@@ -25,7 +25,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 class FusionWeights:
     """How much BM25 adds to dense similarity, by whether the languages match."""
 
-    same_language: float = 0.3
+    same_language: float = 0.15
     cross_language: float = 0.05
 
     def for_pair(self, question_language: str, passage_language: str) -> float:

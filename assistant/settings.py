@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     bm25_candidates: int = Field(default=30, ge=1, le=500, description="BM25 hits considered for fusion.")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(default="hybrid", description="Retriever.")
     bm25_weight_same_language: float = Field(
-        default=0.3, ge=0, le=2, description="Fusion weight of BM25 when question and passage share a language."
+        default=0.15, ge=0, le=2, description="Fusion weight of BM25 when question and passage share a language."
     )
     bm25_weight_cross_language: float = Field(
         default=0.05, ge=0, le=2, description="Fusion weight of BM25 when they do not (English question, German text)."

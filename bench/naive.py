@@ -77,7 +77,9 @@ def naive_ingest(corpus: Path, index_dir: Path, embed_model: Any) -> dict:
     """Build the naive index; return how many documents and nodes it made."""
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
 
-    documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt"]).load_data()
+    # exclude_hidden=False: the default work dir is under .cache/, and .manifest.json is not a .txt anyway
+    documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt"],
+                                      exclude_hidden=False).load_data()
     storage = StorageContext.from_defaults(vector_store=_vector_store(index_dir))
     index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed_model)
     nodes = index.vector_store._collection.count()  # type: ignore[attr-defined]

@@ -47,7 +47,11 @@ class Bench:
         return path
 
     def job(self, *args: str, timeout: float = 6 * 3600) -> dict:
-        return run_job(["--threads", str(self.a.threads), *args], timeout, log=self.log)
+        """Run a job; its result is also appended to jobs.jsonl at once (a later failure loses nothing)."""
+        result = run_job(["--threads", str(self.a.threads), *args], timeout, log=self.log)
+        with (self.work / "jobs.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"args": args, "result": result}, ensure_ascii=False) + "\n")
+        return result
 
     # --- ingest -------------------------------------------------------------------------------
     def ingest(self) -> None:

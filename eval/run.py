@@ -106,11 +106,12 @@ class EvalOptions:
 
 def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int:
     """Run the evaluation; exit 0, 3 when the gate fails, 1 on an error, 130 when interrupted."""
+    opts: EvalOptions | None = None
     try:
         opts = EvalOptions.from_args(args, settings)
         summary = run(opts, settings, build)
     except KeyboardInterrupt:
-        out = getattr(locals().get("opts"), "out", "the output folder")
+        out = opts.out if opts else "the output folder"
         print(
             f"\ninterrupted; finished questions are in {out}/results.jsonl. "
             f"Run the same command with --out {out} to resume.",

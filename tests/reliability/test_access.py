@@ -203,23 +203,10 @@ def test_ui_login_by_query_key_sets_a_cookie_so_the_page_s_own_requests_work(ui_
     cookie = r.headers["set-cookie"]
     assert "assistant_key=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert client.get("/config").status_code == 200  # same client, cookie only
-
-
-def test_ui_cookie_login_flow_with_guards_wired(make_app: Callable[..., Built]) -> None:
-    """The middleware half of the flow above, wired the way the proposed server.py patch wires it."""
-    from ui.guards import RequestContextMiddleware
-
-    built = make_app(with_ui=True, api_key=KEY)
-    guards = Guards(built.settings)
-    app = RequestContextMiddleware(built.app, max_body_bytes=built.settings.max_body_bytes, guards=guards)
-    client = TestClient(app)  # type: ignore[arg-type]
-    assert client.get("/config").status_code == 401
-    r = client.get(f"/?key={KEY}&lang=de", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/?lang=de"
-    assert KEY not in r.headers["location"]
-    assert client.get("/config").status_code == 200
-    assert client.get("/api/documents").status_code == 401  # the cookie does not open the API
-    assert TestClient(app).get("/?key=wrong", follow_redirects=False).status_code == 401  # type: ignore[arg-type]
+    assert client.get("/api/documents").status_code == 401  # the cookie opens the UI, not the API
+    r = TestClient(ui_protected.app).get(f"/?key={KEY}&lang=de", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/?lang=de"  # other parameters stay
+    assert TestClient(ui_protected.app).get("/?key=wrong", follow_redirects=False).status_code == 401
 
 
 # --- exposure warning and CORS --------------------------------------------------------------------------
