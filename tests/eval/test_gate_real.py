@@ -107,6 +107,7 @@ def test_retrieval_gate_fails_when_the_retriever_is_broken(
         assert f"retrieval.{mode}.overall.recall@5" in " ".join(failures)
 
 
+@pytest.mark.model_answers
 @pytest.mark.slow
 def test_answer_gate_passes_on_the_llm_path(tmp_path: Path, settings: Settings, e5: CachedE5) -> None:
     out = tmp_path / "run"

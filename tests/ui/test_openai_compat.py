@@ -226,6 +226,7 @@ def test_v1_needs_the_api_key_when_one_is_set(live: Callable[..., tuple[ThreadSe
     assert "2018" in resp.choices[0].message.content
 
 
+@pytest.mark.model_answers
 @pytest.mark.integration
 @pytest.mark.slow
 def test_the_openai_client_streams_a_verified_answer_from_the_real_models(real_server: RealServer) -> None:
