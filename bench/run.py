@@ -20,7 +20,7 @@ import httpx
 from assistant.settings import PROJECT_ROOT
 from bench import quality
 from bench.corpus import BUNDLED, make_corpus
-from bench.measure import load_average, run_job
+from bench.measure import JobFailed, load_average, run_job
 from bench.report import render
 from bench.serving import ask_stream, ingest_cli, search_latency, serve
 
@@ -131,19 +131,29 @@ class Bench:
                 row["bm25"] = search_latency(server, queries[: self.a.mode_queries], mode="bm25")
                 row["server_rss_mb"] = server.rss_mb()
                 row["load_after"] = load_average()
+            self.results.setdefault("search", {})[str(size)] = row
+            self.save()
+            if size == max(self.a.sizes):
+                self._search_threads(index, queries, size)
             qfile = self.work / "search-queries.json"
             qfile.write_text(json.dumps(queries[: self.a.mode_queries], ensure_ascii=False))
             _log(f"search breakdown at {size} chunks (in-process)")
-            row["breakdown"] = self.job("search-breakdown", "--index", str(index), "--queries", str(qfile))
-            self.results.setdefault("search", {})[str(size)] = row
-        biggest = max(self.a.sizes)
+            try:
+                row["breakdown"] = self.job("search-breakdown", "--index", str(index),
+                                            "--queries", str(qfile))
+            except JobFailed as e:  # keep the latency figures
+                row["breakdown_error"] = str(e)
+            self.save()
+
+    def _search_threads(self, index: Path, queries: list[str], size: int) -> None:
+        """The same search run with other embedder thread counts (OpenMP threads suffer on a busy machine)."""
         for threads in self.a.search_embed_threads:
-            _log(f"search latency at {biggest} chunks with ASSISTANT_EMBED_THREADS={threads}")
-            with serve(self.index_for(biggest), warm_up=False, log=self.log,
-                       ASSISTANT_EMBED_THREADS=str(threads)) as server:
+            _log(f"search latency at {size} chunks with ASSISTANT_EMBED_THREADS={threads}")
+            with serve(index, warm_up=False, log=self.log, ASSISTANT_EMBED_THREADS=str(threads)) as server:
                 row = {"load_before": load_average(), "hybrid": search_latency(server, queries)}
                 row["load_after"] = load_average()
-            self.results.setdefault("search_threads", {})[f"{biggest}/{threads}"] = row
+            self.results.setdefault("search_threads", {})[f"{size}/{threads}"] = row
+            self.save()
 
     # --- ask ----------------------------------------------------------------------------------
     def ask(self) -> None:
@@ -190,6 +200,9 @@ class Bench:
         out["naive_load_s"] = naive["load_s"]
         self.results["ask"] = out
 
+    def save(self) -> None:
+        (self.work / "results.json").write_text(json.dumps(self.results, indent=1, ensure_ascii=False))
+
     def run(self) -> dict:
         self.work.mkdir(parents=True, exist_ok=True)
         for phase in PHASES:
@@ -198,9 +211,9 @@ class Bench:
             t = time.perf_counter()
             getattr(self, phase)()
             self.results.setdefault("phase_s", {})[phase] = round(time.perf_counter() - t, 1)
-            (self.work / "results.json").write_text(json.dumps(self.results, indent=1, ensure_ascii=False))
+            self.save()
         self.results["load_end"] = load_average()
-        (self.work / "results.json").write_text(json.dumps(self.results, indent=1, ensure_ascii=False))
+        self.save()
         return self.results
 
 
