@@ -73,7 +73,7 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
     async def ask(req: AskRequest, request: Request) -> object:
         events = assistant.ask_stream(req.question, req.history, req.language, req.top_k, req.filters)
         try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
-            first = await run_in_threadpool(_next, events)
+            first = await run_in_threadpool(next_event, events)
         except AssistantError as e:
             events.close()
             return error_response(e)
@@ -81,7 +81,7 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
             return StreamingResponse(_sse(first, events, request), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
-            final = await _drain(first, events, request)
+            final = await drain_answer(first, events, request)
         except AssistantError as e:
             return error_response(e)
         if final is None:  # the client went away; nobody reads this
@@ -91,11 +91,13 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
     return router
 
 
-def _next(events: Iterator[Event]) -> Event | None:
+def next_event(events: Iterator[Event]) -> Event | None:
+    """The next event of a stream, or None at its end (for run_in_threadpool)."""
     return next(events, None)
 
 
-async def _drain(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
+async def drain_answer(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
+    """Consume a stream to its Final answer; stop the generation (None) when the client goes away."""
     event = first
     try:
         while event is not None:
@@ -103,7 +105,7 @@ async def _drain(first: Event | None, events: Iterator[Event], request: Request)
                 return event.answer
             if await request.is_disconnected():
                 return None
-            event = await run_in_threadpool(_next, events)
+            event = await run_in_threadpool(next_event, events)
         return None
     finally:
         await run_in_threadpool(events.close)
@@ -121,7 +123,7 @@ async def _sse(first: Event | None, events: Iterator[Event], request: Request) -
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(_next, events)
+                event = await run_in_threadpool(next_event, events)
             except AssistantError as e:
                 yield f"event: error\ndata: {json.dumps({'detail': str(e)}, ensure_ascii=False)}\n\n"
                 return

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant, Event, Final
+from ui.api import drain_answer, next_event
 from ui.guards import Guards
 
 MODEL_ID = "news-assistant"
@@ -165,7 +166,7 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters)
         try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
-            first = await run_in_threadpool(_next, events)
+            first = await run_in_threadpool(next_event, events)
         except AssistantError as e:
             events.close()
             return openai_error(e)
@@ -174,7 +175,7 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
-            answer = await _final(first, events, request)
+            answer = await drain_answer(first, events, request)
         except AssistantError as e:
             return openai_error(e)
         if answer is None:  # the client went away; nobody reads this
@@ -182,24 +183,6 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
         return completion(answer, model, cid, created)
 
     return router
-
-
-def _next(events: Iterator[Event]) -> Event | None:
-    return next(events, None)
-
-
-async def _final(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
-    event = first
-    try:
-        while event is not None:
-            if isinstance(event, Final):
-                return event.answer
-            if await request.is_disconnected():
-                return None
-            event = await run_in_threadpool(_next, events)
-        return None
-    finally:
-        await run_in_threadpool(events.close)
 
 
 async def _sse(first: Event | None, events: Iterator[Event], request: Request, model: str, cid: str,
@@ -219,7 +202,7 @@ async def _sse(first: Event | None, events: Iterator[Event], request: Request, m
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(_next, events)
+                event = await run_in_threadpool(next_event, events)
             except AssistantError as e:
                 yield _data({"error": {"message": str(e), "type": "server_error", "param": None,
                                        "code": None}})
