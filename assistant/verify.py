@@ -82,9 +82,13 @@ class Verifier:
         sentences = _attach_orphan_markers(split_sentences(text))
         result = Verification(text="")
         claims: list[tuple[str, list[int]]] = []
-        for s in sentences:
+        for i, s in enumerate(sentences):
             if is_refusal(s, refusal):
                 result.refused = True
+                continue
+            if i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):
+                # no closing punctuation or marker: the generation was cut off (token or time limit)
+                result.unsupported.append(Unsupported(strip_markers(s), "incomplete sentence (generation was cut off)"))
                 continue
             valid, invalid = split_valid(markers(s), len(sources))
             clean = _drop_markers(s, invalid)

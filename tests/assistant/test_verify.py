@@ -79,6 +79,13 @@ def test_a_wrong_citation_is_corrected_when_another_source_holds_every_fact(leni
     assert result.cited == [2]
 
 
+def test_a_cut_off_last_sentence_is_dropped_not_repaired(lenient: Verifier) -> None:
+    result = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet [1]. Renault senkt seinen Anteil von", SOURCES,
+                            REFUSAL_DE)
+    assert result.text == "Ghosn wurde 2018 in Tokio verhaftet [1]."
+    assert "cut off" in result.unsupported[0].reason
+
+
 def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:
     answer = "Ghosn wurde 2018 verhaftet [1]. Er zahlte 600 Millionen Euro [1]."
     result = lenient.verify(answer, SOURCES, REFUSAL_DE)
