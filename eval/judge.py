@@ -169,13 +169,34 @@ def judge_sentence(sentence: str, sources: Mapping[int, CitedText], language: st
     )
 
 
+_RANK = {"supported": 2, "unjudged": 1, "unsupported": 0}
+
+
+def judge_uncited(sentence: str, sources: Mapping[int, CitedText], language: str) -> Judgement:
+    """Like ``judge_sentence``; a sentence that cites no existing passage is judged against each passage
+    and gets its best verdict (the verifier may attach the citation itself)."""
+    judged = judge_sentence(sentence, sources, language)
+    if judged.cited or not sources:
+        return judged
+    claim = strip_markers(sentence)
+    return max(
+        (judge_sentence(f"{claim} [{n}]", sources, language) for n in sources), key=lambda j: _RANK[j.verdict]
+    )
+
+
 def judge_answer(
-    answer: str, sources: Mapping[int, CitedText], language: str, skip: tuple[str, ...] = ()
+    answer: str,
+    sources: Mapping[int, CitedText],
+    language: str,
+    skip: tuple[str, ...] = (),
+    uncited_best: bool = False,
 ) -> list[Judgement]:
-    """Judge every sentence of ``answer``; sentences equal to one of ``skip`` (the refusal) are left out."""
+    """Judge every sentence of ``answer``; sentences equal to one of ``skip`` (the refusal) are left out.
+    With ``uncited_best`` a sentence without a citation is judged as by ``judge_uncited``."""
     skipped = {_plain(s) for s in skip}
+    judge = judge_uncited if uncited_best else judge_sentence
     return [
-        judge_sentence(s, sources, language)
+        judge(s, sources, language)
         for s in sentences_with_markers(answer)
         if strip_markers(s) and _plain(s) not in skipped
     ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,19 +26,19 @@ from assistant.factory import build_assistant
 from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
 from eval import gate, report
 from eval.corpus_index import build_index, count, gold_spans
 from eval.metrics import Span, retrieval_scores
 from eval.options import EVAL_DIR
 from eval.questions import Question, load_questions, select
 from eval.results import ResultsFile, fingerprints, key
+from eval.runinfo import SEARCH_DEPTH, code_version, run_config
 from eval.scoring import answer_from_record, context_from_record, score_answer
 from eval.summary import answers_summary, retrieval_summary
 
 EXIT_OK, EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 3, 130
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
-SEARCH_DEPTH = 10  # hits fetched per question for the retrieval metrics (MRR is computed over these)
 FOLLOWUP_NOTE = (
     "Retrieval metrics search follow-up questions as the last user turn followed by the question "
     "(no LLM rewriting); answers rewrite them with the condense prompt, as the API does."
@@ -140,6 +139,7 @@ def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int
 def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant) -> dict[str, Any]:
     """The whole evaluation; returns the summary (also written to ``opts.out/summary.json``)."""
     started, t0 = datetime.now().astimezone(), time.perf_counter()
+    code = code_version()  # before anything runs: the tree may change while a long run goes on
     questions = load_questions(opts.questions, opts.corpus)
     to_answer = [] if opts.no_llm else select(questions, opts.limit, opts.only)
     thresholds = gate.load_thresholds(opts.thresholds) if opts.thresholds else None
@@ -179,7 +179,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 file=sys.stderr,
             ):
                 rec = _retrieve(assistant, q, mode)
-                rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"])
+                rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"], code=code)
                 results.append(rec)
                 latest[key(rec)] = rec
             phases[f"retrieval_{mode}_s"] = time.perf_counter() - t
@@ -194,11 +194,11 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 file=sys.stderr,
             ):
                 rec = _answer(assistant, q, opts.answer_mode, spans[q.id])
-                rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"])
+                rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"], code=code)
                 results.append(rec)
                 latest[key(rec)] = rec
             phases["answers_s"] = time.perf_counter() - t
-        config = _config(assistant, run_settings, opts)
+        config = run_config(assistant, run_settings, opts)
 
     # Scores are computed from the stored results every time, so results of an interrupted run (and of a
     # run made before a change to the metrics) are scored exactly like new ones.
@@ -211,6 +211,9 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     def usable(kind: str, mode: str) -> dict[str, dict[str, Any]]:
         return {i: r for (k, m, i), r in latest.items() if k == kind and m == mode and _done(r, qhash.get(i))}
 
+    # the code that produced the results (several versions when a resumed run spans commits)
+    versions = sorted({str(r.get("code") or "unknown") for r in latest.values()} or {str(code)})
+    config["code"] = ", ".join(versions)
     errors = [
         f"{r['id']}: {r['error']}"
         for r in latest.values()
@@ -243,6 +246,12 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
         "answers": answers_summary(to_answer, usable("answer", opts.answer_mode)) if to_answer else None,
     }
+    if opts.rescore:  # the run's own timing, not the rescoring's
+        earlier = _load_previous(opts.out) if (opts.out / "summary.json").exists() else {}
+        for name in ("started", "wall_s", "phases_s"):
+            if name in earlier.get("meta", {}):
+                summary["meta"][name] = earlier["meta"][name]
+        summary["meta"]["rescored"] = started.isoformat(timespec="seconds")
     if thresholds is not None:
         verdict = gate.check(summary, thresholds)
         summary["gate"] = {
@@ -355,58 +364,6 @@ def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> l
         query, answer.language, max(s.top_k, s.context_passages), None, mode
     )
     return assistant._context(passages)  # noqa: SLF001 - no public accessor for the chosen context yet
-
-
-def _config(assistant: Assistant, s: Settings, opts: EvalOptions) -> dict[str, Any]:
-    health = assistant.health()
-    return {
-        "code": code_version(),
-        "embedding_model": health["embedding_model"],
-        "llm": None if opts.no_llm else f"{health['llm']} ({health['llm_backend']})",
-        "retrieval_modes": opts.modes,
-        "answer_mode": None if opts.no_llm else opts.answer_mode,
-        "fusion_weights": {
-            "same_language": s.bm25_weight_same_language,
-            "cross_language": s.bm25_weight_cross_language,
-        },
-        "search_depth": SEARCH_DEPTH,
-        "dense_candidates": s.dense_candidates,
-        "bm25_candidates": s.bm25_candidates,
-        "chunk_words": s.chunk_words,
-        "chunk_overlap_sentences": s.chunk_overlap_sentences,
-        "top_k": s.top_k,
-        "context_passages": s.context_passages,
-        "context_margin": s.context_margin,
-        "min_relevance": s.min_relevance,
-        "verify_min_similarity": s.verify_min_similarity,
-        "llm_max_tokens": s.llm_max_tokens,
-        "llm_temperature": s.llm_temperature,
-        "llm_threads": s.llm_threads,
-    }
-
-
-def code_version() -> str | None:
-    """The git commit of the code that ran, and whether assistant/, ingest/ or prompts/ had local changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "assistant", "ingest", "prompts"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:

@@ -108,9 +108,10 @@ def verifier_agreement(
 ) -> dict[str, Any]:
     """The judge's verdict on every sentence the LLM wrote, next to the verifier's.
 
-    A sentence was dropped by the verifier when it is listed in ``Answer.unsupported``, else kept. An
-    answer written in the sources' language and then translated (raw text "draft\n---\ntranslation")
-    is judged part by part, each in its own language.
+    A sentence was dropped by the verifier when it is listed in ``Answer.unsupported``, else kept. The
+    verifier may attach a citation to a sentence that has none, so the judge gives such a sentence the
+    best verdict over the context passages. An answer written in the sources' language and then
+    translated (raw text "draft\n---\ntranslation") is judged part by part, each in its own language.
     """
     out: dict[str, Any] = {"sentences": 0, "agree": 0, "judge_only": [], "verifier_only": []}
     if answer.raw_answer is None:
@@ -119,7 +120,8 @@ def verifier_agreement(
     for part in answer.raw_answer.split("\n---\n"):
         if not strip_markers(part).strip():
             continue
-        for j in judge_answer(part, context, question_language(strip_markers(part)), skip=tuple(refusals)):
+        language = question_language(strip_markers(part))
+        for j in judge_answer(part, context, language, skip=tuple(refusals), uncited_best=True):
             if j.verdict == "unjudged":
                 continue
             plain = _plain(j.sentence)
