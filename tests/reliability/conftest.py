@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbedding, source_texts
+from tests.live import free_port
 from ui.server import create_app
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -150,12 +150,6 @@ def make_app(fake_index: Path) -> Callable[..., Built]:
         return Built(create_app(assistant, settings, with_ui=with_ui), assistant, settings)
 
     return make
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServerThread:

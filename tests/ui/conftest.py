@@ -3,7 +3,6 @@ and the real `assistant serve` (real embedder, Chroma and LLM) shared by the slo
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
+from tests.live import free_port
 
 
 def newsroom_reply(messages: list[dict[str, str]]) -> str:
@@ -72,12 +72,6 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def newsroom(corpus_index: Path) -> Assistant:
     """A fresh assistant (new scripted LLM, no calls yet) over the shared corpus index."""
     return fake_assistant(corpus_index, corpus=None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ThreadServer:
