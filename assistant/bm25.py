@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +105,13 @@ class BM25Cache:
         self.cache_dir = cache_dir
         self._generation: str | None = None
         self._index: BM25Index | None = None
+        self._lock = threading.Lock()  # concurrent first requests build the index once, not once each
 
     def get(self, generation: str, batches_factory: Any) -> BM25Index:
+        with self._lock:
+            return self._get(generation, batches_factory)
+
+    def _get(self, generation: str, batches_factory: Any) -> BM25Index:
         if self._index is not None and self._generation == generation:
             return self._index
         path = self.cache_dir / f"bm25-v{_FORMAT}-{generation}.pkl"
@@ -124,7 +131,7 @@ class BM25Cache:
     def _save(self, path: Path, index: BM25Index) -> None:
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # one per writer
             with tmp.open("wb") as fh:
                 pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.text import sentence_spans
+
 # "[1]", "[1, 2]", "[1][2]", "[Quelle 1]", "[Source 2, 3]", "(Quelle 1)" -> normalised to "[1]" / "[1][2]"
 _LOOSE = re.compile(
     r"[\[(]\s*(?:(?:Quelle|Quellen|Source|Sources)\s*)?(\d{1,3}(?:\s*(?:,|;|and|und|&)\s*\d{1,3})*)\s*[\])]",
@@ -58,6 +60,30 @@ def neutralise_prompt_text(text: str) -> str:
     return _BLOCK_TAG.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
 
 
+# Sentences that address the model rather than report news ("Ignore all previous instructions ...").
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|prompts?|rules)\b"
+    r"|\b(?:ignorier\w*|vergiss|vergessen\s+sie|missachte\w*)\b[^.!?\n]{0,60}"
+    r"\b(?:anweisung\w*|vorgabe\w*|regeln|instruktion\w*)\b"
+    r"|\byou\s+are\s+now\b|\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\b"
+    r"|\b(?:answer|reply|respond)\s+(?:only\s+|every\s+question\s+)?with\s+(?:the\s+)?(?:single\s+)?word\b"
+    r"|\bantworte\w*\s+(?:nur|ausschließlich|immer)\s+mit\b",
+    re.IGNORECASE,
+)
+INSTRUCTION_MASK = "(…)"
+
+
+def mask_instructions(text: str, mask: str = INSTRUCTION_MASK) -> str:
+    """``text`` with every sentence that gives the model instructions replaced by ``mask``."""
+    out, last = [], 0
+    for start, end in sentence_spans(text):
+        if _INSTRUCTION.search(text, start, end):
+            out += [text[last:start], mask]
+            last = end
+    return "".join(out) + text[last:] if out else text
+
+
 def neutralise_source_text(text: str) -> str:
-    """Source text carries no ``[n]`` markers of its own (fake citations) and nothing a prompt obeys."""
-    return MARKER.sub(r"(\1)", neutralise_prompt_text(text))
+    """Source text carries no ``[n]`` markers of its own (fake citations), nothing a prompt obeys and no
+    sentence that instructs the model."""
+    return MARKER.sub(r"(\1)", mask_instructions(neutralise_prompt_text(text)))

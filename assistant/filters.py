@@ -44,6 +44,8 @@ def to_where(f: Filters | None) -> dict[str, Any] | None:
         clauses.append({"date_hi": {"$gte": lo[0]}})
     if hi:
         clauses.append({"date_lo": {"$lte": hi[1]}})
+    if not clauses:  # Chroma refuses an empty $and; nothing to filter on
+        return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 Language = Literal["de", "en"]
 
@@ -46,16 +46,25 @@ class Chunk(BaseModel):
     end: int
 
 
+# The schema states what _iso_date checks (the check itself keeps its readable message).
+ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+# A list of strings; a single string is accepted too (Filters turns it into a list): the schema says both.
+OneOrMany = Annotated[list[str] | None, WithJsonSchema({"anyOf": [
+    {"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}]})]
+
+
 class Filters(BaseModel):
     """Restrict retrieval to some articles. Every field is optional; all given fields must match."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outlet: list[str] | None = Field(default=None, description="Outlets to keep (case-insensitive).")
-    date_from: str | None = Field(default=None, description="Earliest date, ISO (2018 or 2018-06 or 2018-06-01).")
-    date_to: str | None = Field(default=None, description="Latest date, ISO, inclusive.")
-    source: list[str] | None = Field(default=None, description="Source paths to keep.")
-    language: list[str] | None = Field(default=None, description="Article languages to keep.")
+    outlet: OneOrMany = Field(default=None, description="Outlets to keep (case-insensitive).")
+    date_from: str | None = Field(default=None, json_schema_extra={"pattern": ISO_DATE},
+                                  description="Earliest date, ISO (2018 or 2018-06 or 2018-06-01).")
+    date_to: str | None = Field(default=None, json_schema_extra={"pattern": ISO_DATE},
+                                description="Latest date, ISO, inclusive.")
+    source: OneOrMany = Field(default=None, description="Source paths to keep.")
+    language: OneOrMany = Field(default=None, description="Article languages to keep.")
 
     @field_validator("outlet", "source", "language", mode="before")
     @classmethod
@@ -69,6 +78,12 @@ class Filters(BaseModel):
 
         if v is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
             raise ValueError("dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD")
+        if v is not None and len(v) > 4:  # a real month (and day): "2018-13" would bound nothing
+            import calendar
+
+            y, m, *d = (int(x) for x in v.split("-"))
+            if not 1 <= m <= 12 or d and not 1 <= d[0] <= calendar.monthrange(max(y, 1), m)[1]:
+                raise ValueError(f"{v} is not a date; dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD")
         return v
 
     def is_empty(self) -> bool:

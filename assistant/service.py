@@ -39,7 +39,13 @@ class Final:
     answer: Answer
 
 
-Event = Token | Final
+@dataclass(frozen=True)
+class Progress:
+    """The LLM wrote a piece that is not shown yet (a draft to be translated): lets a transport check that
+    its client is still there while nothing visible happens."""
+
+
+Event = Token | Final | Progress
 
 
 class Assistant:
@@ -161,8 +167,7 @@ class Assistant:
                 if not pieces and not translate:
                     timings["first_token_ms"] = _ms(t_start)
                 pieces.append(piece)
-                if not translate:
-                    yield Token(piece)
+                yield Progress() if translate else Token(piece)
             timings["generate_ms"] = _ms(t)
         raw = "".join(pieces)
 

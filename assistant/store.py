@@ -8,8 +8,9 @@ its chunks; chunks without a record are orphans that ``reconcile`` removes.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +43,25 @@ def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> A
     try:
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
     except Exception as e:  # corrupt sqlite, permissions: chromadb wraps them in generic errors
+        if "readonly" in str(e).lower().replace("-", "").replace(" ", ""):
+            raise IndexError_(
+                f"the index at {index_dir} is read-only ({e}); Chroma needs write access even to search: "
+                "make it writable for this user, or copy it and set ASSISTANT_INDEX_DIR to the copy"
+            ) from e
         raise IndexError_(
-            f"cannot open the index at {index_dir / 'chroma'} ({type(e).__name__}: {e}). "
-            "If it is corrupt, move it away and rebuild it with `assistant ingest corpus --reset`."
+            f"cannot open the index at {index_dir / 'chroma'} ({type(e).__name__}: {e}). If it is corrupt, "
+            f"move it away (mv {index_dir} {index_dir}.broken) and build it again: `assistant ingest PATH`."
         ) from e
 
 
 class Store:
     """Chunks with vectors, articles with their full text, and a generation counter for caches."""
 
-    def __init__(self, client: Any, prefix: str, embed_model: str, dim: int) -> None:
+    def __init__(self, client: Any, prefix: str, embed_model: str, dim: int,
+                 reopen: Callable[[], Any] | None = None) -> None:
         self.client = client
+        self._reopen = reopen
+        self._refresh_lock = threading.Lock()
         self.embed_model = embed_model
         self.dim = dim
         self.prefix = prefix
@@ -70,6 +79,7 @@ class Store:
             )
         except Exception as e:
             raise IndexError_(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
+        self._seen_generation = self.generation()
         built_with = (self.chunks.metadata or {}).get("embedding_model")
         if built_with and built_with != embed_model:
             raise EmbeddingModelMismatch(
@@ -155,7 +165,24 @@ class Store:
         """Mark the index as changed so that caches built on it (BM25) are rebuilt."""
         gen = uuid.uuid4().hex
         self.state.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"value": gen}])
+        self._seen_generation = gen
         return gen
+
+    def refresh(self) -> bool:
+        """Reopen Chroma when another process (an ingest next to the server) changed the index.
+
+        Chroma holds a persistent index's vector segments in memory per process: after another process
+        wrote, this one's queries fail ('Error finding id') until the client is opened again."""
+        if self._reopen is None:
+            return False
+        with self._refresh_lock:
+            if self.generation() == self._seen_generation:
+                return False
+            log.info("the index was changed by another process; reopening it")
+            self.client.close()
+            client = self._reopen()
+            self.__init__(client, self.prefix, self.embed_model, self.dim, self._reopen)  # type: ignore[misc]
+            return True
 
     def generation(self) -> str:
         got = self.state.get(ids=["generation"], include=["metadatas"])
@@ -167,7 +194,7 @@ class Store:
                 self.client.delete_collection(name)
             except Exception as e:  # chromadb raises NotFoundError/ValueError by version
                 log.debug("collection %s not deleted: %s", name, e)
-        self.__init__(self.client, self.prefix, self.embed_model, self.dim)  # type: ignore[misc]
+        self.__init__(self.client, self.prefix, self.embed_model, self.dim, self._reopen)  # type: ignore[misc]
 
     # --- reads ------------------------------------------------------------------------------
     def count_chunks(self) -> int:
@@ -181,6 +208,7 @@ class Store:
             yield got["ids"], got["documents"], [dict(m or {}) for m in got["metadatas"]]
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
+        self.refresh()
         n = self.chunks.count()
         if n == 0:
             return []
@@ -200,6 +228,7 @@ class Store:
         """Cosine similarity of ``vector`` with the stored vectors of ``ids``."""
         if not ids:
             return {}
+        self.refresh()
         got = self.chunks.get(ids=ids, include=["embeddings"])
         emb = np.asarray(got["embeddings"], dtype=np.float32)
         return dict(zip(got["ids"], (emb @ vector).tolist(), strict=True))

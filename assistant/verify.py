@@ -15,7 +15,13 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from assistant.citations import markers, normalise_markers, split_valid, strip_markers
+from assistant.citations import (
+    markers,
+    mask_instructions,
+    normalise_markers,
+    split_valid,
+    strip_markers,
+)
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Passage
 from assistant.text import sentence_spans, split_sentences
@@ -170,7 +176,8 @@ class Verifier:
         owner: list[int] = []
         for n in needed:
             p = sources[n - 1]
-            pieces = [p.text] + [p.text[s:e] for s, e in sentence_spans(p.text)]
+            text = mask_instructions(p.text, mask="")  # repeating an injected instruction supports nothing
+            pieces = [text] + [text[s:e] for s, e in sentence_spans(text)]
             units += pieces
             owner += [n] * len(pieces)
         vecs = self.embedder.similarity_vectors(claims + units)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -25,8 +27,8 @@ from ui.schemas import (
     SearchResult,
 )
 
-_ERRORS = {422: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 429: {"model": ErrorResponse},
-           503: {"model": ErrorResponse}}
+_ERRORS = {400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+           422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
 
 def error_response(e: AssistantError) -> JSONResponse:
@@ -96,8 +98,35 @@ def next_event(events: Iterator[Event]) -> Event | None:
     return next(events, None)
 
 
+class Steps:
+    """An event stream advanced one step at a time in worker threads.
+
+    ``close`` waits for a step still running in its thread: a cancelled ``await`` (Starlette cancels a
+    streaming response when the client disconnects) leaves that thread running, and closing a generator
+    that is executing fails."""
+
+    def __init__(self, events: Iterator[Event]) -> None:
+        self._events = events
+        self._lock = threading.Lock()
+
+    def next(self) -> Event | None:
+        with self._lock:
+            return next(self._events, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._events.close()
+
+
+async def close_steps(steps: Steps) -> None:
+    """Close the stream even inside a cancelled scope: closing is what releases the LLM slot."""
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(steps.close)
+
+
 async def drain_answer(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
     """Consume a stream to its Final answer; stop the generation (None) when the client goes away."""
+    steps = Steps(events)
     event = first
     try:
         while event is not None:
@@ -105,13 +134,14 @@ async def drain_answer(first: Event | None, events: Iterator[Event], request: Re
                 return event.answer
             if await request.is_disconnected():
                 return None
-            event = await run_in_threadpool(next_event, events)
+            event = await run_in_threadpool(steps.next)
         return None
     finally:
-        await run_in_threadpool(events.close)
+        await close_steps(steps)
 
 
 async def _sse(first: Event | None, events: Iterator[Event], request: Request) -> AsyncIterator[str]:
+    steps = Steps(events)
     event = first
     try:
         while event is not None:
@@ -123,9 +153,9 @@ async def _sse(first: Event | None, events: Iterator[Event], request: Request) -
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(next_event, events)
+                event = await run_in_threadpool(steps.next)
             except AssistantError as e:
                 yield f"event: error\ndata: {json.dumps({'detail': str(e)}, ensure_ascii=False)}\n\n"
                 return
     finally:
-        await run_in_threadpool(events.close)
+        await close_steps(steps)

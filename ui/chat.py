@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from assistant.citations import MARKER, markers, strip_markers
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Citation, Filters, Turn
-from assistant.service import Assistant, Token
+from assistant.service import Assistant, Final, Token
 from assistant.text import question_language, sentence_spans, split_sentences
 from ui.feedback import FeedbackLog, feedback_record
 
@@ -333,6 +333,8 @@ class ChatCallbacks:
                     chat = [*chat[:-1], {"role": "assistant", "content": draft_html(partial, lang)}]
                     yield chat, exchanges, gr.update(), "", gr.update(), gr.update()
                     continue
+                if not isinstance(event, Final):
+                    continue  # Progress: a draft still being written, nothing to show
                 answer = event.answer
                 if not answer.answerable and not self.assistant.documents():
                     note = state_html("empty-index", TEXT[lang]["empty_index"],

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant, Event, Final
-from ui.api import drain_answer, next_event
+from ui.api import Steps, close_steps, drain_answer, next_event
 from ui.guards import Guards
 
 MODEL_ID = "news-assistant"
@@ -187,6 +187,7 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
 
 async def _sse(first: Event | None, events: Iterator[Event], request: Request, model: str, cid: str,
                created: int) -> AsyncIterator[str]:
+    steps = Steps(events)
     yield _data(_chunk(cid, created, model, {"role": "assistant", "content": ""}))
     event, last_beat = first, 0.0
     try:
@@ -202,11 +203,11 @@ async def _sse(first: Event | None, events: Iterator[Event], request: Request, m
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(next_event, events)
+                event = await run_in_threadpool(steps.next)
             except AssistantError as e:
                 yield _data({"error": {"message": str(e), "type": "server_error", "param": None,
                                        "code": None}})
                 yield "data: [DONE]\n\n"
                 return
     finally:
-        await run_in_threadpool(events.close)
+        await close_steps(steps)

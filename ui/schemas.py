@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.models import Answer, DocumentInfo, Filters, Turn
 from assistant.service import MAX_QUESTION_CHARS
 
+# The schema states what _not_blank checks: at least one character that is not white space.
+NOT_BLANK: dict[str, object] = {"pattern": r"\S"}
+
 
 def _not_blank(v: str) -> str:
     if not v.strip():
@@ -21,7 +24,8 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, German or English.")
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK,
+                          description="The question, German or English (not blank).")
     history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first.")
     language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
     top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
@@ -36,7 +40,8 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK,
+                       description="Not blank.")
     top_k: int | None = Field(default=None, ge=1, le=50)
     filters: Filters | None = None
     mode: Literal["hybrid", "dense", "bm25"] | None = Field(default=None, description="Retriever; default hybrid.")

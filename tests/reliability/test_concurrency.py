@@ -128,11 +128,6 @@ class _CloseProbe:
         self.closed.set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs lead patch: ui/api.py (and ui/openai_compat.py) close the event stream shielded "
-    "from cancellation, after the step in flight",
-)
 @pytest.mark.parametrize("endpoint", ["/api/ask", "/v1/chat/completions"])
 def test_streaming_client_disconnect_closes_the_answer_stream(
     make_app: Callable[..., Built], serve: Callable[..., ServerThread], endpoint: str
@@ -167,11 +162,6 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
         _check_stopped_and_free(server, llm)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs lead patch: service yields Progress events while it drafts in the "
-    "sources' language (service.py), so the transport sees the disconnect (stream: with the ui/api.py patch)",
-)
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_a_cross_language_answer_too(
     make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool

@@ -118,9 +118,6 @@ def test_server_does_not_start_on_a_corrupt_index(corrupt_index: Path) -> None:
     assert_clean_failure(r, "cannot open the index")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lead patch: store.open_client advice for a corrupt index (store.py)"
-)
 def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus: Path) -> None:
     """The message recommended `assistant ingest corpus --reset`, but --reset has to open the index first and
     fails the same way. Whatever the message recommends must get the user out of the hole."""
@@ -140,9 +137,6 @@ def test_read_only_index(read_only_index: Path, small_corpus: Path, args: list[s
     assert_clean_failure(r, str(read_only_index))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lead patch: store.open_client names a read-only index (store.py)"
-)
 def test_read_only_index_is_called_read_only_not_corrupt(read_only_index: Path) -> None:
     r = run(["search", "Nissan"], read_only_index, read_only_user=True)
     message = assert_clean_failure(r, "read-only")

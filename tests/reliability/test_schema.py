@@ -86,9 +86,6 @@ def test_every_check_on_valid_requests(fake_schema: Any) -> None:
     assert fuzz(api, GenerationMode.POSITIVE, 40, lambda case: _validate(case, strict=True)) >= OPERATIONS
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lead patch: assistant/models.py Filters schema says 'list or string'"
-)
 def test_every_check_on_invalid_requests(fake_schema: Any) -> None:
     """Found with this seed: filters.language "" (a string where the schema wants a list) was accepted."""
     api = fake_schema.include(path_regex="^/api/")
@@ -133,26 +130,12 @@ def _schema_valid(app: Any, component: str, body: Any) -> bool:
     return jsonschema.Draft202012Validator(schema).is_valid(body)
 
 
-def _needs_schema_patch(*values: Any) -> Any:
-    return pytest.param(
-        *values,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="needs lead patch: the schema states the rule (ui/schemas.py, assistant/models.py)",
-        ),
-    )
-
-
 @pytest.mark.parametrize(
     ("component", "path", "body"),
     [
-        _needs_schema_patch("AskRequest", "/api/ask", {"question": "\u00a0"}),
-        _needs_schema_patch(
-            "AskRequest", "/api/ask", {"question": QUESTION, "filters": {"date_from": "gestern"}}
-        ),
-        _needs_schema_patch(
-            "SearchRequest", "/api/search", {"query": "Nissan", "filters": {"outlet": "Reuters"}}
-        ),
+        ("AskRequest", "/api/ask", {"question": "\u00a0"}),
+        ("AskRequest", "/api/ask", {"question": QUESTION, "filters": {"date_from": "gestern"}}),
+        ("SearchRequest", "/api/search", {"query": "Nissan", "filters": {"outlet": "Reuters"}}),
         ("SearchRequest", "/api/search", {"query": "Nissan", "filters": {"date_to": "2018-06"}}),
         ("SearchRequest", "/api/search", {"query": "Nissan"}),
     ],
@@ -167,7 +150,6 @@ def test_the_schema_and_the_api_agree_on_what_is_valid(
     assert _schema_valid(app, component, body) == accepted
 
 
-@pytest.mark.xfail(strict=True, reason="needs lead patch: ui/api.py documents 400 (a body that is not UTF-8)")
 @pytest.mark.parametrize("body", [b"\x80abc", b'{"query": "\xff"}'], ids=["not-utf8", "bad-byte-in-string"])
 def test_a_body_that_is_not_utf8_gets_a_documented_status(
     make_app: Callable[..., Built], body: bytes
@@ -178,11 +160,6 @@ def test_a_body_that_is_not_utf8_gets_a_documented_status(
     assert r.status_code == 400 and "400" in documented, (r.status_code, sorted(documented))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs lead patch: Filters rejects impossible dates (models.py) and "
-    "to_where never builds an empty $and (filters.py)",
-)
 @pytest.mark.parametrize("date", ["2018-13", "0000-00", "2018-02-30", "2018-06-31"])
 def test_an_impossible_date_is_422_not_500(make_app: Callable[..., Built], date: str) -> None:
     """Found by the fuzzer: filters.date_from "0000-00" passed the format check, produced no bound and an

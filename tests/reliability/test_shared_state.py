@@ -28,9 +28,6 @@ def _batches(counter: list[int]) -> Iterator[tuple[list[str], list[str], list[di
     yield [f"c{i}" for i in range(400)], texts, [{"language": "de", "source": f"{i}.txt"} for i in range(400)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs lead patch: BM25Cache lock + unique temp file (assistant/bm25.py)"
-)
 def test_concurrent_first_searches_build_the_bm25_cache_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -66,11 +63,6 @@ def test_concurrent_first_searches_build_the_bm25_cache_once(
         assert pickle.load(fh).ids == results[0].ids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs lead patch: Store.refresh reopens Chroma when another process "
-    "changed the index (store.py, factory.py)",
-)
 def test_server_keeps_answering_after_another_process_ingests(tmp_path: Path) -> None:
     """`assistant ingest` next to a running server (the documented workflow) left the server's Chroma client
     with stale vector segments: every search and ask failed with chromadb 'Error finding id' (HTTP 500)
