@@ -25,6 +25,24 @@ class LLM(Protocol):
                temperature: float = 0.0) -> Iterator[str]: ...
 
 
+def prefix_state_cache(capacity_bytes: int) -> Any:
+    """llama-cpp-python's RAM cache without its hidden cost.
+
+    Each state it saves also copies the logits of up to n_batch prompt tokens (512 x 151,936 floats, about
+    300 MB with Qwen2.5's vocabulary), which the cache does not count against its capacity, so every new
+    question grew the server by ~250 MB. Loading a state re-evaluates the last token (llama-cpp-python sets
+    ``_requires_eval``), so only the last row is ever read: keep just that.
+    """
+    from llama_cpp import LlamaRAMCache
+
+    class PrefixStateCache(LlamaRAMCache):
+        def __setitem__(self, key: Any, value: Any) -> None:
+            value.scores = value.scores[-1:].copy()
+            super().__setitem__(key, value)
+
+    return PrefixStateCache(capacity_bytes=capacity_bytes)
+
+
 class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
@@ -57,9 +75,7 @@ class LlamaCppLLM:
                 if self.prefix_cache_mb:
                     # Keeps processed prompt states (e.g. the German and the English static prefix), so
                     # switching languages does not re-read the whole system prompt and examples.
-                    from llama_cpp import LlamaRAMCache
-
-                    self._llama.set_cache(LlamaRAMCache(capacity_bytes=self.prefix_cache_mb << 20))
+                    self._llama.set_cache(prefix_state_cache(self.prefix_cache_mb << 20))
             return self._llama
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,

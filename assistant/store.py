@@ -120,10 +120,13 @@ class Store:
 
     # --- writes -----------------------------------------------------------------------------
     def put_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray,
-                    content_hash: str | None = None) -> None:
-        """Replace everything stored for ``article`` with ``chunks`` (crash-safe order, see module doc)."""
-        self.docs.delete(ids=[article.doc_id])
-        self.chunks.delete(where={"doc_id": article.doc_id})
+                    content_hash: str | None = None, raw_hash: str | None = None,
+                    replace: bool = True) -> None:
+        """Replace everything stored for ``article`` with ``chunks`` (crash-safe order, see module doc).
+        ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``."""
+        if replace:
+            self.docs.delete(ids=[article.doc_id])
+            self.chunks.delete(where={"doc_id": article.doc_id})
         meta = _article_meta(article)
         for lo in range(0, len(chunks), _BATCH):
             part = chunks[lo : lo + _BATCH]
@@ -138,16 +141,24 @@ class Store:
             documents=[article.text],
             embeddings=[[1.0]],
             metadatas=[{**meta, "content_hash": content_hash or article.content_hash, "chunks": len(chunks),
-                        "dropped": len(article.dropped)}],
+                        "dropped": len(article.dropped), **({"raw_hash": raw_hash} if raw_hash else {})}],
         )
+
+    def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
+        """Record the input hash of registered articles whose index entries are up to date."""
+        items = list(raw_hashes.items())
+        for lo in range(0, len(items), _BATCH):
+            part = items[lo : lo + _BATCH]
+            self.docs.update(ids=[i for i, _ in part], metadatas=[{"raw_hash": h} for _, h in part])
 
     def delete_article(self, doc_id: str) -> None:
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
 
-    def reconcile(self) -> int:
-        """Remove chunks whose article is not registered (left by an interrupted ingest); return how many."""
-        registered = self.registered()
+    def reconcile(self, registered: dict[str, dict[str, Any]] | None = None) -> int:
+        """Remove chunks whose article is not registered (left by an interrupted ingest); return how many.
+        ``registered`` is the registry if the caller has just read it."""
+        registered = self.registered() if registered is None else registered
         expected = sum(int(m.get("chunks", 0)) for m in registered.values())
         if self.chunks.count() == expected:
             return 0

@@ -150,6 +150,11 @@ def _iso(parts: dict[str, str | None]) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
 
 
+def article_id(source: str) -> str:
+    """The stable id of the article read from ``source`` (a path relative to the ingested folder)."""
+    return sha256_text(source)[:16]
+
+
 def build_article(raw: RawDoc) -> Article | Skipped:
     """Clean a RawDoc, read the metadata it states, and make an Article (or Skipped if nothing is left).
 
@@ -169,7 +174,7 @@ def build_article(raw: RawDoc) -> Article | Skipped:
     if cleaned.title and cleaned.title != title:
         dropped.insert(0, cleaned.title)  # a headline in the text that the given title replaced
     return Article(
-        doc_id=sha256_text(raw.source)[:16],
+        doc_id=article_id(raw.source),
         source=raw.source,
         title=title,
         text=body,

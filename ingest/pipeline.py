@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Article, sha256_text
 from assistant.store import Store
 from ingest.chunking import chunk_article, embedding_text
-from ingest.metadata import build_article
-from ingest.readers import Skipped, iter_documents
+from ingest.metadata import article_id, build_article
+from ingest.readers import RawDoc, Skipped, iter_documents
 
 log = logging.getLogger(__name__)
 CHUNKER_VERSION = 1
@@ -52,6 +55,29 @@ def index_hash(article: Article, target_words: int, overlap: int) -> str:
     return sha256_text(f"{article.content_hash}/{target_words}/{overlap}/{CHUNKER_VERSION}")
 
 
+# The code that turns a file into an Article and chunks. Any change to it makes every raw hash new, so the
+# next ingest cleans every file again (and still embeds only the articles whose chunks changed).
+_READ_CODE = ("ingest.readers", "ingest.clean", "ingest.metadata", "ingest.chunking", "assistant.text",
+              "assistant.models")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    digest = hashlib.sha256(str(CHUNKER_VERSION).encode())
+    for name in _READ_CODE:
+        module = importlib.import_module(name)
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def raw_hash(raw: RawDoc, target_words: int, overlap: int) -> str:
+    """Changes whenever the file's text, the metadata given with it, the chunking settings or the ingest code
+    change: an article with a known raw hash is up to date without cleaning or language detection."""
+    given = "\x1f".join(str(v) for v in (raw.source, raw.title, raw.outlet, raw.date, raw.url, raw.language))
+    settings = f"{code_fingerprint()}/{target_words}/{overlap}/{CHUNKER_VERSION}"
+    return sha256_text(f"{settings}\x1e{given}\x1e{raw.text}")
+
+
 def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, chunk_words: int = 90,
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
            progress: Callable[[int, int], None] | None = None) -> IngestSummary:
@@ -60,32 +86,49 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     summary = IngestSummary()
     if reset:
         store.reset()
-    summary.orphans_removed = store.reconcile()
     registered = store.registered()
+    summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
 
-    articles: dict[str, Article] = {}
+    seen: set[str] = set()
+    articles: dict[str, tuple[Article, str]] = {}
     for item in iter_documents(list(paths)):
-        built = item if isinstance(item, Skipped) else build_article(item)
+        if isinstance(item, Skipped):
+            summary.skipped.append(item)
+            continue
+        doc_id, rh = article_id(item.source), raw_hash(item, chunk_words, overlap_sentences)
+        seen.add(doc_id)
+        known = registered.get(doc_id)
+        if known is not None and known.get("raw_hash") == rh:
+            summary.unchanged += 1  # same input, same code: no cleaning, no language detection, no embedding
+            continue
+        built = build_article(item)
         if isinstance(built, Skipped):
             summary.skipped.append(built)
             continue
-        articles[built.doc_id] = built
+        articles[built.doc_id] = (built, rh)
         if built.dropped:
             summary.dropped[built.source] = built.dropped
 
-    todo: list[tuple[Article, str]] = []
-    for a in articles.values():
+    todo: list[tuple[Article, str, str]] = []
+    up_to_date: dict[str, str] = {}
+    for a, rh in articles.values():
         h = index_hash(a, chunk_words, overlap_sentences)
         known = registered.get(a.doc_id)
         if known is not None and known.get("content_hash") == h:
             summary.unchanged += 1
+            up_to_date[a.doc_id] = rh  # e.g. the first run after a code change: next time it is skipped early
         else:
-            todo.append((a, h))
+            todo.append((a, h, rh))
+    store.set_raw_hashes(up_to_date)
 
-    for done, (article, h) in enumerate(todo):
+    if todo:
+        # also before the first write: caches built on the index (BM25) must not outlive an interrupted ingest
+        store.bump_generation()
+    for done, (article, h, rh) in enumerate(todo):
         chunks = chunk_article(article, chunk_words, overlap_sentences)
         vectors = embedder.passages([embedding_text(article, c) for c in chunks])
-        store.put_article(article, chunks, vectors, content_hash=h)
+        store.put_article(article, chunks, vectors, content_hash=h, raw_hash=rh,
+                          replace=article.doc_id in registered)  # reconcile left no unregistered chunks
         summary.chunks_added += len(chunks)
         if article.doc_id in registered:
             summary.changed += 1
@@ -98,7 +141,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         kept_prefixes = tuple(s.source for s in summary.skipped)
         for doc_id, meta in registered.items():
             source = str(meta.get("source", ""))
-            if doc_id not in articles and not _protected(source, kept_prefixes):
+            if doc_id not in seen and not _protected(source, kept_prefixes):
                 store.delete_article(doc_id)
                 summary.removed += 1
 

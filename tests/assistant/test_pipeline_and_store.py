@@ -70,7 +70,7 @@ def test_another_embedding_model_is_refused(settings: Settings, store, corpus_co
 
 def test_chunk_offsets_point_into_the_stored_article(store, corpus_copy: Path) -> None:
     ingest([corpus_copy], store, HashEmbedding())
-    for ids, texts, metas in store.all_chunks():
+    for _ids, texts, metas in store.all_chunks():
         for text, meta in zip(texts, metas, strict=True):
             _, article = store.document_text(meta["doc_id"])
             assert article[meta["start"] : meta["end"]] == text

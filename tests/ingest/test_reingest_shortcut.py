@@ -1,0 +1,79 @@
+"""Re-ingest of unchanged files costs reading and hashing: no cleaning, language detection or embedding."""
+
+from pathlib import Path
+
+import pytest
+
+import ingest.pipeline as pipeline
+from assistant.factory import build_store
+from assistant.settings import Settings
+from ingest.pipeline import ingest
+from tests.fakes import HashEmbedding
+
+
+def _no_cleaning(raw):  # type: ignore[no-untyped-def]
+    raise AssertionError(f"{raw.source} was cleaned again although its file did not change")
+
+
+def test_unchanged_files_are_not_cleaned_again(settings: Settings, corpus_copy: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())
+    target = corpus_copy / "002_c6212945af6057c2.txt"
+    extra = "\nFord und Xiaomi vereinbarten ein Zebra-Projekt.\n"
+    target.write_text(target.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    real_build = pipeline.build_article
+    monkeypatch.setattr(pipeline, "build_article",
+                        lambda raw: real_build(raw) if raw.source == target.name else _no_cleaning(raw))
+    summary = ingest([corpus_copy], store, HashEmbedding())
+    assert (summary.new, summary.changed, summary.unchanged) == (0, 1, 4)
+
+
+def test_a_code_change_cleans_again_but_embeds_only_what_changed(settings: Settings, corpus_copy: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "another version of the cleaning code")
+    cleaned: list[str] = []
+    real_build = pipeline.build_article
+    monkeypatch.setattr(pipeline, "build_article", lambda raw: cleaned.append(raw.source) or real_build(raw))
+    summary = ingest([corpus_copy], store, HashEmbedding())
+    assert len(cleaned) == 5  # every file is read with the new code...
+    assert (summary.unchanged, summary.chunks_added) == (5, 0)  # ...and nothing is embedded again
+    cleaned.clear()
+    again = ingest([corpus_copy], store, HashEmbedding())
+    assert (cleaned, again.unchanged) == ([], 5)  # the new raw hashes were recorded
+
+
+def test_prune_still_keeps_unchanged_articles(settings: Settings, corpus_copy: Path) -> None:
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())
+    (corpus_copy / "001_3ad74785a6077ba1.txt").unlink()
+    summary = ingest([corpus_copy], store, HashEmbedding(), prune=True)
+    assert (summary.removed, summary.unchanged) == (1, 4)
+    assert len(store.documents()) == 4
+
+
+class FailsOnSecondArticle(HashEmbedding):
+    """Embeds the first article, then fails like a process killed halfway through an ingest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls = 0
+
+    def passages(self, texts):  # type: ignore[no-untyped-def]
+        self._calls += 1
+        if self._calls == 2:
+            raise RuntimeError("interrupted")
+        return super().passages(texts)
+
+
+def test_an_interrupted_ingest_still_invalidates_caches(settings: Settings, corpus_copy: Path) -> None:
+    """BM25 is cached per index generation: an ingest that wrote some articles and then died must leave a new
+    generation behind, or searches keep using a BM25 index that lacks the written articles."""
+    store = build_store(settings, HashEmbedding())
+    before = store.generation()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        ingest([corpus_copy], store, FailsOnSecondArticle())
+    assert store.count_chunks() > 0
+    assert store.generation() != before
