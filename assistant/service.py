@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.citations import neutralise_prompt_text, neutralise_source_text
+from assistant.citations import neutralise_prompt_text, neutralise_source_text, strip_markers
 from assistant.errors import InputError
 from assistant.gate import LLMGate
 from assistant.llm import LLM
@@ -174,6 +174,16 @@ class Assistant:
         t = time.perf_counter()
         check = self.verifier.verify(raw, sources, prompt.extra("refusal"), answer_lang, standalone)
         timings["verify_ms"] = _ms(t)
+        if translate and check.kept and question_language(strip_markers(check.text)) == lang:
+            # The model answered in the question's language anyway: nothing to translate; check the text
+            # again by that language's rules (in English every capitalised name is checked).
+            translate = False
+            again = self.verifier.verify(check.text, sources, refusal, lang, standalone)
+            again.unsupported = check.unsupported + again.unsupported
+            check = again
+            if check.kept:
+                timings["first_token_ms"] = _ms(t_start)
+                yield Token(check.text)  # nothing was streamed while drafting: the verified text in one piece
         if translate and check.kept:
             t = time.perf_counter()
             draft = check.text

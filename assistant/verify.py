@@ -26,7 +26,7 @@ from assistant.embeddings import VectorEmbedding
 from assistant.models import Passage
 from assistant.text import sentence_spans, split_sentences
 
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # "1st" is checked as 1
 # Names whose presence in a sentence can be checked: acronyms and model names (BMW, QX80, e-Power) in any
 # language; in English also every capitalised word (German capitalises all nouns, so not there).
 _ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*)\b")
@@ -58,7 +58,7 @@ def numbers_in(text: str) -> set[str]:
     """Numbers as digit strings: '43%' -> '43', '1.500' and '1,500' -> '1500', '2,5' -> '2.5'."""
     out = set()
     for m in _NUMBER.finditer(text):
-        raw = m.group()
+        raw = m.group(1)
         if re.fullmatch(r"\d{1,3}([.,]\d{3})+", raw):
             out.add(re.sub(r"[.,]", "", raw))
         else:
@@ -66,13 +66,28 @@ def numbers_in(text: str) -> set[str]:
     return out
 
 
+# A sentence saying that the sources do not hold something is a refusal, whatever its wording:
+# "Die Quellen [1] und [2] geben keine Informationen über den Preis." is not a claim to keep and cite.
+_NO_INFO = re.compile(
+    r"\b(?:quellen?|artikeln?|texte?n?|passagen?|sources?|articles?|texts?|passages?)\b[^.!?]{0,80}"
+    r"(?:\b(?:keine?n?|nicht|nichts)\b[^.!?]{0,60}\b(?:informationen?|angaben?|hinweise?|auskunft|erwähn\w*"
+    r"|genannt|angegeben|enthalten|aussagen?)"
+    r"|\b(?:do(?:es)?\s+not|don't|doesn't|no|neither|nor)\b[^.!?]{0,60}\b(?:information|mention\w*|say|says|state"
+    r"|contain|provide|specify|specified|details?|data))\b"
+    r"|^\W*(?:es\s+gibt\s+)?keine\s+(?:informationen|angaben)\b|^\W*(?:there\s+is\s+)?no\s+information\b",
+    re.IGNORECASE,
+)
+
+
 def is_refusal(sentence: str, refusal: str) -> bool:
-    """Whether a sentence is (a close variant of) the prompt's "not in the sources" reply."""
+    """Whether a sentence is the prompt's "not in the sources" reply or says the same in other words."""
     def norm(s: str) -> str:
         return re.sub(r"[^\w ]", "", strip_markers(s).lower()).strip()
 
     a, b = norm(sentence), norm(refusal)
-    return bool(a) and (a == b or a.startswith(b[: max(20, len(b) - 10)]))
+    if not a:
+        return False
+    return a == b or a.startswith(b[: max(20, len(b) - 10)]) or bool(_NO_INFO.search(strip_markers(sentence)))
 
 
 class Verifier:

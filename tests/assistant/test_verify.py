@@ -101,6 +101,36 @@ def test_refusal_is_recognised(lenient: Verifier) -> None:
     assert not is_refusal("Ghosn wurde 2018 verhaftet [1].", REFUSAL_DE)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Die Quellen [1], [2] und [3] geben keine Informationen über den Preis des Nissan Rogue.",
+        "In den Artikeln wird der Preis nicht genannt [1].",
+        "Die Quellen enthalten keine Angaben dazu.",
+        "The sources [1] and [2] do not provide information about the price.",
+        "The articles don't mention the price of the Rogue [2].",
+        "There is no information about a price in the sources.",
+        "Keine Informationen dazu in den Quellen.",
+    ],
+)
+def test_refusals_in_other_words_are_refusals(sentence: str) -> None:
+    assert is_refusal(sentence, REFUSAL_DE)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ghosn wurde im November 2018 verhaftet [1].",
+        "Nissan will den Anteil der Verbrenner von 43% auf 15% senken [1].",
+        "Renault did not comment on the arrest [1].",
+        "The companies gave no details of the deal's value, Reuters reported [1].",
+        "Daimler und BMW nennen keine Zahlen zu den Kosten [2].",
+    ],
+)
+def test_statements_of_fact_are_not_refusals(sentence: str) -> None:
+    assert not is_refusal(sentence, REFUSAL_DE)
+
+
 def test_marker_after_the_period_belongs_to_the_sentence(lenient: Verifier) -> None:
     assert lenient.verify("Ghosn wurde 2018 verhaftet. [1]", SOURCES, REFUSAL_DE).kept
 
@@ -108,7 +138,7 @@ def test_marker_after_the_period_belongs_to_the_sentence(lenient: Verifier) -> N
 @pytest.mark.parametrize(
     ("text", "numbers"),
     [("43%", {"43"}), ("1.500 Stellen", {"1500"}), ("2,5 Prozent", {"2.5"}), ("Im Jahr 2018.", {"2018"}),
-     ("QX80", set())],
+     ("on December 1st, 2019", {"1", "2019"}), ("the 23rd", {"23"}), ("QX80", set())],
 )
 def test_numbers_in(text: str, numbers: set[str]) -> None:
     assert numbers_in(text) == numbers
