@@ -70,9 +70,11 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the embedder and the LLM now, and process every static prompt prefix once (llama.cpp keeps
-        the states), so the first questions in either language do not pay for the system prompt."""
+        """Load the embedder, the BM25 index and the LLM now, and process every static prompt prefix once
+        (llama.cpp keeps the states), so the first questions in either language do not pay for any of it
+        (building BM25 over 100k chunks takes ~20 s)."""
         self.retriever.embedder.warm_up()
+        self.retriever.bm25_index()
         with self.gate.slot():
             for name, lang in (("answer", "de"), ("answer", "en"), ("translate", "en"), ("translate", "de")):
                 if not self.prompts.has(name, lang):

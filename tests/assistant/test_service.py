@@ -189,3 +189,13 @@ def test_overlapping_passages_are_merged_exactly() -> None:
     assert [(m.start, m.end, m.text) for m in merged] == [(0, 32, article[0:32]), (0, 10, article[0:10])]
     assert merged[0].chunk_id == "d11"  # keeps the identity (and rank) of the better passage
     assert len(merge_overlapping([p(0, 10), p(11, 21)])) == 2  # touching but not overlapping: kept apart
+
+
+def test_warm_up_builds_the_bm25_index_before_the_first_question(make) -> None:
+    assistant, llm = make(ghosn_reply)
+    built: list[str] = []
+    real_get = assistant.retriever.bm25.get
+    assistant.retriever.bm25.get = lambda gen, batches: built.append(gen) or real_get(gen, batches)
+    assistant.warm_up()
+    assert built == [assistant.store.generation()]
+    assert llm.calls  # the static prompt prefixes were processed too
