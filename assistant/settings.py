@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp.")
     llm_context: int = Field(default=4096, ge=1024, le=32768, description="llama.cpp context window (tokens).")
     llm_prefix_cache_mb: int = Field(
-        default=0, ge=0, le=16384,
-        description="RAM for cached prompt states (per language prefix); 0 = off (states also hold uncounted logits).",
+        default=256, ge=0, le=16384,
+        description="RAM for cached llama.cpp prompt states (static prefix per language and prompt); 0 = off.",
     )
     llm_max_tokens: int = Field(default=256, ge=16, le=2048, description="Most tokens one answer may generate.")
     llm_timeout_s: float = Field(default=120.0, gt=0, le=900, description="Most seconds one generation may take.")

@@ -19,3 +19,27 @@ def test_saved_prompt_states_keep_only_the_last_logits_row() -> None:
     states = list(llm._model().cache.cache_state.values())
     assert len(states) == 2
     assert [s.scores.shape[0] for s in states] == [1, 1]  # the stock cache keeps min(tokens, n_batch) rows
+
+
+def test_an_answer_from_a_restored_prefix_state_equals_one_computed_afresh() -> None:
+    """The lean save_state must save a state that restores exactly: same greedy answer as without the cache."""
+    model = ensure_bundled_gguf("qwen2.5-0.5b", PROJECT_ROOT / ".cache" / "models")
+    prefix_de = "Du beantwortest Fragen zu Nachrichtenartikeln. Antworte kurz auf Deutsch. " * 12
+    prefix_en = "You answer questions about news articles. Answer briefly in English. " * 12
+
+    def ask(llm: LlamaCppLLM, prefix: str, question: str) -> str:
+        messages = [{"role": "system", "content": prefix}, {"role": "user", "content": question}]
+        return "".join(llm.stream(messages, max_tokens=12, timeout_s=120))
+
+    cached = LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=64)
+    restored: list[int] = []
+    llama = cached._model()
+    real_load = llama.load_state
+    llama.load_state = lambda state: restored.append(state.n_tokens) or real_load(state)  # type: ignore[method-assign]
+    ask(cached, prefix_de, "Wer ist Carlos Ghosn?")
+    ask(cached, prefix_en, "Who is Carlos Ghosn?")
+    again = ask(cached, prefix_de, "Wann wurde Carlos Ghosn verhaftet?")  # German prefix from the cache
+    assert restored, "the German prefix state was not taken from the cache"
+    fresh = ask(LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=0), prefix_de,
+                "Wann wurde Carlos Ghosn verhaftet?")
+    assert again == fresh
