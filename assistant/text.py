@@ -9,7 +9,13 @@ import Stemmer
 
 # Abbreviations after which a period does not end a German or English sentence.
 _ABBREVIATIONS = frozenset(
-    ["z", "b", "zb", "u", "a", "ua", "d", "h", "dh", "bzw", "ca", "etc", "evtl", "ggf", "inkl", "usw", "vgl", "sog", "s", "o", "u", "ä", "i", "d", "r", "v", "a", "o", "ä", "z", "t", "bspw", "dr", "prof", "nr", "st", "str", "mio", "mrd", "tsd", "jh", "jhd", "abs", "art", "hr", "fr", "frau", "herr", "dipl", "ing", "mag", "geb", "gest", "jan", "feb", "febr", "mär", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez", "mr", "mrs", "ms", "jr", "sr", "vs", "inc", "ltd", "co", "corp", "no", "fig", "approx", "e", "g", "i", "e"]
+    [
+        "z", "b", "zb", "u", "a", "ua", "d", "h", "dh", "bzw", "ca", "etc", "evtl", "ggf", "inkl", "usw", "vgl",
+        "sog", "s", "o", "u", "ä", "i", "d", "r", "v", "a", "o", "ä", "z", "t", "bspw", "dr", "prof", "nr", "st",
+        "str", "mio", "mrd", "tsd", "jh", "jhd", "abs", "art", "hr", "fr", "frau", "herr", "dipl", "ing", "mag",
+        "geb", "gest", "jan", "feb", "febr", "mär", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez",
+        "mr", "mrs", "ms", "jr", "sr", "vs", "inc", "ltd", "co", "corp", "no", "fig", "approx", "e", "g", "i", "e"
+    ]
 )
 _MONTHS = (
     "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|"
@@ -56,9 +62,7 @@ def _is_false_boundary(line: str, dot: int) -> bool:
         return True
     if "." in token and all(len(p) <= 2 for p in token.split(".")):  # "z.B", "u.a", "d.h"
         return True
-    if token.isdigit() and len(token) <= 2:  # ordinals: "28. Februar", "3. Quartal"
-        return True
-    return False
+    return token.isdigit() and len(token) <= 2  # ordinals: "28. Februar", "3. Quartal"
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
@@ -109,10 +113,28 @@ def question_language(text: str) -> str:
 
 _STOPWORDS = {
     "de": frozenset(
-        ["der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen", "und", "oder", "aber", "als", "auch", "an", "auf", "aus", "bei", "bis", "durch", "für", "gegen", "hat", "haben", "hatte", "hatten", "ist", "sind", "war", "waren", "wird", "werden", "wurde", "wurden", "im", "in", "ins", "mit", "nach", "nicht", "noch", "nur", "ob", "oder", "sich", "sie", "er", "es", "wir", "ihr", "ich", "du", "so", "um", "von", "vor", "zu", "zum", "zur", "über", "unter", "dass", "daß", "wie", "was", "wer", "wann", "wo", "warum", "welche", "welcher", "welches", "wieviel", "viel", "denn", "dann", "doch", "man", "mehr", "sein", "seine", "seiner", "seinen", "seinem", "ihre", "ihren", "ihrem", "ihrer", "diese", "dieser", "dieses", "diesen", "diesem", "sowie", "sei", "seien", "kann", "können", "soll", "sollen", "will", "wollen", "laut", "am", "vom", "beim"]
+        [
+            "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen", "und",
+            "oder", "aber", "als", "auch", "an", "auf", "aus", "bei", "bis", "durch", "für", "gegen", "hat",
+            "haben", "hatte", "hatten", "ist", "sind", "war", "waren", "wird", "werden", "wurde", "wurden", "im",
+            "in", "ins", "mit", "nach", "nicht", "noch", "nur", "ob", "oder", "sich", "sie", "er", "es", "wir",
+            "ihr", "ich", "du", "so", "um", "von", "vor", "zu", "zum", "zur", "über", "unter", "dass", "daß", "wie",
+            "was", "wer", "wann", "wo", "warum", "welche", "welcher", "welches", "wieviel", "viel", "denn", "dann",
+            "doch", "man", "mehr", "sein", "seine", "seiner", "seinen", "seinem", "ihre", "ihren", "ihrem", "ihrer",
+            "diese", "dieser", "dieses", "diesen", "diesem", "sowie", "sei", "seien", "kann", "können", "soll",
+            "sollen", "will", "wollen", "laut", "am", "vom", "beim"
+        ]
     ),
     "en": frozenset(
-        ["the", "a", "an", "and", "or", "but", "as", "also", "at", "on", "of", "for", "from", "by", "to", "in", "into", "with", "without", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "no", "yes", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "me", "my", "about", "over", "under", "than", "then", "so", "such", "according"]
+        [
+            "the", "a", "an", "and", "or", "but", "as", "also", "at", "on", "of", "for", "from", "by", "to", "in",
+            "into", "with", "without", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had",
+            "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not",
+            "no", "yes", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "whose", "what",
+            "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "he", "she", "his",
+            "her", "we", "our", "you", "your", "i", "me", "my", "about", "over", "under", "than", "then", "so",
+            "such", "according"
+        ]
     ),
 }
 _STEMMER_NAMES = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian", "nl": "dutch"}

@@ -120,7 +120,8 @@ class Verifier:
                     valid = [found]
                     result.repaired.append(strip_markers(clean))
             if not valid:
-                reason = f"cites [{', '.join(map(str, invalid))}], which is not a source" if invalid else "cites no source"
+                listed = ", ".join(map(str, invalid))
+                reason = f"cites [{listed}], which is not a source" if invalid else "cites no source"
                 result.unsupported.append(Unsupported(strip_markers(s), reason))
                 continue
             reason = self._fact_problem(clean, valid, sources, language, question)

@@ -48,8 +48,7 @@ class ScriptedLLM:
                temperature: float = 0.0) -> Iterator[str]:
         self.calls.append(messages)
         text = self.reply(messages)
-        for piece in re.findall(r"\S+\s*", text)[:max_tokens]:
-            yield piece
+        yield from re.findall(r"\S+\s*", text)[:max_tokens]
 
 
 def question_of(messages: list[dict[str, str]]) -> str:
