@@ -44,6 +44,11 @@ def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
     return Store(reopen(), settings.collection, embedder.model_name, embedder.dim, reopen)
 
 
+def build_bm25_cache(settings: Settings) -> BM25Cache:
+    """The BM25 index cache next to the Chroma data: the server and `assistant ingest` share its files."""
+    return BM25Cache(settings.index_dir / "cache")
+
+
 def build_llm(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         assert settings.llm_base_url  # checked by Settings
@@ -60,7 +65,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
     retriever = Retriever(
-        store, embedder, BM25Cache(settings.index_dir / "cache"),
+        store, embedder, build_bm25_cache(settings),
         FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
     )

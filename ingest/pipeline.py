@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.bm25 import BM25Cache
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Article, sha256_text
 from assistant.store import Store
@@ -80,8 +81,11 @@ def raw_hash(raw: RawDoc, target_words: int, overlap: int) -> str:
 
 def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, chunk_words: int = 90,
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
-           progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-    """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports."""
+           progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None) -> IngestSummary:
+    """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
+
+    With ``bm25``, the BM25 index of the new index generation is built and saved here, so a running server
+    loads it from disk (0.1 s at 100k chunks) instead of building it inside its next request (~20 s)."""
     t0 = time.perf_counter()
     summary = IngestSummary()
     if reset:
@@ -146,7 +150,9 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 summary.removed += 1
 
     if todo or summary.removed or summary.orphans_removed or reset:
-        store.bump_generation()
+        generation = store.bump_generation()
+        if bm25 is not None:
+            bm25.get(generation, store.all_chunks)
     summary.seconds = time.perf_counter() - t0
     return summary
 

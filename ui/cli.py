@@ -33,7 +33,7 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from assistant.factory import build_embedder, build_store, offline_environment
+    from assistant.factory import build_bm25_cache, build_embedder, build_store, offline_environment
     from ingest.pipeline import ingest
 
     offline_environment()
@@ -48,7 +48,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     summary = ingest([Path(p) for p in args.paths], store, embedder, chunk_words=settings.chunk_words,
                      overlap_sentences=settings.chunk_overlap_sentences, reset=args.reset, prune=args.prune,
-                     progress=progress)
+                     progress=progress, bm25=build_bm25_cache(settings))
     bar.close()
     print(summary.report())
     return EXIT_SKIPPED if summary.skipped else EXIT_OK

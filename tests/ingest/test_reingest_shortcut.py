@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import ingest.pipeline as pipeline
-from assistant.factory import build_store
+from assistant.factory import build_bm25_cache, build_store
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
@@ -77,3 +77,20 @@ def test_an_interrupted_ingest_still_invalidates_caches(settings: Settings, corp
         ingest([corpus_copy], store, FailsOnSecondArticle())
     assert store.count_chunks() > 0
     assert store.generation() != before
+
+
+def test_ingest_leaves_the_bm25_index_of_the_new_generation_for_the_server(settings: Settings,
+                                                                          corpus_copy: Path) -> None:
+    """A server next to `assistant ingest` loads BM25 from disk instead of building it inside a request."""
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(settings))
+    (corpus_copy / "009_new.txt").write_text("Ford und Xiaomi vereinbarten ein Zebra-Projekt in Köln.\n" * 3,
+                                            encoding="utf-8")
+    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(settings))
+
+    def must_not_build():  # type: ignore[no-untyped-def]
+        raise AssertionError("the server process had to build BM25 itself")
+
+    server_side = build_bm25_cache(settings)  # a fresh cache object, as in another process
+    index = server_side.get(store.generation(), must_not_build)
+    assert index.search("Zebra-Projekt", "de", 3)  # the article of the second ingest is in it
