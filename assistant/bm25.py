@@ -112,10 +112,19 @@ class BM25Cache:
         with self._lock:
             return self._get(generation, batches_factory)
 
+    def ensure_saved(self, generation: str, batches_factory: Any) -> None:
+        """Make sure the file for ``generation`` exists (build and save it if not) without loading it."""
+        with self._lock:
+            if not self._path(generation).exists():
+                self._get(generation, batches_factory)
+
+    def _path(self, generation: str) -> Path:
+        return self.cache_dir / f"bm25-v{_FORMAT}-{generation}.pkl"
+
     def _get(self, generation: str, batches_factory: Any) -> BM25Index:
         if self._index is not None and self._generation == generation:
             return self._index
-        path = self.cache_dir / f"bm25-v{_FORMAT}-{generation}.pkl"
+        path = self._path(generation)
         index: BM25Index | None = None
         if path.exists():
             try:

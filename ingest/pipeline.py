@@ -150,9 +150,9 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 summary.removed += 1
 
     if todo or summary.removed or summary.orphans_removed or reset:
-        generation = store.bump_generation()
-        if bm25 is not None:
-            bm25.get(generation, store.all_chunks)
+        store.bump_generation()
+    if bm25 is not None:
+        bm25.ensure_saved(store.generation(), store.all_chunks)
     summary.seconds = time.perf_counter() - t0
     return summary
 

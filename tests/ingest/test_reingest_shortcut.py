@@ -94,3 +94,19 @@ def test_ingest_leaves_the_bm25_index_of_the_new_generation_for_the_server(setti
     server_side = build_bm25_cache(settings)  # a fresh cache object, as in another process
     index = server_side.get(store.generation(), must_not_build)
     assert index.search("Zebra-Projekt", "de", 3)  # the article of the second ingest is in it
+
+
+def test_an_unchanged_ingest_into_another_index_dir_writes_its_bm25_file(settings: Settings,
+                                                                         corpus_copy: Path) -> None:
+    """Workers with their own ASSISTANT_INDEX_DIR over one Chroma: re-running the ingest for a worker's
+    directory embeds nothing and leaves that directory's BM25 file."""
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())
+    worker = settings.model_copy(update={"index_dir": settings.index_dir / "worker-2"})
+    summary = ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(worker))
+    assert summary.chunks_added == 0
+
+    def must_not_build():  # type: ignore[no-untyped-def]
+        raise AssertionError("the worker had to build BM25 itself")
+
+    assert build_bm25_cache(worker).get(store.generation(), must_not_build).search("Ghosn", "de", 1)
