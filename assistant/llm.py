@@ -25,28 +25,13 @@ class LLM(Protocol):
                temperature: float = 0.0) -> Iterator[str]: ...
 
 
-def prefix_state_cache(capacity_bytes: int) -> Any:
-    """llama-cpp-python's RAM cache without its hidden cost.
-
-    Each state it saves also copies the logits of up to n_batch prompt tokens (512 x 151,936 floats, about
-    300 MB with Qwen2.5's vocabulary), which the cache does not count against its capacity, so every new
-    question grew the server by ~250 MB. Loading a state re-evaluates the last token (llama-cpp-python sets
-    ``_requires_eval``), so only the last row is ever read: keep just that.
-    """
-    from llama_cpp import LlamaRAMCache
-
-    class PrefixStateCache(LlamaRAMCache):
-        def __setitem__(self, key: Any, value: Any) -> None:
-            value.scores = value.scores[-1:].copy()
-            super().__setitem__(key, value)
-
-    return PrefixStateCache(capacity_bytes=capacity_bytes)
-
-
 def lean_llama_class() -> Any:
-    """``llama_cpp.Llama`` whose ``save_state`` (called after every answer when the prefix cache is on) does
-    not first copy all n_batch rows of logits (~300 MB) and the state buffer twice: those transient copies
-    raised the serving process's peak RSS by ~0.9 GB with a 256 MB cache. Same state, one copy."""
+    """``llama_cpp.Llama`` whose ``save_state`` (called after every answer when the prefix cache is on) keeps
+    one row of logits instead of all n_batch rows (512 x 151,936 floats, ~300 MB with Qwen2.5's vocabulary,
+    not counted against the cache's capacity) and copies the state buffer once instead of twice. Loading a
+    state re-evaluates the last token (llama-cpp-python sets ``_requires_eval``), so no other row is read.
+    The stock version grew the server by ~250 MB per question and its transient copies raised peak RSS by
+    ~0.9 GB with a 256 MB cache."""
     import ctypes
 
     import llama_cpp
@@ -97,7 +82,9 @@ class LlamaCppLLM:
                 if self.prefix_cache_mb:
                     # Keeps processed prompt states (e.g. the German and the English static prefix), so
                     # switching languages does not re-read the whole system prompt and examples.
-                    self._llama.set_cache(prefix_state_cache(self.prefix_cache_mb << 20))
+                    from llama_cpp import LlamaRAMCache
+
+                    self._llama.set_cache(LlamaRAMCache(capacity_bytes=self.prefix_cache_mb << 20))
             return self._llama
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,

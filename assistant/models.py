@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
@@ -74,13 +76,9 @@ class Filters(BaseModel):
     @field_validator("date_from", "date_to")
     @classmethod
     def _iso_date(cls, v: str | None) -> str | None:
-        import re
-
         if v is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
             raise ValueError("dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD")
         if v is not None and len(v) > 4:  # a real month (and day): "2018-13" would bound nothing
-            import calendar
-
             y, m, *d = (int(x) for x in v.split("-"))
             if not 1 <= m <= 12 or d and not 1 <= d[0] <= calendar.monthrange(max(y, 1), m)[1]:
                 raise ValueError(f"{v} is not a date; dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD")

@@ -64,7 +64,7 @@ _READ_CODE = ("ingest.readers", "ingest.clean", "ingest.metadata", "ingest.chunk
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    digest = hashlib.sha256(str(CHUNKER_VERSION).encode())
+    digest = hashlib.sha256()
     for name in _READ_CODE:
         module = importlib.import_module(name)
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -84,8 +84,8 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
            progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
-    With ``bm25``, the BM25 index of the new index generation is built and saved here, so a running server
-    loads it from disk (0.1 s at 100k chunks) instead of building it inside its next request (~20 s)."""
+    With ``bm25``, the BM25 file of the index's current generation is made sure to exist, so a server using
+    that cache loads it from disk (0.1 s at 100k chunks) instead of building it in a request (~20 s)."""
     t0 = time.perf_counter()
     summary = IngestSummary()
     if reset:
