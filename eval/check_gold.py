@@ -25,7 +25,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-TYPES = ("fact", "number", "why", "multi", "unanswerable", "followup")
+TYPES = ("fact", "number", "date", "list", "why", "multi", "unanswerable", "followup")
+SPLITS = ("dev", "test")
 LANGUAGES = ("de", "en")
 ROLES = ("user", "assistant")
 PASSAGE_MIN_CHARS = 30
@@ -46,6 +47,7 @@ REQUIRED_FIELDS: dict[str, tuple[type, str]] = {
 OPTIONAL_FIELDS: dict[str, tuple[type, str]] = {
     "notes": (str, "string"),
     "needs_review": (bool, "boolean"),
+    "split": (str, "string"),
 }
 
 _QUOTES = str.maketrans({"„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'"})
@@ -93,16 +95,17 @@ def _load(questions_path: Path, problems: list[str]) -> list[tuple[int, dict]]:
 
 
 class _Corpus:
-    """Reads source files from the corpus folder once and remembers them."""
+    """Reads source files from the corpus folder(s) once and remembers them (the first folder holding a
+    file wins; a source path is relative to the folder it lies in)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = roots
         self._texts: dict[str, str | None] = {}
         self._errors: dict[str, str] = {}
 
     def text(self, source: str) -> str | None:
         if source not in self._texts:
-            path = self.root / source
+            path = next((r / source for r in self.roots if (r / source).is_file()), self.roots[0] / source)
             try:
                 self._texts[source] = path.read_text(encoding="utf-8")
             except FileNotFoundError:
@@ -148,6 +151,9 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
         bad("'question' is empty")
     if rec["language"] not in LANGUAGES:
         bad(f"'language' must be one of {', '.join(LANGUAGES)}, got {rec['language']!r}")
+    split = rec.get("split")
+    if split is not None and split not in SPLITS:
+        bad(f"'split' must be one of {', '.join(SPLITS)}, got {split!r}")
     if qtype not in TYPES:
         bad(f"'type' must be one of {', '.join(TYPES)}, got {qtype!r}")
     if (qtype == "unanswerable") == answerable:
@@ -263,14 +269,22 @@ def _check_record(rec: dict, where: str, corpus: _Corpus, problems: list[str], w
             )
 
 
-def _run(questions_path: str | Path, corpus_dir: str | Path) -> tuple[list[str], list[str], list[dict]]:
+CorpusDirs = str | Path | list[str] | list[Path]
+
+
+def _dirs(corpus_dirs: CorpusDirs) -> list[Path]:
+    return [Path(d) for d in corpus_dirs] if isinstance(corpus_dirs, list) else [Path(corpus_dirs)]
+
+
+def _run(questions_path: str | Path, corpus_dirs: CorpusDirs) -> tuple[list[str], list[str], list[dict]]:
     problems: list[str] = []
     warnings: list[str] = []
-    questions_path, corpus_dir = Path(questions_path), Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        problems.append(f"corpus folder not found: {corpus_dir}")
+    questions_path, roots = Path(questions_path), _dirs(corpus_dirs)
+    for corpus_dir in roots:
+        if not corpus_dir.is_dir():
+            problems.append(f"corpus folder not found: {corpus_dir}")
     records = _load(questions_path, problems)
-    corpus = _Corpus(corpus_dir)
+    corpus = _Corpus(roots)
     seen: dict[str, int] = {}
     for lineno, rec in records:
         qid = rec.get("id")
@@ -284,9 +298,9 @@ def _run(questions_path: str | Path, corpus_dir: str | Path) -> tuple[list[str],
     return problems, warnings, [rec for _, rec in records]
 
 
-def validate(questions_path: str | Path, corpus_dir: str | Path) -> list[str]:
+def validate(questions_path: str | Path, corpus_dirs: CorpusDirs) -> list[str]:
     """Return a list of problems found in the gold file (empty list = valid)."""
-    return _run(questions_path, corpus_dir)[0]
+    return _run(questions_path, corpus_dirs)[0]
 
 
 def summarize(records: list[dict]) -> str:
@@ -311,9 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         "--questions", default="eval/gold.jsonl", help="gold JSONL file (default: %(default)s)"
     )
     parser.add_argument(
-        "--corpus", default="corpus", help="folder holding the source files (default: %(default)s)"
+        "--corpus", action="append", help="folder holding the source files; repeat for several "
+        "(default: corpus and eval/corpus)"
     )
     args = parser.parse_args(argv)
+    args.corpus = args.corpus or ["corpus", "eval/corpus"]
 
     problems, warnings, records = _run(args.questions, args.corpus)
     if records:
@@ -325,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print(f"  - {p}", file=sys.stderr)
         return 1
-    print(f"OK: {len(records)} questions in {args.questions} are valid against {args.corpus}/")
+    print(f"OK: {len(records)} questions in {args.questions} are valid against {', '.join(args.corpus)}")
     return 0
 
 
