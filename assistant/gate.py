@@ -9,6 +9,31 @@ from contextlib import contextmanager
 from assistant.errors import LLMBusy
 
 
+class QueuePlace:
+    """A place in the LLM queue: ``wait()`` blocks until the LLM is free (or raises LLMBusy on timeout)."""
+
+    def __init__(self, gate: LLMGate) -> None:
+        self._gate = gate
+        self.waiting = True
+        self.holding = False
+
+    def wait(self) -> None:
+        gate = self._gate
+        try:
+            acquired = gate._lock.acquire(timeout=gate.wait_timeout_s)
+        finally:
+            self._leave_queue()
+        if not acquired:
+            raise LLMBusy(f"the LLM stayed busy for {gate.wait_timeout_s:.0f} s; retry later")
+        self.holding = True
+
+    def _leave_queue(self) -> None:
+        if self.waiting:
+            with self._gate._state:
+                self._gate._waiting -= 1
+            self.waiting = False
+
+
 class LLMGate:
     """Lets one request use the LLM while at most ``max_waiting`` others wait (FIFO-ish); more get LLMBusy."""
 
@@ -24,19 +49,24 @@ class LLMGate:
         return self._waiting
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def queue(self) -> Iterator[QueuePlace]:
+        """Take a place in the queue now (LLMBusy at once when it is full); the caller may do other work,
+        such as showing the sources, before ``place.wait()``. Leaving the block frees place and LLM."""
         with self._state:
             if self._lock.locked() and self._waiting >= self.max_waiting:
                 raise LLMBusy(f"{self._waiting} requests already wait for the LLM; retry in a few seconds")
             self._waiting += 1
+        place = QueuePlace(self)
         try:
-            acquired = self._lock.acquire(timeout=self.wait_timeout_s)
+            yield place
         finally:
-            with self._state:
-                self._waiting -= 1
-        if not acquired:
-            raise LLMBusy(f"the LLM stayed busy for {self.wait_timeout_s:.0f} s; retry later")
-        try:
+            place._leave_queue()
+            if place.holding:
+                self._lock.release()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Queue and wait for the LLM in one step."""
+        with self.queue() as place:
+            place.wait()
             yield
-        finally:
-            self._lock.release()

@@ -135,6 +135,39 @@ class Turn(BaseModel):
     content: str = Field(max_length=8000)
 
 
+class SentenceCheck(BaseModel):
+    """The verifier's decision on one sentence the LLM wrote."""
+
+    sentence: str = Field(description="The sentence without its [n] markers.")
+    cited: list[int] = Field(default_factory=list, description="The sources it cites (after any repair).")
+    accepted: bool
+    reason: str | None = Field(default=None, description="Why it was dropped; None when accepted.")
+    similarity: float | None = Field(default=None, description="Meaning similarity to the cited evidence.")
+    repaired: bool = Field(default=False, description="The verifier added or corrected its citation.")
+    items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
+
+
+AnswerMode = Literal["generated", "quoted", "refused"]
+RefusalCause = Literal["no_relevant_passage", "llm_refused", "verifier_rejected", "no_evidence_sentence"]
+
+
+class AnswerTrace(BaseModel):
+    """How an answer came about: read by the eval, the UI and the API instead of parsing strings."""
+
+    question_kind: str = Field(description="What the question asks for: date, number, name, place, list, "
+                                           "reason or fact.")
+    evidence: list[Citation] = Field(default_factory=list,
+                                     description="The evidence sentences given to the LLM, numbered [n].")
+    draft: str | None = Field(default=None, description="What the LLM wrote, before verification.")
+    draft_language: Language | None = None
+    cut_off: bool = Field(default=False, description="The draft stopped at the token or time limit.")
+    checks: list[SentenceCheck] = Field(default_factory=list, description="One decision per draft sentence.")
+    mode: AnswerMode = Field(description="generated: verified LLM sentences; quoted: the evidence sentence "
+                                         "itself, because the draft failed verification; refused.")
+    refusal_cause: RefusalCause | None = None
+    quote_reason: str | None = Field(default=None, description="Why a quoted answer replaced the draft.")
+
+
 class Answer(BaseModel):
     """The assistant's reply: verified text, the sources it cites, and what was dropped."""
 
@@ -145,7 +178,7 @@ class Answer(BaseModel):
     unsupported: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     standalone_question: str | None = None
-    raw_answer: str | None = Field(default=None, description="The LLM's text before verification.")
+    trace: AnswerTrace | None = Field(default=None, description="Evidence, draft and decisions behind it.")
 
 
 class DocumentInfo(BaseModel):

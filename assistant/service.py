@@ -8,12 +8,25 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.citations import neutralise_prompt_text, neutralise_source_text, strip_markers
+from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.errors import InputError
+from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
 from assistant.llm import LLM
-from assistant.models import Answer, Citation, DocumentInfo, Filters, Passage, Turn
+from assistant.models import (
+    Answer,
+    AnswerTrace,
+    Citation,
+    DocumentInfo,
+    Filters,
+    Language,
+    Passage,
+    RefusalCause,
+    Turn,
+)
 from assistant.prompts import PromptLibrary
+from assistant.questions import analyse
+from assistant.quote import Quote, Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
@@ -23,6 +36,13 @@ from assistant.verify import Verifier
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The numbered evidence the answer will be written from; sent before any token."""
+
+    citations: list[Citation]
 
 
 @dataclass(frozen=True)
@@ -39,25 +59,22 @@ class Final:
     answer: Answer
 
 
-@dataclass(frozen=True)
-class Progress:
-    """The LLM wrote a piece that is not shown yet (a draft to be translated): lets a transport check that
-    its client is still there while nothing visible happens."""
-
-
-Event = Token | Final | Progress
+Event = Sources | Token | Final
 
 
 class Assistant:
     """Answers questions from the ingested articles; the API, the UI and the eval all call this."""
 
     def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
-                 verifier: Verifier, llm_factory: Callable[[], LLM], gate: LLMGate) -> None:
+                 evidence: EvidencePicker, verifier: Verifier, quoter: Quoter, llm_factory: Callable[[], LLM],
+                 gate: LLMGate) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
         self.prompts = prompts
+        self.evidence = evidence
         self.verifier = verifier
+        self.quoter = quoter
         self._llm_factory = llm_factory
         self._llm: LLM | None = None
         self.gate = gate
@@ -76,7 +93,7 @@ class Assistant:
         self.retriever.embedder.warm_up()
         self.retriever.bm25_index()
         with self.gate.slot():
-            for name, lang in (("answer", "de"), ("answer", "en"), ("translate", "en"), ("translate", "de")):
+            for name, lang in (("answer", "de"), ("answer", "en")):
                 if not self.prompts.has(name, lang):
                     continue
                 prompt = self.prompts.get(name, lang)
@@ -127,107 +144,101 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
                    top_k: int | None = None, filters: Filters | None = None,
                    mode: Mode | None = None) -> Iterator[Event]:
-        """Token events while the LLM writes, then one Final event with the verified answer."""
+        """One Sources event as soon as the evidence is chosen, Token events while the LLM writes, then one
+        Final event with the verified answer (see assistant/verify.py) or a refusal."""
         t_start = time.perf_counter()
         question = _check_question(question)
-        lang = language if language in ("de", "en") else question_language(question)
+        lang: Language = language if language in ("de", "en") else question_language(question)  # type: ignore[assignment]
         timings: dict[str, float] = {}
         standalone = question
         if history:
             t = time.perf_counter()
             standalone = self._standalone(question, history, lang)
             timings["condense_ms"] = _ms(t)
+        info = analyse(standalone, lang)
+        prompt = self.prompts.get("answer", lang)
+        refusal = prompt.extra("refusal")
+        rewritten = standalone if history else None
 
         t = time.perf_counter()
         k = top_k or self.settings.top_k
         passages = self.retriever.search(standalone, lang, max(k, self.settings.context_passages), filters, mode)
-        sources = self._context(passages)
+        relevant = self.relevant(passages, lang)
         timings["retrieve_ms"] = _ms(t)
-        refusal = self.prompts.get("answer", lang).extra("refusal")
-        if not sources:
-            timings["total_ms"] = _ms(t_start)
+        t = time.perf_counter()
+        evidence = self.evidence.pick(info, relevant, self._article_text) if relevant else []
+        timings["evidence_ms"] = _ms(t)
+        citations = [Citation.from_passage(n, e) for n, e in enumerate(evidence, 1)]
+        if not evidence:
+            timings["sources_ms"] = timings["total_ms"] = _ms(t_start)
+            yield Sources(citations)
+            cause: RefusalCause = "no_evidence_sentence" if relevant else "no_relevant_passage"
+            trace = AnswerTrace(question_kind=info.kind, mode="refused", refusal_cause=cause)
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[], timings=timings,
-                               standalone_question=standalone if history else None))
+                               standalone_question=rewritten, trace=trace))
             return
 
-        # Small models quote faithfully in the sources' language but mistranslate while answering
-        # (seen: "nordamerikanisch" -> "United States"). When the sources are in another language than
-        # the question, answer in theirs, verify, then translate the verified text and verify again.
-        source_lang = _majority_language(sources)
-        translate = source_lang != lang and self.prompts.has("answer", source_lang) \
-            and self.prompts.has("translate", lang)
-        answer_lang = source_lang if translate else lang
-        prompt = self.prompts.get("answer", answer_lang)
-        messages = prompt.messages(sources=self._render_sources(sources, prompt.extra("source_label")),
+        messages = prompt.messages(sources=self._render_sources(evidence, prompt.extra("source_label")),
                                    question=neutralise_prompt_text(standalone))
         pieces: list[str] = []
-        t_wait = time.perf_counter()
-        with self.gate.slot():
+        with self.gate.queue() as place:  # a full queue says "busy" now, before the sources are sent
+            timings["sources_ms"] = _ms(t_start)
+            yield Sources(citations)
+            t_wait = time.perf_counter()
+            place.wait()
             t = time.perf_counter()
             timings["queue_ms"] = round((t - t_wait) * 1000, 1)
             for piece in self._generate(messages, self.settings.llm_max_tokens):
-                if not pieces and not translate:
+                if not pieces:
                     timings["first_token_ms"] = _ms(t_start)
                 pieces.append(piece)
-                yield Progress() if translate else Token(piece)
+                yield Token(piece)
             timings["generate_ms"] = _ms(t)
-        raw = "".join(pieces)
+        draft = "".join(pieces)
+        cut_off = len(pieces) >= self.settings.llm_max_tokens or \
+            timings["generate_ms"] >= self.settings.llm_timeout_s * 1000
 
         t = time.perf_counter()
-        check = self.verifier.verify(raw, sources, prompt.extra("refusal"), answer_lang, standalone)
+        check = self.verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
+        quote: Quote | None = None
+        if not check.kept and (check.rejected or self.settings.quote_on_refusal):
+            quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited])
         timings["verify_ms"] = _ms(t)
-        if translate and check.kept and question_language(strip_markers(check.text)) == lang:
-            # The model answered in the question's language anyway: nothing to translate; check the text
-            # again by that language's rules (in English every capitalised name is checked).
-            translate = False
-            again = self.verifier.verify(check.text, sources, refusal, lang, standalone)
-            again.unsupported = check.unsupported + again.unsupported
-            check = again
-            if check.kept:
-                timings["first_token_ms"] = _ms(t_start)
-                yield Token(check.text)  # nothing was streamed while drafting: the verified text in one piece
-        if translate and check.kept:
-            t = time.perf_counter()
-            draft = check.text
-            pieces = []
-            with self.gate.slot():
-                tr_prompt = self.prompts.get("translate", lang)
-                for piece in self._generate(tr_prompt.messages(text=draft), 2 * self.settings.llm_max_tokens):
-                    if not pieces:
-                        timings["first_token_ms"] = _ms(t_start)
-                    pieces.append(piece)
-                    yield Token(piece)
-            timings["translate_ms"] = _ms(t)
-            raw = f"{raw}\n---\n{''.join(pieces)}"
-            t = time.perf_counter()
-            translated = self.verifier.verify("".join(pieces), sources, refusal, lang, standalone)
-            timings["verify_ms"] += _ms(t)
-            translated.unsupported = check.unsupported + translated.unsupported
-            check = translated
         timings["total_ms"] = _ms(t_start)
-        unsupported = [f"{u.sentence} ({u.reason})" for u in check.unsupported]
-        if not check.kept:
-            answer = Answer(answer=refusal, language=lang, answerable=False, citations=[], unsupported=unsupported,
-                            timings=timings, raw_answer=raw, standalone_question=standalone if history else None)
+        unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
+        trace = AnswerTrace(question_kind=info.kind, evidence=citations, draft=draft, draft_language=lang,
+                            cut_off=cut_off, checks=check.checks, mode="generated")
+        if check.kept:
+            cited = [citations[n - 1] for n in sorted(check.cited)]
+            yield Final(Answer(answer=check.text, language=lang, answerable=True, citations=cited,
+                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                               trace=trace))
+        elif quote is not None:
+            trace.mode, trace.quote_reason = "quoted", quote.reason
+            yield Final(Answer(answer=quote.text, language=lang, answerable=True,
+                               citations=[citations[quote.n - 1]], unsupported=unsupported, timings=timings,
+                               standalone_question=rewritten, trace=trace))
         else:
-            citations = [Citation.from_passage(n, sources[n - 1]) for n in sorted(check.cited)]
-            answer = Answer(answer=check.text, language=lang, answerable=True, citations=citations,
-                            unsupported=unsupported, timings=timings, raw_answer=raw,
-                            standalone_question=standalone if history else None)
-        yield Final(answer)
+            trace.mode = "refused"
+            trace.refusal_cause = "verifier_rejected" if check.rejected else "llm_refused"
+            yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
+                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                               trace=trace))
+
+    def relevant(self, passages: list[Passage], language: str) -> list[Passage]:
+        """The passages relevant enough to answer from: dense similarity above the floor of their language
+        pair (an English question scores lower against a German passage than a German one does)."""
+        s = self.settings
+        out = [p for p in passages
+               if (p.dense_score or 0.0) >= (s.min_relevance if p.language == language else s.min_relevance_cross)]
+        return out[: self.evidence.candidate_passages]
+
+    def _article_text(self, doc_id: str) -> str | None:
+        found = self.store.document_text(doc_id)
+        return found[1] if found else None
 
     def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         return self.llm.stream(messages, max_tokens, self.settings.llm_timeout_s, self.settings.llm_temperature)
-
-    def _context(self, passages: list[Passage]) -> list[Passage]:
-        """The passages worth showing the LLM: relevant enough, close to the best one, at most N."""
-        s = self.settings
-        relevant = [p for p in passages if (p.dense_score or 0.0) >= s.min_relevance]
-        if not relevant:
-            return []
-        best = relevant[0].score
-        close = [p for p in relevant if p.score >= best - s.context_margin]
-        return merge_overlapping(close)[: s.context_passages]
 
     @staticmethod
     def _render_sources(sources: list[Passage], label: str) -> str:
@@ -267,30 +278,6 @@ def _keeps_question(rewrite: str, question: str, lang: str) -> bool:
     if not asked:
         return True
     return len(asked & set(bm25_tokens(rewrite, lang))) >= max(1, len(asked) // 2)
-
-
-def merge_overlapping(passages: list[Passage]) -> list[Passage]:
-    """Join passages of one article whose spans overlap (neighbouring chunks share a sentence),
-    so the LLM never reads the same sentence twice. Keeps the rank of the better passage."""
-    out: list[Passage] = []
-    for p in passages:
-        for i, q in enumerate(out):
-            if q.doc_id == p.doc_id and p.start < q.end and q.start < p.end:
-                first, second = (q, p) if q.start <= p.start else (p, q)
-                text = first.text if second.end <= first.end else first.text + second.text[first.end - second.start:]
-                out[i] = q.model_copy(update={"text": text, "start": first.start, "end": max(first.end, second.end),
-                                              "chunk_id": q.chunk_id})
-                break
-        else:
-            out.append(p)
-    return out
-
-
-def _majority_language(passages: list[Passage]) -> str:
-    counts: dict[str, int] = {}
-    for p in passages:
-        counts[p.language] = counts.get(p.language, 0) + 1
-    return max(sorted(counts), key=lambda k: counts[k])
 
 
 def _check_question(q: str) -> str:

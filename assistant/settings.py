@@ -11,6 +11,16 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings that decide where and how the assistant runs, not what it answers: every other setting shapes
+# results (the eval fingerprints and reports exactly those).
+OPERATIONAL = frozenset({
+    "index_dir", "collection", "chroma_host", "chroma_port", "embed_threads", "llm_model_dir", "llm_api_key",
+    "llm_threads", "llm_prefix_cache_mb", "llm_max_waiting", "llm_timeout_s", "host", "port", "api_key",
+    "cors_origins", "rate_limit_per_minute", "max_body_bytes", "feedback_file", "log_level", "prompts_dir",
+})
+# The subset that shapes search results (retrieval-only evaluation).
+RETRIEVAL = ("embed_backend", "embed_model", "chunk_words", "chunk_overlap_sentences", "dense_candidates",
+             "bm25_candidates", "retrieval_mode", "bm25_weight_same_language", "bm25_weight_cross_language")
 
 
 class Settings(BaseSettings):
@@ -54,14 +64,40 @@ class Settings(BaseSettings):
     bm25_weight_cross_language: float = Field(
         default=0.05, ge=0, le=2, description="Fusion weight of BM25 when they do not (English question, German text)."
     )
-    context_passages: int = Field(default=4, ge=1, le=20, description="Most passages put into the LLM's context.")
-    context_margin: float = Field(
-        default=0.08, ge=0, le=1, description="Passages scoring this far below the best one stay out of the context."
+    context_passages: int = Field(
+        default=5, ge=1, le=20, description="Retrieved passages whose sentences compete to become evidence."
     )
     history_turns: int = Field(default=6, ge=0, le=50, description="Conversation turns used to rewrite a follow-up.")
     min_relevance: float = Field(
         default=0.80, ge=0, le=1,
-        description="Dense similarity below which a passage is not relevant enough to answer from.",
+        description="Dense similarity below which a passage in the question's language is not relevant enough "
+                    "to answer from.",
+    )
+    min_relevance_cross: float = Field(
+        default=0.76, ge=0, le=1,
+        description="The same floor for a passage in another language than the question (scores run lower "
+                    "across languages).",
+    )
+
+    # --- evidence sentences ----------------------------------------------------------------------
+    evidence_sentences: int = Field(default=4, ge=1, le=10, description="Most evidence sentences for the LLM.")
+    evidence_sentences_list: int = Field(
+        default=5, ge=1, le=12, description="Most evidence sentences when the question asks for several items."
+    )
+    evidence_chars: int = Field(
+        default=600, ge=100, le=20000,
+        description="Prompt budget for evidence in the question's language (characters; ~4 per token). Every "
+                    "token costs ~25 ms before the first answer token on two cores.",
+    )
+    evidence_chars_cross: int = Field(
+        default=900, ge=100, le=20000, description="The same budget when the evidence is in another language.",
+    )
+    evidence_margin: float = Field(
+        default=0.12, ge=0, le=1, description="Sentences scoring this far below the best one are not evidence."
+    )
+    evidence_lexical_weight: float = Field(
+        default=0.1, ge=0, le=2,
+        description="Weight of the share of question words a sentence contains, added to its dense similarity.",
     )
 
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Folder of the prompt files.")
@@ -96,10 +132,30 @@ class Settings(BaseSettings):
     )
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = greedy).")
 
-    # --- verification --------------------------------------------------------------------------
+    # --- verification ----------------------------------------------------------------------------
     verify_min_similarity: float = Field(
         default=0.82, ge=0, le=1,
-        description="Least embedding similarity between an answer sentence and its best cited sentence.",
+        description="Least embedding similarity between an answer sentence and its cited evidence "
+                    "(same language).",
+    )
+    verify_min_similarity_cross: float = Field(
+        default=0.80, ge=0, le=1, description="The same across languages (English answer, German evidence).",
+    )
+    verify_locality_margin: float = Field(
+        default=0.05, ge=0, le=1,
+        description="An answer's items must come from evidence scoring at most this far below the best sentence.",
+    )
+    quote_min_relevance: float = Field(
+        default=0.90, ge=0, le=2,
+        description="Least evidence score (dense + lexical) for quoting the evidence sentence as the answer "
+                    "when the draft fails verification (same language).",
+    )
+    quote_min_relevance_cross: float = Field(
+        default=0.84, ge=0, le=2, description="The same across languages.",
+    )
+    quote_on_refusal: bool = Field(
+        default=False,
+        description="Also quote the evidence when the LLM itself said the sources hold no answer.",
     )
 
     # --- server --------------------------------------------------------------------------------
@@ -132,6 +188,11 @@ class Settings(BaseSettings):
                 "embed_backend=sentence-transformers needs ASSISTANT_EMBED_MODEL set to a local model folder"
             )
         return self
+
+    def shaping(self, names: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The settings that shape results (or just ``names``), as strings, in field order."""
+        chosen = names or tuple(n for n in type(self).model_fields if n not in OPERATIONAL)
+        return {n: str(getattr(self, n)) for n in chosen}
 
     @property
     def api_keys(self) -> list[str]:

@@ -150,6 +150,15 @@ def _fold(token: str) -> str:
     return token.replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")
 
 
+def fold(word: str) -> str:
+    """Spelling-fold a word so that English and German forms meet: Tokyo/Tokio, America/Amerika,
+    cooperate/kooperieren, North/Nord."""
+    w = _fold(word.lower())
+    for a, b in (("th", "d"), ("ph", "f"), ("c", "k"), ("y", "i"), ("z", "s")):
+        w = w.replace(a, b)
+    return w
+
+
 def bm25_tokens(text: str, lang: str = "de") -> list[str]:
     """Lower-cased, stop-word-free, Snowball-stemmed tokens; hyphenated compounds also yield their parts."""
     stop = _STOPWORDS.get(lang, frozenset())

@@ -1,57 +1,133 @@
-"""Checks every answer sentence against the passages it cites; unsupported sentences are dropped.
+"""Checks every answer sentence against the evidence it cites; a sentence that fails any check is dropped.
 
-A sentence is kept only if it cites at least one valid source, every number in it occurs in a cited
-passage, every name in it (acronyms in any language; capitalised words in English) occurs in a cited
-passage or the question (spelling-folded, so Tokyo matches Tokio and North America nordamerikanisch)
-and not only in an uncited source, and it is close in meaning to some sentence of a cited passage
-(multilingual embeddings, so an English sentence can match German text).
+A sentence is kept only when all of these hold (the first that fails is the recorded reason):
+
+1. it cites at least one valid source (a forgotten or wrong marker is repaired only when exactly one
+   source passes every check);
+2. it is not garbled (the same name twice in a row, a repeated phrase or word);
+3. it is grounded in the cited evidence: every number (also written as a word), every name (acronyms and
+   model names in any language, capitalised words in English, capitalised words in German except a few
+   generic nouns) and every English word the glossary can map to German (fuel cell/Brennstoffzelle,
+   convicted/verurteilt) occurs there - spelling-folded (Tokyo/Tokio), as a compound part (V6/V6-Basis) or
+   a close spelling; a name only an uncited source holds means a wrong citation. In the sources' own
+   language at least half of its content words occur there too;
+4. it agrees with the evidence sentence it comes from (the cited sentence closest in meaning): its
+   numbers stand in the same relation ("um 15 %" is not "auf 15 %"), and it does not drop or add a
+   negation ("keine Pläne" is not "plans");
+5. it answers the question: it states an item of the kind asked for (a date for "when", a number for "how
+   many", a reason for "why", something beyond the question's own words otherwise) taken from that
+   evidence sentence, and that sentence is about the question (ranked close to the best one), not a
+   neighbouring fact of the same article;
+6. it is close in meaning to the cited evidence (multilingual embeddings; the bar is lower across
+   languages, and a short answer that passed 3-5 - "Xiaomi [1]." - needs no sentence to compare).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
-from assistant.citations import (
-    markers,
-    mask_instructions,
-    normalise_markers,
-    split_valid,
-    strip_markers,
-)
+from assistant.citations import markers, mask_instructions, normalise_markers, split_valid, strip_markers
 from assistant.embeddings import VectorEmbedding
-from assistant.models import Passage
-from assistant.text import sentence_spans, split_sentences
+from assistant.evidence import lexical_coverage, refers_back
+from assistant.lexicon import german_forms, is_place, is_strict, phrases_in
+from assistant.models import Passage, SentenceCheck
+from assistant.questions import QuestionInfo
+from assistant.text import bm25_tokens, fold, sentence_spans, split_sentences
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # "1st" is checked as 1
-# Names whose presence in a sentence can be checked: acronyms and model names (BMW, QX80, e-Power) in any
-# language; in English also every capitalised word (German capitalises all nouns, so not there).
-_ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*)\b")
-_CAPITALISED = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{2,}\b")
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    """A sentence that was dropped, and why."""
-
-    sentence: str
-    reason: str
+_NUMBER_WORDS = {
+    "null": "0", "zero": "0", "zwei": "2", "two": "2", "drei": "3", "three": "3", "vier": "4", "four": "4",
+    "fünf": "5", "five": "5", "sechs": "6", "six": "6", "sieben": "7", "seven": "7", "acht": "8",
+    "eight": "8", "neun": "9", "nine": "9", "zehn": "10", "ten": "10", "elf": "11", "eleven": "11",
+    "zwölf": "12", "twelve": "12", "zwanzig": "20", "twenty": "20", "hundert": "100", "hundred": "100",
+    "tausend": "1000", "thousand": "1000",
+}
+_LOOSE_NUMBER_WORDS = {"beide": "2", "beiden": "2", "both": "2"}  # count when a source says them
+_ORDINALS = {"erst": "1", "first": "1", "zweit": "2", "second": "2", "dritt": "3", "third": "3",
+             "viert": "4", "fourth": "4", "fünft": "5", "fifth": "5", "sechst": "6", "sixth": "6"}
+_UNITS = {"ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9}
+_TENS = {"zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50, "sechzig": 60, "siebzig": 70,
+         "achtzig": 80, "neunzig": 90}
+_COMPOUND = re.compile(rf"\b({'|'.join(_UNITS)})und({'|'.join(_TENS)})\b")
+# Names whose presence can be checked: acronyms and model names (BMW, QX80, e-Power, i3) in any language.
+_ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*|[a-z]{1,2}\d+\w*)\b")
+_CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]{2,}(?:['’]s)?(?:-[A-ZÄÖÜ]?[\wäöüß]+)*\b")
+_MONTHS = (r"januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+           r"|january|february|march|may|june|july|october|december")
+_DATE_WORDS = re.compile(
+    rf"\b(?:{_MONTHS}|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday|frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn"
+    r"|quartal\w*|quarter\w*|woche\w*|week\w*|monat\w*|month\w*|jahr\w*|year\w*|jahrhundert\w*|century"
+    r"|gestern|heute|morgen|yesterday|today|tomorrow|vergangene[nmr]?|letzte[nmr]?|nächste[nmr]?"
+    r"|kommende[nmr]?|last|next|ende|anfang|mitte|beginning|end|middle|early|late|seit|since)\b",
+    re.IGNORECASE)
+# "in Tokio", "nach Paris", "in den Libanon", "at the Paris motor show": where a place is named
+_LOCATIVE = re.compile(r"\b(?i:in|im|nach|aus|bei|an|am|vor|at|to|from|near|into|auf)\s+(?i:den|dem|der|die|das|the)?"
+                       r"\s*([A-ZÄÖÜ][\wäöüß-]+)")
+# German common nouns by their endings ("Herstellern", "Lieferungen"): not the name a "wer" question wants
+_NOUN_SHAPE = re.compile(r"(?:ung|ungen|heit|keit|schaft|tion|tionen|ität|ern|ismus|nis|tum|ment|enz|ie|ien)$")
+_YEAR = re.compile(r"(?<![\d.,])(?:1[89]\d\d|20\d\d)(?![\d])")
+_ENGLISH_COMMON_STARTS = frozenset([
+    "according", "after", "although", "as", "at", "because", "before", "both", "but", "by", "during", "for",
+    "from", "further", "however", "if", "in", "it", "its", "on", "one", "since", "so", "that", "the", "their",
+    "there", "these", "they", "this", "though", "to", "under", "until", "when", "whereas", "while", "with",
+    "yes", "no", "not", "only", "also", "he", "she", "we", "an", "a", "all", "among", "two", "three"])
+# German nouns an answer may well use without the source using them (it paraphrases, not names).
+_GENERIC_NOUNS = frozenset(fold(w) for w in [
+    "Unternehmen", "Konzern", "Konzerne", "Hersteller", "Firma", "Firmen", "Jahr", "Jahre", "Jahren", "Prozent",
+    "Euro", "Dollar", "Millionen", "Milliarden", "Angaben", "Quelle", "Quellen", "Bericht", "Artikel", "Zeit",
+    "Teil", "Ende", "Anfang", "Mitte", "Woche", "Monat", "Monate", "Monaten", "Tag", "Tage", "Menschen",
+    "Personen", "Leute", "Rahmen", "Frage", "Antwort", "Grund", "Gründe", "Ziel", "Ziele", "Zusammenarbeit",
+    "Kooperation", "Partner", "Partnerschaft", "Bereich", "Bereiche", "Thema", "Themen", "Fall", "Weise", "Art",
+    "Zahl", "Anzahl", "Höhe", "Summe", "Betrag", "Plan", "Pläne", "Ja", "Nein", "Laut", "Demnach", "Dabei",
+    "Zudem", "Außerdem", "Damit", "Deshalb", "Daher", "Dort", "Hier", "Heute", "Insgesamt", "Sprecher",
+    "Sprecherin", "Chef", "Chefin"])
+_NEGATION = re.compile(
+    r"\b(?:nicht|kein\w*|nie|niemals|weder|noch\s+nicht|nichts|ohne|not|no|never|neither|nor|none|without"
+    r"|n't|lehnt\w*(?:\s+\w+){0,4}\s+ab|abgelehnt|ruled?\s+out|rules\s+out|refus\w+|declin\w+)\b", re.IGNORECASE)
+_CAUSAL = re.compile(
+    r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
+    r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
+    r"|accused|allegations?|after|following)\b", re.IGNORECASE)
+_CONTRAST = re.compile(r",?\s\b(?:aber|sondern|jedoch|doch|während|but|whereas|while|however)\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"[,;:–]\s*(?:das|die|der|dem|den|deren|dessen|welche\w*|which|who|whom|that|where|wo)\b",
+                       re.IGNORECASE)
+_GOVERNED = re.compile(r"\bzu\s+\w+|\bdass\b|\bto\s+\w+|\bthat\b", re.IGNORECASE)
+_NOT_ONLY = re.compile(r"\b(?:nicht\s+nur|not\s+only|nicht\s+zuletzt)\b", re.IGNORECASE)
+_PREP_BEFORE_NUMBER = re.compile(r"\b(um|auf|von|bis|by|to|from|until)\s+(?:rund\s+|etwa\s+|about\s+|around\s+)?"
+                                 r"(\d+(?:[.,]\d+)*)", re.IGNORECASE)
+_PREP_CLASS = {"um": "by", "by": "by", "auf": "to", "to": "to", "bis": "to", "until": "to", "von": "from",
+               "from": "from"}
+_REPEATABLE = frozenset({"sich", "sein", "seine", "seiner", "ihre", "ihren", "dass", "wird", "werden", "wurde",
+                         "haben", "hatte", "sind", "with", "that", "their", "have", "from", "this", "also",
+                         "auch", "nicht", "eine", "einen", "einer", "prozent", "percent", "million", "millionen",
+                         "milliarden", "billion", "euro", "jahr", "jahre", "year", "years", "oder", "sowie",
+                         "which", "were", "will", "would", "dies", "diese", "dieser", "the"})
+_REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
+_KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
+               "reason": "reason", "fact": "fact"}
+_LOCAL_MARGIN = 0.03  # evidence sentences this close to the best match count as where a sentence comes from
 
 
 @dataclass
 class Verification:
-    """What survived checking, and what did not."""
+    """What survived checking, and every decision taken on the way."""
 
     text: str
     kept: list[str] = field(default_factory=list)
-    unsupported: list[Unsupported] = field(default_factory=list)
+    checks: list[SentenceCheck] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
     refused: bool = False
-    similarities: list[float] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[SentenceCheck]:
+        return [c for c in self.checks if not c.accepted]
 
 
 def numbers_in(text: str) -> set[str]:
@@ -63,6 +139,18 @@ def numbers_in(text: str) -> set[str]:
             out.add(re.sub(r"[.,]", "", raw))
         else:
             out.add(raw.replace(",", "."))
+    return out
+
+
+def number_words(text: str, loose: bool = False) -> set[str]:
+    """Numbers written as words: 'drei', 'three', 'dreiundzwanzig', ordinals at a word's start
+    ('drittgrößter', 'third'); with ``loose`` also 'beide'/'both'."""
+    low = text.lower()
+    words = re.findall(r"[a-zäöüß]+", low)
+    table = _NUMBER_WORDS | (_LOOSE_NUMBER_WORDS if loose else {})
+    out = {table[w] for w in words if w in table}
+    out |= {str(_UNITS[m.group(1)] + _TENS[m.group(2)]) for m in _COMPOUND.finditer(low)}
+    out |= {d for w in words for o, d in _ORDINALS.items() if w.startswith(o) and len(w) <= len(o) + 8}
     return out
 
 
@@ -90,132 +178,451 @@ def is_refusal(sentence: str, refusal: str) -> bool:
     return a == b or a.startswith(b[: max(20, len(b) - 10)]) or bool(_NO_INFO.search(strip_markers(sentence)))
 
 
-class Verifier:
-    """Judges answer sentences against cited passages (see module docstring)."""
+@dataclass(frozen=True)
+class _Evidence:
+    """Text prepared for the grounding checks."""
 
-    def __init__(self, embedder: VectorEmbedding, min_similarity: float) -> None:
+    text: str  # lower-cased
+    folded: str
+    tokens: frozenset[str]  # folded words and stems
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def _evidence_of(text: str) -> _Evidence:
+    low = text.lower()
+    tokens = {fold(t) for t in re.findall(r"\w+", low)}
+    for lang in ("de", "en"):
+        tokens |= set(bm25_tokens(text, lang))
+    numbers = numbers_in(text) | number_words(text, loose=True)
+    return _Evidence(low, fold(low), frozenset(tokens), frozenset(numbers))
+
+
+@dataclass
+class _Unit:
+    """One numbered source: its text (instructions masked), sentences and their vectors."""
+
+    passage: Passage
+    text: str
+    sentences: list[str]
+    evidence: _Evidence
+    vector: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    question_relevance: list[float] = field(default_factory=list)
+
+
+class _Context:
+    """Everything one verification needs about the sources and the question, embedded once."""
+
+    def __init__(self, embedder: VectorEmbedding, sources: list[Passage], question: QuestionInfo | None) -> None:
+        self.embedder = embedder
+        self.sources = sources
+        self.question = question
+        self.units = []
+        for p in sources:
+            text = mask_instructions(p.text, mask="")  # an injected instruction supports nothing
+            sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
+            self.units.append(_Unit(p, text, sentences, _evidence_of(f"{p.title} {text}")))
+        self.claim_vectors: dict[str, np.ndarray] = {}
+        self.best_question_relevance = 0.0
+
+    def embed(self, claims: list[str]) -> None:
+        """Embed the claims, the question and every source sentence in one batch."""
+        texts = [c for c in dict.fromkeys(claims) if c not in self.claim_vectors]
+        unit_texts = [u.text for u in self.units if u.vector is None]
+        sentences = [s for u in self.units if u.sentence_vectors is None for s in u.sentences]
+        q = [self.question.text] if self.question is not None and not self.units_ready else []
+        if not (texts or unit_texts or sentences or q):
+            return
+        vecs = self.embedder.similarity_vectors(texts + unit_texts + sentences + q)
+        self.claim_vectors.update(zip(texts, vecs[: len(texts)], strict=True))
+        i = len(texts)
+        for u in self.units:
+            if u.vector is None:
+                u.vector, i = vecs[i], i + 1
+        for u in self.units:
+            if u.sentence_vectors is None:
+                u.sentence_vectors, i = vecs[i: i + len(u.sentences)], i + len(u.sentences)
+        if q:
+            qv = vecs[i]
+            for u in self.units:
+                assert u.sentence_vectors is not None and self.question is not None
+                # a sentence that refers back ("Er floh …") is read with its predecessor, as evidence is
+                texts, vectors = [], []
+                for j, (s, v) in enumerate(zip(u.sentences, u.sentence_vectors, strict=True)):
+                    if j and refers_back(s):
+                        texts.append(u.sentences[j - 1] + " " + s)
+                        both = u.sentence_vectors[j - 1] + v
+                        vectors.append(both / (np.linalg.norm(both) or 1.0))
+                    else:
+                        texts.append(s)
+                        vectors.append(v)
+                lexical = lexical_coverage(self.question, texts)
+                u.question_relevance = [float(v @ qv) + 0.15 * lx for v, lx in zip(vectors, lexical, strict=True)]
+            self.best_question_relevance = max(r for u in self.units for r in u.question_relevance)
+
+    @property
+    def units_ready(self) -> bool:
+        return all(u.sentence_vectors is not None for u in self.units)
+
+    def similarity(self, claim: str, cited: list[int]) -> tuple[float, list[tuple[int, int]]]:
+        """The claim's best similarity to a cited unit or sentence, and the cited sentences (unit, index)
+        within a small margin of its best sentence match: where it comes from."""
+        self.embed([claim])
+        cv = self.claim_vectors[claim]
+        scored: list[tuple[float, int, int]] = []
+        best_unit = -1.0
+        for n in cited:
+            u = self.units[n - 1]
+            assert u.vector is not None and u.sentence_vectors is not None
+            best_unit = max(best_unit, float(u.vector @ cv))
+            scored += [(float(v @ cv), n, i) for i, v in enumerate(u.sentence_vectors)]
+        top = max(s for s, _, _ in scored)
+        local = [(n, i) for s, n, i in scored if s >= top - _LOCAL_MARGIN]
+        return max(top, best_unit), local
+
+
+class Verifier:
+    """Judges answer sentences against cited evidence (see module docstring)."""
+
+    def __init__(self, embedder: VectorEmbedding, min_similarity: float,
+                 min_similarity_cross: float | None = None, locality_margin: float = 0.05,
+                 short_answer_words: int = 4) -> None:
         self.embedder = embedder
         self.min_similarity = min_similarity
+        self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
+        self.locality_margin = locality_margin
+        self.short_answer_words = short_answer_words
 
+    # --- the whole answer ------------------------------------------------------------------------
     def verify(self, answer: str, sources: list[Passage], refusal: str, language: str = "de",
-               question: str = "") -> Verification:
+               question: QuestionInfo | None = None, cut_off: bool = False) -> Verification:
+        """Check each sentence of ``answer``; ``cut_off`` says the generation stopped at its token or time
+        limit (then a last sentence without closing punctuation is incomplete and dropped)."""
         text = normalise_markers(answer).strip()
         sentences = _attach_orphan_markers(split_sentences(text))
         result = Verification(text="")
-        claims: list[tuple[str, list[int]]] = []
+        ctx = _Context(self.embedder, sources, question)
+        pending: list[tuple[str, str, list[int], list[int]]] = []  # plain, clean, valid, invalid
         for i, s in enumerate(sentences):
             if is_refusal(s, refusal):
                 result.refused = True
                 continue
-            if i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):
-                # no closing punctuation or marker: the generation was cut off (token or time limit)
-                result.unsupported.append(Unsupported(strip_markers(s), "incomplete sentence (generation was cut off)"))
+            plain = strip_markers(s)
+            if not plain:
+                continue
+            if cut_off and i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):
+                result.checks.append(_reject(plain, [], "incomplete sentence (the generation was cut off)"))
+                continue
+            garbled = _garbled(plain)
+            if garbled:
+                result.checks.append(_reject(plain, markers(s), garbled))
                 continue
             valid, invalid = split_valid(markers(s), len(sources))
-            clean = _drop_markers(s, invalid)
-            if not valid and not invalid:
-                found = self._supporting_source(clean, sources, language, question)
-                if found is not None:  # the model forgot the marker; the verifier found the one source that holds it
-                    clean = _add_marker(clean, found)
-                    valid = [found]
-                    result.repaired.append(strip_markers(clean))
-            if not valid:
-                listed = ", ".join(map(str, invalid))
-                reason = f"cites [{listed}], which is not a source" if invalid else "cites no source"
-                result.unsupported.append(Unsupported(strip_markers(s), reason))
-                continue
-            reason = self._fact_problem(clean, valid, sources, language, question)
-            if reason:
-                found = self._supporting_source(clean, sources, language, question)
-                if found is None:
-                    result.unsupported.append(Unsupported(strip_markers(clean), reason))
-                    continue
-                clean = _add_marker(strip_markers(clean), found)  # the model cited the wrong source
-                valid = [found]
-                result.repaired.append(strip_markers(clean))
-            claims.append((clean, valid))
-        sims = self._similarities([strip_markers(c) for c, _ in claims], [v for _, v in claims], sources)
-        for (clean, valid), sim in zip(claims, sims, strict=True):
-            result.similarities.append(sim)
-            if sim < self.min_similarity:
-                result.unsupported.append(
-                    Unsupported(strip_markers(clean), f"not close enough in meaning to the cited source ({sim:.2f})")
-                )
-                continue
-            result.kept.append(clean)
-            result.cited += [n for n in valid if n not in result.cited]
+            pending.append((plain, _drop_markers(s, invalid), valid, invalid))
+        if sources:
+            ctx.embed([p for p, *_ in pending])
+        for plain, clean, valid, invalid in pending:
+            check = self._judge(plain, valid, ctx, language) if valid else None
+            if check is None or not check.accepted:
+                # no citation, or the cited source fails: the one source that passes every check, if any
+                repaired = self._single_support(plain, ctx, language, exclude=valid)
+                if repaired is not None:
+                    check = repaired
+                    clean = _add_marker(plain, repaired.cited[0])
+            if check is None:
+                reason = f"cites [{', '.join(map(str, invalid))}], which is not a source" if invalid \
+                    else "cites no source"
+                check = _reject(plain, invalid, reason)
+            result.checks.append(check)
+            if check.accepted:
+                result.kept.append(clean)
+                result.cited += [n for n in check.cited if n not in result.cited]
         result.text = " ".join(result.kept)
         return result
 
-    def _supporting_source(self, sentence: str, sources: list[Passage], language: str, question: str) -> int | None:
-        """The source that supports an uncited sentence on every check, best first; None if none does."""
-        if len(strip_markers(sentence).split()) < 4 or not sources:
-            return None  # fragments ("HACKED") never get a citation they did not ask for
-        candidates = [n for n in range(1, len(sources) + 1)
-                      if self._fact_problem(sentence, [n], sources, language, question) is None]
-        if not candidates:
+    def _single_support(self, claim: str, ctx: _Context, language: str, exclude: list[int]) -> SentenceCheck | None:
+        if len(claim.split()) < 2:
+            return None  # a single word ("HACKED") never gets a citation it did not ask for
+        passing = [c for n in range(1, len(ctx.sources) + 1) if n not in exclude
+                   for c in [self._judge(claim, [n], ctx, language)] if c.accepted]
+        if len(passing) != 1:
             return None
-        claim = strip_markers(sentence)
-        sims = self._similarities([claim] * len(candidates), [[n] for n in candidates], sources)
-        best_sim, best = max(zip(sims, candidates, strict=True))
-        return best if best_sim >= self.min_similarity else None
+        return passing[0].model_copy(update={"repaired": True})
 
-    def _fact_problem(self, sentence: str, cited: list[int], sources: list[Passage], language: str,
-                      question: str) -> str | None:
-        claim = strip_markers(sentence)
-        cited_text = " ".join(f"{sources[n - 1].title} {sources[n - 1].text}" for n in cited)
-        missing = numbers_in(claim) - numbers_in(cited_text)
-        if missing:
-            return f"number(s) {', '.join(sorted(missing))} not in the cited source"
-        others = " ".join(p.text for i, p in enumerate(sources, 1) if i not in cited).lower()
-        cited_lower = cited_text.lower()
-        names = list(_ACRONYM.finditer(claim))
+    # --- one sentence against its cited sources -----------------------------------------------------
+    def _judge(self, claim: str, cited: list[int], ctx: _Context, language: str) -> SentenceCheck:
+        def reject(reason: str, sim: float | None = None) -> SentenceCheck:
+            return SentenceCheck(sentence=claim, cited=cited, accepted=False, reason=reason,
+                                 similarity=None if sim is None else round(sim, 3))
+
+        units = [ctx.units[n - 1] for n in cited]
+        ev = _merge([u.evidence for u in units])
+        problem = _grounding(claim, ev, cited, ctx, language)
+        if problem:
+            return reject(problem)
+        sim, local = ctx.similarity(claim, cited)
+        local_text = " ".join(ctx.units[n - 1].sentences[i] for n, i in local)
+        n0, i0 = local[0]
+        best = ctx.units[n0 - 1].sentences
+        own = _evidence_of(" ".join(best[max(0, i0 - 1): i0 + 1] if refers_back(best[i0]) else [best[i0]]))
+        stray = (numbers_in(claim) | number_words(claim)) - own.numbers - _evidence_of(local_text).numbers
+        if stray:
+            return reject(f"number(s) {', '.join(sorted(stray))} belong to another statement of the source", sim)
+        problem = _agreement(claim, language, local_text, units[0].passage.language)
+        if problem:
+            return reject(problem, sim)
+        items: list[str] = []
+        q = ctx.question
+        if q is not None:
+            local_ev = _evidence_of(local_text)
+            items = answer_items(claim, q, local_ev, language)
+            if not items:
+                return reject(f"does not answer the question (no {_KIND_NAMES[q.kind]} from the cited "
+                              "evidence)", sim)
+            relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
+            if ctx.best_question_relevance - relevance > self.locality_margin:
+                return reject("comes from a cited sentence that is not about the question (a neighbouring "
+                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
+        same = all(u.passage.language == language for u in units)
+        bar = self.min_similarity if same else self.min_similarity_cross
+        short = bool(items) and len(bm25_tokens(claim, language)) <= self.short_answer_words
+        if sim < bar and not short:
+            return reject(f"not close enough in meaning to the cited source ({sim:.2f} < {bar:.2f})", sim)
+        return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items)
+
+
+def _merge(parts: list[_Evidence]) -> _Evidence:
+    if len(parts) == 1:
+        return parts[0]
+    return _Evidence(" ".join(p.text for p in parts), " ".join(p.folded for p in parts),
+                     frozenset().union(*(p.tokens for p in parts)), frozenset().union(*(p.numbers for p in parts)))
+
+
+def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, language: str) -> str | None:
+    """Check 3 of the module docstring: numbers, names and glossary words of the claim in the evidence."""
+    q = ctx.question
+    asked = q.text if q else ""
+    # a number is a claim even when the question holds it ("… auf null gesenkt?" presupposes it)
+    missing = (numbers_in(claim) | number_words(claim)) - ev.numbers
+    if missing:
+        return f"number(s) {', '.join(sorted(missing))} not in the cited source"
+    others = [u for n, u in enumerate(ctx.units, 1) if n not in cited]
+    cited_docs = {ctx.units[n - 1].passage.doc_id for n in cited}
+    tolerated = 1 if language != "en" and len(bm25_tokens(claim, language)) >= 7 else 0
+    for name in _names(claim, language):
+        if _grounded(name, ev) or _compound_grounded(name, ev):
+            continue
+        if any(_grounded(name, u.evidence) for u in others if u.passage.doc_id not in cited_docs):
+            return f"'{name}' appears in another source, not in the cited one"
+        if name.lower() in asked.lower() and any(
+                _grounded(name, u.evidence) or name.lower() in u.passage.title.lower()
+                for u in ctx.units if u.passage.doc_id in cited_docs):
+            continue  # the question's name, stated elsewhere in the cited article
+        if any(_grounded(name, u.evidence) for u in others):
+            return f"'{name}' appears in another source, not in the cited one"
+        if tolerated and not _ACRONYM.fullmatch(name):
+            tolerated -= 1  # a long German sentence may paraphrase one noun
+            continue
+        return f"'{name}' is not in the cited source"
+    if language == "en":
+        for word in _glossary_words(claim):
+            forms = german_forms(word)
+            if not (_token_in(fold(word), ev) or any(f in ev.folded for f in forms)):
+                return f"'{word}' is not in the cited source"
+    else:
+        content = [w for w in bm25_tokens(claim, language) if not w.isdigit()]
+        if content and any(u.passage.language == language for n in cited for u in [ctx.units[n - 1]]):
+            found = sum(_token_in(fold(w), ev) for w in content)
+            if found < 0.4 * len(content):
+                return f"most of its words are not in the cited source ({found} of {len(content)})"
+    return None
+
+
+def _agreement(claim: str, language: str, local: str, local_language: str) -> str | None:
+    """Check 4: the numbers' relations and the polarity agree with the evidence sentence it comes from."""
+    source = {n: _PREP_CLASS[p.lower()] for p, n in ((m.group(1), _norm_number(m.group(2)))
+                                                     for m in _PREP_BEFORE_NUMBER.finditer(local))}
+    for m in _PREP_BEFORE_NUMBER.finditer(claim):
+        n, prep = _norm_number(m.group(2)), _PREP_CLASS[m.group(1).lower()]
+        if n in source and source[n] != prep and "from" not in (prep, source[n]) or \
+                n in source and {prep, source[n]} == {"by", "from"}:
+            return f"states {m.group(0)!r} where the source has another relation to {m.group(2)}"
+    claim_neg = _negated_clauses(claim, language)
+    local_neg = _negated_clauses(local, local_language)
+    claim_tokens = {fold(t) for t in bm25_tokens(claim, language)}
+    local_tokens = {fold(t) for t in bm25_tokens(local, local_language)}
+    if not claim_neg and any(_about(_overlap(c, claim_tokens), c, claim_tokens) for c in local_neg):
+        return "leaves out a negation of the source (the source says the opposite)"
+    if claim_neg and not local_neg and any(_about(_overlap(c, local_tokens), c, local_tokens) for c in claim_neg):
+        return "adds a negation the source does not have"
+    return None
+
+
+def _about(shared: int, scope: set[str], other: set[str]) -> bool:
+    """Whether a negated scope and a text are about the same thing: at least two shared words, and half
+    of the smaller of the two."""
+    return shared >= 2 and shared >= 0.5 * min(len(scope), len(other))
+
+
+def _negated_clauses(text: str, language: str) -> list[set[str]]:
+    """The content tokens of what each negation covers: from the start of its clause to the next contrast
+    ("aber", "sondern", "but") or the end of the sentence ("nicht nur … sondern auch" and "not only" are
+    no negation)."""
+    out = []
+    for sentence in split_sentences(_NOT_ONLY.sub(" ", text)):
+        for m in _NEGATION.finditer(sentence):
+            start = max((sentence.rfind(c, 0, m.start()) for c in ",;:–"), default=-1) + 1
+            stop = _CONTRAST.search(sentence, m.end())
+            end = stop.start() if stop else len(sentence)
+            # the clause, and the clauses after it that it governs ("keine Pläne, X zu tun", "nicht, dass …")
+            pieces = re.split(r"(?=[,;:–])", sentence[m.end(): end])
+            scope = sentence[start: m.end()] + pieces[0]
+            for piece in pieces[1:]:
+                if _RELATIVE.match(piece) or not _GOVERNED.search(piece):
+                    break
+                scope += piece
+            out.append({fold(t) for t in bm25_tokens(scope, language)})
+    return out
+
+
+def _overlap(tokens: set[str], scope: set[str]) -> int:
+    """How many of ``tokens`` occur in ``scope``, also as a prefix or through the glossary."""
+    ev = _Evidence(" ".join(scope), " ".join(scope), frozenset(scope), frozenset())
+    return sum(_token_in(t, ev) for t in tokens if len(t) >= 3)
+
+
+def _norm_number(raw: str) -> str:
+    return next(iter(numbers_in(raw)), raw)
+
+
+def _names(claim: str, language: str) -> list[str]:
+    """The names in a sentence whose presence in the sources can be checked (see module docstring)."""
+    found = [m.group() for m in _ACRONYM.finditer(claim)]
+    words = claim.split()
+    start = len(claim) - len(claim.lstrip())
+    for m in _CAPITALISED.finditer(claim):
+        word = m.group()
+        first = m.start() == start or claim[start: m.start()].strip() in ('"', "„", "'", "«")
         if language == "en":
-            names += [m for m in _CAPITALISED.finditer(claim) if m.start() > 0]
-        asked = question.lower()
-        cited_tokens = {_fold(t) for t in re.findall(r"[\w]+", cited_lower)}
-        for m in names:
-            name = m.group().lower()
-            if name in asked:  # repeating the question's own words is not a claim about a source
+            if first and (len(words) > 4 or word.lower() in _ENGLISH_COMMON_STARTS):
+                continue  # a capitalised first word is usually an ordinary word, unless the answer is short
+        else:
+            if first and len(words) > 4 or fold(word) in _GENERIC_NOUNS:
                 continue
-            if name not in cited_lower and re.search(rf"\b{re.escape(name)}", others):
-                return f"'{m.group()}' appears in another source, not in the cited one"
-            if not _name_in(_fold(name), cited_tokens):
-                return f"'{m.group()}' is not in the cited source"
-        return None
-
-    def _similarities(self, claims: list[str], cited: list[list[int]], sources: list[Passage]) -> list[float]:
-        if not claims:
-            return []
-        needed = sorted({n for ns in cited for n in ns})
-        units: list[str] = []
-        owner: list[int] = []
-        for n in needed:
-            p = sources[n - 1]
-            text = mask_instructions(p.text, mask="")  # repeating an injected instruction supports nothing
-            pieces = [text] + [text[s:e] for s, e in sentence_spans(text)]
-            units += pieces
-            owner += [n] * len(pieces)
-        vecs = self.embedder.similarity_vectors(claims + units)
-        claim_vecs, unit_vecs = vecs[: len(claims)], vecs[len(claims):]
-        sims = claim_vecs @ unit_vecs.T
-        owner_arr = np.asarray(owner)
-        return [float(sims[i][np.isin(owner_arr, ns)].max()) for i, ns in enumerate(cited)]
+        found.append(re.sub(r"['’]s$", "", word))
+    return list(dict.fromkeys(found))
 
 
-def _fold(word: str) -> str:
-    """Spelling-fold a name so that English and German forms meet: Tokyo/Tokio, America/Amerika, North/Nord."""
-    w = word.lower().replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")
-    for a, b in (("th", "d"), ("ph", "f"), ("c", "k"), ("y", "i"), ("z", "s")):
-        w = w.replace(a, b)
-    return w
+def _glossary_words(claim: str) -> list[str]:
+    """English words and phrases of the claim that the glossary maps to German, except generic ones."""
+    words = [w for w in re.findall(r"[a-zA-Z][a-zA-Z-]+", claim) if len(w) >= 3]
+    out = [p for p in phrases_in(claim) if is_strict(p)]
+    covered = " ".join(out)
+    for w in words:
+        if w.lower() in covered or not is_strict(w.lower()):
+            continue
+        out.append(w.lower())
+    return list(dict.fromkeys(out))
 
 
-def _name_in(name: str, tokens: set[str]) -> bool:
-    """Whether a (folded) name occurs in a cited text: as a token, inside a compound, or as a close variant."""
-    if name in tokens or any(name in t for t in tokens if len(name) >= 3):
+def _compound_grounded(word: str, ev: _Evidence) -> bool:
+    """A German compound made of words of the source ('Festkörperbatterien' from 'Festkörper-…-Batterien')."""
+    w = fold(word)
+    for i in range(4, len(w) - 3):
+        head, tail = w[:i], w[i:]
+        if _part_in(head, ev) and (_part_in(tail, ev) or tail.startswith("s") and _part_in(tail[1:], ev)):
+            return True
+    return False
+
+
+def _part_in(part: str, ev: _Evidence) -> bool:
+    return len(part) >= 4 and (part in ev.tokens or part in ev.folded)
+
+
+def _grounded(name: str, ev: _Evidence) -> bool:
+    """Whether a name occurs in the evidence: as a word, inside a compound, via the glossary, or spelled
+    nearly the same (Lebanon/Libanon)."""
+    low = name.lower()
+    if low in ev.text:
         return True
-    return any(SequenceMatcher(None, name, t[: len(name)]).ratio() >= 0.8 for t in tokens if len(t) >= 3)
+    parts = [fold(p) for p in re.split(r"[-\s]", low) if p]
+    if parts and all(_token_in(p, ev, near=True) for p in parts):
+        return True
+    forms = german_forms(low)
+    return bool(forms) and any(f in ev.folded for f in forms)
+
+
+def _token_in(word: str, ev: _Evidence, near: bool = False) -> bool:
+    """Whether a (folded) word occurs in the evidence: as a token or inside one, through the glossary, or
+    (``near``, for names only) spelled nearly the same."""
+    if word in ev.tokens or (len(word) >= 3 and word in ev.folded):
+        return True
+    forms = german_forms(word)
+    if forms and any(f in ev.folded for f in forms):
+        return True
+    return near and len(word) >= 5 and any(SequenceMatcher(None, word, t[: len(word)]).ratio() >= 0.8
+                                           for t in ev.tokens if len(t) >= 5 and t[0] == word[0])
+
+
+def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str) -> list[str]:
+    """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
+    if isinstance(ev, str):
+        ev = _evidence_of(ev)
+    asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
+    asked_numbers = numbers_in(q.text) | number_words(q.text)
+    numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
+    numbers = [n for n in numbers if n in ev.numbers]
+    if q.kind == "date":
+        dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
+                 and _token_in(fold(m.group()), ev)]
+        years = [n for n in numbers if _YEAR.fullmatch(n)]
+        return list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
+    if q.kind == "number":
+        return numbers
+    words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
+    grounded = [w for w in dict.fromkeys(words) if _token_in(fold(w), ev)]
+    grounded += [p for p in phrases_in(claim) if p not in fold(q.text) and any(f in ev.folded
+                                                                                for f in german_forms(p))]
+    names = [n for n in _names(claim, language) if n.lower() not in q.text.lower() and _grounded(n, ev)]
+    if q.kind == "place":
+        places = [m.group(1) for m in _LOCATIVE.finditer(claim) if _grounded(m.group(1), ev)
+                  and m.group(1).lower() not in q.text.lower() and not _DATE_WORDS.fullmatch(m.group(1))]
+        adjectives = [w for w in bm25_tokens(claim, language) if is_place(w) and _token_in(fold(w), ev)
+                      and fold(w) not in fold(q.text)]
+        return list(dict.fromkeys(places + adjectives))
+    if q.kind == "name":
+        names = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or not _NOUN_SHAPE.search(n))]
+        return names  # who / with whom: a name, not just more words
+    items = list({fold(i): i for i in names + numbers + grounded}.values())
+    if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
+        return []  # a reason is stated with its connective or in several new words; restating the event is not
+    return items
+
+
+def _asked(word: str, asked: set[str]) -> bool:
+    w = fold(word)
+    return any(len(a) >= 5 and (w.startswith(a) or a.startswith(w)) for a in asked)
+
+
+def _garbled(sentence: str) -> str | None:
+    """A sentence that repeats itself is a generation gone wrong, whatever its words."""
+    m = _REPEAT_NAME.search(sentence)
+    if m:
+        return f"garbled ('{m.group(1)}' twice in a row)"
+    words = re.findall(r"\w+", sentence.lower())
+    grams = [tuple(words[i:i + 2]) for i in range(len(words) - 1)]
+    if any(n > 1 for g, n in Counter(grams).items() if all(len(w) > 3 for w in g)):
+        return "garbled (a phrase is repeated)"
+    parts = Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", sentence.lower()))
+    repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE]
+    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 2:
+        return f"garbled ('{repeated[0]}' repeated)"
+    return None
+
+
+def _reject(sentence: str, cited: list[int], reason: str) -> SentenceCheck:
+    return SentenceCheck(sentence=sentence, cited=cited, accepted=False, reason=reason)
 
 
 def _attach_orphan_markers(sentences: list[str]) -> list[str]:

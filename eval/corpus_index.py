@@ -18,11 +18,12 @@ from ingest.pipeline import ingest
 
 
 def build_index(
-    assistant: Assistant, settings: Settings, corpus: Path, quiet: bool = False
+    assistant: Assistant, settings: Settings, corpora: Sequence[Path], quiet: bool = False
 ) -> dict[str, Any]:
-    """Ingest ``corpus`` into the assistant's (throwaway) index; returns what the report says about it."""
-    if not corpus.is_dir():
-        raise InputError(f"the corpus folder {corpus} does not exist; pass --corpus DIR")
+    """Ingest the corpus folders into the assistant's (throwaway) index; returns what the report says."""
+    for corpus in corpora:
+        if not corpus.is_dir():
+            raise InputError(f"the corpus folder {corpus} does not exist; pass --corpus DIR")
     bar = tqdm(total=0, unit="article", desc="ingest (throwaway index)", disable=quiet, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
@@ -30,7 +31,7 @@ def build_index(
         bar.refresh()
 
     summary = ingest(
-        [corpus],
+        list(corpora),
         assistant.store,
         assistant.retriever.embedder,
         chunk_words=settings.chunk_words,
@@ -40,9 +41,9 @@ def build_index(
     bar.close()
     docs = assistant.documents()
     if not docs:
-        raise InputError(f"no article could be ingested from {corpus}: {summary.report()}")
+        raise InputError(f"no article could be ingested from {', '.join(map(str, corpora))}: {summary.report()}")
     return {
-        "path": str(corpus),
+        "path": ", ".join(str(c) for c in corpora),
         "articles": len(docs),
         "chunks": assistant.store.count_chunks(),
         "skipped": [f"{s.source}: {s.reason}" for s in summary.skipped],

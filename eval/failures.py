@@ -104,8 +104,9 @@ def _answer_failures(
                 f" _(refusal: {r['scores']['refusal_cause']})_" if r["refused"] else ""
             )
             lines += [f"- **{q.id}**: {q.question}", f"  - expected: {expected}", f"  - got: {got}"]
-            if r["refused"] and r.get("raw_answer"):
-                lines.append(f"  - LLM wrote: {_snippet(r['raw_answer'], 300)}")
+            draft = (r.get("trace") or {}).get("draft")
+            if draft and (r["refused"] or (r.get("trace") or {}).get("mode") == "quoted"):
+                lines.append(f"  - LLM wrote: {_snippet(draft, 300)}")
             for j in r["scores"]["judge"]:
                 if j["verdict"] == "unsupported" and "judge" in title:
                     lines.append(

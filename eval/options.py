@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 EVAL_DIR = Path(__file__).resolve().parent
+DEFAULT_CORPORA = (EVAL_DIR.parent / "corpus", EVAL_DIR / "corpus")
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
@@ -15,8 +16,30 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--corpus",
         type=Path,
-        default=EVAL_DIR.parent / "corpus",
-        help="corpus folder; a throwaway index is built for it",
+        action="append",
+        default=None,
+        help="corpus folder (repeat for several); a throwaway index is built for them "
+        "(default: corpus/ and eval/corpus/)",
+    )
+    p.add_argument(
+        "--split",
+        choices=["dev", "test", "all"],
+        default="all",
+        help="the gold questions of this split only: tune on dev, report on test (default: all)",
+    )
+    p.add_argument(
+        "--llm-cache",
+        type=Path,
+        default=None,
+        help="replay LLM replies stored in this file and store new ones (greedy decoding makes them "
+        "identical); for re-runs after changes around the LLM. Latencies of such a run measure nothing",
+    )
+    p.add_argument(
+        "--verifier-pairs",
+        type=Path,
+        default=EVAL_DIR / "verifier_pairs.jsonl",
+        help="labelled (answer sentence, evidence) pairs: the verifier's false accepts and rejects are "
+        "measured on the pairs of the chosen split",
     )
     p.add_argument(
         "--out",

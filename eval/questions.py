@@ -27,6 +27,7 @@ class Question:
     supporting_passages: list[str] = field(default_factory=list)
     key_facts: list[list[str]] = field(default_factory=list)
     notes: str = ""
+    split: str = "dev"
 
     @property
     def turns(self) -> list[Turn]:
@@ -48,21 +49,27 @@ class Question:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def load_questions(path: Path, corpus_dir: Path) -> list[Question]:
-    """The questions of a gold file, after checking it against the corpus folder (InputError if invalid)."""
-    problems = validate(path, corpus_dir)
+def load_questions(path: Path, corpus_dirs: Sequence[Path], split: str = "all") -> list[Question]:
+    """The questions of a gold file (of one split, or all), after checking the file against the corpus
+    folders (InputError if invalid)."""
+    problems = validate(path, [Path(d) for d in corpus_dirs])
     if problems:
         listed = "\n  - ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise InputError(
             f"the gold file {path} has {len(problems)} problem(s); fix them "
-            f"(python eval/check_gold.py --questions {path} --corpus {corpus_dir}):\n  - {listed}{more}"
+            f"(python eval/check_gold.py --questions {path}"
+            f"{''.join(f' --corpus {d}' for d in corpus_dirs)}):\n  - {listed}{more}"
         )
     out: list[Question] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             rec = json.loads(line)
             out.append(Question(**{k: rec[k] for k in Question.__dataclass_fields__ if k in rec}))
+    if split != "all":
+        out = [q for q in out if q.split == split]
+        if not out:
+            raise InputError(f"the gold file {path} has no questions of split {split!r}")
     return out
 
 

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval import verifier_pairs
 from eval.charts import CHART_ANSWERS, CHART_LATENCY, CHART_RETRIEVAL, write_charts
 from eval.failures import worst_failures
 from eval.questions import Question
-from eval.summary import GROUPS, lookup
+from eval.summary import GROUPS, TYPE_METRICS, lookup
 
+TYPE_LABELS = {"multi": "cross-article", "followup": "follow-up"}
 RETRIEVAL_COLUMNS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@1", "recall@3", "recall@5", "sources@5")
 ANSWER_ROWS = (
     ("key_facts_complete", "key facts: all present (answerable)"),
@@ -106,6 +108,10 @@ def render(
             f"**{len(meta['timed_out'])} answer(s) hit the LLM time limit (ASSISTANT_LLM_TIMEOUT_S) and were "
             f"cut off**, which usually means the machine was overloaded: {', '.join(meta['timed_out'])}.",
         ]
+    cache = meta.get("llm_cache")
+    if cache and cache["replayed"]:
+        lines += ["", f"**{cache['replayed']} LLM replies were replayed from `{cache['path']}`** "
+                      f"({cache['generated']} generated): the latency figures of this run measure nothing."]
     if meta["errors"]:
         lines += ["", f"**{len(meta['errors'])} question(s) failed with an error** (rerun to retry them):"]
         lines += [f"- {e}" for e in meta["errors"]]
@@ -137,36 +143,16 @@ def render(
                 ("LLM", str(cfg["llm"] or "not used (--no-llm)")),
                 ("retrieval modes compared", ", ".join(cfg["retrieval_modes"])),
                 ("retrieval mode of the answers", str(cfg["answer_mode"] or "–")),
-                (
-                    "fusion weights (BM25 added to dense)",
-                    f"same language {cfg['fusion_weights']['same_language']}, "
-                    f"cross-language {cfg['fusion_weights']['cross_language']}",
-                ),
-                (
-                    "candidates per retriever",
-                    f"dense {cfg['dense_candidates']}, BM25 {cfg['bm25_candidates']}",
-                ),
                 ("hits scored per question (MRR depth)", str(cfg["search_depth"])),
-                (
-                    "chunking",
-                    f"~{cfg['chunk_words']} words, {cfg['chunk_overlap_sentences']} sentence(s) overlap",
-                ),
-                (
-                    "context given to the LLM",
-                    f"at most {cfg['context_passages']} passages, dense similarity "
-                    f">= {cfg['min_relevance']}, within {cfg['context_margin']} of the best",
-                ),
-                ("verifier threshold", str(cfg["verify_min_similarity"])),
-                (
-                    "LLM max tokens / temperature / threads",
-                    f"{cfg['llm_max_tokens']} / {cfg['llm_temperature']} / {cfg['llm_threads']}",
-                ),
+                *((f"`ASSISTANT_{k.upper()}`", v) for k, v in cfg.get("settings", {}).items()),
             ],
         ),
     ]
     lines += _retrieval_section(summary, prev, charts)
     if summary.get("answers"):
         lines += _answer_section(summary, prev, charts)
+    if summary.get("verifier"):
+        lines += verifier_pairs.report_lines(summary["verifier"])
     lines += worst_failures(summary, questions, records)
     lines += _definitions()
     if meta["unlocated_passages"]:
@@ -265,6 +251,18 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
             "",
             "Why answers were refusals: " + ", ".join(f"{v}× {k}" for k, v in sorted(causes.items())) + ".",
         ]
+    modes = ans.get("answer_modes") or {}
+    if modes:
+        lines += ["", "How answers came about: " + ", ".join(f"{v}× {k}" for k, v in sorted(modes.items()))
+                  + " (quoted: the evidence sentence itself, after the draft failed verification)."]
+    by_type = ans.get("by_type") or {}
+    if by_type:
+        lines += ["", "### Per question type", ""]
+        lines += _table(
+            ("type", "n", *TYPE_METRICS),
+            [[TYPE_LABELS.get(t, t), str(v["n"]), *(fmt(v[m], lookup(prev, "answers", "by_type", t, m))
+                                                    for m in TYPE_METRICS)] for t, v in by_type.items()],
+        )
     lines += ["", "### Latency (ms)", ""]
     names = {
         "retrieve_ms": "retrieve",
@@ -273,7 +271,8 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
         "first_token_ms": "first token (service timing)",
         "ttft_ms": "first token (measured by the eval)",
         "condense_ms": "rewrite follow-up",
-        "translate_ms": "translate (answer from other-language sources)",
+        "evidence_ms": "pick evidence sentences",
+        "sources_ms": "sources shown (start to Sources event)",
         "verify_ms": "verify",
     }
     rows = [
@@ -341,5 +340,10 @@ def console_summary(summary: dict[str, Any]) -> str:
         lines.append(
             f"latency total p50 {fmt(total['p50'], digits=0)} ms, p95 {fmt(total['p95'], digits=0)} ms"
         )
+    v = summary.get("verifier")
+    if v:
+        o = v["overall"]
+        lines.append(f"verifier on {o['n']} labelled pairs: false accepts {fmt(o['false_accept_rate'])}, "
+                     f"false rejects {fmt(o['false_reject_rate'])}")
     lines.append(f"wall time {summary['meta']['wall_s']:.0f} s")
     return "\n".join(lines)

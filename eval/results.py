@@ -10,41 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT, RETRIEVAL, Settings
 
 EVAL_VERSION = 1
-
-RETRIEVAL_SETTINGS = (
-    "embed_backend",
-    "embed_model",
-    "chunk_words",
-    "chunk_overlap_sentences",
-    "dense_candidates",
-    "bm25_candidates",
-    "bm25_weight_same_language",
-    "bm25_weight_cross_language",
-)
-ANSWER_SETTINGS = RETRIEVAL_SETTINGS + (
-    "llm_backend",
-    "llm_model_path",
-    "llm_bundled",
-    "llm_base_url",
-    "llm_model",
-    "llm_context",
-    "llm_max_tokens",
-    "llm_temperature",
-    "top_k",
-    "context_passages",
-    "context_margin",
-    "min_relevance",
-    "history_turns",
-    "verify_min_similarity",
-)
-
 
 def folder_hash(folder: Path, pattern: str = "*") -> str:
     """Hash of every file's relative path and bytes under ``folder``."""
@@ -54,19 +26,19 @@ def folder_hash(folder: Path, pattern: str = "*") -> str:
     return h.hexdigest()[:16]
 
 
-def fingerprints(settings: Settings, corpus_dir: Path, answer_mode: str) -> dict[str, str]:
+def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: str) -> dict[str, str]:
     """Configuration fingerprints of retrieval results and of answer results: settings, corpus, the code of
     assistant/ and ingest/, and (for answers) the prompts. A result is reused only under the same one."""
-    corpus = folder_hash(corpus_dir)
+    corpus = "".join(folder_hash(d) for d in corpus_dirs)
     code = folder_hash(PROJECT_ROOT / "assistant", "*.py") + folder_hash(PROJECT_ROOT / "ingest", "*.py")
 
-    def fp(names: Iterable[str], *extra: str) -> str:
-        blob = json.dumps([EVAL_VERSION, corpus, code, *extra, *(str(getattr(settings, n)) for n in names)])
+    def fp(shaping: dict[str, str], *extra: str) -> str:
+        blob = json.dumps([EVAL_VERSION, corpus, code, *extra, shaping], sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     return {
-        "retrieval": fp(RETRIEVAL_SETTINGS),
-        "answer": fp(ANSWER_SETTINGS, answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
+        "retrieval": fp(settings.shaping(RETRIEVAL)),
+        "answer": fp(settings.shaping(), answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
     }
 
 

@@ -22,15 +22,16 @@ from typing import Any
 from tqdm import tqdm
 
 from assistant.errors import AssistantError, InputError, LLMError
-from assistant.factory import build_assistant
+from assistant.factory import build_assistant, build_llm
 from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
 from assistant.settings import Settings
-from eval import gate, report
+from eval import gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
+from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
-from eval.options import EVAL_DIR
+from eval.options import DEFAULT_CORPORA, EVAL_DIR
 from eval.questions import Question, load_questions, select
 from eval.results import ResultsFile, fingerprints, key
 from eval.runinfo import SEARCH_DEPTH, code_version, run_config
@@ -52,7 +53,7 @@ class EvalOptions:
     """What to evaluate and where to write it (from the command line, or built directly in tests)."""
 
     questions: Path
-    corpus: Path
+    corpora: list[Path]
     out: Path
     modes: list[Mode]
     answer_mode: Mode
@@ -64,6 +65,9 @@ class EvalOptions:
     quiet: bool = False
     rescore: bool = False
     modes_given: bool = True
+    split: str = "all"
+    verifier_pairs: Path | None = None
+    llm_cache: Path | None = None
     command: str = ""
 
     @classmethod
@@ -75,7 +79,7 @@ class EvalOptions:
             raise InputError("--limit must be at least 1")
         opts = cls(
             questions=Path(args.questions),
-            corpus=Path(args.corpus),
+            corpora=[Path(c) for c in (args.corpus or DEFAULT_CORPORA)],
             out=Path(out),
             modes=modes,
             answer_mode=answer_mode,
@@ -87,19 +91,24 @@ class EvalOptions:
             quiet=bool(getattr(args, "quiet", False)),
             modes_given=bool(args.mode),
             rescore=bool(getattr(args, "rescore", False)),
+            split=getattr(args, "split", "all") or "all",
+            verifier_pairs=getattr(args, "verifier_pairs", None),
+            llm_cache=getattr(args, "llm_cache", None),
         )
         opts.command = opts.as_command()
         return opts
 
     def as_command(self) -> str:
         """The command line that repeats (or, with the same --out, resumes) this run."""
-        parts = ["--questions", str(self.questions), "--corpus", str(self.corpus), "--out", str(self.out)]
+        parts = ["--questions", str(self.questions)] + [x for c in self.corpora for x in ("--corpus", str(c))]
+        parts += ["--out", str(self.out)] + (["--split", self.split] if self.split != "all" else [])
         parts += [x for m in self.modes for x in ("--mode", m)] if self.modes_given else []
         parts += ["--no-llm"] if self.no_llm else []
         parts += ["--limit", str(self.limit)] if self.limit is not None else []
         parts += [x for i in self.only for x in ("--only", i)]
         parts += ["--previous", str(self.previous)] if self.previous else []
         parts += ["--thresholds", str(self.thresholds)] if self.thresholds else []
+        parts += ["--llm-cache", str(self.llm_cache)] if self.llm_cache else []
         return "assistant eval " + " ".join(shlex.quote(p) for p in parts)
 
 
@@ -140,13 +149,13 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     """The whole evaluation; returns the summary (also written to ``opts.out/summary.json``)."""
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     code = code_version()  # before anything runs: the tree may change while a long run goes on
-    questions = load_questions(opts.questions, opts.corpus)
+    questions = load_questions(opts.questions, opts.corpora, opts.split)
     to_answer = [] if opts.no_llm else select(questions, opts.limit, opts.only)
     thresholds = gate.load_thresholds(opts.thresholds) if opts.thresholds else None
     previous = _load_previous(opts.previous) if opts.previous else None
     opts.out.mkdir(parents=True, exist_ok=True)
 
-    fps = fingerprints(settings, opts.corpus, opts.answer_mode)
+    fps = fingerprints(settings, opts.corpora, opts.answer_mode)
     results = ResultsFile(opts.out / "results.jsonl")
     old, stale = results.load(None if opts.rescore else fps)
     latest = {key(r): r for r in old}
@@ -157,9 +166,14 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     # The throwaway index: never the user's index folder, never a configured Chroma server.
     with tempfile.TemporaryDirectory(prefix="assistant-eval-", ignore_cleanup_errors=True) as tmp:
         run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "chroma_host": None})
-        assistant = build(run_settings)
+        cached: CachedLLM | None = None
+        if opts.llm_cache is not None and not opts.no_llm:
+            cached = CachedLLM(build_llm(run_settings), opts.llm_cache)
+            assistant = build_assistant(run_settings, llm=cached)
+        else:
+            assistant = build(run_settings)
         t = time.perf_counter()
-        corpus = build_index(assistant, run_settings, opts.corpus, opts.quiet)
+        corpus = build_index(assistant, run_settings, opts.corpora, opts.quiet)
         phases["ingest_s"] = time.perf_counter() - t
         spans, languages, unlocated = gold_spans(assistant, questions)
         refusals = tuple(assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en"))
@@ -199,6 +213,11 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 latest[key(rec)] = rec
             phases["answers_s"] = time.perf_counter() - t
         config = run_config(assistant, run_settings, opts)
+        verifier = None
+        if opts.verifier_pairs is not None and opts.verifier_pairs.is_file():
+            t = time.perf_counter()
+            verifier = verifier_pairs.evaluate(assistant, opts.verifier_pairs, opts.split)
+            phases["verifier_pairs_s"] = time.perf_counter() - t
 
     # Scores are computed from the stored results every time, so results of an interrupted run (and of a
     # run made before a change to the metrics) are scored exactly like new ones.
@@ -242,9 +261,12 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
             "errors": errors,
             "timed_out": timed_out,
             "unlocated_passages": unlocated,
+            "llm_cache": None if cached is None else {
+                "path": str(opts.llm_cache), "replayed": cached.replayed, "generated": cached.generated},
         },
         "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
         "answers": answers_summary(to_answer, usable("answer", opts.answer_mode)) if to_answer else None,
+        "verifier": verifier,
     }
     if opts.rescore:  # the run's own timing, not the rescoring's
         earlier = _load_previous(opts.out) if (opts.out / "summary.json").exists() else {}
@@ -321,22 +343,20 @@ def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | No
         return base | {"error": f"{type(e).__name__}: {e}"}
     assert final is not None  # ask_stream always ends with Final
     wall = (time.perf_counter() - t) * 1000
-    context = _context(assistant, final, q, mode)
     timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
     if ttft is not None:
         timings["ttft_ms"] = round(ttft, 1)
     limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
-    timed_out = [s for s in ("condense_ms", "generate_ms", "translate_ms") if timings.get(s, 0.0) >= limit_ms]
+    timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
     return base | {
         "timed_out": timed_out,
         "answer": final.answer,
         "answered_language": final.language,
         "refused": not final.answerable,
-        "raw_answer": final.raw_answer,
         "standalone_question": final.standalone_question,
         "citations": [c.model_dump() for c in final.citations],
         "unsupported": final.unsupported,
-        "context": [p.model_dump() for p in context],
+        "trace": final.trace.model_dump() if final.trace else None,
         "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
         "timings": timings,
     }
@@ -354,16 +374,6 @@ def _score(
         hits = [Span(h["source"], h["start"], h["end"]) for h in rec["hits"]]
         return retrieval_scores(hits, q.expected_sources, spans) if q.answerable else None
     return score_answer(q, answer_from_record(rec), spans, context_from_record(rec), languages, refusals)
-
-
-def _context(assistant: Assistant, answer: Answer, q: Question, mode: Mode) -> list[Passage]:
-    """The passages the LLM saw, rebuilt the way ask_stream chose them (retrieval is deterministic)."""
-    s = assistant.settings
-    query = answer.standalone_question or q.question
-    passages = assistant.retriever.search(
-        query, answer.language, max(s.top_k, s.context_passages), None, mode
-    )
-    return assistant._context(passages)  # noqa: SLF001 - no public accessor for the chosen context yet
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:

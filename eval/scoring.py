@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.citations import strip_markers
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, AnswerTrace, Citation
 from assistant.text import question_language
 from eval.judge import CitedText, Judgement, judge_answer
 from eval.metrics import Span, citation_scores, key_fact_scores
@@ -19,44 +19,38 @@ def span_of(p: Any) -> Span:
 
 
 def answer_from_record(rec: dict[str, Any]) -> Answer:
-    """The Answer stored in a results.jsonl line (older lines hold only the citation fields scoring uses)."""
-    citations = [
-        Citation(**({"doc_id": "", "title": "", "chunk_id": "", "score": 0.0} | c)) for c in rec["citations"]
-    ]
+    """The Answer stored in a results.jsonl line."""
     return Answer(
         answer=rec["answer"],
         language=rec["answered_language"],
         answerable=not rec["refused"],
-        citations=citations,
+        citations=[Citation(**c) for c in rec["citations"]],
         unsupported=rec["unsupported"],
         timings=rec["timings"],
-        raw_answer=rec["raw_answer"],
         standalone_question=rec["standalone_question"],
+        trace=AnswerTrace(**rec["trace"]) if rec.get("trace") else None,
     )
 
 
-def context_from_record(rec: dict[str, Any]) -> list[Passage]:
-    """The context passages stored in a results.jsonl line."""
-    return [Passage(**({"doc_id": "", "title": "", "chunk_id": ""} | p)) for p in rec["context"]]
+def context_from_record(rec: dict[str, Any]) -> list[Citation]:
+    """The evidence the LLM was given, as stored in a results.jsonl line."""
+    trace = rec.get("trace") or {}
+    return [Citation(**c) for c in trace.get("evidence", [])]
 
 
 def refusal_cause(answer: Answer) -> str | None:
-    """Why an answer is a refusal: no passage was relevant enough, the LLM said so, or the verifier
-    dropped every sentence. ``None`` for an answer."""
+    """Why an answer is a refusal (no relevant passage, no evidence sentence, the LLM said so, the verifier
+    dropped every sentence); ``None`` for an answer."""
     if answer.answerable:
         return None
-    if answer.raw_answer is None:
-        return "no relevant passage"
-    if not answer.unsupported:
-        return "LLM refused"
-    return "verifier dropped every sentence"
+    return (answer.trace.refusal_cause if answer.trace else None) or "unknown"
 
 
 def score_answer(
     q: Question,
     answer: Answer,
     passages: Sequence[Span | None],
-    context: Sequence[Passage],
+    context: Sequence[Citation],
     languages: Mapping[str, str],
     refusals: Sequence[str],
 ) -> dict[str, Any]:
@@ -108,19 +102,18 @@ def verifier_agreement(
 ) -> dict[str, Any]:
     """The judge's verdict on every sentence the LLM wrote, next to the verifier's.
 
-    A sentence was dropped by the verifier when it is listed in ``Answer.unsupported``, else kept. The
-    verifier may attach a citation to a sentence that has none, so the judge gives such a sentence the
-    best verdict over the context passages. An answer written in the sources' language and then
-    translated (raw text "draft\n---\ntranslation") is judged part by part, each in its own language.
+    A sentence was dropped by the verifier when its check in the answer's trace says so. The verifier may
+    attach a citation to a sentence that has none, so the judge gives such a sentence the best verdict over
+    the evidence.
     """
     out: dict[str, Any] = {"sentences": 0, "agree": 0, "judge_only": [], "verifier_only": []}
-    if answer.raw_answer is None:
+    if answer.trace is None or not answer.trace.draft:
         return out
-    dropped = [_plain(u) for u in answer.unsupported]
-    for part in answer.raw_answer.split("\n---\n"):
+    dropped = [_plain(c.sentence) for c in answer.trace.checks if not c.accepted]
+    for part in (answer.trace.draft,):
         if not strip_markers(part).strip():
             continue
-        language = question_language(strip_markers(part))
+        language = answer.trace.draft_language or question_language(strip_markers(part))
         for j in judge_answer(part, context, language, skip=tuple(refusals), uncited_best=True):
             if j.verdict == "unjudged":
                 continue

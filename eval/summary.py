@@ -29,14 +29,17 @@ ANSWER_METRICS = (
 )
 LATENCY_STAGES = (
     "retrieve_ms",
-    "generate_ms",
-    "total_ms",
+    "evidence_ms",
+    "sources_ms",
     "first_token_ms",
     "ttft_ms",
-    "condense_ms",
-    "translate_ms",
+    "generate_ms",
     "verify_ms",
+    "total_ms",
+    "condense_ms",
 )
+# The per-type table: the gold types in the order the README shows them ("multi" is cross-article).
+TYPE_METRICS = ("key_facts_complete", "false_refusal_rate", "refusal_recall", "citation_precision")
 
 
 def _in_group(q: Question, group: str) -> bool:
@@ -121,6 +124,18 @@ def answers_summary(questions: Sequence[Question], records: dict[str, dict[str, 
         if cause:
             causes[cause] = causes.get(cause, 0) + 1
     out["refusal_causes"] = causes
+    modes: dict[str, int] = {}
+    for r in records.values():
+        mode = (r.get("trace") or {}).get("mode", "unknown")
+        modes[mode] = modes.get(mode, 0) + 1
+    out["answer_modes"] = modes
+    by_type: dict[str, Any] = {}
+    for qtype in sorted({q.type for q in questions}):
+        items = [(q, records[q.id]["scores"]) for q in questions if q.type == qtype and q.id in records]
+        if items:
+            group = answer_group(items)
+            by_type[qtype] = {m: group[m] for m in TYPE_METRICS} | {"n": len(items)}
+    out["by_type"] = by_type
     out["latency_ms"] = {
         stage: latency_summary([r["timings"][stage] for r in records.values() if stage in r["timings"]])
         for stage in LATENCY_STAGES

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer
-from assistant.service import Assistant, Event, Final, Token
+from assistant.service import Assistant, Event, Final, Sources, Token
 from ui.guards import Guards
 from ui.schemas import (
     AskRequest,
@@ -145,7 +145,10 @@ async def _sse(first: Event | None, events: Iterator[Event], request: Request) -
     event = first
     try:
         while event is not None:
-            if isinstance(event, Token):
+            if isinstance(event, Sources):
+                sources = {"citations": [c.model_dump() for c in event.citations]}
+                yield f"event: sources\ndata: {json.dumps(sources, ensure_ascii=False)}\n\n"
+            elif isinstance(event, Token):
                 yield f"event: token\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
             elif isinstance(event, Final):
                 yield f"event: final\ndata: {event.answer.model_dump_json()}\n\n"

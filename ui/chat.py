@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from assistant.citations import MARKER, markers, strip_markers
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Citation, Filters, Turn
-from assistant.service import Assistant, Final, Token
+from assistant.service import Assistant, Sources, Token
 from assistant.text import question_language, sentence_spans, split_sentences
 from ui.feedback import FeedbackLog, feedback_record
 
@@ -34,6 +34,8 @@ CONTEXT_CHARS = 240  # article text shown on each side of a cited passage
 TEXT: dict[str, dict[str, str]] = {
     "de": {
         "thinking": "Suche in den Quellen …",
+        "writing": "{n} Quellen gefunden – die Antwort wird geschrieben …",
+        "evidence": "Gefundene Belege (die Antwort wird geprüft)",
         "draft": "Entwurf – wird gegen die Quellen geprüft",
         "not_in_sources": "Keine Quelle enthält die Antwort auf diese Frage.",
         "not_verified": "Der Entwurf war nicht durch die Quellen belegt und wurde verworfen.",
@@ -56,6 +58,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "thinking": "Searching the sources …",
+        "writing": "Found {n} sources – writing the answer …",
+        "evidence": "Evidence found (the answer is being checked)",
         "draft": "Draft – being checked against the sources",
         "not_in_sources": "No source contains the answer to this question.",
         "not_verified": "The draft was not supported by the sources and was discarded.",
@@ -160,6 +164,17 @@ def state_html(kind: str, title: str, hint: str = "") -> str:
 
 def thinking_html(lang: str) -> str:
     return state_html("thinking", '<span class="spinner"></span>' + TEXT[lang]["thinking"])
+
+
+def writing_html(n: int, lang: str) -> str:
+    return state_html("thinking", '<span class="spinner"></span>' + TEXT[lang]["writing"].format(n=n))
+
+
+def evidence_html(citations: list[Citation], turn: int, article_text: Callable[[str], str | None],
+                  lang: str) -> str:
+    """The numbered evidence as soon as retrieval is done, each sentence highlighted in its article."""
+    cards = "".join(source_card(c, article_text(c.doc_id), turn, [c.text], lang) for c in citations)
+    return f'<div class="src-note">{TEXT[lang]["evidence"]}</div>{cards}'
 
 
 def draft_html(partial: str, lang: str) -> str:
@@ -328,13 +343,18 @@ class ChatCallbacks:
             partial = ""
             for event in self.assistant.ask_stream(message, history, forced, None,
                                                    None if filters.is_empty() else filters):
+                if isinstance(event, Sources):
+                    if not event.citations:
+                        continue  # nothing relevant: the refusal follows at once
+                    chat = [*chat[:-1], {"role": "assistant", "content": writing_html(len(event.citations), lang)}]
+                    evidence = evidence_html(event.citations, turn, self.article_text, lang)
+                    yield chat, exchanges, panel_html(exchanges, evidence), "", gr.update(), gr.update()
+                    continue
                 if isinstance(event, Token):
                     partial += event.text
                     chat = [*chat[:-1], {"role": "assistant", "content": draft_html(partial, lang)}]
                     yield chat, exchanges, gr.update(), "", gr.update(), gr.update()
                     continue
-                if not isinstance(event, Final):
-                    continue  # Progress: a draft still being written, nothing to show
                 answer = event.answer
                 if not answer.answerable and not self.assistant.documents():
                     note = state_html("empty-index", TEXT[lang]["empty_index"],

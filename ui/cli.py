@@ -86,6 +86,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     print("\n", file=sys.stderr)
     print(final.answer)
+    if final.trace and final.trace.mode == "quoted":
+        print(f"  (quoted: {final.trace.quote_reason})")
     for c in final.citations:
         meta = ", ".join(x for x in (c.outlet, c.date, c.source) if x)
         print(f"  [{c.n}] {c.title} ({meta}): {' '.join(c.text.split())[:160]}…")

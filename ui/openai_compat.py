@@ -8,8 +8,9 @@ answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
     "answerable": false when the sources do not contain the answer
     "language":   "de" | "en"
 
-Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first, then the
-verified answer text, then a last chunk with ``finish_reason`` and the extra fields, then ``data: [DONE]``.
+Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first (with an extra
+``sources`` field: the numbered evidence, sent as soon as retrieval is done), then the verified answer
+text, then a last chunk with ``finish_reason`` and the extra fields, then ``data: [DONE]``.
 The draft the LLM writes is not streamed as content, because it can hold claims that verification drops;
 while it is being written the stream sends SSE comments (``: generating``) so that proxies keep it open.
 Optional request extensions: ``language`` ("de"/"en"), ``top_k``, ``filters`` (as in /api/ask).
@@ -31,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
-from assistant.service import Assistant, Event, Final
+from assistant.service import Assistant, Event, Final, Sources
 from ui.api import Steps, close_steps, drain_answer, next_event
 from ui.guards import Guards
 
@@ -188,7 +189,11 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
 async def _sse(first: Event | None, events: Iterator[Event], request: Request, model: str, cid: str,
                created: int) -> AsyncIterator[str]:
     steps = Steps(events)
-    yield _data(_chunk(cid, created, model, {"role": "assistant", "content": ""}))
+    role = _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    if isinstance(first, Sources):  # the numbered evidence, before the answer is written
+        role["sources"] = [c.model_dump() for c in first.citations]
+        first = await run_in_threadpool(steps.next)
+    yield _data(role)
     event, last_beat = first, 0.0
     try:
         while event is not None:

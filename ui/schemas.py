@@ -30,7 +30,11 @@ class AskRequest(BaseModel):
     language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
     top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
     filters: Filters | None = None
-    stream: bool = Field(default=False, description="Stream tokens as server-sent events, then the final answer.")
+    stream: bool = Field(
+        default=False,
+        description="Server-sent events: `sources` (the numbered evidence, as soon as retrieval is done), "
+                    "`token` (the draft as the LLM writes it), then `final` (the verified answer).",
+    )
 
     _blank = field_validator("question")(_not_blank)
 

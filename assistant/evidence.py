@@ -1,0 +1,252 @@
+"""Evidence sentences: the few sentences of the retrieved passages that answer the question.
+
+The LLM reads these instead of whole chunks (fewer prompt tokens: each costs ~25 ms on two cores, and a
+small model is less distracted), and the verifier checks answers against them. Each sentence is scored by
+its dense similarity to the question (multilingual e5, so English questions meet German sentences) plus
+the share of the question's content words it contains (weighted by how rare they are among the
+candidates, so "Leichtbau" counts more than "BMW"). A sentence that starts by referring back ("Die beiden
+Autobauer …", "Er …") brings its predecessor along. Offsets stay article offsets, so a citation points at
+exactly the sentence(s) the answer came from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.citations import mask_instructions
+from assistant.embeddings import VectorEmbedding
+from assistant.models import Passage
+from assistant.questions import QuestionInfo
+from assistant.text import bm25_tokens, fold, sentence_spans
+
+# Sentence openings that refer back to the previous sentence: it is needed to understand this one.
+_ANAPHORA = re.compile(
+    r"^(?:[„\"«»(]\s*)?(?:er|sie|es|ihm|ihr|ihn|dort|damals|dabei|damit|dafür|dazu|daher|deshalb|darum|davon|denn"
+    r"|doch|jedoch|allerdings|trotzdem|dennoch|stattdessen|zuvor|vorher|später|seitdem|so|because|however|but"
+    r"|danach|zudem|außerdem|ebenfalls|auch|diese[rsmn]?|dies|jene[rsmn]?|beide[n]?|die\s+beiden|der\s+konzern"
+    r"|das\s+unternehmen|der\s+hersteller|die\s+firma|der\s+verein|die\s+stadt|he|she|it|they|there|this|these"
+    r"|those|the\s+two|both|the\s+company|the\s+group)\b",
+    re.IGNORECASE,
+)
+_MIN_WORDS = 4  # headlines and fragments ("GHOSN'S VISION WEG") answer nothing on their own
+_INSTRUCTION_GONE = "(…)"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage, with article offsets."""
+
+    passage: Passage
+    start: int  # article offsets
+    end: int
+    text: str
+    sentences: tuple[str, ...]  # the sentences of ``text``: one, or the predecessor and the sentence
+
+
+class EvidencePicker:
+    """Picks and scores evidence sentences for a question (see module docstring)."""
+
+    def __init__(self, embedder: VectorEmbedding, lexical_weight: float = 0.1, margin: float = 0.12,
+                 max_units: int = 4, max_units_several: int = 5, candidate_passages: int = 5,
+                 max_chars: int = 600, max_chars_cross: int = 900, passage_weight: float = 0.5,
+                 kind_bonus: float = 0.05) -> None:
+        self.embedder = embedder
+        self.lexical_weight = lexical_weight
+        self.passage_weight = passage_weight
+        self.kind_bonus = kind_bonus
+        self.embed_title = True  # "title: sentence" tells sentences of the right article apart
+        self.max_chars = max_chars
+        self.max_chars_cross = max_chars_cross
+        self.margin = margin
+        self.max_units = max_units
+        self.max_units_several = max_units_several
+        self.candidate_passages = candidate_passages
+
+    def pick(self, info: QuestionInfo, passages: list[Passage],
+             article_text: Callable[[str], str | None]) -> list[Passage]:
+        """The evidence units for ``info`` (best first) as passages whose text is one sentence, or two when
+        the sentence needs its predecessor; ``score`` is the unit's relevance to the question."""
+        candidates = self._candidates(passages[: self.candidate_passages], article_text)
+        if not candidates:
+            return []
+        scores = self._scores(info, candidates)
+        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i].passage.chunk_id,
+                                                              candidates[i].start))
+        best = scores[order[0]]
+        several = info.several or info.kind == "list"
+        limit = self.max_units_several if several else self.max_units
+        cross = any(c.passage.language != info.language for c in candidates)
+        budget = (self.max_chars_cross if cross else self.max_chars) * (1.5 if several else 1.0)
+        chosen: list[int] = []
+        used = 0
+        for i in order:
+            if scores[i] < best - self.margin or len(chosen) >= limit:
+                break
+            if chosen and used + len(candidates[i].text) > budget:
+                continue  # too long for the prompt budget; a shorter sentence further down may still fit
+            chosen.append(i)
+            used += len(candidates[i].text)
+        if several:
+            chosen = self._spread(chosen, order, candidates, scores, best, limit)
+        units = [candidates[i].passage.model_copy(update={
+            "text": candidates[i].text, "start": candidates[i].start, "end": candidates[i].end,
+            "score": round(float(scores[i]), 4)}) for i in chosen]
+        return _merge_touching(units)
+
+    def relevance(self, info: QuestionInfo, sentences: list[str]) -> list[float]:
+        """Dense similarity of each text to the question plus the weighted share of question words."""
+        if not sentences:
+            return []
+        dense = self.embedder.passages(sentences) @ self.embedder.query_vector(info.text)
+        lexical = lexical_coverage(info, sentences)
+        return [float(d) + self.lexical_weight * lx for d, lx in zip(dense, lexical, strict=True)]
+
+    def _scores(self, info: QuestionInfo, candidates: list[Candidate]) -> list[float]:
+        """Each candidate's relevance. Sentences are embedded one by one (a unit of two sentences gets the
+        normalised sum of their vectors), so nothing is embedded twice."""
+        sentences = list(dict.fromkeys(s for c in candidates for s in c.sentences))
+        titles = {s: c.passage.title for c in candidates for s in c.sentences}
+        texts = [f"{titles[s]}: {s}" if self.embed_title and titles[s] else s for s in sentences]
+        vectors = dict(zip(sentences, self.embedder.passages(texts), strict=True))
+        query = self.embedder.query_vector(info.text)
+        lexical = lexical_coverage(info, [c.text for c in candidates])
+        top = max(c.passage.score for c in candidates)
+        out = []
+        for c, lx in zip(candidates, lexical, strict=True):
+            v = np.sum([vectors[s] for s in c.sentences], axis=0)
+            score = float(v @ query / (np.linalg.norm(v) or 1.0)) + self.lexical_weight * lx
+            score += self.passage_weight * (c.passage.score - top)  # the retriever ranked its passage
+            if self.kind_bonus and holds_kind(info, c.sentences[-1]):
+                score += self.kind_bonus
+            out.append(score)
+        return out
+
+    @staticmethod
+    def _candidates(passages: list[Passage], article_text: Callable[[str], str | None]) -> list[Candidate]:
+        """Every sentence of the passages once; a sentence that refers back comes with its predecessor."""
+        seen: set[tuple[str, int]] = set()
+        texts: dict[str, str | None] = {}
+        out: list[Candidate] = []
+        for p in passages:
+            masked = mask_instructions(p.text, mask=_INSTRUCTION_GONE)
+            for s, e in sentence_spans(p.text):
+                key = (p.doc_id, p.start + s)
+                sentence = p.text[s:e]
+                if key in seen or len(sentence.split()) < _MIN_WORDS or masked[s:e] != sentence:
+                    continue  # a repeated sentence, a fragment, or an instruction to the model (masked)
+                seen.add(key)
+                start = p.start + s
+                if _ANAPHORA.match(sentence):
+                    if p.doc_id not in texts:
+                        texts[p.doc_id] = article_text(p.doc_id)
+                    article = texts[p.doc_id]
+                    if article is not None and article[start:p.start + e] == sentence:
+                        prev = _previous_sentence_start(article, start)
+                        if prev < start and masked_ok(article[prev:start]):
+                            before = article[prev:start].strip()
+                            out.append(Candidate(p, prev, p.start + e, article[prev:p.start + e],
+                                                 (before, sentence)))
+                            continue
+                out.append(Candidate(p, start, p.start + e, sentence, (sentence,)))
+        return out
+
+    @staticmethod
+    def _spread(chosen: list[int], order: list[int], candidates: list[Candidate], scores: list[float],
+                best: float, limit: int) -> list[int]:
+        """For questions about several items: make sure a second article is represented when its best
+        sentence is close to the best one (the items may be spread over articles)."""
+        docs = {candidates[i].passage.doc_id for i in chosen}
+        for i in order:
+            if scores[i] < best - 2 * 0.06:
+                break
+            doc = candidates[i].passage.doc_id
+            if doc not in docs:
+                docs.add(doc)
+                chosen = (chosen[: limit - 1] if len(chosen) >= limit else chosen) + [i]
+        return chosen
+
+
+_YEAR_MONTH = re.compile(
+    r"(?<![\d.,])(?:1[89]\d\d|20\d\d)(?!\d)|\b(?:januar|februar|märz|april|mai|juni|juli|august|september"
+    r"|oktober|november|dezember|january|february|march|may|june|july|october|december|montag|dienstag"
+    r"|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|frühjahr|sommer|herbst|winter|quartal|woche|monat|jahr)\w*", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
+_REASON = re.compile(r"\b(?:weil|da|denn|damit|um\s+\w+\s+zu|wegen|aufgrund|angesichts|grund|ziel|because|since"
+                     r"|due\s+to|in\s+order|so\s+that|reason)\b", re.IGNORECASE)
+
+
+def holds_kind(info: QuestionInfo, sentence: str) -> bool:
+    """Whether a sentence can hold the kind of item the question asks for (a date, a number, a reason)."""
+    if info.kind == "date":
+        return bool(_YEAR_MONTH.search(sentence))
+    if info.kind == "number":
+        return bool(_DIGITS.search(sentence))
+    if info.kind == "reason":
+        return bool(_REASON.search(sentence))
+    return False
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether a sentence opens by referring to the one before ("Er …", "Die beiden Autobauer …")."""
+    return bool(_ANAPHORA.match(sentence))
+
+
+def lexical_coverage(info: QuestionInfo, sentences: list[str]) -> list[float]:
+    """Per sentence, the share of the question's content words it contains, each word weighted by its
+    rarity among these sentences (a word in every sentence tells nothing apart). Words match as stems,
+    or as spelling-folded prefixes of five letters or more, so compounds (Leichtbau/Leichtbauteile) and
+    cognates across German and English (cooperate/kooperieren, strategy/Strategie) count."""
+    if not info.focus:
+        return [0.0] * len(sentences)
+    token_sets = [{fold(t) for t in bm25_tokens(s, "de") + bm25_tokens(s, "en")} for s in sentences]
+    focus = {fold(t) for t in info.focus}
+    present = [{f for f in focus if _matches(f, ts)} for ts in token_sets]
+    n = len(sentences)
+    weights = {f: math.log(1 + n / (1 + sum(f in p for p in present))) for f in focus}
+    total = sum(weights.values()) or 1.0
+    return [sum(weights[f] for f in p) / total for p in present]
+
+
+def _matches(word: str, tokens: set[str]) -> bool:
+    if word in tokens:
+        return True
+    if len(word) < 5:
+        return False
+    return any(t.startswith(word) or (len(t) >= 5 and word.startswith(t)) for t in tokens)
+
+
+def masked_ok(text: str) -> bool:
+    """Whether ``text`` holds no sentence that instructs the model."""
+    return mask_instructions(text, mask=_INSTRUCTION_GONE) == text
+
+
+def _previous_sentence_start(text: str, start: int) -> int:
+    spans = [s for s in sentence_spans(text[:start]) if s[1] <= start]
+    if not spans:
+        return start
+    prev = spans[-1]
+    return prev[0] if "\n\n" not in text[prev[1]:start] else start  # not across a paragraph break
+
+
+def _merge_touching(units: list[Passage]) -> list[Passage]:
+    """Units of one article that overlap (a sentence and its predecessor chosen twice) become one."""
+    out: list[Passage] = []
+    for u in units:
+        for i, o in enumerate(out):
+            if o.doc_id == u.doc_id and u.start < o.end and o.start < u.end:
+                if u.start < o.start or u.end > o.end:
+                    first, second = (o, u) if o.start <= u.start else (u, o)
+                    text = first.text + second.text[first.end - second.start:] if second.end > first.end \
+                        else first.text
+                    out[i] = o.model_copy(update={"text": text, "start": first.start,
+                                                  "end": max(first.end, second.end)})
+                break
+        else:
+            out.append(u)
+    return out

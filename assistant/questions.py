@@ -1,0 +1,104 @@
+"""What a question asks for: a date, a number, a name, a place, several items, a reason or a fact.
+
+The answer path uses this twice: to pick evidence sentences that can hold such an item, and to accept an
+answer only when it states one taken from its cited evidence (a "when" question answered without a date
+is not an answer, however true the sentence is).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.text import bm25_tokens
+
+AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "fact"]
+
+# Checked in order: the first pattern that matches the start of the question (or a clause) decides.
+_KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
+    ("reason", re.compile(
+        r"\b(?:warum|weshalb|wieso|weswegen|aus\s+welche[mn]\s+gr(?:u|ü)nde?n?|mit\s+welche[rm]\s+begründung"
+        r"|was\s+(?:war|ist|sind|waren)\s+(?:der|die)\s+gr(?:u|ü)nde?|why|for\s+what\s+reasons?"
+        r"|what\s+(?:is|was|are|were)\s+the\s+reasons?|what\s+reasons?|how\s+come)\b", re.I)),
+    ("date", re.compile(
+        r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|in\s+welche[mn]\s+(?:jahr|monat|quartal)"
+        r"|an\s+welche[mn]\s+(?:tag|datum)|welches\s+datum|zu\s+welche[mn]\s+zeitpunkt"
+        r"|when|since\s+when|until\s+when|by\s+when|(?:in\s+)?what\s+(?:year|month|date|day)"
+        r"|(?:in\s+)?which\s+(?:year|month|quarter)|on\s+what\s+(?:date|day))\b", re.I)),
+    ("number", re.compile(
+        r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell"
+        r"|um\s+wie\s+viel|welche[nrs]?\s+(?:anteil|betrag|summe|preis|wert|umsatz|gewinn|prozentsatz)"
+        r"|how\s+(?:many|much|high|large|big|long|old|fast|far)|by\s+how\s+much"
+        r"|what\s+(?:share|percentage|proportion|amount|sum|price|stake|figure)"
+        r"|which\s+(?:share|percentage|amount|sum|price))\b", re.I)),
+    ("place", re.compile(
+        r"\b(?:wo|wohin|woher|(?:in|aus)\s+welche[mnr]\s+(?:land|stadt|region|ort|staat|länder|städte)"
+        r"|where|in\s+which\s+(?:country|city|region|town|state|countries|cities)"
+        r"|which\s+(?:country|city|countries|cities))\b", re.I)),
+    ("name", re.compile(
+        r"\b(?:wer|wem|wen|wessen|mit\s+wem|von\s+wem|who|whom|whose|with\s+whom)\b", re.I)),
+]
+# "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
+_LIST = re.compile(
+    r"\b(?:welche|which|what)\s+(?:\w+\s+){0,2}?"
+    r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
+    r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
+    r"(?!\s+(?:hat|ist|war|wird|wurde|has|is|was|does|did)\b)",
+    re.I)
+_LIST_WORDS = re.compile(
+    r"\b(?:alle|sämtliche|all|both|beide[n]?|welche\s+\w+\s+(?:und|and)\b|(?:in|laut|nach)\s+den\s+(?:artikeln"
+    r"|berichten|quellen|meldungen)|im\s+archiv|(?:in|across|according\s+to)\s+(?:the|all|all\s+the)\s+"
+    r"(?:articles|reports|sources)|in\s+the\s+archive|which\s+\w+s\b)", re.I)
+_ENUMERATION = re.compile(r"\b(?:und|and|sowie|as well as)\b|,")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """The analysed question: what kind of item answers it, and its content words."""
+
+    text: str
+    language: str
+    kind: AnswerKind
+    focus: frozenset[str] = field(default_factory=frozenset)  # stemmed content words (no wh-words)
+    anchors: tuple[str, ...] = ()  # names, acronyms and numbers the question mentions
+    several: bool = False  # the question asks for several items (a list)
+
+
+_WH_STEMS = {w for lang in ("de", "en") for w in bm25_tokens(
+    "wann warum weshalb wieso wer wem wen wessen wo wohin woher welch welche welcher welches wie viel viele "
+    "hoch lange when why who whom whose where which what how many much long year jahr", lang)}
+_ANCHOR = re.compile(r"\b(?:[A-ZÄÖÜ][\w-]*[A-Z0-9][\w-]*|[A-Z][a-zäöüß]+(?:-[A-Z][\w]+)*)\b|\d+(?:[.,]\d+)*")
+
+
+def analyse(question: str, language: str) -> QuestionInfo:
+    """The kind of answer ``question`` asks for (see module docstring) and its content words."""
+    text = " ".join(question.split())
+    kind: AnswerKind = "fact"
+    first = len(text) + 1
+    for k, pattern in _KIND_PATTERNS:
+        m = pattern.search(text)
+        if m and m.start() < first:  # the earliest wh-phrase decides ("Wer … und wann …" asks for a name)
+            kind, first = k, m.start()
+    several = bool(_LIST.search(text) or _LIST_WORDS.search(text))
+    if kind == "fact" and several:
+        kind = "list"
+    focus = frozenset(t for t in bm25_tokens(text, language) if t not in _WH_STEMS)
+    words = text.split()
+    anchors = tuple(dict.fromkeys(
+        m.group() for m in _ANCHOR.finditer(text)
+        if not (m.start() == 0 and language == "en") and m.group().lower() not in _WH_STEMS
+        and (language == "en" or m.group().isupper() or any(c.isdigit() for c in m.group())
+             or _looks_like_name(m.group(), words))))
+    return QuestionInfo(text=text, language=language, kind=kind, focus=focus, anchors=anchors, several=several)
+
+
+def _looks_like_name(token: str, words: list[str]) -> bool:
+    """In German every noun is capitalised: a capitalised word counts as a name only when it has an
+    inner capital or digit (BMW, e-Power, QX80) - common nouns are left to the content words."""
+    return any(c.isupper() for c in token[1:]) or any(c.isdigit() for c in token)
+
+
+def has_enumeration(sentence: str) -> bool:
+    """Whether a sentence lists items ("A, B und C")."""
+    return len(_ENUMERATION.findall(sentence)) >= 1

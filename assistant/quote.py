@@ -1,0 +1,72 @@
+"""A quoted answer instead of a wrong refusal: the evidence sentence itself, when it clearly holds the answer.
+
+A small model's draft can fail verification although an evidence sentence answers the question (it
+mistranslated a word, took the wrong number, answered from the wrong sentence). Then the best evidence
+sentence is shown as the answer, quoted and cited, when it states an item of the kind the question asks
+for (the verifier's own test: a date for "when", a number for "how many", a name for "who", a reason for
+"why", something beyond the question's words otherwise) and is clearly about the question: its relevance
+score is high and, in the question's language, it contains most of the question's content words. An
+English question is told that the quote is from a German source. Otherwise the answer stays "not in the
+sources".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.evidence import lexical_coverage
+from assistant.models import Passage
+from assistant.questions import QuestionInfo
+from assistant.verify import answer_items
+
+_INTRO = {
+    ("de", "de"): "Laut der Quelle: „{text}“ [{n}]",
+    ("en", "en"): 'According to the source: "{text}" [{n}]',
+    ("en", "de"): 'The German source [{n}] says: „{text}“',
+    ("de", "en"): "Laut der englischen Quelle [{n}]: „{text}“",
+}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted answer: its text (with the [n] marker), the source number, and why it was chosen."""
+
+    text: str
+    n: int
+    reason: str
+
+
+class Quoter:
+    """Decides whether an evidence sentence can stand as the answer (see module docstring)."""
+
+    def __init__(self, min_relevance: float, min_relevance_cross: float, min_coverage: float = 0.5,
+                 candidates: int = 2) -> None:
+        self.min_relevance = min_relevance
+        self.min_relevance_cross = min_relevance_cross
+        self.min_coverage = min_coverage
+        self.candidates = candidates
+
+    def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
+              cited: Sequence[int] = ()) -> Quote | None:
+        """The quoted answer from an evidence unit that clearly holds the answer, or None. The units the
+        rejected draft cited come first (the model usually points at the right sentence even when it words
+        the answer wrongly), then the best-scored ones."""
+        ranked = [n for n, _ in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score)][: self.candidates]
+        order = list(dict.fromkeys([n for n in cited if 1 <= n <= len(evidence)] + ranked))
+        for n in order:
+            unit = evidence[n - 1]
+            same = unit.language == language
+            if unit.score < (self.min_relevance if same else self.min_relevance_cross):
+                continue
+            if same and lexical_coverage(info, [unit.text])[0] < self.min_coverage:
+                continue
+            items = answer_items(unit.text, info, unit.text, unit.language)
+            if not items:
+                continue
+            text = " ".join(unit.text.split())
+            intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
+            return Quote(intro.format(text=text, n=n), n,
+                         f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) and is "
+                         f"about the question (relevance {unit.score:.2f})")
+        return None
