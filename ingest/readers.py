@@ -6,13 +6,14 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import frontmatter
 import trafilatura
 import yaml
+
+from ingest.records import RawDoc, Skipped
 
 _SUPPORTED_HINT = "supported: .txt .md .html .jsonl"
 _BOM = b"\xef\xbb\xbf"
@@ -31,30 +32,6 @@ _META_KEYS = {
     "language": ("language", "lang"),
 }
 _TEXT_KEYS = ("text", "body", "content")
-
-
-@dataclass(frozen=True)
-class RawDoc:
-    """One article as read from a file, before cleaning. Metadata fields are hints from the file."""
-
-    source: str  # path relative to the ingested root, POSIX style; JSONL lines: "export.jsonl#7"
-    text: str  # body text as read (for HTML: the main text extracted by trafilatura)
-    title: str | None = None
-    outlet: str | None = None
-    date: str | None = None  # as given; normalised later
-    url: str | None = None
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file, line or path that was not ingested, and why."""
-
-    source: str
-    reason: str  # what is wrong and, where useful, what to do
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
 
 
 def iter_documents(paths: Sequence[Path], max_file_bytes: int = 20_000_000) -> Iterator[RawDoc | Skipped]:
