@@ -14,6 +14,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from ingest import sniff
+from ingest.metadata import normalise_date
 from ingest.records import RawDoc, Skipped
 
 _MIN_WORD_CHARS = 20
@@ -45,7 +46,7 @@ def read_feed(data: bytes, source: str) -> Iterator[RawDoc | Skipped]:
             yield Skipped(source, "empty feed: it has no items")
         return
     channel: Mapping[str, Any] = parsed.feed
-    outlet = _plain(channel.get("title"))
+    outlet = _plain(channel.get("title_detail"))
     language = channel.get("language") or None
     used: set[str] = set()
     for number, entry in enumerate(parsed.entries, start=1):
@@ -59,8 +60,8 @@ def read_feed(data: bytes, source: str) -> Iterator[RawDoc | Skipped]:
         if len(re.findall(r"\w", text)) < _MIN_WORD_CHARS:
             yield Skipped(where, NO_ITEM_TEXT)
             continue
-        yield RawDoc(source=where, text=text, title=_plain(entry.get("title")), outlet=outlet, date=_item_date(entry),
-                     url=entry.get("link") or None, language=language)
+        yield RawDoc(source=where, text=text, title=_plain(entry.get("title_detail")), outlet=outlet,
+                     date=_item_date(entry), url=entry.get("link") or None, language=language)
     if broken is not None:
         yield Skipped(source, f"malformed feed ({_xml_error(broken)}): the {len(parsed.entries)} items before "
                               "the error were read, later ones may be missing; download the feed again")
@@ -92,31 +93,32 @@ def _as_text(value: str, mime: str) -> str:
     return html_to_text(value)
 
 
-def _plain(value: object) -> str | None:
-    """A title as plain text (feeds may put markup or entities in titles)."""
-    if not isinstance(value, str):
+def _plain(detail: object) -> str | None:
+    """A title as plain text: feeds may put markup and entities in titles (feedparser's type says so)."""
+    if not isinstance(detail, Mapping) or not isinstance(detail.get("value"), str):
         return None
-    text = " ".join(html_to_text(value).split()) if "<" in value or "&" in value else " ".join(value.split())
-    return text or None
+    value = detail["value"]
+    text = value if detail.get("type") == "text/plain" else html_to_text(value)
+    return " ".join(text.split()) or None
 
 
-def _item_date(entry: Mapping[str, Any]) -> str | None:
+def _item_date(entry: dict[str, Any]) -> str | None:
     """The publication date (else the update date) as an ISO date, in the time zone the feed wrote it in."""
     for field in ("published", "updated", "created"):
-        raw = entry.get(field)
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", with a deprecation warning
+        raw = " ".join(str(dict.get(entry, field) or "").split())
         if not raw:
             continue
-        when = _parse_date(str(raw))
+        when = _parse_date(raw) or normalise_date(raw)
         if when is not None:
             return when
-        parsed = entry.get(f"{field}_parsed")  # feedparser's reading of odd formats, in UTC
+        parsed = dict.get(entry, f"{field}_parsed")  # feedparser's reading of other formats, in UTC
         if parsed:
             return f"{parsed.tm_year:04d}-{parsed.tm_mon:02d}-{parsed.tm_mday:02d}"
     return None
 
 
 def _parse_date(raw: str) -> str | None:
-    raw = raw.strip()
     try:
         return email.utils.parsedate_to_datetime(raw).date().isoformat()  # RSS: "Tue, 12 Mar 2019 08:00:00 +0100"
     except (TypeError, ValueError, IndexError):

@@ -247,6 +247,28 @@ def test_atom_entries_become_articles(folder: Path) -> None:
     assert built(second).language == "en"
 
 
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("Tue, 12 Mar 2019 00:30:00 +0100", "2019-03-12"),
+        ("Mon, 11 Mar 2019 23:30:00 -0500", "2019-03-11"),
+        ("Tue, 12 Mar 2019 08:00:00 GMT", "2019-03-12"),
+        ("2019-03-12T08:00:00+01:00", "2019-03-12"),
+        ("2019-03-12", "2019-03-12"),
+        ("12.03.2019", "2019-03-12"),
+        ("12. März 2019", "2019-03-12"),
+        ("irgendwann", None),
+    ],
+)
+def test_feed_dates_become_iso_dates(folder: Path, date: str, expected: str | None) -> None:
+    (folder / "f.rss").write_text(
+        f"<rss version='2.0'><channel><title>T</title><item><title>AT&amp;T &lt;Time Warner&gt;</title>"
+        f"<guid>1</guid><pubDate>{date}</pubDate><description>Ein Artikel mit genug Text darin.</description>"
+        "</item></channel></rss>", encoding="utf-8")
+    doc = read_one(folder / "f.rss")
+    assert (doc.date, doc.title) == (expected, "AT&T <Time Warner>")  # a plain-text title stays as it is
+
+
 def test_feed_items_are_ingested_with_their_metadata(settings: Settings, folder: Path) -> None:
     (folder / "presse.xml").write_text(RSS, encoding="utf-8")
     store = build_store(settings, HashEmbedding())
