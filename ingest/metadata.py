@@ -165,13 +165,13 @@ def build_article(raw: RawDoc) -> Article | Skipped:
     text, marker_date = _strip_date_marker(raw.text)
     cleaned = clean_text(text)
     body, found = extract_metadata(cleaned.text)
-    page_starts = None
-    if raw.page_starts:  # each cut is from the front: what was removed before a position shifts it
-        page_starts = _follow_pages(raw.page_starts, len(raw.text) - len(text), text, cleaned,
-                                    len(cleaned.text) - len(body))
     if len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:
         removed = f" ({len(cleaned.dropped)} pieces of page furniture removed)" if cleaned.dropped else ""
         return Skipped(raw.source, f"no article text left after cleaning{removed}")
+    page_starts = None
+    if raw.page_starts:  # both cuts are from the front: what was removed before a position shifts it
+        page_starts = _follow_pages(raw.page_starts, len(raw.text) - len(text), text, cleaned,
+                                    len(cleaned.text) - len(body))
     given_title = " ".join(raw.title.split()) if raw.title else None
     title = given_title or cleaned.title or _title_from_text(body)
     dropped = list(cleaned.dropped)
@@ -194,12 +194,15 @@ def build_article(raw: RawDoc) -> Article | Skipped:
 def _follow_pages(starts: tuple[int, ...], marker_cut: int, text: str, cleaned: Cleaned, body_cut: int) -> list[int]:
     """Page starts in the raw text -> page starts in the article text. A page starts at the start of a line, and
     cleaning keeps or removes whole lines, so a page starts where its first kept line does (or, with nothing
-    kept, where the next page's text does)."""
+    kept, where the next page's text does). Paged text has "\n" line ends only (as clean_text counts lines)."""
     out = []
-    for start in starts:
-        line = text[: max(0, start - marker_cut)].replace("\r\n", "\n").replace("\r", "\n").count("\n")
-        at = cleaned.line_starts[line] if line < len(cleaned.line_starts) else len(cleaned.text)
-        out.append(max(0, at - body_cut))
+    line = counted = 0
+    for start in starts:  # ascending: count the newlines once
+        at = max(0, start - marker_cut)
+        line += text.count("\n", counted, at)
+        counted = max(counted, at)
+        at_clean = cleaned.line_starts[line] if line < len(cleaned.line_starts) else len(cleaned.text)
+        out.append(max(0, at_clean - body_cut))
     return out
 
 

@@ -16,7 +16,8 @@ class RawDoc:
     date: str | None = None  # as given; normalised later
     url: str | None = None
     language: str | None = None
-    # Paged formats (PDF): where page n + 1 starts in ``text``, always at the start of a line; () elsewhere.
+    # Paged formats (PDF): where page n + 1 starts in ``text`` (ascending, each at the start of a line, "\n" line
+    # ends only); () for formats without pages.
     page_starts: tuple[int, ...] = ()
 
 
