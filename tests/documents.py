@@ -1,4 +1,5 @@
-"""Write PDF and DOCX files for tests: German text over several pages, metadata, encryption, running headers."""
+"""Files for format tests: PDFs and DOCX files (German text over several pages, metadata, encryption, running
+headers) and RSS/Atom feeds."""
 
 from __future__ import annotations
 
@@ -128,3 +129,60 @@ def docx_blocks(pages: Sequence[Sequence[str]] = PAGES) -> list[tuple[str, str]]
             heading = k == 0 and len(text.split()) <= 12
             blocks.append(("Title" if heading and n == 0 else "Heading 1" if heading else "Normal", text))
     return blocks
+
+
+# An RSS 2.0 feed: full text in content:encoded, an item with only a description (escaped HTML), one without text.
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel>
+  <title>Freie Presse – Wirtschaft</title><link>https://example.org/</link><language>de-de</language>
+  <description>Nachrichten</description>
+  <item>
+    <title>Zwickau baut nur noch Elektroautos</title>
+    <link>https://example.org/zwickau</link>
+    <guid isPermaLink="false">fp-1001</guid>
+    <pubDate>Tue, 12 Mar 2019 00:30:00 +0100</pubDate>
+    <description>Kurzfassung: Zwickau stellt um.</description>
+    <content:encoded><![CDATA[<p>Die Volkswagen AG hat angekündigt, in <b>Zwickau</b> nur noch
+      Elektroautos zu bauen.</p><p>Der Betriebsrat begrüßte die Entscheidung.<br/>Die Gewerkschaft
+      verlangt eine Garantie.</p><script>tracker()</script>]]></content:encoded>
+  </item>
+  <item>
+    <title>Zellen aus Salzgitter &amp; Asien</title>
+    <link>https://example.org/salzgitter</link>
+    <pubDate>Wed, 13 Mar 2019 18:00:00 GMT</pubDate>
+    <description>&lt;p&gt;Die Batteriezellen kommen zunächst aus Asien, später aus Salzgitter.&lt;/p&gt;</description>
+  </item>
+  <item>
+    <title>Nur ein Titel</title>
+    <link>https://example.org/nur-titel</link>
+    <pubDate>Thu, 14 Mar 2019 09:00:00 +0100</pubDate>
+  </item>
+</channel>
+</rss>
+"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title type="text">Auto Weekly</title>
+  <id>urn:uuid:feed</id><updated>2019-03-14T10:00:00Z</updated>
+  <entry>
+    <title>Zwickau goes electric</title>
+    <id>tag:example.org,2019:zwickau</id>
+    <link rel="alternate" href="https://example.org/en/zwickau"/>
+    <published>2019-03-12T23:30:00-05:00</published>
+    <updated>2019-03-14T10:00:00Z</updated>
+    <summary>Short: Zwickau switches.</summary>
+    <content type="html">&lt;p&gt;Volkswagen will build only electric cars in Zwickau from 2020.&lt;/p&gt;
+      &lt;p&gt;The works council welcomed the decision.&lt;/p&gt;</content>
+  </entry>
+  <entry>
+    <title type="html">Cells from &lt;em&gt;Salzgitter&lt;/em&gt;</title>
+    <id>tag:example.org,2019:salzgitter</id>
+    <link href="https://example.org/en/salzgitter"/>
+    <updated>2019-03-13T08:00:00+01:00</updated>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Battery cells will come from Asia
+      at first, later from Salzgitter.</p></div></content>
+  </entry>
+</feed>
+"""
