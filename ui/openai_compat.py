@@ -4,7 +4,8 @@ The last user message is the question; earlier user/assistant messages are the c
 system messages are ignored (the assistant uses its own prompts). The reply's text is the *verified*
 answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
 
-    "citations":  [Citation dicts: n, doc_id, source, title, outlet, date, chunk_id, text, start, end, score]
+    "citations":  [Citation dicts: n, doc_id, source, title, outlet, date, chunk_id, text, start, end, score,
+                   page, page_end (PDF pages; null for other formats)]
     "answerable": false when the sources do not contain the answer
     "language":   "de" | "en"
 
