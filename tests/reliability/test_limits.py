@@ -50,11 +50,20 @@ def test_chunked_body_without_content_length_is_counted_too(make_app: Callable[.
 def test_body_limit_applies_to_the_ui_routes_with_more_room(make_app: Callable[..., Built]) -> None:
     client = TestClient(make_app(with_ui=True, max_body_bytes=1024).app)
     r = client.post(
-        "/gradio_api/upload",
+        "/gradio_api/queue/join",
         content=b"x" * (1024 * 16 + 1),
-        headers={"content-type": "application/octet-stream"},
+        headers={"content-type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_the_ui_file_upload_has_the_upload_limit(make_app: Callable[..., Built]) -> None:
+    """The Articles tab uploads through Gradio's file route: bounded by the upload limit, not the JSON one."""
+    client = TestClient(make_app(with_ui=True, max_body_bytes=1024, upload_max_request_bytes=50_000).app)
+    files = {"files": ("a.txt", b"Wort " * 2000)}
+    assert client.post("/gradio_api/upload", files=files).status_code == 200
+    big = {"files": ("a.txt", b"Wort " * 11_000)}
+    assert client.post("/gradio_api/upload", files=big).status_code == 413
 
 
 # --- request bounds -------------------------------------------------------------------------------------
