@@ -186,21 +186,23 @@ class IngestJobs:
             self.ingester.ingest(paths, source_prefix=prefixes, on_outcome=on_outcome)
             if self.ingester.bm25 is not None:  # load the new BM25 index now, not in the next search
                 self.ingester.bm25.get(self.ingester.store.generation(), self.ingester.store.all_chunks)
-            with self._lock:
-                for f in job.files:
-                    if f.status == "pending":  # e.g. a .jsonl file whose every line was unusable
-                        f.status, f.reason = "skipped", f.reason or "no article found in the file"
-                job.done = len(job.files)
-                job.state, job.finished = "done", time.time()
+            error = None
         except (AssistantError, OSError) as e:
             log.error("upload job %s failed: %s", job_id, e)
-            with self._lock:
-                for f in job.files:
-                    if f.status == "pending":
-                        f.status, f.reason = "failed", str(e)
-                job.done = len(job.files)
-                job.state, job.finished, job.error = "failed", time.time(), f"{type(e).__name__}: {e}"
-        self._save(job)
+            error = e
+        with self._lock:
+            final = job.model_copy(deep=True)
+        for f in final.files:
+            if f.status == "pending" and error is not None:
+                f.status, f.reason = "failed", str(error)
+            elif f.status == "pending":  # e.g. a .jsonl file whose every line was unusable
+                f.status, f.reason = "skipped", f.reason or "no article found in the file"
+        final.done, final.finished = len(final.files), time.time()
+        final.state = "failed" if error is not None else "done"
+        final.error = f"{type(error).__name__}: {error}" if error is not None else None
+        self._save(final)  # on disk first: a job is reported final only once its journal says so
+        with self._lock:
+            self._jobs[job_id] = job = final
         remove_tree(self.staging(job.id))
         if self.after_job:
             self.after_job(job)
