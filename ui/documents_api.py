@@ -20,9 +20,16 @@ from ingest.factory import supported_suffixes
 from ui.guards import Guards
 from ui.jobs import JOB_ID, IngestJobs, Job
 from ui.schemas import ErrorResponse
-from ui.uploads import UploadLimits, UploadRejected, check_content, check_type, remove_tree, safe_name, unpack
-
-_ZIP_PART = ".zip-upload"  # a received archive waits under NAME.zip-upload; it is unpacked into NAME.zip/
+from ui.uploads import (
+    ZIP_PART,
+    UploadLimits,
+    UploadRejected,
+    check_content,
+    check_type,
+    remove_tree,
+    safe_name,
+    unpack_all,
+)
 
 
 class UploadResponse(BaseModel):
@@ -92,7 +99,7 @@ class _Receiver:
             raise UploadRejected(f"more than {self.limits.max_files} files in one upload; send them in several", 413)
         self.names.append(name)
         self._name = name
-        self._fh = (self.dest / (name + _ZIP_PART if suffix == ".zip" else name)).open("xb")
+        self._fh = (self.dest / (name + ZIP_PART if suffix == ".zip" else name)).open("xb")
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._fh is None:
@@ -144,26 +151,7 @@ async def receive(request: Request, dest: Path, limits: UploadLimits, supported:
     if not receiver.names:
         raise UploadRejected("no files in the upload: send them as multipart/form-data file fields "
                              "(curl -F files=@article.txt)")
-    return await run_in_threadpool(_unpack_all, dest, receiver.names, limits, supported)
-
-
-def _unpack_all(dest: Path, names: list[str], limits: UploadLimits, supported: frozenset[str]) -> list[str]:
-    files: list[str] = []
-    counted = sum(not n.lower().endswith(".zip") for n in names)  # plain files, then each archive's files
-    for name in names:
-        if not name.lower().endswith(".zip"):
-            files.append(name)
-            continue
-        archive = dest / (name + _ZIP_PART)
-        entries = unpack(archive, name, dest / name, limits, supported, counted)
-        counted += len(entries)
-        archive.unlink()
-        if not entries:
-            raise UploadRejected(f"{name} contains no files to ingest (supported: {' '.join(sorted(supported))})")
-        files += [f"{name}/{rel.as_posix()}" for rel in entries]
-    if len(files) > limits.max_files:
-        raise UploadRejected(f"{len(files)} files in this upload; at most {limits.max_files}: send several", 413)
-    return files
+    return await run_in_threadpool(unpack_all, dest, receiver.names, limits, supported)
 
 
 def build_documents_router(jobs: IngestJobs, guards: Guards, limits: UploadLimits) -> APIRouter:

@@ -66,7 +66,8 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     if with_ui:
         import gradio as gr
 
-        from ui.chat import CSS, HEAD, build_chat
+        from ui.articles import ARTICLES_CSS, build_ui
+        from ui.chat import CSS, HEAD
         from ui.feedback import FeedbackLog
 
         def ui_user(request: Request) -> str | None:
@@ -74,9 +75,11 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
                    or request.query_params.get("key"))
             return "user" if guards.key_ok(key) else None
 
-        gr.mount_gradio_app(app, build_chat(assistant, FeedbackLog(settings.feedback_path)), path="/",
-                            footer_links=["api"], auth_dependency=ui_user if settings.api_keys else None,
-                            run_history=False, show_error=True, css=CSS, head=HEAD)
+        ui = build_ui(assistant, FeedbackLog(settings.feedback_path), jobs, limits)
+        gr.mount_gradio_app(app, ui, path="/", footer_links=["api"],
+                            auth_dependency=ui_user if settings.api_keys else None, run_history=False,
+                            show_error=True, css=CSS + ARTICLES_CSS, head=HEAD,
+                            max_file_size=settings.upload_max_request_bytes)
     return app
 
 

@@ -18,6 +18,7 @@ from assistant.errors import InputError
 from assistant.settings import Settings
 
 MAX_NAME_CHARS = 200
+ZIP_PART = ".zip-upload"  # a received archive waits as NAME.zip-upload; it is unpacked into the folder NAME.zip/
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 # Binary formats and what their first bytes must be; a file named .pdf that starts like HTML is refused.
@@ -175,6 +176,52 @@ def unpack(path: Path, name: str, dest: Path, limits: UploadLimits, supported: I
                 check_content(f"{name}/{rel}", fh.read(64))
             out.append(rel)
     return out
+
+
+def unpack_all(dest: Path, names: list[str], limits: UploadLimits, supported: Iterable[str]) -> list[str]:
+    """Unpack the received archives in ``dest``; the names (relative to ``dest``) of all files to ingest."""
+    files: list[str] = []
+    counted = sum(not n.lower().endswith(".zip") for n in names)  # plain files, then each archive's files
+    for name in names:
+        if not name.lower().endswith(".zip"):
+            files.append(name)
+            continue
+        archive = dest / (name + ZIP_PART)
+        entries = unpack(archive, name, dest / name, limits, supported, counted)
+        counted += len(entries)
+        archive.unlink()
+        if not entries:
+            raise UploadRejected(f"{name} contains no files to ingest (supported: {' '.join(sorted(supported))})")
+        files += [f"{name}/{rel.as_posix()}" for rel in entries]
+    return files
+
+
+def stage_local(files: list[tuple[Path, str]], dest: Path, limits: UploadLimits,
+                supported: Iterable[str]) -> list[str]:
+    """The checks of an HTTP upload for files already on this machine (the UI's uploads): (path, name) pairs
+    are copied into ``dest`` and unpacked; the names to ingest. Refused as a whole like an HTTP upload."""
+    supported = frozenset(supported)
+    if not files:
+        raise UploadRejected("no files chosen")
+    if len(files) > limits.max_files:
+        raise UploadRejected(f"more than {limits.max_files} files in one upload; add them in several", 413)
+    if sum(p.stat().st_size for p, _ in files) > limits.max_request_bytes:
+        raise UploadRejected(f"the files are larger than {limits.max_request_bytes:,} bytes together; add them "
+                             "in several uploads", 413)
+    dest.mkdir(parents=True)
+    names: list[str] = []
+    for path, given in files:
+        name = safe_name(given)
+        suffix = check_type(name, supported)
+        if name in names:
+            raise UploadRejected(f"{name} is in this upload twice; add each file once")
+        if suffix != ".zip" and path.stat().st_size > limits.max_file_bytes:
+            raise UploadRejected(f"{name} is larger than {limits.max_file_bytes:,} bytes, the limit per file", 413)
+        with path.open("rb") as fh:
+            check_content(name, fh.read(64))
+        shutil.copyfile(path, dest / (name + ZIP_PART if suffix == ".zip" else name))
+        names.append(name)
+    return unpack_all(dest, names, limits, supported)
 
 
 def remove_tree(path: Path) -> None:
