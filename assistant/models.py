@@ -29,12 +29,15 @@ class Article(BaseModel):
     url: str | None = None
     language: str = "de"
     dropped: list[str] = Field(default_factory=list, description="Page furniture removed by cleaning.")
+    page_starts: list[int] | None = Field(
+        default=None, description="Paged formats (PDF): where page n + 1 starts in ``text``; None elsewhere.")
 
     @property
     def content_hash(self) -> str:
         """Hash of everything that ends up in the index for this article."""
         meta = "\x1f".join(str(v) for v in (self.title, self.outlet, self.date, self.url, self.language))
-        return sha256_text(meta + "\x1e" + self.text)
+        pages = "" if self.page_starts is None else "\x1d" + ",".join(map(str, self.page_starts))
+        return sha256_text(meta + pages + "\x1e" + self.text)
 
 
 class Chunk(BaseModel):
@@ -46,6 +49,8 @@ class Chunk(BaseModel):
     text: str
     start: int
     end: int
+    page: int | None = None  # paged formats: the page the chunk starts on
+    page_end: int | None = None  # the page it ends on, when that is another one
 
 
 # The schema states what _iso_date checks (the check itself keeps its readable message).
@@ -88,6 +93,10 @@ class Filters(BaseModel):
         return not any((self.outlet, self.date_from, self.date_to, self.source, self.language))
 
 
+_PAGE = "PDF page the passage starts on (1-based); null for other formats."
+_PAGE_END = "PDF page the passage ends on, when it is not the one it starts on; else null."
+
+
 class Passage(BaseModel):
     """A retrieved chunk with the metadata of its article and its retrieval score."""
 
@@ -104,6 +113,8 @@ class Passage(BaseModel):
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    page: int | None = Field(default=None, description=_PAGE)
+    page_end: int | None = Field(default=None, description=_PAGE_END)
 
 
 class Citation(BaseModel):
@@ -120,6 +131,8 @@ class Citation(BaseModel):
     start: int
     end: int
     score: float
+    page: int | None = Field(default=None, description=_PAGE)
+    page_end: int | None = Field(default=None, description=_PAGE_END)
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:

@@ -279,11 +279,19 @@ def merge_overlapping(passages: list[Passage]) -> list[Passage]:
                 first, second = (q, p) if q.start <= p.start else (p, q)
                 text = first.text if second.end <= first.end else first.text + second.text[first.end - second.start:]
                 out[i] = q.model_copy(update={"text": text, "start": first.start, "end": max(first.end, second.end),
-                                              "chunk_id": q.chunk_id})
+                                              "chunk_id": q.chunk_id, **_merged_pages(first, second)})
                 break
         else:
             out.append(p)
     return out
+
+
+def _merged_pages(first: Passage, second: Passage) -> dict[str, int | None]:
+    """The page range of two joined passages of a paged article (PDF); nothing for other formats."""
+    if first.page is None or second.page is None:
+        return {}
+    last = max(first.page_end or first.page, second.page_end or second.page)
+    return {"page": first.page, "page_end": last if last != first.page else None}
 
 
 def _majority_language(passages: list[Passage]) -> str:

@@ -139,7 +139,8 @@ class Store:
                 ids=[c.chunk_id for c in part],
                 documents=[c.text for c in part],
                 embeddings=np.asarray(vectors[lo : lo + _BATCH], dtype=np.float32),
-                metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end} for c in part],
+                metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, **_page_meta(c)}
+                           for c in part],
             )
         self.docs.add(
             ids=[article.doc_id],
@@ -272,9 +273,15 @@ def _article_meta(a: Article) -> dict[str, Any]:
     return meta
 
 
+def _page_meta(c: Chunk) -> dict[str, int]:
+    """Chroma keeps no None values: the page fields are present only for paged formats (PDF)."""
+    return {k: v for k, v in (("page", c.page), ("page_end", c.page_end)) if v is not None}
+
+
 def _passage(chunk_id: str, text: str, m: dict[str, Any], score: float) -> Passage:
     return Passage(
         doc_id=m["doc_id"], source=m["source"], title=m.get("title", ""), outlet=m.get("outlet"),
         date=m.get("date"), language=m.get("language", "de"), chunk_id=chunk_id, text=text,
         start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=score, dense_score=score,
+        page=m.get("page"), page_end=m.get("page_end"),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _TRAILING_PUNCT = re.compile(r"[.!?…:;,][\"'»«“”’)\]]*$")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -48,6 +48,9 @@ class Cleaned:
     text: str  # the article text that will be chunked and shown; offsets point into it
     title: str | None  # a headline found in the text (and removed from body) or None
     dropped: list[str]  # every piece of page furniture removed, verbatim
+    # Where each line of the input (newlines normalised) begins in ``text``; a removed or blank line maps to
+    # where the kept text after it begins. Lets a PDF's page starts follow the text through cleaning.
+    line_starts: list[int] = field(default_factory=list)
 
 
 def clean_text(text: str) -> Cleaned:
@@ -78,9 +81,34 @@ def clean_text(text: str) -> Cleaned:
         for i, line in enumerate(lines):
             if line and _words(line) <= 8 and _MARKER.search(line):
                 drop(i)
-    kept = "\n".join(line for line in lines if line is not None)
-    cleaned = re.sub(r"\n{3,}", "\n\n", kept).strip()
-    return Cleaned(text=cleaned, title=title, dropped=[dropped[i] for i in sorted(dropped)])
+    cleaned, line_starts = _join_lines(lines)
+    return Cleaned(text=cleaned, title=title, dropped=[dropped[i] for i in sorted(dropped)], line_starts=line_starts)
+
+
+def _join_lines(lines: list[str | None]) -> tuple[str, list[int]]:
+    """The kept lines joined by newlines, a run of blank lines as one blank line, none at either end; and where
+    each line begins in the result (see ``Cleaned.line_starts``)."""
+    parts: list[str] = []
+    starts: list[int | None] = []
+    length = 0
+    blank = False
+    for line in lines:
+        if not line:  # removed (None) or blank (""): placed once the next kept line is
+            blank = blank or (line == "" and bool(parts))
+            starts.append(None)
+            continue
+        if parts:
+            parts.append("\n\n" if blank else "\n")
+            length += len(parts[-1])
+        starts.append(length)
+        parts.append(line)
+        length += len(line)
+        blank = False
+    following = length
+    for i in range(len(starts) - 1, -1, -1):
+        following = starts[i] if starts[i] is not None else following
+        starts[i] = following
+    return "".join(parts), [s or 0 for s in starts]
 
 
 def _normalise_line(line: str) -> str:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from assistant.models import Article, sha256_text
 from assistant.text import detect_language, split_sentences
-from ingest.clean import clean_text
-from ingest.readers import RawDoc, Skipped
+from ingest.clean import Cleaned, clean_text
+from ingest.records import RawDoc, Skipped
 
 _MIN_WORD_CHARS = 20
 _TITLE_MAX = 80
@@ -165,6 +165,10 @@ def build_article(raw: RawDoc) -> Article | Skipped:
     text, marker_date = _strip_date_marker(raw.text)
     cleaned = clean_text(text)
     body, found = extract_metadata(cleaned.text)
+    page_starts = None
+    if raw.page_starts:  # each cut is from the front: what was removed before a position shifts it
+        page_starts = _follow_pages(raw.page_starts, len(raw.text) - len(text), text, cleaned,
+                                    len(cleaned.text) - len(body))
     if len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:
         removed = f" ({len(cleaned.dropped)} pieces of page furniture removed)" if cleaned.dropped else ""
         return Skipped(raw.source, f"no article text left after cleaning{removed}")
@@ -183,7 +187,20 @@ def build_article(raw: RawDoc) -> Article | Skipped:
         url=raw.url,
         language=_language_code(raw.language) or detect_language(body),
         dropped=dropped,
+        page_starts=page_starts,
     )
+
+
+def _follow_pages(starts: tuple[int, ...], marker_cut: int, text: str, cleaned: Cleaned, body_cut: int) -> list[int]:
+    """Page starts in the raw text -> page starts in the article text. A page starts at the start of a line, and
+    cleaning keeps or removes whole lines, so a page starts where its first kept line does (or, with nothing
+    kept, where the next page's text does)."""
+    out = []
+    for start in starts:
+        line = text[: max(0, start - marker_cut)].replace("\r\n", "\n").replace("\r", "\n").count("\n")
+        at = cleaned.line_starts[line] if line < len(cleaned.line_starts) else len(cleaned.text)
+        out.append(max(0, at - body_cut))
+    return out
 
 
 def _title_from_text(text: str) -> str:

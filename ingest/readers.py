@@ -1,4 +1,4 @@
-"""Read article files (.txt, .md, .html, .jsonl) into RawDoc records; unusable input becomes a Skipped."""
+"""Read article files (text, HTML, JSONL, PDF, DOCX, RSS/Atom) into RawDoc records; unusable input becomes a Skipped."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,10 @@ import frontmatter
 import trafilatura
 import yaml
 
-_SUPPORTED_HINT = "supported: .txt .md .html .jsonl"
+from ingest import documents, feeds, sniff
+from ingest.records import RawDoc, Skipped
+
+_SUPPORTED_HINT = "supported: .txt .md .html .jsonl .pdf .docx .rss .atom .xml"
 _BOM = b"\xef\xbb\xbf"
 # Bytes that never occur in text files (everything below 0x20 except \t \n \v \f \r and ESC, plus DEL).
 _CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B} | {0x7F}
@@ -31,30 +33,6 @@ _META_KEYS = {
     "language": ("language", "lang"),
 }
 _TEXT_KEYS = ("text", "body", "content")
-
-
-@dataclass(frozen=True)
-class RawDoc:
-    """One article as read from a file, before cleaning. Metadata fields are hints from the file."""
-
-    source: str  # path relative to the ingested root, POSIX style; JSONL lines: "export.jsonl#7"
-    text: str  # body text as read (for HTML: the main text extracted by trafilatura)
-    title: str | None = None
-    outlet: str | None = None
-    date: str | None = None  # as given; normalised later
-    url: str | None = None
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file, line or path that was not ingested, and why."""
-
-    source: str
-    reason: str  # what is wrong and, where useful, what to do
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
 
 
 def iter_documents(paths: Sequence[Path], max_file_bytes: int = 20_000_000) -> Iterator[RawDoc | Skipped]:
@@ -89,19 +67,25 @@ def _walk(root: Path, max_file_bytes: int) -> Iterator[RawDoc | Skipped]:
 
 
 def _read_file(path: Path, source: str, max_file_bytes: int) -> Iterator[RawDoc | Skipped]:
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        kind = path.suffix.lower() or "(no extension)"
-        yield Skipped(source, f"unsupported file type {kind} ({_SUPPORTED_HINT})")
+    suffix = path.suffix.lower()
+    text_reader, file_reader = _READERS.get(suffix), _FILE_READERS.get(suffix)
+    if text_reader is None and file_reader is None:
+        yield Skipped(source, f"unsupported file type {suffix or '(no extension)'} ({_SUPPORTED_HINT})")
         return
-    text = _read_text(path, source, max_file_bytes)
-    if isinstance(text, Skipped):
-        yield text
-        return
-    yield from reader(text, source)
+    data = _read_bytes(path, source, max_file_bytes)
+    if isinstance(data, Skipped):
+        yield data
+    elif file_reader is not None:
+        yield from file_reader(data, source)
+    elif text_reader is not None:
+        text = _decode(data, source)
+        if isinstance(text, Skipped):
+            yield text
+        else:
+            yield from text_reader(text, source)
 
 
-def _read_text(path: Path, source: str, max_file_bytes: int) -> str | Skipped:
+def _read_bytes(path: Path, source: str, max_file_bytes: int) -> bytes | Skipped:
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
@@ -114,7 +98,14 @@ def _read_text(path: Path, source: str, max_file_bytes: int) -> str | Skipped:
         return Skipped(source, f"cannot read file ({e.strerror or e}): check its permissions")
     if not data:
         return Skipped(source, "empty file")
+    return data
+
+
+def _decode(data: bytes, source: str) -> str | Skipped:
     if b"\x00" in data or _control_share(data[:8192]) > 0.05:
+        kind, ext = sniff.describe(data)
+        if ext in _FILE_READERS:  # e.g. a PDF named .txt
+            return Skipped(source, f"binary file, not text: it looks like {kind}; rename it to {ext}")
         return Skipped(source, "binary file, not text: export the article as .txt, .md, .html or .jsonl")
     bom = len(_BOM) if data.startswith(_BOM) else 0
     try:
@@ -225,4 +216,12 @@ _READERS: dict[str, Callable[[str, str], Iterator[RawDoc | Skipped]]] = {
     ".html": _read_html,
     ".htm": _read_html,
     ".jsonl": _read_jsonl,
+}
+# Formats read from the file's bytes (binary, or XML that declares its own encoding).
+_FILE_READERS: dict[str, Callable[[bytes, str], Iterator[RawDoc | Skipped]]] = {
+    ".pdf": documents.read_pdf,
+    ".docx": documents.read_docx,
+    ".rss": feeds.read_feed,
+    ".atom": feeds.read_feed,
+    ".xml": feeds.read_feed,
 }

@@ -53,6 +53,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sources_for": "Quellen zu Frage",
         "thanks": "Danke, Ihr Feedback ist gespeichert.",
         "no_answer_yet": "Noch keine Antwort, die bewertet werden könnte.",
+        "page": "S.",
     },
     "en": {
         "thinking": "Searching the sources …",
@@ -75,6 +76,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sources_for": "Sources for question",
         "thanks": "Thank you, your feedback is saved.",
         "no_answer_yet": "There is no answer to rate yet.",
+        "page": "p.",
     },
 }
 
@@ -223,6 +225,13 @@ def _marked(text: str, start: int, end: int, focus: tuple[int, int] | None) -> s
     return f'<mark class="passage">{inner}</mark>'
 
 
+def page_label(c: Citation, prefix: str = "p.") -> str | None:
+    """Where in a PDF the passage is: "p. 3" or "p. 3–4"; None for formats without pages."""
+    if c.page is None:
+        return None
+    return f"{prefix} {c.page}" + (f"–{c.page_end}" if c.page_end else "")
+
+
 def source_card(c: Citation, article: str | None, turn: int, claims: list[str], lang: str) -> str:
     """A numbered source: title, outlet, date, file, the cited passage in context, the full article."""
     focus = focus_span(c.text, claims)
@@ -240,7 +249,7 @@ def source_card(c: Citation, article: str | None, turn: int, claims: list[str], 
                 f'<div class="src-text">{full_body}</div></details>')
     else:  # the article changed since (or is gone): show the passage as it was cited
         context, full = _marked(c.text, 0, len(c.text), focus), ""
-    meta = " · ".join(esc(x) for x in (c.outlet, c.date, c.source) if x)
+    meta = " · ".join(esc(x) for x in (c.outlet, c.date, c.source, page_label(c, TEXT[lang]["page"])) if x)
     return (f'<article class="src-card" id="src-{turn}-{c.n}" data-n="{c.n}">'
             f'<div class="src-head"><span class="src-n">[{c.n}]</span>{esc(c.title)}</div>'
             f'<div class="src-meta">{meta}</div><div class="src-text">{context}</div>{full}</article>')

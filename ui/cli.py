@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.models import Filters
+from assistant.models import Citation, Filters, Passage
 from assistant.settings import Settings
 from ui.logs import setup_logging
 
@@ -28,6 +28,13 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", action="append", help="keep only this source path (repeatable)")
     p.add_argument("--date-from", help="earliest date, YYYY[-MM[-DD]]")
     p.add_argument("--date-to", help="latest date, YYYY[-MM[-DD]]")
+
+
+def _pages(p: Passage | Citation) -> str | None:
+    """ "p. 3" or "p. 3–4" for a passage of a PDF; None for formats without pages."""
+    if p.page is None:
+        return None
+    return f"p. {p.page}" + (f"–{p.page_end}" if p.page_end else "")
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -62,7 +69,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
         return EXIT_OK
     for i, h in enumerate(hits, 1):
-        meta = ", ".join(x for x in (h.outlet, h.date, h.source) if x)
+        meta = ", ".join(x for x in (h.outlet, h.date, h.source, _pages(h)) if x)
         print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}\n")
     if not hits:
         print("no passages found")
@@ -87,7 +94,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     print("\n", file=sys.stderr)
     print(final.answer)
     for c in final.citations:
-        meta = ", ".join(x for x in (c.outlet, c.date, c.source) if x)
+        meta = ", ".join(x for x in (c.outlet, c.date, c.source, _pages(c)) if x)
         print(f"  [{c.n}] {c.title} ({meta}): {' '.join(c.text.split())[:160]}…")
     for u in final.unsupported:
         print(f"  dropped (unsupported): {u}")
@@ -120,8 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="add or update articles (folders or files)")
-    p.add_argument("paths", nargs="+")
+    p = sub.add_parser("ingest", help="add or update articles (folders or files)",
+                       description="Add or update articles. Read: .txt, .md (YAML front matter), .html, .jsonl "
+                                   "(one article per line), .pdf (text layer; page numbers kept), .docx, and "
+                                   ".rss/.atom/.xml feeds (one article per item). Anything else, and files "
+                                   "that cannot be read, are named with the reason and skipped (exit status 2).")
+    p.add_argument("paths", nargs="+", help="files or folders (walked recursively, hidden entries skipped)")
     p.add_argument("--reset", action="store_true", help="delete the whole index first")
     p.add_argument("--prune", action="store_true", help="remove articles that are no longer under PATHS")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

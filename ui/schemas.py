@@ -60,6 +60,8 @@ class SearchResult(BaseModel):
     start: int
     end: int
     score: float
+    page: int | None = None
+    page_end: int | None = None
 
 
 class SearchResponse(BaseModel):

@@ -191,6 +191,29 @@ def test_overlapping_passages_are_merged_exactly() -> None:
     assert len(merge_overlapping([p(0, 10), p(11, 21)])) == 2  # touching but not overlapping: kept apart
 
 
+@pytest.mark.parametrize(
+    ("better", "other", "pages"),
+    [
+        ((3, None), (2, 3), (2, 3)),  # the joined passage starts where the earlier one does
+        ((2, None), (2, None), (2, None)),
+        ((3, 4), (2, 3), (2, 4)),
+        ((None, None), (None, None), (None, None)),  # formats without pages
+    ],
+)
+def test_merged_passages_of_a_pdf_span_both_page_ranges(better: tuple, other: tuple, pages: tuple) -> None:
+    from assistant.models import Passage
+    from assistant.service import merge_overlapping
+
+    article = "Satz eins. Satz zwei. Satz drei. Satz vier."
+
+    def p(start: int, end: int, page: int | None, page_end: int | None) -> Passage:
+        return Passage(doc_id="d", source="a.pdf", title="t", chunk_id=f"d{start}", text=article[start:end],
+                       start=start, end=end, score=1.0, page=page, page_end=page_end)
+
+    [merged] = merge_overlapping([p(11, 32, *better), p(0, 21, *other)])
+    assert (merged.page, merged.page_end) == pages
+
+
 def test_warm_up_builds_the_bm25_index_before_the_first_question(make) -> None:
     assistant, llm = make(ghosn_reply)
     built: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -203,3 +204,42 @@ def test_nothing_left_after_cleaning_is_skipped(text: str) -> None:
     assert isinstance(result, Skipped)
     assert result.source == "s.txt"
     assert result.reason.startswith("no article text left after cleaning")
+
+
+# Pages of a PDF as the reader gives them (lines; a page starts at the start of a line). Each "Satz N ..."
+# sentence is on page N; everything else is something cleaning removes or moves.
+PAGED = [
+    pytest.param(["Satz 1 steht auf der ersten Seite und ist lang genug.",
+                  "Satz 2 steht auf der zweiten Seite.", "Satz 3 steht auf der dritten Seite."], id="plain"),
+    pytest.param(["Datum: 2019-03-12\nEine Schlagzeile aus fünf Wörtern\n\nSatz 1 steht nach Datum und Titel.",
+                  "Satz 2 steht auf der zweiten Seite."], id="date marker and headline removed before page 1"),
+    pytest.param(["Satz 1 ist der erste Absatz des Artikels.",
+                  "Anzeige\nFoto: dpa\n\n\nSatz 2 folgt nach Werbung und Bildnachweis.\nSatz 2 geht weiter.",
+                  "\n\nSatz 3 beginnt nach Leerzeilen."], id="furniture and blank lines at a page start"),
+    pytest.param(["Satz 1 steht auf Seite eins.\nFreie Presse Wirtschaft",
+                  "Freie Presse Wirtschaft\nSatz 2 steht auf Seite zwei."], id="a line repeated across the break"),
+    pytest.param(["Satz 1 steht auf Seite eins.", "Anzeige\n1234", "Satz 3 folgt auf eine leere Seite."],
+                 id="a page with nothing left"),
+    pytest.param(["Satz 1 steht auf Seite eins.", "Satz 2 steht auf Seite zwei.\nMehr zum Thema",
+                  "Andere Geschichte über etwas\nNoch eine Geschichte hier"], id="a trailing block removed"),
+]
+
+
+@pytest.mark.parametrize("pages", PAGED)
+def test_page_starts_follow_the_text_through_cleaning(pages: list[str]) -> None:
+    text, starts = "", []
+    for page in pages:
+        starts.append(len(text))
+        text += page + "\n"
+    result = article(RawDoc(source="a.pdf", text=text, page_starts=tuple(starts)))
+    assert result.page_starts is not None and len(result.page_starts) == len(pages)
+    assert result.page_starts == sorted(result.page_starts)
+    for number, page in enumerate(pages, start=1):
+        for sentence in re.findall(r"Satz \d [^.]*\.", page):
+            at = result.text.index(sentence)
+            on = max(n for n, s in enumerate(result.page_starts, start=1) if s <= at)
+            assert on == number, (sentence, result.text, result.page_starts)
+
+
+def test_text_formats_have_no_pages() -> None:
+    assert article(RawDoc(source="a.txt", text=LEAD)).page_starts is None

@@ -22,6 +22,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import Store
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
+from tests.documents import docx_blocks, write_docx, write_pdf, write_scanned_pdf
 from tests.fakes import HashEmbedding
 
 # The child: a real process running the real ingest pipeline and Chroma store (hash embedder: the store's
@@ -229,8 +230,14 @@ BAD: dict[str, str] = {
     "nobody.html": "no main text",
     "navonly.html": "no main text",
     "badfront.md": "front matter",
+    "scan.pdf": "no text layer",
+    "locked.pdf": "password",
+    "cut.pdf": "truncated",
+    "page.pdf": "not a PDF",
+    "notes.docx": "not a DOCX",
+    "empty.rss": "empty feed",
 }
-GOOD = {"good.txt", "good.md", "broken.jsonl#1"}
+GOOD = {"good.txt", "good.md", "broken.jsonl#1", "good.pdf", "good.docx"}
 
 
 def make_messy_folder(folder: Path) -> Path:
@@ -266,6 +273,15 @@ def make_messy_folder(folder: Path) -> Path:
         "<html><body><nav><a href='/'>Start</a> <a href='/p'>Politik</a></nav></body></html>",
         encoding="utf-8",
     )
+    write_pdf(folder / "good.pdf", title="Gute PDF-Meldung")
+    write_docx(folder / "good.docx", docx_blocks())
+    write_scanned_pdf(folder / "scan.pdf")
+    write_pdf(folder / "locked.pdf", user_password="geheim")
+    (folder / "cut.pdf").write_bytes((folder / "good.pdf").read_bytes()[:2000])
+    (folder / "page.pdf").write_text("<!doctype html><html><body><p>Kein PDF</p></body></html>", encoding="utf-8")
+    (folder / "notes.docx").write_text(GOOD_TEXT[:300], encoding="utf-8")
+    (folder / "empty.rss").write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>Leer</title>'
+                                      "</channel></rss>", encoding="utf-8")
     (folder / "badfront.md").write_text(
         "---\ntitle: [nicht geschlossen\ndate: : :\n---\nDer Text des Artikels "
         "wäre eigentlich in Ordnung und lang genug.\n",
@@ -307,7 +323,7 @@ def test_cli_names_skipped_files_and_exits_2_then_0_when_clean(tmp_path: Path) -
     skipped = dict(re.findall(r"^skipped (\S+): (.+)$", r.stdout, re.M))
     assert set(skipped) == set(BAD)
     assert all(len(reason) >= 10 for reason in skipped.values())
-    assert re.search(r"^3 new\b", r.stdout, re.M), r.stdout
+    assert re.search(r"^5 new\b", r.stdout, re.M), r.stdout
     settings = Settings(index_dir=tmp_path / "index")
     store = build_store(settings, build_embedder(settings))  # the store needs the model's name, not the model
     assert _sources(store) == GOOD

@@ -126,6 +126,18 @@ def test_source_card_leaves_out_missing_metadata_and_escapes_it() -> None:
     assert "&lt;b&gt;T&lt;/b&gt; &#123;x&#125;" in card
 
 
+@pytest.mark.parametrize(
+    ("page", "page_end", "lang", "label"),
+    [(3, None, "de", "S. 3"), (3, 4, "en", "p. 3–4"), (None, None, "en", None)],
+)
+def test_source_card_names_the_page_of_a_pdf(page: int | None, page_end: int | None, lang: str,
+                                              label: str | None) -> None:
+    c = citation(source="zwickau.pdf").model_copy(update={"page": page, "page_end": page_end})
+    card = source_card(c, ARTICLE, 1, [], lang)
+    meta = " · ".join(x for x in ("Reuters", "2023-01", "zwickau.pdf", label) if x)
+    assert f'<div class="src-meta">{meta}</div>' in card
+
+
 def test_sources_html_lists_cards_in_citation_order_and_what_verification_removed() -> None:
     a = answer("Ghosn wurde 2018 verhaftet [1]. Er floh 2019 [3].", citations=[citation(1), citation(3)],
                unsupported=["Er zahlte 600 Millionen Euro [2]. (number 600 not in the cited sources)"])
