@@ -32,8 +32,8 @@ LOCK_FILE = "ingest.lock"
 
 
 def supported_suffixes() -> frozenset[str]:
-    """File name endings the readers turn into articles (``.txt``, ``.md``, ...)."""
-    return frozenset(readers._READERS)  # noqa: SLF001 - the readers' own table is the one truth
+    """File name endings the readers turn into articles (``.txt``, ``.md``, ``.pdf``, ...)."""
+    return frozenset(readers._READERS) | frozenset(readers._FILE_READERS)  # the readers' own tables
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ui.guards import Guards
 from ui.jobs import JOB_ID, IngestJobs, Job
 from ui.schemas import ErrorResponse
 from ui.uploads import (
+    HEAD_BYTES,
     ZIP_PART,
     UploadLimits,
     UploadRejected,
@@ -108,8 +109,8 @@ class _Receiver:
         if self._size > self.limits.max_file_bytes and not self._name.lower().endswith(".zip"):
             raise UploadRejected(f"{self._name} is larger than {self.limits.max_file_bytes:,} bytes, the limit per "
                                  "file; split it into smaller files", 413)
-        if len(self._head) < 64:
-            self._head += data[start : min(end, start + 64)]
+        if len(self._head) < HEAD_BYTES:
+            self._head += data[start : min(end, start + HEAD_BYTES - len(self._head))]
         self._fh.write(data[start:end])
 
     def _end(self) -> None:

@@ -18,6 +18,7 @@ from assistant.errors import InputError
 from assistant.settings import Settings
 
 MAX_NAME_CHARS = 200
+HEAD_BYTES = 1024  # what check_content looks at
 ZIP_PART = ".zip-upload"  # a received archive waits as NAME.zip-upload; it is unpacked into the folder NAME.zip/
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -85,8 +86,8 @@ def check_content(name: str, head: bytes) -> None:
     """A binary format must start like one: an HTML page renamed to .pdf is refused (415), not half-read."""
     suffix = PurePosixPath(name).suffix.lower()
     wanted = _MAGIC.get(suffix)
-    if wanted is None or head.startswith(wanted):
-        return
+    if wanted is None or head.startswith(wanted) or suffix == ".pdf" and b"%PDF-" in head[:1024]:
+        return  # (a PDF may have some bytes before its header)
     start = head.lstrip()[:32].lower()
     actual = next((kind for magic, kind in _LOOKS_LIKE if start.startswith(magic)), "something else")
     raise UploadRejected(f"{name} is named {suffix} but its content is {actual}; upload the real {suffix} file "
@@ -173,7 +174,7 @@ def unpack(path: Path, name: str, dest: Path, limits: UploadLimits, supported: I
                         raise UploadRejected(f"{name}: {rel} unpacks to more than it states; pack it again", 413)
                     fh.write(block)
             with target.open("rb") as fh:
-                check_content(f"{name}/{rel}", fh.read(64))
+                check_content(f"{name}/{rel}", fh.read(HEAD_BYTES))
             out.append(rel)
     return out
 
@@ -218,7 +219,7 @@ def stage_local(files: list[tuple[Path, str]], dest: Path, limits: UploadLimits,
         if suffix != ".zip" and path.stat().st_size > limits.max_file_bytes:
             raise UploadRejected(f"{name} is larger than {limits.max_file_bytes:,} bytes, the limit per file", 413)
         with path.open("rb") as fh:
-            check_content(name, fh.read(64))
+            check_content(name, fh.read(HEAD_BYTES))
         shutil.copyfile(path, dest / (name + ZIP_PART if suffix == ".zip" else name))
         names.append(name)
     return unpack_all(dest, names, limits, supported)

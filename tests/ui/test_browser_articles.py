@@ -97,3 +97,62 @@ def test_upload_list_ask_and_delete_with_fakes(browser: Any, tmp_path: Path) -> 
             shot(page, "22_articles_deleted")
         finally:
             page.close()
+
+
+# --- real models: a PDF and a DOCX through the browser ---------------------------------------------------
+ZWICKAU_Q = "Wie viele Zulieferbetriebe in der Region sind nach Schätzung der IHK Chemnitz betroffen?"
+TIDE = [("Title", "Quellstadt eröffnet ein Gezeitenkraftwerk"),
+        ("Normal", "Die Stadtwerke von Quellstadt eröffnen am Montag ein Gezeitenkraftwerk an der Nordmole. Es "
+                   "soll jährlich 48 Gigawattstunden Strom erzeugen, sagte Werkleiterin Ilka Brandhorst."),
+        ("Normal", "Umweltverbände begrüßten das Projekt, warnten aber vor Folgen für die Schweinswale.")]
+
+
+@pytest.mark.model_answers
+def test_pdf_and_docx_upload_ask_delete_with_the_real_models(browser: Any, real_server: Any,
+                                                             tmp_path: Path) -> None:
+    import httpx
+
+    from tests.documents import write_docx, write_pdf
+    from tests.ui.test_browser import ask
+
+    pdf = write_pdf(tmp_path / "zwickau.pdf", title="Volkswagen stellt Zwickau auf Elektroautos um")
+    docx_file = write_docx(tmp_path / "quellstadt.docx", TIDE, title="Quellstadt eröffnet ein Gezeitenkraftwerk")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        open_articles(page, real_server.url)
+        status = upload_files(page, [pdf, docx_file])
+        rows = {r.locator("td").first.inner_text(): r.get_attribute("data-status")
+                for r in status.locator("tr[data-status]").all()}
+        assert rows == {"zwickau.pdf": "new", "quellstadt.docx": "new"}, status.inner_text()
+        page.wait_for_function("document.querySelector('#article-list').innerText.includes('uploads/zwickau.pdf')")
+        assert "uploads/quellstadt.docx" in listed_sources(page)
+        shot(page, "23_pdf_docx_listed")
+
+        page.get_by_role("tab", name="Fragen / Ask").click()
+        bot = ask(page, ZWICKAU_Q)
+        sources = page.locator("#sources")
+        shot(page, "24_pdf_answer_with_page")
+        assert bot.locator(".answer").count() == 1, bot.inner_text()
+        assert "achtzig" in bot.inner_text() or "80" in bot.inner_text(), bot.inner_text()
+        card = sources.locator(".src-card", has_text="uploads/zwickau.pdf").first
+        assert "S. 3" in card.locator(".src-meta").inner_text(), card.inner_text()
+
+        page.get_by_role("tab", name="Artikel / Articles").click()
+        page.locator("#article-pick input").click()
+        page.get_by_role("option", name="zwickau.pdf").first.click()
+        page.click("#article-delete")
+        page.wait_for_function("!document.querySelector('#article-list').innerText.includes('uploads/zwickau.pdf')")
+
+        page.get_by_role("tab", name="Fragen / Ask").click()
+        page.click("#new")
+        page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"user\"]').length === 0")
+        bot = ask(page, ZWICKAU_Q)
+        shot(page, "25_pdf_deleted_not_in_sources")
+        assert "zwickau.pdf" not in page.locator("#sources").inner_text()
+        assert "achtzig" not in bot.inner_text()
+    finally:
+        page.close()
+        with httpx.Client(base_url=real_server.url) as client:  # leave the shared server's index as it was
+            for d in client.get("/api/documents").json()["documents"]:
+                if d["source"] in ("uploads/zwickau.pdf", "uploads/quellstadt.docx"):
+                    client.delete(f"/api/documents/{d['doc_id']}")
