@@ -169,8 +169,9 @@ def build_ui(assistant: Assistant, feedback: FeedbackLog, jobs: IngestJobs, limi
     """The web UI: the chat in one tab, the articles in another."""
     chat = build_chat(assistant, feedback)
     articles = build_articles(assistant, jobs, limits)
-    with gr.Blocks(title="News archive assistant", analytics_enabled=False, fill_width=False) as ui, \
-            gr.Tabs(elem_id="tabs"):
+    # Gradio keeps a copy of every uploaded file in its cache; the job has its own: drop Gradio's after an hour
+    with gr.Blocks(title="News archive assistant", analytics_enabled=False, fill_width=False,
+                   delete_cache=(3600, 3600)) as ui, gr.Tabs(elem_id="tabs"):
         with gr.Tab("Fragen / Ask", id="chat-tab", elem_id="chat-tab"):
             chat.render()
         with gr.Tab("Artikel / Articles", id="articles-tab", elem_id="articles-tab"):
