@@ -29,7 +29,7 @@ def build_index(
         bar.total, bar.n = total, done
         bar.refresh()
 
-    ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store, assistant.retriever.bm25)
+    ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store)  # BM25 file: index_dir
     summary = ingester.ingest([corpus], progress=progress)
     bar.close()
     docs = assistant.documents()
