@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,38 @@ class VectorEmbedding(BaseEmbedding):
     """A BaseEmbedding that also hands out L2-normalised numpy arrays in batches.
 
     Subclasses implement ``_encode(texts, is_query)``; the rest of the assistant calls ``passages``,
-    ``query_vector`` and ``similarity_vectors``.
+    ``query_vector`` and ``similarity_vectors``. One model call runs at a time (the model is not
+    thread-safe). Queries (search, verification) go first: ``passages`` (ingest, possibly a background
+    upload) encodes ``passage_batch`` texts per turn and lets every waiting query in between, so a large
+    upload delays a question by one small batch at most.
     """
 
     dim: int = 0
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    passage_batch: int = 16
+    _turn: threading.Condition = PrivateAttr(default_factory=threading.Condition)
+    _busy: bool = PrivateAttr(default=False)
+    _queries_waiting: int = PrivateAttr(default=0)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         raise NotImplementedError
+
+    @contextmanager
+    def _exclusive(self, query: bool) -> Iterator[None]:
+        """Hold the model; a query waits only for the call running now, a passage batch for every query."""
+        with self._turn:
+            self._queries_waiting += query
+            try:
+                while self._busy or (not query and self._queries_waiting):
+                    self._turn.wait()
+            finally:
+                self._queries_waiting -= query
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._busy = False
+                self._turn.notify_all()
 
     def warm_up(self) -> None:
         """Load the model now instead of on first use."""
@@ -34,18 +60,21 @@ class VectorEmbedding(BaseEmbedding):
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return _normalise(self._encode(texts, is_query=False))
+        parts = []
+        for lo in range(0, len(texts), self.passage_batch):
+            with self._exclusive(query=False):
+                parts.append(self._encode(texts[lo : lo + self.passage_batch], is_query=False))
+        return _normalise(np.concatenate(parts))
 
     def query_vector(self, text: str) -> np.ndarray:
-        with self._lock:
+        with self._exclusive(query=True):
             return _normalise(self._encode([text], is_query=True))[0]
 
     def similarity_vectors(self, texts: list[str]) -> np.ndarray:
         """Vectors for symmetric comparisons (answer sentence vs source sentence)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._exclusive(query=True):
             return _normalise(self._encode(texts, is_query=True))
 
     # llama-index interface

@@ -168,9 +168,36 @@ class Settings(BaseSettings):
         default_factory=list, description="Allowed CORS origins (JSON list); none by default."
     )
     rate_limit_per_minute: int = Field(
-        default=120, ge=0, description="Requests per minute per key or address (0 = off)."
+        default=600, ge=0,
+        description="Cost units per minute per key or address, refilled continuously; a full minute's worth may "
+                    "be spent at once (0 = off). A search or a read costs 1.",
+    )
+    rate_cost_ask: int = Field(
+        default=20, ge=1, le=10_000, description="Cost units of one ask (it holds the LLM for seconds)."
+    )
+    rate_cost_upload: int = Field(
+        default=10, ge=1, le=10_000, description="Cost units of one upload request (it holds the embedder)."
     )
     max_body_bytes: int = Field(default=65536, ge=1024, description="Largest request body accepted.")
+    # --- uploads -------------------------------------------------------------------------------
+    upload_max_file_bytes: int = Field(
+        default=20_000_000, ge=1024, description="Largest uploaded file, also for each file inside a .zip."
+    )
+    upload_max_request_bytes: int = Field(
+        default=100_000_000, ge=1024, description="Largest upload request (POST /api/documents), as sent."
+    )
+    upload_max_files: int = Field(
+        default=100, ge=1, le=100_000, description="Most files per upload, counting the files inside .zip archives."
+    )
+    upload_zip_max_bytes: int = Field(
+        default=200_000_000, ge=1024, description="Most bytes the files of one uploaded .zip may unpack to."
+    )
+    upload_zip_max_ratio: int = Field(
+        default=100, ge=2, description="Highest compression ratio of a file inside a .zip (zip bombs reach 1000)."
+    )
+    upload_jobs_kept: int = Field(
+        default=500, ge=1, description="Finished upload jobs whose results GET /api/jobs/{id} keeps showing."
+    )
     feedback_file: Path | None = Field(default=None, description="Feedback JSONL; default index_dir/feedback.jsonl.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 

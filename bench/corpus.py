@@ -51,7 +51,7 @@ class SentencePool:
         return cls(sentences, headlines)
 
 
-def _article(pool: SentencePool, rng: random.Random) -> tuple[str, str]:
+def article(pool: SentencePool, rng: random.Random) -> tuple[str, str]:
     """(headline, body): 6-14 paragraphs of 2-4 sentences drawn without repetition inside one article."""
     n_par = rng.randint(6, 14)
     sizes = [rng.randint(2, 4) for _ in range(n_par)]
@@ -87,7 +87,7 @@ def make_corpus(dest: Path, target_chunks: int, seed: int = 5, pool: SentencePoo
         old.unlink()
     chunks = articles = 0
     while chunks < target_chunks:
-        title, body = _article(pool, rng)
+        title, body = article(pool, rng)
         year, month = rng.randint(2015, 2024), rng.randint(1, 12)
         path = dest / f"{articles // 1000:03d}" / f"art_{articles:06d}.txt"
         path.parent.mkdir(exist_ok=True)

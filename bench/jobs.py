@@ -94,7 +94,7 @@ def job_raw_embed(a: argparse.Namespace) -> None:
 
 def job_ingest(a: argparse.Namespace) -> None:
     from assistant.factory import build_store, offline_environment
-    from ingest.pipeline import ingest
+    from ingest.factory import build_ingester
 
     offline_environment()
     settings = _settings(a.index, a.threads)
@@ -108,8 +108,7 @@ def job_ingest(a: argparse.Namespace) -> None:
     t = time.perf_counter()
     if profiler:
         profiler.enable()
-    summary = ingest([a.corpus], store, embedder, chunk_words=settings.chunk_words,
-                     overlap_sentences=settings.chunk_overlap_sentences)
+    summary = build_ingester(settings, embedder, store, with_bm25=False).ingest([a.corpus])
     seconds = time.perf_counter() - t
     if profiler:
         profiler.disable()

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from assistant.settings import PROJECT_ROOT
 from bench.measure import MB, free_port, percentile, tree_rss, wait_http
 
 ASSISTANT = Path(sys.executable).parent / "assistant"  # the console script of this environment
@@ -56,7 +57,8 @@ class Server:
 
 def assistant_env(index_dir: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
-           "ASSISTANT_LOG_LEVEL": "WARNING"}
+           "ASSISTANT_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(PROJECT_ROOT)}  # this checkout's code, also when another one installed the venv
     for key in ("ASSISTANT_CHROMA_HOST", "ASSISTANT_API_KEY"):
         env.pop(key, None)
     env.update(extra)

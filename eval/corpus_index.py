@@ -14,7 +14,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from eval.metrics import Span, locate
 from eval.questions import Question
-from ingest.pipeline import ingest
+from ingest.factory import build_ingester
 
 
 def build_index(
@@ -30,14 +30,8 @@ def build_index(
         bar.total, bar.n = total, done
         bar.refresh()
 
-    summary = ingest(
-        list(corpora),
-        assistant.store,
-        assistant.retriever.embedder,
-        chunk_words=settings.chunk_words,
-        overlap_sentences=settings.chunk_overlap_sentences,
-        progress=progress,
-    )
+    ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store)  # BM25 file: index_dir
+    summary = ingester.ingest(list(corpora), progress=progress)
     bar.close()
     docs = assistant.documents()
     if not docs:

@@ -6,8 +6,8 @@ import hashlib
 import importlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,9 +23,23 @@ log = logging.getLogger(__name__)
 CHUNKER_VERSION = 1
 
 
+Status = str  # "new" | "changed" | "unchanged" | "skipped" | "removed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one ingest run did with one article (or one unusable file or line)."""
+
+    source: str
+    status: Status
+    doc_id: str | None = None
+    chunks: int = 0
+    reason: str | None = None  # why it was skipped
+
+
 @dataclass
 class IngestSummary:
-    """What one ingest run did."""
+    """What one ingest run did, in counts and per article (``outcomes``, in the order they happened)."""
 
     new: int = 0
     changed: int = 0
@@ -36,6 +50,7 @@ class IngestSummary:
     skipped: list[Skipped] = field(default_factory=list)
     dropped: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
 
     def report(self) -> str:
         lines = [
@@ -84,13 +99,26 @@ def raw_hash(raw: RawDoc, target_words: int, overlap: int) -> str:
 
 def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, chunk_words: int = 90,
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
-           progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None) -> IngestSummary:
+           progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None,
+           source_prefix: str | Sequence[str] = "", keep_prefixes: Sequence[str] = (),
+           on_outcome: Callable[[Outcome], None] | None = None) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
     With ``bm25``, the BM25 file of the index's current generation is made sure to exist, so a server using
-    that cache loads it from disk (0.1 s at 100k chunks) instead of building it in a request (~20 s)."""
+    that cache loads it from disk (0.1 s at 100k chunks) instead of building it in a request (~20 s).
+    ``source_prefix`` (one for all paths, or one per path) is put before every source read from them
+    (uploads are ``uploads/NAME``); ``prune`` never removes articles whose source starts with one of
+    ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped)."""
     t0 = time.perf_counter()
     summary = IngestSummary()
+    prefixes = [source_prefix] * len(paths) if isinstance(source_prefix, str) else list(source_prefix)
+    if len(prefixes) != len(paths):
+        raise ValueError("source_prefix needs one prefix per path")
+
+    def record(outcome: Outcome) -> None:
+        summary.outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
     if reset:
         store.reset()
     registered = store.registered()
@@ -98,19 +126,22 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
 
     seen: set[str] = set()
     articles: dict[str, tuple[Article, str]] = {}
-    for item in iter_documents(list(paths)):
+    for item in _prefixed(paths, prefixes):
         if isinstance(item, Skipped):
             summary.skipped.append(item)
+            record(Outcome(item.source, "skipped", reason=item.reason))
             continue
         doc_id, rh = article_id(item.source), raw_hash(item, chunk_words, overlap_sentences)
         seen.add(doc_id)
         known = registered.get(doc_id)
         if known is not None and known.get("raw_hash") == rh:
             summary.unchanged += 1  # same input, same code: no cleaning, no language detection, no embedding
+            record(Outcome(item.source, "unchanged", doc_id, int(known.get("chunks", 0))))
             continue
         built = build_article(item)
         if isinstance(built, Skipped):
             summary.skipped.append(built)
+            record(Outcome(built.source, "skipped", doc_id, reason=built.reason))
             continue
         articles[built.doc_id] = (built, rh)
         if built.dropped:
@@ -124,6 +155,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         if known is not None and known.get("content_hash") == h:
             summary.unchanged += 1
             up_to_date[a.doc_id] = rh  # e.g. the first run after a code change: next time it is skipped early
+            record(Outcome(a.source, "unchanged", a.doc_id, int(known.get("chunks", 0))))
         else:
             todo.append((a, h, rh))
     store.set_raw_hashes(up_to_date)
@@ -141,6 +173,8 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
             summary.changed += 1
         else:
             summary.new += 1
+        record(Outcome(article.source, "changed" if article.doc_id in registered else "new", article.doc_id,
+                       len(chunks)))
         if progress:
             progress(done + 1, len(todo))
 
@@ -148,9 +182,11 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         kept_prefixes = tuple(s.source for s in summary.skipped)
         for doc_id, meta in registered.items():
             source = str(meta.get("source", ""))
-            if doc_id not in seen and not _protected(source, kept_prefixes):
+            if doc_id not in seen and not _protected(source, kept_prefixes) \
+                    and not source.startswith(tuple(keep_prefixes)):
                 store.delete_article(doc_id)
                 summary.removed += 1
+                record(Outcome(source, "removed", doc_id))
 
     if todo or summary.removed or summary.orphans_removed or reset:
         store.bump_generation()
@@ -158,6 +194,12 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         bm25.ensure_saved(store.generation(), store.all_chunks)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _prefixed(paths: Sequence[Path], prefixes: list[str]) -> Iterator[RawDoc | Skipped]:
+    for path, prefix in zip(paths, prefixes, strict=True):
+        for item in iter_documents([Path(path)]):
+            yield replace(item, source=prefix + item.source) if prefix else item
 
 
 def _protected(source: str, skipped: tuple[str, ...]) -> bool:

@@ -32,8 +32,11 @@ class RealServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.feedback = root / "feedback" / "feedback.jsonl"
         self.log = root / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-        env.update({"ASSISTANT_INDEX_DIR": str(root / "index"), "ASSISTANT_PORT": str(self.port),
+        # none of the caller's settings, except where the model files are (assembling them again costs minutes)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("ASSISTANT_") or k == "ASSISTANT_LLM_MODEL_DIR"}
+        env.update({"PYTHONPATH": str(PROJECT_ROOT),  # this checkout's code, whichever one installed the venv
+                    "ASSISTANT_INDEX_DIR": str(root / "index"), "ASSISTANT_PORT": str(self.port),
                     "ASSISTANT_FEEDBACK_FILE": str(self.feedback), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"})
         self.env = env
         exe = Path(sys.executable).with_name("assistant")
@@ -44,7 +47,11 @@ class RealServer:
         done = subprocess.run([*self.cmd, "ingest", str(CORPUS), "--quiet"], cwd=self.root, env=self.env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"ingest failed:\n{done.stdout}\n{done.stderr}"
-        with self.log.open("wb") as log:
+        return self.serve()
+
+    def serve(self) -> RealServer:
+        """Start `assistant serve` on the index as it is (again, after ``kill``) and wait until it answers."""
+        with self.log.open("ab") as log:
             self.proc = subprocess.Popen([*self.cmd, "serve", "--no-warm-up"], cwd=self.root, env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 180
@@ -57,6 +64,12 @@ class RealServer:
                 pass
             time.sleep(0.5)
         raise AssertionError(f"the server did not start within 180 s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the server: no shutdown code runs, as when the machine loses power."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -40,12 +40,9 @@ def _pages(p: Passage | Citation) -> str | None:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from assistant.factory import build_bm25_cache, build_embedder, build_store, offline_environment
-    from ingest.pipeline import ingest
+    from ingest.factory import build_ingester
 
-    offline_environment()
-    embedder = build_embedder(settings)
-    store = build_store(settings, embedder)
+    ingester = build_ingester(settings)
     bar = tqdm(total=0, unit="article", desc="embedding", disable=args.quiet or None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
@@ -53,9 +50,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         bar.n = done
         bar.refresh()
 
-    summary = ingest([Path(p) for p in args.paths], store, embedder, chunk_words=settings.chunk_words,
-                     overlap_sentences=settings.chunk_overlap_sentences, reset=args.reset, prune=args.prune,
-                     progress=progress, bm25=build_bm25_cache(settings))
+    def waiting() -> None:
+        print("another ingest (or the server's upload worker) is writing this index; waiting for it",
+              file=sys.stderr, flush=True)
+
+    summary = ingester.ingest([Path(p) for p in args.paths], reset=args.reset, prune=args.prune,
+                              progress=progress, wait_note=waiting)
     bar.close()
     print(summary.report())
     return EXIT_SKIPPED if summary.skipped else EXIT_OK

@@ -25,6 +25,9 @@ API_PREFIXES = ("/api/", "/v1/")
 KEY_COOKIE = "assistant_key"
 # The chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
 UI_BODY_FACTOR = 16
+# Routes that take files: their bodies are bounded by the upload limit (the route checks each file itself).
+UPLOAD_ROUTES = {("POST", "/api/documents"), ("POST", "/gradio_api/upload")}
+ASK_ROUTES = {("POST", "/api/ask"), ("POST", "/v1/chat/completions")}
 _MAX_BUCKETS = 10_000
 
 
@@ -41,19 +44,32 @@ def _digest(value: str) -> bytes:
 
 
 class Guards:
-    """FastAPI dependencies that enforce the API key(s) and a per-client rate limit.
+    """FastAPI dependencies that enforce the API key(s) and a per-client rate limit priced by cost.
 
     Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against every configured key, so the
     time taken depends neither on where a guess differs nor on its length nor on which key matched. Failed
     key checks count against the caller's address, so keys cannot be guessed at full speed.
+
+    Each client has a bucket of ``rate_limit_per_minute`` cost units that refills continuously. A search, a
+    read or a job poll costs 1 (~30 ms of CPU), an ask ``rate_cost_ask`` (it holds the LLM for seconds), an
+    upload ``rate_cost_upload`` (it holds the embedder). A refused request gets 429 with the seconds after
+    which its price is available again in ``Retry-After``: a client that waits that long is served.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.keys = [_digest(k) for k in settings.api_keys]
         register_secrets(settings.api_keys)
         self.per_minute = settings.rate_limit_per_minute
+        self.ask_cost = settings.rate_cost_ask
+        self.upload_cost = settings.rate_cost_upload
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    def price(self, request: Request) -> int:
+        """Cost units of a request, by route (a bucket never holds more than a minute's worth)."""
+        route = (request.method, request.url.path)
+        cost = self.ask_cost if route in ASK_ROUTES else self.upload_cost if route in UPLOAD_ROUTES else 1
+        return max(1, min(cost, self.per_minute))
 
     def key_ok(self, key: str | None) -> bool:
         if not self.keys:
@@ -71,15 +87,15 @@ class Guards:
             raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
     def rate_limit(self, request: Request) -> None:
-        """One token per request from a bucket per valid key (with keys configured) or per client address."""
+        """Take the request's price from a bucket per valid key (with keys configured) or per client address."""
         key = presented_key(request)
         if self.keys and key and self.key_ok(key):
             client = "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
         else:  # without configured keys any string is "valid": never let a made-up key open a fresh bucket
             client = _address(request)
-        self._take(client)
+        self._take(client, self.price(request))
 
-    def _take(self, client: str) -> None:
+    def _take(self, client: str, cost: int = 1) -> None:
         if self.per_minute <= 0:
             return
         rate = self.per_minute / 60.0
@@ -89,15 +105,16 @@ class Guards:
                 self._prune(now, rate)
             tokens, last = self._buckets.get(client, (float(self.per_minute), now))
             tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-            if tokens < 1.0:
+            if tokens < cost:
                 self._buckets[client] = (tokens, now)
-                retry = max(1, math.ceil((1.0 - tokens) / rate))
+                retry = max(1, math.ceil((cost - tokens) / rate))
                 raise HTTPException(
                     429,
-                    f"rate limit of {self.per_minute} requests per minute reached",
+                    f"rate limit of {self.per_minute} cost units per minute reached (this request costs {cost}; a "
+                    f"search costs 1, an ask {self.ask_cost}, an upload {self.upload_cost}): retry after {retry} s",
                     headers={"Retry-After": str(retry)},
                 )
-            self._buckets[client] = (tokens - 1.0, now)
+            self._buckets[client] = (tokens - cost, now)
 
     def _prune(self, now: float, rate: float) -> None:
         """Forget buckets that have refilled completely (they hold no information)."""
@@ -123,10 +140,17 @@ class RequestContextMiddleware:
     and redirects to the same page without the key (the chat UI's later requests carry the cookie).
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, guards: Guards | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, guards: Guards | None = None,
+                 upload_body_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.guards = guards
+        self.upload_body_bytes = upload_body_bytes or max_body_bytes
+
+    def _limit(self, method: str, path: str) -> int:
+        if (method, path) in UPLOAD_ROUTES:
+            return self.upload_body_bytes
+        return self.max_body_bytes if _is_api(path) else self.max_body_bytes * UI_BODY_FACTOR
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -135,7 +159,7 @@ class RequestContextMiddleware:
         rid = _request_id(scope)
         token = request_id_var.set(rid)
         path: str = scope.get("path", "")
-        limit = self.max_body_bytes if _is_api(path) else self.max_body_bytes * UI_BODY_FACTOR
+        limit = self._limit(scope.get("method", ""), path)
         t0 = time.perf_counter()
         status = 0
         started = False

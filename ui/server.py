@@ -11,9 +11,13 @@ from fastapi.responses import JSONResponse
 
 from assistant.service import Assistant
 from assistant.settings import Settings
+from ingest.factory import build_ingester
 from ui.api import build_router
+from ui.documents_api import build_documents_router
 from ui.guards import Guards, RequestContextMiddleware, presented_key
+from ui.jobs import IngestJobs
 from ui.openai_compat import build_openai_router, openai_error
+from ui.uploads import UploadLimits
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +30,25 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -> FastAPI:
-    """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /docs, and the chat UI at /."""
+def build_jobs(assistant: Assistant, settings: Settings) -> IngestJobs:
+    """The upload worker, writing through the assistant's own store, embedder and BM25 cache."""
+    ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store, assistant.retriever.bm25)
+    return IngestJobs(ingester, keep=settings.upload_jobs_kept)
+
+
+def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
+               jobs: IngestJobs | None = None) -> FastAPI:
+    """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /docs, and the chat UI at /. Starts the upload
+    worker (``jobs``, default ``build_jobs``), which first finishes what a previous process left."""
     app = FastAPI(title="News archive assistant", version="0.1.0",
                   description="Answers from ingested news articles, with verified [n] citations.")
     guards = Guards(settings)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, guards=guards)
+    limits = UploadLimits.from_settings(settings)
+    jobs = (jobs or build_jobs(assistant, settings)).start()
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, guards=guards,
+                       upload_body_bytes=settings.upload_max_request_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
 
     @app.exception_handler(RequestValidationError)
@@ -43,6 +58,7 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -
         return JSONResponse({"detail": _readable(exc)}, status_code=422)
 
     app.include_router(build_router(assistant, guards))
+    app.include_router(build_documents_router(jobs, guards, limits))
     app.include_router(build_openai_router(assistant, guards))
     if not settings.api_keys and not settings.is_loopback:
         log.warning("serving on %s without ASSISTANT_API_KEY: anyone who reaches this address can use the "
@@ -50,7 +66,8 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -
     if with_ui:
         import gradio as gr
 
-        from ui.chat import CSS, HEAD, build_chat
+        from ui.articles import ARTICLES_CSS, build_ui
+        from ui.chat import CSS, HEAD
         from ui.feedback import FeedbackLog
 
         def ui_user(request: Request) -> str | None:
@@ -58,9 +75,11 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True) -
                    or request.query_params.get("key"))
             return "user" if guards.key_ok(key) else None
 
-        gr.mount_gradio_app(app, build_chat(assistant, FeedbackLog(settings.feedback_path)), path="/",
-                            footer_links=["api"], auth_dependency=ui_user if settings.api_keys else None,
-                            run_history=False, show_error=True, css=CSS, head=HEAD)
+        ui = build_ui(assistant, FeedbackLog(settings.feedback_path), jobs, limits)
+        gr.mount_gradio_app(app, ui, path="/", footer_links=["api"],
+                            auth_dependency=ui_user if settings.api_keys else None, run_history=False,
+                            show_error=True, css=CSS + ARTICLES_CSS, head=HEAD,
+                            max_file_size=settings.upload_max_request_bytes)
     return app
 
 

@@ -50,11 +50,20 @@ def test_chunked_body_without_content_length_is_counted_too(make_app: Callable[.
 def test_body_limit_applies_to_the_ui_routes_with_more_room(make_app: Callable[..., Built]) -> None:
     client = TestClient(make_app(with_ui=True, max_body_bytes=1024).app)
     r = client.post(
-        "/gradio_api/upload",
+        "/gradio_api/queue/join",
         content=b"x" * (1024 * 16 + 1),
-        headers={"content-type": "application/octet-stream"},
+        headers={"content-type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_the_ui_file_upload_has_the_upload_limit(make_app: Callable[..., Built]) -> None:
+    """The Articles tab uploads through Gradio's file route: bounded by the upload limit, not the JSON one."""
+    client = TestClient(make_app(with_ui=True, max_body_bytes=1024, upload_max_request_bytes=50_000).app)
+    files = {"files": ("a.txt", b"Wort " * 2000)}
+    assert client.post("/gradio_api/upload", files=files).status_code == 200
+    big = {"files": ("a.txt", b"Wort " * 11_000)}
+    assert client.post("/gradio_api/upload", files=big).status_code == 413
 
 
 # --- request bounds -------------------------------------------------------------------------------------
@@ -238,3 +247,48 @@ def test_llama_cpp_backend_closes_the_stream_when_the_consumer_stops(tmp_path: P
     pieces = backend.pieces
     time.sleep(0.1)
     assert backend.pieces == pieces  # nothing runs on after close
+
+
+# --- priced rate limit ----------------------------------------------------------------------------------
+def test_requests_are_priced_by_what_they_cost(make_app: Callable[..., Built]) -> None:
+    """60 units a minute: three asks (20 each) use it up; a search (1) is refused then too, with the wait
+    for its own price; another client is not affected."""
+    client = TestClient(make_app(rate_limit_per_minute=60, rate_cost_ask=20).app, client=("10.0.0.7", 1))
+    assert [client.post("/api/ask", json={"question": QUESTION}).status_code for _ in range(3)] == [200] * 3
+    refused = client.post("/api/ask", json={"question": QUESTION})
+    assert refused.status_code == 429 and 15 <= int(refused.headers["retry-after"]) <= 20
+    assert "costs 20" in refused.json()["detail"]
+    search = client.post("/api/search", json={"query": "Nissan"})
+    assert search.status_code == 429 and int(search.headers["retry-after"]) <= 1
+    other = TestClient(client.app, client=("10.0.0.8", 1))
+    assert other.post("/api/search", json={"query": "Nissan"}).status_code == 200
+
+
+def test_a_price_above_the_budget_is_capped_to_the_budget(make_app: Callable[..., Built]) -> None:
+    client = TestClient(make_app(rate_limit_per_minute=5, rate_cost_ask=20).app)
+    assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
+    assert client.post("/api/ask", json={"question": QUESTION}).status_code == 429
+
+
+def test_default_budget_takes_a_burst_of_600_searches() -> None:
+    from assistant.settings import Settings
+
+    s = Settings()
+    assert s.rate_limit_per_minute == 600 and s.rate_cost_ask == 20 and s.rate_cost_upload == 10
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_bulk_client_that_honours_retry_after_finishes_without_errors(
+    make_app: Callable[..., Built], serve: Callable[..., Any]
+) -> None:
+    """The issue's internal tool, scaled down: more searches than one minute's budget, four threads. Each
+    429 says how long to wait; waiting that long and retrying ends with every search answered."""
+    from bench.bulk import bulk_search
+
+    built = make_app(rate_limit_per_minute=300)  # 5 searches a second after a burst of 300
+    with serve(built.app) as server:
+        report = bulk_search(server.url, 360, concurrency=4, time_limit=120)
+    assert report.final == {"200": 360}, report
+    assert report.retries_429 > 0 and not report.errors  # it was limited, and it got through
+    assert report.wall_s >= 10  # the limit held: 60 searches past the burst at 5 a second

@@ -16,17 +16,12 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT
 from assistant.text import question_language
 from tests.live import RealServer
-from tests.ui.conftest import ThreadServer, fake_assistant
+from tests.ui.conftest import SHOTS, ThreadServer, fake_assistant
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 ANSWER_TIMEOUT_MS = 240_000  # one real-LLM answer on a busy 2-core machine, with room to spare
 GHOSN = "Wann wurde Carlos Ghosn verhaftet?"
 FOLLOW_UP = "Und wohin floh er?"
@@ -50,19 +45,7 @@ RECORD_STATES = """() => {
 }"""
 
 
-# --- fixtures -----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make browser-deps`"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
+# --- fixtures (``browser`` is in conftest) -------------------------------------------------------
 @pytest.fixture(scope="module")
 def desk(browser: Any, real_server: RealServer) -> Iterator[Any]:
     """One desktop page for the real-model conversation tests, which run in file order."""

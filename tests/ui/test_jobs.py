@@ -1,0 +1,149 @@
+"""The upload worker and its journal (hash embedder): results per file, recovery after a restart, failures,
+and queries that go before a background upload's embedding batches."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import IndexError_
+from ingest.factory import Ingester, build_ingester
+from tests.fakes import HashEmbedding
+from tests.ui.conftest import fake_settings
+from ui.jobs import IngestJobs, Job, journal_entries
+
+TEXT = ("Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss. Der Bau soll 40 Millionen Euro "
+        "kosten und drei Jahre dauern, sagte der Bürgermeister am Montag.\n")
+
+
+def make_jobs(index: Path, **kw: object) -> IngestJobs:
+    embedder = HashEmbedding()
+    return IngestJobs(build_ingester(fake_settings(index), embedder=embedder), **kw)  # type: ignore[arg-type]
+
+
+def stage(jobs: IngestJobs, job_id: str, files: dict[str, str]) -> list[str]:
+    for name, text in files.items():
+        path = jobs.staging(job_id) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+def test_a_job_reports_each_file_and_keeps_the_originals(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path / "index").start()
+    job_id = jobs.new_id()
+    names = stage(jobs, job_id, {"a.txt": TEXT, "leer.txt": "", "b.zip/x/c.md": "---\ntitle: C\n---\n" + TEXT * 2})
+    job = jobs.wait(jobs.submit(job_id, names).id)
+    assert job is not None and job.state == "done" and job.done == 3
+    got = {f.name: (f.status, f.reason) for f in job.files}
+    assert got["a.txt"] == ("new", None) and got["b.zip/x/c.md"] == ("new", None)
+    assert got["leer.txt"][0] == "skipped" and "empty" in got["leer.txt"][1]
+    sources = {d.source for d in jobs.ingester.store.documents()}
+    assert sources == {"uploads/a.txt", "uploads/b.zip/x/c.md"}
+    assert (tmp_path / "index" / "uploads" / "b.zip" / "x" / "c.md").exists()
+    assert not jobs.staging(job_id).exists()
+    assert journal_entries(tmp_path / "index")[0]["state"] == "done"
+
+
+def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    first = make_jobs(index)
+    done_id, cut_id, orphan_id = first.new_id(), first.new_id(), first.new_id()
+    # a job that was running when the server died: one file already moved to the originals, one still staged
+    names = stage(first, cut_id, {"a.txt": TEXT, "b.txt": TEXT.replace("Montag", "Dienstag")})
+    (index / "uploads").mkdir(parents=True, exist_ok=True)
+    (first.staging(cut_id) / "a.txt").replace(index / "uploads" / "a.txt")
+    first._save(Job(id=cut_id, state="running", created=time.time(), files=[
+        {"name": n, "status": "pending"} for n in names], total=2))  # type: ignore[misc]
+    stage(first, orphan_id, {"half.txt": TEXT[:20]})  # received in part: no journal entry yet
+    first._save(Job(id=done_id, state="done", created=time.time() - 10, files=[], total=0))
+
+    again = make_jobs(index).start()
+    job = again.wait(cut_id)
+    assert job is not None and job.state == "done" and job.recovered
+    assert {f.name: f.status for f in job.files} == {"a.txt": "new", "b.txt": "new"}
+    assert not again.staging(orphan_id).exists()
+    assert again.get(done_id) is not None and again.get(done_id).state == "done"  # type: ignore[union-attr]
+    assert {d.source for d in again.ingester.store.documents()} == {"uploads/a.txt", "uploads/b.txt"}
+
+
+def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = make_jobs(tmp_path / "index").start()
+    real = Ingester.ingest
+    calls = []
+
+    def flaky(self: Ingester, *a: object, **kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IndexError_("the disk is full; free space and upload again")
+        return real(self, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ingester, "ingest", flaky)
+    first = jobs.new_id()
+    failed = jobs.wait(jobs.submit(first, stage(jobs, first, {"a.txt": TEXT})).id)
+    assert failed is not None and failed.state == "failed" and "disk is full" in (failed.error or "")
+    assert failed.files[0].status == "failed" and "disk is full" in (failed.files[0].reason or "")
+    second = jobs.new_id()
+    ok = jobs.wait(jobs.submit(second, stage(jobs, second, {"b.txt": TEXT})).id)
+    assert ok is not None and ok.state == "done" and ok.files[0].status == "new"
+
+
+def test_old_finished_jobs_are_pruned_from_the_journal(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path / "index", keep=2).start()
+    ids = []
+    for i in range(4):
+        job_id = jobs.new_id()
+        ids.append(job_id)
+        jobs.wait(jobs.submit(job_id, stage(jobs, job_id, {f"{i}.txt": TEXT + str(i)})).id)
+    deadline = time.monotonic() + 5
+    while len(jobs.recent()) > 2 and time.monotonic() < deadline:  # pruning follows the job's end
+        time.sleep(0.02)
+    assert [j.id for j in jobs.recent()] == ids[:1:-1]
+    assert len(list((tmp_path / "index" / "jobs").glob("*.json"))) == 2
+
+
+class SlowHash(HashEmbedding):
+    """The hash embedder taking 20 ms per text, recording when each call ran."""
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        time.sleep(0.02 * len(texts))
+        return super()._encode(texts, is_query)
+
+
+def test_a_query_waits_for_one_passage_batch_not_for_the_whole_upload() -> None:
+    embedder = SlowHash()
+    embedder.passage_batch = 8  # 0.16 s per batch; 200 texts take 4 s
+    worker = threading.Thread(target=embedder.passages, args=([f"Text {i}" for i in range(200)],))
+    worker.start()
+    time.sleep(0.3)
+    waits = []
+    for _ in range(5):
+        t = time.perf_counter()
+        embedder.query_vector("Frage")
+        waits.append(time.perf_counter() - t)
+        time.sleep(0.05)
+    assert worker.is_alive()  # the upload was still embedding all along
+    worker.join()
+    assert max(waits) < 0.16 + 0.02 + 0.1, waits  # at most one batch in front, plus the query itself
+
+
+def test_passages_in_batches_equal_one_call() -> None:
+    embedder = HashEmbedding()
+    texts = [f"Artikel {i} über Nissan und Renault" for i in range(37)]
+    whole = HashEmbedding()
+    whole.passage_batch = 1000
+    assert np.allclose(embedder.passages(texts), whole.passages(texts))
+
+
+def test_journal_is_json(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path / "index").start()
+    job_id = jobs.new_id()
+    jobs.wait(jobs.submit(job_id, stage(jobs, job_id, {"a.txt": TEXT})).id)
+    raw = json.loads((tmp_path / "index" / "jobs" / f"{job_id}.json").read_text())
+    assert raw["files"][0]["status"] == "new" and raw["state"] == "done"
