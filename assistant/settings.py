@@ -237,3 +237,37 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_file or self.index_dir / "feedback.jsonl"
+
+
+_ENV_HEADER = """# Every setting of the assistant, with its default. Copy to .env and change what you need.
+# Environment variables ASSISTANT_* override .env. Paths default to folders inside the project.
+# Generated from assistant/settings.py: python -c "import assistant.settings as s; print(s.env_example(), end='')"
+"""
+_MACHINE_DEPENDENT = frozenset({"embed_threads", "llm_threads"})  # defaults read from this machine
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every setting with its description and default (a test keeps the file
+    equal to this)."""
+    lines = [_ENV_HEADER]
+    for name, field in Settings.model_fields.items():
+        description = " ".join((field.description or "").split())
+        while description:  # wrap at 110 characters
+            cut = description.rfind(" ", 0, 110) if len(description) > 110 else len(description)
+            lines.append(f"# {description[:cut]}")
+            description = description[cut:].strip()
+        default = field.get_default(call_default_factory=True)
+        key = f"ASSISTANT_{name.upper()}"
+        if default is None or name in _MACHINE_DEPENDENT:
+            lines.append(f"# {key}=")
+            continue
+        if isinstance(default, Path):
+            value = "./" + default.relative_to(PROJECT_ROOT).as_posix()
+        elif isinstance(default, list):
+            value = "[]" if not default else ",".join(map(str, default))
+        elif hasattr(default, "get_secret_value"):
+            value = default.get_secret_value()
+        else:
+            value = str(default)
+        lines.append(f"{key}={value}")
+    return "\n".join(lines) + "\n"

@@ -7,13 +7,14 @@ from pydantic import ValidationError
 
 from assistant.errors import ConfigError
 from assistant.prompts import PromptLibrary
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT, Settings, env_example
 
 
 def test_env_example_lists_every_setting() -> None:
     text = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^(?:# )?ASSISTANT_([A-Z0-9_]+)=", text, re.M))
     assert documented == {name.upper() for name in Settings.model_fields}
+    assert text == env_example(), "regenerate .env.example (see its first lines): a default or description changed"
 
 
 def test_every_setting_is_described() -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from assistant.prompts import PromptLibrary
 from assistant.settings import PROJECT_ROOT
-from eval.options import add_eval_args
+from eval.options import DEFAULT_CORPORA, add_eval_args
 from tests.fakes import question_of, source_texts
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 CORPUS = PROJECT_ROOT / "corpus"
+CORPORA = list(DEFAULT_CORPORA)  # the gold set's sources lie in corpus/ and eval/corpus/
 THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
 PROMPTS = PromptLibrary(PROJECT_ROOT / "prompts")
 REFUSAL = {lang: PROMPTS.get("answer", lang).extra("refusal") for lang in ("de", "en")}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval.check_gold import validate
-from tests.eval.conftest import CORPUS, GOLD
+from tests.eval.conftest import CORPORA, CORPUS, GOLD
 
 GOOD = {
     "id": "x-1",
@@ -26,13 +26,17 @@ GOOD = {
 
 
 def test_the_bundled_gold_set_is_valid() -> None:
-    assert validate(GOLD, CORPUS) == []
+    assert validate(GOLD, CORPORA) == []
 
 
 def test_the_bundled_gold_set_has_what_the_issue_asks_for() -> None:
     rows = [json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip()]
     languages = [r["language"] for r in rows]
-    assert len(rows) >= 60
+    assert len(rows) >= 250
+    assert {r["split"] for r in rows} == {"dev", "test"}
+    for split in ("dev", "test"):  # both splits cover every type in both languages
+        part = [r for r in rows if r["split"] == split]
+        assert {(r["type"], r["language"]) for r in part} == {(r["type"], r["language"]) for r in rows}
     assert abs(languages.count("de") - languages.count("en")) <= len(rows) * 0.1
     assert sum(not r["answerable"] for r in rows) >= 10
     assert sum(r["type"] == "followup" for r in rows) >= 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.models import Answer
+from assistant.models import Answer, AnswerTrace, SentenceCheck
 from eval.judge import CitedText
 from eval.scoring import refusal_cause, verifier_agreement
 
@@ -20,32 +20,24 @@ REFUSALS = (
 )
 
 
-def answer(text: str, raw: str | None, unsupported: list[str], answerable: bool = True) -> Answer:
-    return Answer(
-        answer=text,
-        language="de",
-        answerable=answerable,
-        citations=[],
-        raw_answer=raw,
-        unsupported=unsupported,
-    )
+def answer(text: str, draft: str | None, rejected: list[str], answerable: bool = True,
+           cause: str | None = None, language: str = "de") -> Answer:
+    checks = [SentenceCheck(sentence=r, accepted=False, reason="not close enough in meaning") for r in rejected]
+    mode = "generated" if answerable else "refused"
+    trace = AnswerTrace(question_kind="fact", draft=draft, draft_language=language, checks=checks, mode=mode,
+                        refusal_cause=cause)
+    return Answer(answer=text, language=language, answerable=answerable, citations=[],
+                  unsupported=[f"{r} (not close enough in meaning)" for r in rejected], trace=trace)
 
 
 @pytest.mark.parametrize(
     ("a", "cause"),
     [
         (answer("x [1].", "x [1].", []), None),
-        (answer(REFUSALS[0], None, [], answerable=False), "no relevant passage"),
-        (answer(REFUSALS[0], REFUSALS[0], [], answerable=False), "LLM refused"),
-        (
-            answer(
-                REFUSALS[0],
-                "Renault kauft Toyota.",
-                ["Renault kauft Toyota. (cites no source)"],
-                answerable=False,
-            ),
-            "verifier dropped every sentence",
-        ),
+        (answer(REFUSALS[0], None, [], answerable=False, cause="no_relevant_passage"), "no_relevant_passage"),
+        (answer(REFUSALS[0], REFUSALS[0], [], answerable=False, cause="llm_refused"), "llm_refused"),
+        (answer(REFUSALS[0], "Renault kauft Toyota.", ["Renault kauft Toyota."], answerable=False,
+                cause="verifier_rejected"), "verifier_rejected"),
     ],
 )
 def test_refusal_cause(a: Answer, cause: str | None) -> None:
@@ -53,18 +45,15 @@ def test_refusal_cause(a: Answer, cause: str | None) -> None:
 
 
 def test_agreement_counts_kept_and_dropped_sentences_against_the_judge() -> None:
-    raw = (
+    draft = (
         "Renault senkt seinen Anteil an Nissan von 43% auf 15% [1]. "
         "Renault verkauft alle Fabriken an chinesische Investoren [1]. "
         "Nissan erhält im Gegenzug Stimmrechte [1]."
     )
     a = answer(
         "Renault senkt seinen Anteil an Nissan von 43% auf 15% [1].",
-        raw,
-        [
-            "Renault verkauft alle Fabriken an chinesische Investoren. (not close enough in meaning)",
-            "Nissan erhält im Gegenzug Stimmrechte. (not close enough in meaning)",
-        ],
+        draft,
+        ["Renault verkauft alle Fabriken an chinesische Investoren.", "Nissan erhält im Gegenzug Stimmrechte."],
     )
     got = verifier_agreement(a, SOURCE, REFUSALS)
     assert got["sentences"] == 3
@@ -73,17 +62,12 @@ def test_agreement_counts_kept_and_dropped_sentences_against_the_judge() -> None
     assert got["verifier_only"] == []
 
 
-def test_agreement_judges_draft_and_translation_each_in_its_language() -> None:
-    raw = (
-        "Renault senkt seinen Anteil an Nissan von 43% auf 15% [1].\n---\n"
-        "Renault cuts its stake in Nissan from 43% to 10% [1]."
-    )
-    a = answer("Renault cuts its stake in Nissan from 43% to 10% [1].", raw, [])
+def test_agreement_judges_an_english_draft_by_the_english_rules() -> None:
+    draft = "Renault cuts its stake in Nissan from 43% to 10% [1]."
+    a = answer(draft, draft, [], language="en")
     got = verifier_agreement(a, SOURCE, REFUSALS)
-    assert got["sentences"] == 2
-    assert got["verifier_only"] == [
-        "Renault cuts its stake in Nissan from 43% to 10%."
-    ]  # 10 is not in the source
+    assert got["sentences"] == 1
+    assert got["verifier_only"] == ["Renault cuts its stake in Nissan from 43% to 10%."]  # 10 is not in the source
 
 
 def test_refusal_sentences_are_not_judged() -> None:

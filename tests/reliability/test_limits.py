@@ -197,7 +197,8 @@ def test_generation_gets_the_configured_token_and_time_budget(make_app: Callable
     assert r.status_code == 200
     assert llm.limits == [(16, 2.5)]
     assert llm.consumed == 16
-    assert len(r.json()["raw_answer"].split()) <= 16
+    assert len(r.json()["trace"]["draft"].split()) <= 16
+    assert r.json()["trace"]["cut_off"]  # the draft stopped at the token limit, and the answer says so
 
 
 class _Endless:

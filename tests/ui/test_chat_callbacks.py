@@ -30,7 +30,7 @@ def cb(newsroom: Assistant, tmp_path: Path) -> ChatCallbacks:
     return ChatCallbacks(newsroom, FeedbackLog(tmp_path / "fb" / "feedback.jsonl"))
 
 
-def test_a_question_shows_thinking_then_the_streamed_draft_then_the_verified_answer(
+def test_a_question_shows_thinking_then_the_sources_then_the_streamed_draft_then_the_verified_answer(
         cb: ChatCallbacks) -> None:
     steps = run(cb, GHOSN)
     chat0, _, panel0, box0, feedback0, status0 = steps[0]
@@ -39,7 +39,10 @@ def test_a_question_shows_thinking_then_the_streamed_draft_then_the_verified_ans
     assert box0 == ""
     assert status0 == ""  # the last "thank you" for feedback goes away
     assert feedback0["visible"] is False
-    drafts = [s[0][-1]["content"] for s in steps[1:-1]]
+    chat1, _, panel1, *_ = steps[1]  # the sources, before the LLM has written a word
+    assert "Quellen gefunden" in chat1[-1]["content"] and 'class="draft"' not in chat1[-1]["content"]
+    assert 'id="src-1-1"' in panel1 and '<mark class="focus">Ghosn wurde 2018 in Tokio' in panel1
+    drafts = [s[0][-1]["content"] for s in steps[2:-1]]
     assert len(drafts) >= 5
     assert all('class="draft"' in d for d in drafts)
     assert "2018" in drafts[-1]
