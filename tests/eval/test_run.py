@@ -15,7 +15,6 @@ from eval.run import EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, main
 from tests.eval.conftest import CORPORA, GOLD, THRESHOLDS, eval_args, extractive_reply, refusal_reply
 from tests.fakes import HashEmbedding, ScriptedLLM
 
-
 GOLD_ROWS = [json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip()]
 ANSWERABLE = sum(r["answerable"] for r in GOLD_ROWS)
 
