@@ -25,7 +25,8 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|in\s+welche[mn]\s+(?:jahr|monat|quartal)"
         r"|an\s+welche[mn]\s+(?:tag|datum)|welches\s+datum|zu\s+welche[mn]\s+zeitpunkt"
         r"|when|since\s+when|until\s+when|by\s+when|(?:in\s+)?what\s+(?:year|month|date|day)"
-        r"|(?:in\s+)?which\s+(?:year|month|quarter)|on\s+what\s+(?:date|day))\b", re.I)),
+        r"|(?:in\s+)?which\s+(?:year|month|quarter)|on\s+(?:what|which)\s+(?:date|day)(?:\s+of\s+the\s+week)?"
+        r"|in\s+welche[mr]\s+zeitraum|an\s+welche[mr]\s+wochentag|what\s+time)\b", re.I)),
     ("number", re.compile(
         r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell"
         r"|um\s+wie\s+viel|welche[nrs]?\s+(?:anteil|betrag|summe|preis|wert|umsatz|gewinn|prozentsatz)"

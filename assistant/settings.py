@@ -142,7 +142,7 @@ class Settings(BaseSettings):
         default=0.80, ge=0, le=1, description="The same across languages (English answer, German evidence).",
     )
     verify_locality_margin: float = Field(
-        default=0.05, ge=0, le=1,
+        default=0.08, ge=0, le=1,
         description="An answer's items must come from evidence scoring at most this far below the best sentence.",
     )
     quote_min_relevance: float = Field(
