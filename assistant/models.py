@@ -181,6 +181,41 @@ class AnswerTrace(BaseModel):
     quote_reason: str | None = Field(default=None, description="Why a quoted answer replaced the draft.")
 
 
+# --- filters taken from the question's own words (assistant/date_filters.py) --------------------------
+DerivedKind = Literal["date_range", "newest_first"]
+DerivedStatus = Literal["applied", "overridden", "no_match", "unresolved", "ignored"]
+
+
+class DerivedFilter(BaseModel):
+    """A filter the question's own words asked for ("2018", "seit 2019", "letztes Jahr", "neueste", "vor der
+    Insolvenz von GM"), and what became of it."""
+
+    kind: DerivedKind = Field(description="date_range: only articles dated date_from..date_to; newest_first: "
+                                          "among the relevant passages, the newest article's answer.")
+    text: str = Field(description="The words of the question it was taken from, e.g. 'im Dezember 2018'.")
+    start: int = Field(description="Where the words start in the question (in standalone_question when a "
+                                   "follow-up was rewritten).")
+    end: int = Field(description="Where the words end (exclusive).")
+    date_from: str | None = Field(default=None, description="Earliest article date, ISO (partial allowed).")
+    date_to: str | None = Field(default=None, description="Latest article date, ISO, inclusive.")
+    relative_to: str | None = Field(
+        default=None, description="For relative words ('letztes Jahr'): the date they were counted from.")
+    reference: Literal["request", "newest_article"] | None = Field(
+        default=None, description="Where relative_to came from: the request's reference_date, or the newest "
+                                  "article in the archive.")
+    event: str | None = Field(default=None, description="For 'vor der Insolvenz von GM': the event's words.")
+    event_date: str | None = Field(
+        default=None, description="The event's date: that of the earliest dated article that mentions it.")
+    event_source: str | None = Field(default=None, description="That article's source.")
+    applied: bool = Field(description="Whether it restricted (or ordered) this search.")
+    status: DerivedStatus = Field(
+        description="applied; overridden (the request's own date filter wins); no_match (no article, or nothing "
+                    "relevant, in that period: all dates were searched); unresolved (an event the archive cannot "
+                    "date, or relative words without any dated article); ignored (a date after the reference "
+                    "date, read as a target such as 'bis 2030').")
+    note: str | None = Field(default=None, description="What happened, in words (English).")
+
+
 class Answer(BaseModel):
     """The assistant's reply: verified text, the sources it cites, and what was dropped."""
 
@@ -192,6 +227,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     standalone_question: str | None = None
     trace: AnswerTrace | None = Field(default=None, description="Evidence, draft and decisions behind it.")
+    applied_filters: list[DerivedFilter] = Field(
+        default_factory=list, description="Filters taken from the question's words (dates, newest first) and "
+                                          "what became of each; empty when none or with derive_dates=false.")
 
 
 class DocumentInfo(BaseModel):

@@ -6,9 +6,11 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
+from assistant.date_filters import DateFilters, DatePlan
 from assistant.errors import InputError
 from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
@@ -17,6 +19,7 @@ from assistant.models import (
     Answer,
     AnswerTrace,
     Citation,
+    DerivedFilter,
     DocumentInfo,
     Filters,
     Language,
@@ -62,12 +65,20 @@ class Final:
 Event = Sources | Token | Final
 
 
+@dataclass(frozen=True)
+class Hits:
+    """Search results, and the filters taken from the query's words (dates, newest first)."""
+
+    passages: list[Passage]
+    applied_filters: list[DerivedFilter]
+
+
 class Assistant:
     """Answers questions from the ingested articles; the API, the UI and the eval all call this."""
 
     def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
                  evidence: EvidencePicker, verifier: Verifier, quoter: Quoter, llm_factory: Callable[[], LLM],
-                 gate: LLMGate) -> None:
+                 gate: LLMGate, dates: DateFilters) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
@@ -78,6 +89,7 @@ class Assistant:
         self._llm_factory = llm_factory
         self._llm: LLM | None = None
         self.gate = gate
+        self.dates = dates
 
     # --- models --------------------------------------------------------------------------------
     @property
@@ -133,9 +145,11 @@ class Assistant:
 
     # --- ask -----------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
-            top_k: int | None = None, filters: Filters | None = None, mode: Mode | None = None) -> Answer:
+            top_k: int | None = None, filters: Filters | None = None, mode: Mode | None = None,
+            derive_dates: bool = True, reference_date: date | None = None) -> Answer:
         final: Answer | None = None
-        for event in self.ask_stream(question, history, language, top_k, filters, mode):
+        for event in self.ask_stream(question, history, language, top_k, filters, mode, derive_dates,
+                                     reference_date):
             if isinstance(event, Final):
                 final = event.answer
         assert final is not None  # ask_stream always ends with Final
@@ -143,9 +157,11 @@ class Assistant:
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
                    top_k: int | None = None, filters: Filters | None = None,
-                   mode: Mode | None = None) -> Iterator[Event]:
+                   mode: Mode | None = None, derive_dates: bool = True,
+                   reference_date: date | None = None) -> Iterator[Event]:
         """One Sources event as soon as the evidence is chosen, Token events while the LLM writes, then one
-        Final event with the verified answer (see assistant/verify.py) or a refusal."""
+        Final event with the verified answer (see assistant/verify.py) or a refusal. Dates in the question
+        filter the articles unless ``derive_dates`` is False (see assistant/date_filters.py)."""
         t_start = time.perf_counter()
         question = _check_question(question)
         lang: Language = language if language in ("de", "en") else question_language(question)  # type: ignore[assignment]
@@ -162,8 +178,8 @@ class Assistant:
 
         t = time.perf_counter()
         k = top_k or self.settings.top_k
-        passages = self.retriever.search(standalone, lang, max(k, self.settings.context_passages), filters, mode)
-        relevant = self.relevant(passages, lang)
+        relevant, dated = self._relevant_dated(standalone, lang, max(k, self.settings.context_passages), filters,
+                                               mode, derive_dates, reference_date)
         timings["retrieve_ms"] = _ms(t)
         t = time.perf_counter()
         evidence = self.evidence.pick(info, relevant, self._article_text) if relevant else []
@@ -175,7 +191,7 @@ class Assistant:
             cause: RefusalCause = "no_evidence_sentence" if relevant else "no_relevant_passage"
             trace = AnswerTrace(question_kind=info.kind, mode="refused", refusal_cause=cause)
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[], timings=timings,
-                               standalone_question=rewritten, trace=trace))
+                               standalone_question=rewritten, trace=trace, applied_filters=dated.applied))
             return
 
         messages = prompt.messages(sources=self._render_sources(evidence, prompt.extra("source_label")),
@@ -212,7 +228,7 @@ class Assistant:
             cited = [citations[n - 1] for n in sorted(check.cited)]
             yield Final(Answer(answer=check.text, language=lang, answerable=True, citations=cited,
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace))
+                               trace=trace, applied_filters=dated.applied))
         elif quote is not None:
             trace.mode, trace.quote_reason = "quoted", quote.reason
             unit = citations[quote.n - 1]
@@ -220,13 +236,35 @@ class Assistant:
                                              "start": unit.start + quote.start, "end": unit.start + quote.end})
             yield Final(Answer(answer=quote.text, language=lang, answerable=True, citations=[quoted],
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace))
+                               trace=trace, applied_filters=dated.applied))
         else:
             trace.mode = "refused"
             trace.refusal_cause = "verifier_rejected" if check.rejected else "llm_refused"
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace))
+                               trace=trace, applied_filters=dated.applied))
+
+    # --- dates from the question (assistant/date_filters.py) ---------------------------------------
+    def search_with_dates(self, query: str, top_k: int | None = None, filters: Filters | None = None,
+                          mode: Mode | None = None, language: str | None = None, derive_dates: bool = True,
+                          reference_date: date | None = None) -> Hits:
+        """``search``, with the dates (and "newest") the query's words ask for, and what became of them."""
+        query = _check_question(query)
+        lang = language or question_language(query)
+        plan = self.dates.plan(query, lang, filters, derive_dates, reference_date)
+        hits = self.retriever.search(plan.query, lang, top_k or self.settings.top_k, plan.filters, mode)
+        return Hits(plan.order_hits(hits), plan.applied)
+
+    def _relevant_dated(self, question: str, lang: str, depth: int, filters: Filters | None, mode: Mode | None,
+                        derive: bool, reference: date | None) -> tuple[list[Passage], DatePlan]:
+        """The relevant passages within the question's dates; over all dates (and saying so) when that period
+        holds nothing relevant; the newest article's when the question asks for the newest."""
+        plan = self.dates.plan(question, lang, filters, derive, reference)
+        relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
+        if not relevant and plan.narrowed:
+            plan = plan.widened(question)
+            relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
+        return plan.order_relevant(relevant), plan
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:
         """The passages relevant enough to answer from: dense similarity above the floor of their language

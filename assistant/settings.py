@@ -79,6 +79,17 @@ class Settings(BaseSettings):
                     "across languages).",
     )
 
+    derive_dates: bool = Field(
+        default=True,
+        description="Take date filters and a newest-first order from the question's words ('2018', 'seit 2019', "
+                    "'letztes Jahr', 'neueste'); a request can turn it off with derive_dates=false.",
+    )
+    newest_first_margin: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Questions asking for the newest: passages scoring at most this far below the best relevant "
+                    "one may answer instead of it when their article is newer.",
+    )
+
     # --- evidence sentences ----------------------------------------------------------------------
     evidence_sentences: int = Field(default=4, ge=1, le=10, description="Most evidence sentences for the LLM.")
     evidence_sentences_list: int = Field(

@@ -213,6 +213,19 @@ class Store:
                 log.debug("collection %s not deleted: %s", name, e)
         self.__init__(self.client, self.prefix, self.embed_model, self.dim, self._reopen)  # type: ignore[misc]
 
+    # --- dates (assistant/date_filters.py) ---------------------------------------------------
+    def article_dates(self) -> tuple[int | None, int]:
+        """The latest date (yyyymmdd, the end of a partial date) of any registered article (None if none is
+        dated), and how many registered articles have no date."""
+        registry = self.registered().values()
+        newest = max((int(m["date_hi"]) for m in registry if "date_hi" in m), default=None)
+        return newest, sum("date_hi" not in m for m in registry)
+
+    def has_articles(self, filters: Filters | None) -> bool:
+        """Whether any registered article matches ``filters``."""
+        got = self.docs.get(where=to_where(filters), limit=1, include=[])
+        return bool(got["ids"])
+
     # --- reads ------------------------------------------------------------------------------
     def count_chunks(self) -> int:
         return int(self.chunks.count())
