@@ -64,16 +64,19 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
     def search(req: SearchRequest) -> SearchResponse | JSONResponse:
         t = time.perf_counter()
         try:
-            hits = assistant.search(req.query, req.top_k, req.filters, req.mode)
+            hits = assistant.search_with_dates(req.query, req.top_k, req.filters, req.mode,
+                                               derive_dates=req.derive_dates, reference_date=req.reference_date)
         except AssistantError as e:
             return error_response(e)
-        results = [SearchResult(**h.model_dump(include=set(SearchResult.model_fields))) for h in hits]
-        return SearchResponse(results=results, timings={"total_ms": round((time.perf_counter() - t) * 1000, 1)})
+        results = [SearchResult(**h.model_dump(include=set(SearchResult.model_fields))) for h in hits.passages]
+        return SearchResponse(results=results, timings={"total_ms": round((time.perf_counter() - t) * 1000, 1)},
+                              applied_filters=hits.applied_filters)
 
     @router.post("/ask", response_model=Answer, dependencies=protected,
                  responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}})
     async def ask(req: AskRequest, request: Request) -> object:
-        events = assistant.ask_stream(req.question, req.history, req.language, req.top_k, req.filters)
+        events = assistant.ask_stream(req.question, req.history, req.language, req.top_k, req.filters,
+                                      derive_dates=req.derive_dates, reference_date=req.reference_date)
         try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
             first = await run_in_threadpool(next_event, events)
         except AssistantError as e:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.models import Citation, Filters, Passage
+from assistant.models import Citation, DerivedFilter, Filters, Passage
 from assistant.settings import Settings
 from ui.logs import setup_logging
 
@@ -28,6 +29,20 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", action="append", help="keep only this source path (repeatable)")
     p.add_argument("--date-from", help="earliest date, YYYY[-MM[-DD]]")
     p.add_argument("--date-to", help="latest date, YYYY[-MM[-DD]]")
+    p.add_argument("--no-derive-dates", action="store_true",
+                   help="do not take dates ('2018', 'seit 2019', 'letztes Jahr', 'neueste') from the question")
+    p.add_argument("--reference-date", type=date.fromisoformat, default=None,
+                   help="YYYY-MM-DD that relative words count from (default: the newest article's date)")
+
+
+def _derived(filters: list[DerivedFilter]) -> str:
+    """One line per filter taken from the question's words."""
+    lines = []
+    for f in filters:
+        what = "newest first" if f.kind == "newest_first" else \
+            f"{f.date_from or '…'} to {f.date_to or '…'}" if f.date_from != f.date_to else str(f.date_from)
+        lines.append(f"from the question: '{f.text}' -> {what} ({f.status}{': ' + f.note if f.note else ''})")
+    return "\n".join(lines)
 
 
 def _pages(p: Passage | Citation) -> str | None:
@@ -64,10 +79,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.factory import build_assistant
 
-    hits = build_assistant(settings).search(args.query, args.top_k, _filters(args), args.mode)
+    found = build_assistant(settings).search_with_dates(args.query, args.top_k, _filters(args), args.mode,
+                                                        derive_dates=not args.no_derive_dates,
+                                                        reference_date=args.reference_date)
+    hits = found.passages
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
         return EXIT_OK
+    if found.applied_filters:
+        print(_derived(found.applied_filters) + "\n")
     for i, h in enumerate(hits, 1):
         meta = ", ".join(x for x in (h.outlet, h.date, h.source, _pages(h)) if x)
         print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}\n")
@@ -82,7 +102,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     assistant = build_assistant(settings)
     final = None
-    for event in assistant.ask_stream(args.question, (), args.language, args.top_k, _filters(args)):
+    for event in assistant.ask_stream(args.question, (), args.language, args.top_k, _filters(args),
+                                      derive_dates=not args.no_derive_dates, reference_date=args.reference_date):
         if isinstance(event, Token) and not args.json:
             print(event.text, end="", flush=True, file=sys.stderr)
         elif isinstance(event, Final):
@@ -92,6 +113,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(final.model_dump_json(indent=2))
         return EXIT_OK
     print("\n", file=sys.stderr)
+    if final.applied_filters:
+        print(_derived(final.applied_filters))
     print(final.answer)
     if final.trace and final.trace.mode == "quoted":
         print(f"  (quoted: {final.trace.quote_reason})")

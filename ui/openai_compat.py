@@ -8,13 +8,15 @@ answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
                    page, page_end (PDF pages; null for other formats)]
     "answerable": false when the sources do not contain the answer
     "language":   "de" | "en"
+    "applied_filters": [filters taken from the question's words (dates, newest first), as in /api/ask]
 
 Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first (with an extra
 ``sources`` field: the numbered evidence, sent as soon as retrieval is done), then the verified answer
 text, then a last chunk with ``finish_reason`` and the extra fields, then ``data: [DONE]``.
 The draft the LLM writes is not streamed as content, because it can hold claims that verification drops;
 while it is being written the stream sends SSE comments (``: generating``) so that proxies keep it open.
-Optional request extensions: ``language`` ("de"/"en"), ``top_k``, ``filters`` (as in /api/ask).
+Optional request extensions: ``language`` ("de"/"en"), ``top_k``, ``filters``, ``derive_dates`` and
+``reference_date`` (as in /api/ask).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant, Event, Final, Sources
 from ui.api import Steps, close_steps, drain_answer, next_event
 from ui.guards import Guards
+from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
 
 MODEL_ID = "news-assistant"
 _CHUNK_WORDS = re.compile(r"\S+\s*|\s+")
@@ -74,6 +77,8 @@ class ChatCompletionRequest(BaseModel):
     language: Literal["de", "en"] | None = Field(default=None, description="Extension: answer language.")
     top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: passages to retrieve.")
     filters: Filters | None = Field(default=None, description="Extension: retrieval filters, as in /api/ask.")
+    derive_dates: bool = Field(default=True, description="Extension: " + DERIVE_DATES)
+    reference_date: IsoDay = Field(default=None, description="Extension: " + REFERENCE_DATE)
 
     @field_validator("messages")
     @classmethod
@@ -135,7 +140,7 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any],
 
 def _extras(answer: Answer) -> dict[str, Any]:
     return {"citations": [c.model_dump() for c in answer.citations], "answerable": answer.answerable,
-            "language": answer.language}
+            "language": answer.language, "applied_filters": [f.model_dump() for f in answer.applied_filters]}
 
 
 def _data(obj: dict[str, Any]) -> str:
@@ -158,7 +163,8 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
     async def chat_completions(req: ChatCompletionRequest, request: Request) -> Any:
         """OpenAI chat completion from the news archive: the last user message is the question, earlier
         user/assistant messages the conversation. The answer text is the verified answer with [n] markers;
-        extra top-level fields: `citations` (the numbered sources), `answerable`, `language`. With
+        extra top-level fields: `citations` (the numbered sources), `answerable`, `language`, `applied_filters`
+        (dates taken from the question). With
         `stream: true`: OpenAI SSE chunks, the extra fields in the last chunk, then `data: [DONE]`."""
         try:
             question, history = conversation(req.messages)
@@ -166,7 +172,8 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
             return openai_error(e)
         model = req.model or MODEL_ID
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters)
+        events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters,
+                                      derive_dates=req.derive_dates, reference_date=req.reference_date)
         try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
             first = await run_in_threadpool(next_event, events)
         except AssistantError as e:

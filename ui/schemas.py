@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from assistant.models import Answer, DocumentInfo, Filters, Turn
+from assistant.models import Answer, DerivedFilter, DocumentInfo, Filters, Turn
 from assistant.service import MAX_QUESTION_CHARS
 
 # The schema states what _not_blank checks: at least one character that is not white space.
@@ -17,6 +19,24 @@ def _not_blank(v: str) -> str:
     if not v.strip():
         raise ValueError("must not be empty or blank")
     return v
+
+
+def _iso_day(v: object) -> object:
+    """Only "YYYY-MM-DD" (pydantic would also take a number as a Unix time)."""
+    if v is None or isinstance(v, date):
+        return v
+    if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        raise ValueError("reference_date is an ISO date: YYYY-MM-DD")
+    return v
+
+
+# --- dates from the question's words (assistant/date_filters.py) ---------------------------------------
+IsoDay = Annotated[date | None, BeforeValidator(_iso_day)]
+DERIVE_DATES = ("Take date filters and a newest-first order from the question's words ('2018', 'im Dezember 2018', "
+                "'seit 2019', 'letztes Jahr', 'neueste'); what was taken is reported in applied_filters. False: "
+                "search as the words say nothing about dates (the UI's ✕ on a date chip).")
+REFERENCE_DATE = ("The date relative words ('letztes Jahr', 'vor zwei Monaten') count from, YYYY-MM-DD; default: "
+                  "the newest article's date.")
 
 
 class AskRequest(BaseModel):
@@ -30,6 +50,8 @@ class AskRequest(BaseModel):
     language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
     top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
     filters: Filters | None = None
+    derive_dates: bool = Field(default=True, description=DERIVE_DATES)
+    reference_date: IsoDay = Field(default=None, description=REFERENCE_DATE)
     stream: bool = Field(
         default=False,
         description="Server-sent events: `sources` (the numbered evidence, as soon as retrieval is done), "
@@ -49,6 +71,8 @@ class SearchRequest(BaseModel):
     top_k: int | None = Field(default=None, ge=1, le=50)
     filters: Filters | None = None
     mode: Literal["hybrid", "dense", "bm25"] | None = Field(default=None, description="Retriever; default hybrid.")
+    derive_dates: bool = Field(default=True, description=DERIVE_DATES)
+    reference_date: IsoDay = Field(default=None, description=REFERENCE_DATE)
 
     _blank = field_validator("query")(_not_blank)
 
@@ -71,6 +95,9 @@ class SearchResult(BaseModel):
 class SearchResponse(BaseModel):
     results: list[SearchResult]
     timings: dict[str, float] = Field(default_factory=dict)
+    applied_filters: list[DerivedFilter] = Field(
+        default_factory=list, description="Filters taken from the query's words (dates, newest first) and what "
+                                          "became of each; empty when none or with derive_dates=false.")
 
 
 class DocumentsResponse(BaseModel):
