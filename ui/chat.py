@@ -19,6 +19,7 @@ from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Citation, Filters, Turn
 from assistant.service import Assistant, Sources, Token
 from assistant.text import question_language, sentence_spans, split_sentences
+from ui.date_chips import CHIPS_CSS, CHIPS_HEAD, DROP_ID, chips_html, without_removers
 from ui.feedback import FeedbackLog, feedback_record
 
 EXAMPLES = [
@@ -140,6 +141,8 @@ document.addEventListener('click', function (ev) {
 }, true);
 </script>
 """
+CSS += CHIPS_CSS  # filters taken from the question (ui/date_chips.py)
+HEAD += CHIPS_HEAD
 
 
 # --- rendering --------------------------------------------------------------------------------------
@@ -332,13 +335,14 @@ class ChatCallbacks:
 
     def respond(self, message: str, chat: list[dict[str, Any]], exchanges: list[dict[str, Any]],
                 language: str, outlet: list[str] | None, date_from: str,
-                date_to: str) -> Iterator[tuple[Any, ...]]:
+                date_to: str, derive_dates: bool = True) -> Iterator[tuple[Any, ...]]:
         """Yields (chat, exchanges, sources panel, input box, feedback row, feedback status): thinking,
-        drafts, then the verified answer or a state."""
+        drafts, then the verified answer or a state. ``derive_dates``: take dates from the question."""
         message = (message or "").strip()
         if not message:
             yield chat, exchanges, gr.update(), "", gr.update(), gr.update()
             return
+        chat = [without_removers(m) for m in chat]
         forced = language if language in ("de", "en") else None
         lang = forced or question_language(message)
         turn = len(exchanges) + 1
@@ -351,7 +355,8 @@ class ChatCallbacks:
             history = history_of(exchanges)
             partial = ""
             for event in self.assistant.ask_stream(message, history, forced, None,
-                                                   None if filters.is_empty() else filters):
+                                                   None if filters.is_empty() else filters,
+                                                   derive_dates=derive_dates):
                 if isinstance(event, Sources):
                     if not event.citations:
                         continue  # nothing relevant: the refusal follows at once
@@ -375,12 +380,23 @@ class ChatCallbacks:
                           "history": [t.model_dump() for t in history],
                           "sources": sources_html(answer, turn, self.article_text)}
                 exchanges = [*exchanges, record]
-                chat = [*chat[:-1], {"role": "assistant", "content": answer_html(answer, turn)}]
+                chips = chips_html(answer.applied_filters, answer.language)
+                chat = [*chat[:-1], {"role": "assistant", "content": chips + answer_html(answer, turn)}]
                 yield chat, exchanges, panel_html(exchanges), "", gr.update(visible=True), gr.update()
         except (AssistantError, ValidationError) as e:
             note = error_html(e, lang)
             chat = [*chat[:-1], {"role": "assistant", "content": note}]
             yield chat, exchanges, panel_html(exchanges, note), message, gr.update(), gr.update()
+
+    def respond_without_dates(self, chat: list[dict[str, Any]], exchanges: list[dict[str, Any]], language: str,
+                              outlet: list[str] | None, date_from: str,
+                              date_to: str) -> Iterator[tuple[Any, ...]]:
+        """The ✕ on a chip: the latest question again, in place of its answer, without filters from its words."""
+        if not exchanges:
+            yield chat, exchanges, gr.update(), gr.update(), gr.update(), gr.update()
+            return
+        yield from self.respond(exchanges[-1]["question"], chat[:-2], exchanges[:-1], language, outlet, date_from,
+                                date_to, derive_dates=False)
 
     def rate(self, rating: str, exchanges: list[dict[str, Any]], comment: str) -> tuple[str, str]:
         """Store a rating of the latest answer; returns (status line, comment box)."""
@@ -449,6 +465,8 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
                "concurrency_limit": None}  # the assistant's LLM gate queues (and answers 'busy')
         send.click(**ask)
         box.submit(**ask)
+        drop_dates = gr.Button("ohne Datum aus der Frage", elem_id=DROP_ID, visible="hidden")
+        drop_dates.click(**{**ask, "fn": cb.respond_without_dates, "inputs": inputs[1:]})
         chat.example_select(example_text, None, box, queue=False).then(**ask)
         up.click(lambda ex, c: cb.rate("up", ex, c), [exchanges, comment], [feedback_status, comment])
         down.click(lambda ex, c: cb.rate("down", ex, c), [exchanges, comment], [feedback_status, comment])
