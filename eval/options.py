@@ -56,6 +56,15 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-llm", action="store_true", help="retrieval metrics only (fast)")
     p.add_argument(
+        "--dates-questions",
+        type=Path,
+        default=EVAL_DIR / "dates.jsonl",
+        help="questions with the date filter each should get: the parser's accuracy is reported per split",
+    )
+    p.add_argument(
+        "--dates", action="store_true", help="only the date-filter accuracy on --dates-questions (seconds, no index)"
+    )
+    p.add_argument(
         "--limit",
         type=int,
         default=None,

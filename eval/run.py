@@ -27,7 +27,7 @@ from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
 from assistant.settings import Settings
-from eval import gate, report, verifier_pairs
+from eval import dates, gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
 from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
@@ -68,6 +68,7 @@ class EvalOptions:
     split: str = "all"
     verifier_pairs: Path | None = None
     llm_cache: Path | None = None
+    dates_questions: Path = dates.DATES_FILE
     command: str = ""
 
     @classmethod
@@ -94,6 +95,7 @@ class EvalOptions:
             split=getattr(args, "split", "all") or "all",
             verifier_pairs=getattr(args, "verifier_pairs", None),
             llm_cache=getattr(args, "llm_cache", None),
+            dates_questions=Path(getattr(args, "dates_questions", None) or dates.DATES_FILE),
         )
         opts.command = opts.as_command()
         return opts
@@ -115,6 +117,10 @@ class EvalOptions:
 def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int:
     """Run the evaluation; exit 0, 3 when the gate fails, 1 on an error, 130 when interrupted."""
     opts: EvalOptions | None = None
+    dates_file = getattr(args, "dates_questions", None)
+    if getattr(args, "dates", False):  # the parser alone: no index, no models
+        print(dates.console(dates.evaluate(dates_file or dates.DATES_FILE)))
+        return EXIT_OK
     try:
         opts = EvalOptions.from_args(args, settings)
         summary = run(opts, settings, build)
@@ -130,6 +136,8 @@ def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
     print(report.console_summary(summary))
+    if summary.get("dates"):
+        print(dates.console(summary["dates"]))
     print(f"\nreport: {opts.out / 'report.md'}")
     verdict = summary.get("gate")
     if verdict is None:
@@ -267,6 +275,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
         "answers": answers_summary(to_answer, usable("answer", opts.answer_mode)) if to_answer else None,
         "verifier": verifier,
+        "dates": dates.evaluate(opts.dates_questions) if opts.dates_questions.is_file() else None,
     }
     if opts.rescore:  # the run's own timing, not the rescoring's
         earlier = _load_previous(opts.out) if (opts.out / "summary.json").exists() else {}

@@ -3,6 +3,7 @@
 The ✕ of an applied chip asks the same question again without them (``derive_dates=False``): a script
 clicks the chat's hidden ``#drop-dates`` button, whose callback is ``ChatCallbacks.respond_without_dates``.
 Only the latest answer's chips keep their ✕. Filters that were not applied are shown muted, with the reason.
+The chat sanitises message HTML (data-* and aria-* attributes are dropped): state is in class names.
 """
 
 from __future__ import annotations
@@ -98,11 +99,11 @@ def chip_html(f: DerivedFilter, lang: str, removable: bool = True) -> str:
     reason = "".join(f' <span class="chip-why">{_esc(w)}</span>' for w in why)
     title = f' title="{_esc(f.note)}"' if f.note else ""
     if f.applied:
-        remove = f'<a class="chip-x" href="#{DROP_ID}" role="button" title="{t["remove"]}" ' \
-                 f'aria-label="{t["remove"]}">✕</a>' if removable else ""
-        return f'<span class="chip" data-status="{f.status}"{title}><span class="chip-label">{_esc(label)}</span>' \
+        remove = f'<a class="chip-x" href="#{DROP_ID}" role="button" title="{t["remove"]}">✕</a>' \
+            if removable else ""
+        return f'<span class="chip chip-applied"{title}><span class="chip-label">{_esc(label)}</span>' \
                f"{reason}{remove}</span>"
-    return f'<span class="chip chip-off" data-status="{f.status}"{title}><span class="chip-label">' \
+    return f'<span class="chip chip-off chip-{f.status}"{title}><span class="chip-label">' \
            f"{_esc(label)}</span>{reason}</span>"
 
 

@@ -45,7 +45,7 @@ def test_a_filter_that_was_not_applied_is_muted_with_its_reason_and_no_remover()
     f = derived(applied=False, status="no_match", date_from="2015", date_to="2015",
                 note="no article dated 2015 in the archive; searched all dates")
     html = chip_html(f, "de")
-    assert 'class="chip chip-off"' in html and "✕" not in html
+    assert 'class="chip chip-off chip-no_match"' in html and "✕" not in html
     assert "alle Zeiträume durchsucht" in html
     assert 'title="no article dated 2015 in the archive; searched all dates"' in html
 
