@@ -75,6 +75,13 @@ MODIFIERS: dict[str, str] = {
     "until": "until", "till": "until", "up": "until", "through": "until", "by": "until", "vor": "before",
     "before": "before", "prior": "before", "earlier": "before", "für": "for", "for": "for",
 }
+# A year named as the period of a budget or of accounts ("Haushalt 2024", "Flensburg's 2024 budget",
+# "Geschäftsjahr 2018"): like "für 2024", the period the figures are for, which appear in other years.
+ACCOUNTS_BEFORE = re.compile(
+    r"\b(?:haushalt(?:sjahr|s|es|splan)?|etat|budget|doppelhaushalt|geschäftsjahr(?:es)?|wirtschaftsjahr(?:es)?"
+    r"|jahresabschluss(?:es)?|jahresbilanz|bilanz|fiscal(?:\s+year)?|financial\s+year|fy)\s+$", re.IGNORECASE)
+ACCOUNTS_AFTER = re.compile(r"^\s*(?:budget|haushalt|etat|fiscal\s+year|financial\s+year|annual\s+(?:report|accounts)"
+                            r"|accounts)\b", re.IGNORECASE)
 # What joins two dates into one span: "2017 bis 2019", "between March and May 2020", "2015-2018".
 CONNECTOR = re.compile(r"\s*(?:bis(?:\s+(?:zum|zur|ende|anfang))?|auf|to|until|till|through|und|and|-|–|—)"
                         r"(?:\s+(?:dem|den|the))?\s*$", re.IGNORECASE)

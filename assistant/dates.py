@@ -341,8 +341,9 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
         span = Span(start, a.end, text[start:a.end])
         if kind == "from" and a.date_from != a.date_to:
             kind = None  # "vom 1. bis 15. März": the words open the date's own span
-        if kind == "for":
-            continue  # the period a figure or plan is for ("Haushalt für 2024"), not when articles appeared
+        if kind == "for" or words.ACCOUNTS_BEFORE.search(text[max(0, a.start - 30):a.start]) \
+                or words.ACCOUNTS_AFTER.match(text[a.end:a.end + 30]):
+            continue  # the period figures are for ("Haushalt (für) 2024"), not when articles appeared
         lo: str | None = a.date_from
         hi: str | None = a.date_to
         if kind in ("since", "from"):
