@@ -113,11 +113,11 @@ class DateFilters:
         base = DatePlan(filters, question, [], filters, self.newest_first_margin)
         if not (self.enabled and derive):
             return base
+        if parse(question, reference).empty:  # most questions: no date words, no need to read the archive
+            return base
         ref = reference or self.newest()
         ref_kind = "request" if reference else "newest_article"
         found = parse(question, ref)
-        if found.empty:
-            return base
         applied: list[DerivedFilter] = []
         effective = filters
         strip: list[Span] = []
