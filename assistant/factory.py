@@ -57,7 +57,8 @@ def build_llm(settings: Settings) -> LLM:
         return OpenAICompatibleLLM(settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_model)
     path: Path = settings.llm_model_path or ensure_bundled_gguf(settings.llm_bundled, settings.llm_model_dir)
     return LlamaCppLLM(path, n_ctx=settings.llm_context, threads=settings.llm_threads,
-                       prefix_cache_mb=settings.llm_prefix_cache_mb)
+                       prefix_cache_mb=settings.llm_prefix_cache_mb, n_batch=settings.llm_batch,
+                       state_dir=settings.index_dir / "cache" / "llm")
 
 
 def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,

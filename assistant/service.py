@@ -87,19 +87,39 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the embedder, the BM25 index and the LLM now, and process every static prompt prefix once
-        (llama.cpp keeps the states), so the first questions in either language do not pay for any of it
-        (building BM25 over 100k chunks takes ~20 s)."""
+        """Load the embedder, the BM25 index and the LLM now, and have every static prompt prefix processed
+        (restored from disk when an earlier start saved it), so the first questions in either language pay
+        for none of it. One log line per step, with its time."""
+        t0 = time.perf_counter()
+
+        def step(what: str, t: float) -> None:
+            log.info("start-up: %s (%.1f s, %.1f s in all)", what, time.perf_counter() - t, time.perf_counter() - t0)
+
+        t = time.perf_counter()
         self.retriever.embedder.warm_up()
+        step(f"embedder {self.retriever.embedder.model_name} loaded", t)
+        t = time.perf_counter()
         self.retriever.bm25_index()
+        step(f"BM25 index of {self.store.count_chunks()} chunks ready", t)
+        t = time.perf_counter()
+        warm = getattr(self.llm, "warm_up", None)
+        if warm:
+            warm()
+        step(f"LLM {self.llm.name} loaded", t)
+        t = time.perf_counter()
+        prompts = [self.prompts.get(name, lang) for name, lang in (("answer", "de"), ("answer", "en"),
+                                                                   ("condense", "de"), ("condense", "en"))]
+        static = [p.messages(**{v: "" for v in p.variables}) for p in prompts]
         with self.gate.slot():
-            for name, lang in (("answer", "de"), ("answer", "en")):
-                if not self.prompts.has(name, lang):
-                    continue
-                prompt = self.prompts.get(name, lang)
-                values = {v: "" for v in prompt.variables}
-                for _ in self._generate(prompt.messages(**values), 1):
-                    pass
+            prime = getattr(self.llm, "prime", None)
+            if prime:
+                done = prime(static)
+            else:
+                for messages in static:
+                    for _ in self._generate(messages, 1):
+                        pass
+                done = ["computed"] * len(static)
+        step(f"static prompts processed ({', '.join(done)})", t)
 
     # --- search --------------------------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, filters: Filters | None = None,
