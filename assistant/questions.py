@@ -42,7 +42,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
 ]
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
-    r"\b(?:welche|which|what)\s+(?:\w+\s+){0,2}?"
+    r"\b(?:welche[nmrs]?|which|what)\s+(?:\w+\s+){0,2}?"
     r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
     r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
     r"(?!\s+(?:hat|ist|war|wird|wurde|has|is|was|does|did)\b)",

@@ -56,7 +56,9 @@ class Quoter:
         rejected draft cited come first (the model usually points at the right sentence even when it words
         the answer wrongly), then the best-scored ones."""
         ranked = [n for n, _ in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score)][: self.candidates]
-        order = list(dict.fromkeys([n for n in cited if 1 <= n <= len(evidence)] + ranked))
+        best = max(u.score for u in evidence)
+        pointed = [n for n in cited if 1 <= n <= len(evidence) and evidence[n - 1].score >= best - 0.05]
+        order = list(dict.fromkeys(pointed + ranked))
         for n in order:
             unit = evidence[n - 1]
             same = unit.language == language
@@ -68,12 +70,17 @@ class Quoter:
             if found is None:
                 continue
             (start, end), items = found
-            text = " ".join(unit.text[start:end].split())
-            intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
-            return Quote(intro.format(text=text, n=n), n,
-                         f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) and is "
-                         f"about the question (relevance {unit.score:.2f})", start, end)
+            return self.quote_span(n, unit, start, end, language,
+                                   f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) "
+                                   f"and is about the question (relevance {unit.score:.2f})")
         return None
+
+    @staticmethod
+    def quote_span(n: int, unit: Passage, start: int, end: int, language: str, reason: str) -> Quote:
+        """``unit.text[start:end]`` as a quoted answer citing [n]."""
+        text = " ".join(unit.text[start:end].split())
+        intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
+        return Quote(intro.format(text=text, n=n), n, reason, start, end)
 
 
 def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int], list[str]] | None:

@@ -25,13 +25,13 @@ from assistant.models import (
     Turn,
 )
 from assistant.prompts import PromptLibrary
-from assistant.questions import analyse
+from assistant.questions import QuestionInfo, analyse
 from assistant.quote import Quote, Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.text import bm25_tokens, question_language
-from assistant.verify import Verifier
+from assistant.verify import Verification, Verifier, missing_items
 
 log = logging.getLogger(__name__)
 
@@ -223,12 +223,14 @@ class Assistant:
         quote: Quote | None = None
         if not check.kept and (check.rejected or self.settings.quote_on_refusal):
             quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited])
+        elif check.kept and (info.kind == "list" or info.several):
+            quote = self._incomplete(check, evidence, info, lang)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
         unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
         trace = AnswerTrace(question_kind=info.kind, evidence=citations, draft=draft, draft_language=lang,
                             cut_off=cut_off, checks=check.checks, mode="generated")
-        if check.kept:
+        if check.kept and quote is None:
             cited = [citations[n - 1] for n in sorted(check.cited)]
             yield Final(Answer(answer=check.text, language=lang, answerable=True, citations=cited,
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
@@ -247,6 +249,23 @@ class Assistant:
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
                                trace=trace))
+
+    def _incomplete(self, check: Verification, evidence: list[Passage], info: QuestionInfo,
+                    lang: str) -> Quote | None:
+        """When the answer names only some of the items its source sentence lists, the source sentence quoted
+        (it names them all); None when the answer is complete."""
+        for c in check.checks:
+            if not c.accepted or not c.source_sentence or not c.cited:
+                continue
+            n = c.cited[0]
+            unit = evidence[n - 1]
+            missing = missing_items(c.sentence, c.source_sentence, lang, unit.language)
+            start = unit.text.find(c.source_sentence)
+            if missing and start >= 0:
+                return self.quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
+                                              "the draft named only some of the items its source lists (missing: "
+                                              f"{'; '.join(missing)[:120]})")
+        return None
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:
         """The passages relevant enough to answer from: dense similarity above the floor of their language

@@ -116,6 +116,7 @@ _REPEATABLE = frozenset({"sich", "sein", "seine", "seiner", "ihre", "ihren", "da
                          "auch", "nicht", "eine", "einen", "einer", "prozent", "percent", "million", "millionen",
                          "milliarden", "billion", "euro", "jahr", "jahre", "year", "years", "oder", "sowie",
                          "which", "were", "will", "would", "dies", "diese", "dieser", "the"})
+_LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
 _UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
@@ -231,7 +232,9 @@ class _Context:
         for p in sources:
             text = mask_instructions(p.text, mask="")  # an injected instruction supports nothing
             sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
-            self.units.append(_Unit(p, text, sentences, _evidence_of(f"{p.title} {text}")))
+            # the source's outlet and date are what the prompt shows with it ("Quelle [1] (Reuters, 2018)")
+            meta = " ".join(x for x in (p.title, p.outlet or "", p.date or "") if x)
+            self.units.append(_Unit(p, text, sentences, _evidence_of(f"{meta} {text}")))
         self.claim_vectors: dict[str, np.ndarray] = {}
         self.best_question_relevance = 0.0
 
@@ -399,7 +402,8 @@ class Verifier:
         short = bool(items) and len(bm25_tokens(claim, language)) <= self.short_answer_words
         if sim < bar and not short:
             return reject(f"not close enough in meaning to the cited source ({sim:.2f} < {bar:.2f})", sim)
-        return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items)
+        return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items,
+                             source_sentence=local_text)
 
 
 def _merge(parts: list[_Evidence]) -> _Evidence:
@@ -427,8 +431,9 @@ def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, langu
         if _grounded(name, ev) or _compound_grounded(name, ev):
             continue
         from_question = fold(name) in asked_folded
+        proper = language == "en" or _ACRONYM.fullmatch(name) or not _NOUN_SHAPE.search(name)
         elsewhere = [u for u in others if u.passage.doc_id not in cited_docs and _grounded(name, u.evidence)]
-        if elsewhere and not (from_question and any(u.passage.doc_id in cited_docs for u in ctx.units)):
+        if proper and elsewhere and not (from_question and any(u.passage.doc_id in cited_docs for u in ctx.units)):
             return f"'{name}' appears in another source, not in the cited one"
         if from_question:
             continue  # repeating the question's subject ("General Motors", "EV strategy") claims nothing new
@@ -501,6 +506,28 @@ def _overlap(tokens: set[str], scope: set[str]) -> int:
     """How many of ``tokens`` occur in ``scope``, also as a prefix or through the glossary."""
     ev = _Evidence(" ".join(scope), " ".join(scope), frozenset(scope), frozenset())
     return sum(_token_in(t, ev) for t in tokens if len(t) >= 3)
+
+
+def missing_items(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
+    """The items of an enumeration in the source sentence ("Brennstoffzellen, Sportwagen, Elektroantriebe und
+    Leichtbau") that the answer leaves out, when it names some of them; [] when it names all or none, or the
+    sentence lists nothing, or answer and source are in different languages (words cannot be compared)."""
+    if language != source_language:
+        return []
+    parts = [p.strip() for p in _LIST_SPLIT.split(source_sentence) if p.strip()]
+    items = [p for p in parts[1:] if 1 <= len(p.split()) <= 6]  # the first part holds subject and verb
+    if len(items) < 2:
+        return []
+    answer_ev = _evidence_of(answer)
+
+    def named(item: str) -> bool:
+        words = [w for w in bm25_tokens(item, source_language) if len(w) >= 3]
+        return bool(words) and any(_token_in(fold(w), answer_ev) for w in words)
+
+    flags = [named(i) for i in items]
+    if not any(flags) or all(flags):
+        return []
+    return [i for i, f in zip(items, flags, strict=True) if not f]
 
 
 def _derived(numbers: frozenset[str] | set[str]) -> set[str]:
@@ -645,12 +672,14 @@ def _garbled(sentence: str, question: str = "") -> str | None:
     words = re.findall(r"\w+", sentence.lower())
     if any(a == b and len(a) > 2 and not a.isdigit() for a, b in zip(words, words[1:], strict=False)):
         return "garbled (a word is repeated)"
-    grams = [tuple(words[i:i + 2]) for i in range(len(words) - 1)]
+    # a repeated phrase of ordinary words (names may well be named twice: "Waren (Müritz)")
+    plain = re.findall(r"\b[a-zäöüß]+\b", sentence)
+    grams = [tuple(plain[i:i + 2]) for i in range(len(plain) - 1)]
     if any(n > 1 for g, n in Counter(grams).items() if all(len(w) > 3 for w in g)):
         return "garbled (a phrase is repeated)"
     parts = Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", sentence.lower()))
     repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE]
-    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 2:
+    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 3:
         return f"garbled ('{repeated[0]}' repeated)"
     return None
 

@@ -251,3 +251,21 @@ def test_meaning_check_with_the_real_multilingual_embedder() -> None:
     bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en", question)
     assert good.kept, reasons(good)
     assert not bad.kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        ("BMW und Toyota prüfen eine Zusammenarbeit bei Elektroantrieben und im Leichtbau", ["bei der Architektur "
+                                                                                             "von Sportwagen"]),
+        ("Sie prüfen Sportwagen, Elektroantriebe und Leichtbau", []),  # every item named
+        ("BMW und Toyota bauen ihre Partnerschaft aus", []),  # none named: not an answer from this list
+    ],
+)
+def test_an_answer_that_names_only_some_listed_items_is_incomplete(answer: str, missing: list[str]) -> None:
+    from assistant.verify import missing_items
+
+    source = ("Unter anderem prüfen die Bayern und die Japaner Möglichkeiten bei der Entwicklung von "
+              "Brennstoffzellen, bei der Architektur von Sportwagen, Elektroantrieben und im Leichtbau.")
+    assert missing_items(answer, source, "de", "de") == missing
+    assert missing_items(answer, source, "en", "de") == []  # across languages the words cannot be compared
