@@ -77,7 +77,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               settings.evidence_sentences, settings.evidence_sentences_list,
                               settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross)
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
-                        settings.verify_locality_margin)
+                        settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
     return Assistant(
         settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
         default=0.08, ge=0, le=1,
         description="An answer's items must come from evidence scoring at most this far below the best sentence.",
     )
+    verify_coverage_margin: float = Field(
+        default=0.4, ge=0, le=1,
+        description="An answer's sentence may share at most this much less of the question's words than the "
+                    "evidence sentence sharing the most (0.4 = 40 percentage points).",
+    )
     quote_min_relevance: float = Field(
         default=0.90, ge=0, le=2,
         description="Least evidence score (dense + lexical) for quoting the evidence sentence as the answer "

@@ -38,7 +38,7 @@ from assistant.evidence import lexical_coverage, refers_back
 from assistant.lexicon import german_forms, is_place, is_strict, phrases_in
 from assistant.models import Passage, SentenceCheck
 from assistant.questions import QuestionInfo
-from assistant.text import bm25_tokens, fold, sentence_spans, split_sentences
+from assistant.text import bm25_tokens, fold, question_language, sentence_spans, split_sentences
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # "1st" is checked as 1
 _NUMBER_WORDS = {
@@ -219,6 +219,7 @@ class _Unit:
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
     question_relevance: list[float] = field(default_factory=list)
+    question_coverage: list[float] = field(default_factory=list)
 
 
 class _Context:
@@ -237,6 +238,7 @@ class _Context:
             self.units.append(_Unit(p, text, sentences, _evidence_of(f"{meta} {text}")))
         self.claim_vectors: dict[str, np.ndarray] = {}
         self.best_question_relevance = 0.0
+        self.best_question_coverage = 0.0
 
     def embed(self, claims: list[str]) -> None:
         """Embed the claims, the question and every source sentence in one batch."""
@@ -270,8 +272,10 @@ class _Context:
                         texts.append(s)
                         vectors.append(v)
                 lexical = lexical_coverage(self.question, texts)
+                u.question_coverage = lexical
                 u.question_relevance = [float(v @ qv) + 0.15 * lx for v, lx in zip(vectors, lexical, strict=True)]
             self.best_question_relevance = max(r for u in self.units for r in u.question_relevance)
+            self.best_question_coverage = max(c for u in self.units for c in u.question_coverage)
 
     @property
     def units_ready(self) -> bool:
@@ -299,11 +303,12 @@ class Verifier:
 
     def __init__(self, embedder: VectorEmbedding, min_similarity: float,
                  min_similarity_cross: float | None = None, locality_margin: float = 0.05,
-                 short_answer_words: int = 4) -> None:
+                 short_answer_words: int = 4, coverage_margin: float = 0.4) -> None:
         self.embedder = embedder
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
         self.locality_margin = locality_margin
+        self.coverage_margin = coverage_margin  # "Wer wird Finanzminister?": from the sentence about finance
         self.short_answer_words = short_answer_words
 
     # --- the whole answer ------------------------------------------------------------------------
@@ -397,6 +402,13 @@ class Verifier:
             if ctx.best_question_relevance - relevance > self.locality_margin:
                 return reject("comes from a cited sentence that is not about the question (a neighbouring "
                               f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
+            coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
+            if ctx.best_question_coverage - coverage > self.coverage_margin:
+                return reject("comes from a cited sentence that lacks what the question is about (it shares "
+                              f"{coverage:.0%} of the question's words, another sentence "
+                              f"{ctx.best_question_coverage:.0%})", sim)
+        if language == "en" and len(claim.split()) >= 6 and question_language(claim) != language:
+            return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)
         bar = self.min_similarity if same else self.min_similarity_cross
         short = bool(items) and len(bm25_tokens(claim, language)) <= self.short_answer_words
