@@ -196,7 +196,7 @@ def refers_back(sentence: str) -> bool:
     return bool(_ANAPHORA.match(sentence))
 
 
-def lexical_coverage(info: QuestionInfo, sentences: list[str]) -> list[float]:
+def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True) -> list[float]:
     """Per sentence, the share of the question's content words it contains, each word weighted by its
     rarity among these sentences (a word in every sentence tells nothing apart). Words match as stems,
     or as spelling-folded prefixes of five letters or more, so compounds (Leichtbau/Leichtbauteile) and
@@ -210,6 +210,8 @@ def lexical_coverage(info: QuestionInfo, sentences: list[str]) -> list[float]:
     present = [{f for f in focus if _matches(f, ts) or any(_matches(g, ts) for g in forms[f])}
                for ts in token_sets]
     n = len(sentences)
+    if not weighted:  # the plain share of the question's words
+        return [len(p) / len(focus) for p in present]
     weights = {f: math.log(1 + n / (1 + sum(f in p for p in present))) for f in focus}
     total = sum(weights.values()) or 1.0
     return [sum(weights[f] for f in p) / total for p in present]

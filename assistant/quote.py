@@ -64,8 +64,8 @@ class Quoter:
             same = unit.language == language
             if unit.score < (self.min_relevance if same else self.min_relevance_cross):
                 continue
-            if same and lexical_coverage(info, [unit.text])[0] < self.min_coverage:
-                continue
+            if lexical_coverage(info, [unit.text], weighted=False)[0] < self.min_coverage:
+                continue  # (English question words meet German ones through the glossary)
             found = _holding_sentence(info, unit)
             if found is None:
                 continue
@@ -92,7 +92,7 @@ def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
         items = answer_items(unit.text[start:e], info, unit.text[start:e], unit.language)
         if items:
-            options.append((lexical_coverage(info, [unit.text[start:e]])[0], -i, (start, e), items))
+            options.append((lexical_coverage(info, [unit.text[start:e]], weighted=False)[0], -i, (start, e), items))
     if not options:
         return None
     _, _, span, items = max(options)
