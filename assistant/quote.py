@@ -44,10 +44,11 @@ class Quoter:
     """Decides whether an evidence sentence can stand as the answer (see module docstring)."""
 
     def __init__(self, min_relevance: float, min_relevance_cross: float, min_coverage: float = 0.5,
-                 candidates: int = 2) -> None:
+                 candidates: int = 2, min_coverage_cross: float = 0.0) -> None:
         self.min_relevance = min_relevance
         self.min_relevance_cross = min_relevance_cross
         self.min_coverage = min_coverage
+        self.min_coverage_cross = min_coverage_cross
         self.candidates = candidates
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
@@ -64,8 +65,9 @@ class Quoter:
             same = unit.language == language
             if unit.score < (self.min_relevance if same else self.min_relevance_cross):
                 continue
-            if lexical_coverage(info, [unit.text], weighted=False)[0] < self.min_coverage:
-                continue  # (English question words meet German ones through the glossary)
+            if lexical_coverage(info, [unit.text], weighted=False)[0] < (self.min_coverage if same
+                                                                          else self.min_coverage_cross):
+                continue  # (English question words meet German ones through the glossary, but not all do)
             found = _holding_sentence(info, unit)
             if found is None:
                 continue

@@ -38,7 +38,7 @@ from assistant.evidence import lexical_coverage, refers_back
 from assistant.lexicon import german_forms, is_place, is_strict, phrases_in
 from assistant.models import Passage, SentenceCheck
 from assistant.questions import QuestionInfo
-from assistant.text import bm25_tokens, fold, question_language, sentence_spans, split_sentences
+from assistant.text import bm25_tokens, fold, sentence_spans, split_sentences
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # "1st" is checked as 1
 _NUMBER_WORDS = {
@@ -120,7 +120,7 @@ _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)
 _UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
-               "reason": "reason", "fact": "fact"}
+               "reason": "reason", "yesno": "statement", "fact": "fact"}
 _LOCAL_MARGIN = 0.03  # evidence sentences this close to the best match count as where a sentence comes from
 
 
@@ -194,6 +194,7 @@ class _Evidence:
 
     text: str  # lower-cased
     folded: str
+    text_cased: str
     tokens: frozenset[str]  # folded words and stems
     numbers: frozenset[str]
 
@@ -205,7 +206,7 @@ def _evidence_of(text: str) -> _Evidence:
     for lang in ("de", "en"):
         tokens |= set(bm25_tokens(text, lang))
     numbers = numbers_in(text) | number_words(text, loose=True)
-    return _Evidence(low, fold(low), frozenset(tokens), frozenset(numbers))
+    return _Evidence(low, fold(low), text, frozenset(tokens), frozenset(numbers))
 
 
 @dataclass
@@ -407,7 +408,7 @@ class Verifier:
                 return reject("comes from a cited sentence that lacks what the question is about (it shares "
                               f"{coverage:.0%} of the question's words, another sentence "
                               f"{ctx.best_question_coverage:.0%})", sim)
-        if language == "en" and len(claim.split()) >= 6 and question_language(claim) != language:
+        if language == "en" and _german_function_words(claim):
             return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)
         bar = self.min_similarity if same else self.min_similarity_cross
@@ -422,7 +423,8 @@ def _merge(parts: list[_Evidence]) -> _Evidence:
     if len(parts) == 1:
         return parts[0]
     return _Evidence(" ".join(p.text for p in parts), " ".join(p.folded for p in parts),
-                     frozenset().union(*(p.tokens for p in parts)), frozenset().union(*(p.numbers for p in parts)))
+                     " ".join(p.text_cased for p in parts), frozenset().union(*(p.tokens for p in parts)),
+                     frozenset().union(*(p.numbers for p in parts)))
 
 
 def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, language: str) -> str | None:
@@ -493,6 +495,22 @@ def _about(shared: int, scope: set[str], other: set[str]) -> bool:
     return shared >= 2 and shared >= 0.5 * min(len(scope), len(other))
 
 
+_DE_FUNCTION = frozenset([
+    "der", "die", "das", "den", "dem", "des", "und", "ist", "sind", "wird", "wurde", "werden", "nicht", "ein",
+    "eine", "einen", "mit", "von", "zu", "für", "auf", "im", "bei", "nach", "sich", "auch", "als"])
+_EN_FUNCTION = frozenset([
+    "the", "of", "and", "is", "are", "was", "were", "will", "be", "to", "a", "an", "in", "on", "with", "for",
+    "from", "that", "this", "by", "it", "not", "has", "have", "had"])
+
+
+def _german_function_words(claim: str) -> bool:
+    """Whether a sentence is German by its function words (names of German places and firms in an English
+    sentence do not count: "the Landkreis Oder-Spree")."""
+    words = re.findall(r"[a-zäöüß]+", claim.lower())
+    de, en = sum(w in _DE_FUNCTION for w in words), sum(w in _EN_FUNCTION for w in words)
+    return de >= 2 and de > en
+
+
 def _negated_clauses(text: str, language: str) -> list[set[str]]:
     """The content tokens of what each negation covers: from the start of its clause to the next contrast
     ("aber", "sondern", "but") or the end of the sentence ("nicht nur … sondern auch" and "not only" are
@@ -516,7 +534,7 @@ def _negated_clauses(text: str, language: str) -> list[set[str]]:
 
 def _overlap(tokens: set[str], scope: set[str]) -> int:
     """How many of ``tokens`` occur in ``scope``, also as a prefix or through the glossary."""
-    ev = _Evidence(" ".join(scope), " ".join(scope), frozenset(scope), frozenset())
+    ev = _Evidence(" ".join(scope), " ".join(scope), " ".join(scope), frozenset(scope), frozenset())
     return sum(_token_in(t, ev) for t in tokens if len(t) >= 3)
 
 
@@ -658,12 +676,26 @@ def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str
                       and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
-        names = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or not _NOUN_SHAPE.search(n))]
-        return names  # who / with whom: a name, not just more words
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or not _NOUN_SHAPE.search(n))]
+        if found or _names_in(ev, q):
+            return found  # who / with whom: a name, not just more words, when the source names one
+        # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
+    if q.kind == "yesno":
+        # a yes or no answer restates the question; the polarity check (negations) does the work
+        restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if _token_in(fold(w), ev)]
+        return restated if len(restated) >= 2 else []
     items = list({fold(i): i for i in names + numbers + grounded}.values())
     if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
+
+
+def _names_in(ev: _Evidence, q: QuestionInfo) -> bool:
+    """Whether the evidence names someone or something beyond the question (a capitalised word that is not
+    the first of a sentence, an acronym or a model name)."""
+    asked = fold(q.text)
+    return any(fold(m.group()) not in asked and not _NOUN_SHAPE.search(m.group()) and fold(m.group()) not in
+               _GENERIC_NOUNS for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
 
 
 def _asked(word: str, asked: set[str]) -> bool:
