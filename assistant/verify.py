@@ -117,6 +117,12 @@ _REPEATABLE = frozenset({"sich", "sein", "seine", "seiner", "ihre", "ihren", "da
                          "milliarden", "billion", "euro", "jahr", "jahre", "year", "years", "oder", "sowie",
                          "which", "were", "will", "would", "dies", "diese", "dieser", "the"})
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
+_DETERMINERS = frozenset([
+    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
+    "keine", "keiner", "keines", "keinem", "keinen", "dieser", "diese", "dieses", "diesem", "diesen", "jeder",
+    "jede", "jedes", "jedem", "jeden", "sein", "seine", "seiner", "seines", "seinem", "seinen", "ihr", "ihre",
+    "ihrer", "ihres", "ihrem", "ihren", "unser", "unsere", "the", "a", "an", "this", "that", "its", "their",
+    "his", "her", "neue", "neuen", "neuer", "neues"])
 _UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
@@ -676,7 +682,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str
                       and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
-        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or not _NOUN_SHAPE.search(n))]
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
         if found or _names_in(ev, q):
             return found  # who / with whom: a name, not just more words, when the source names one
         # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
@@ -691,11 +697,25 @@ def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str
 
 
 def _names_in(ev: _Evidence, q: QuestionInfo) -> bool:
-    """Whether the evidence names someone or something beyond the question (a capitalised word that is not
-    the first of a sentence, an acronym or a model name)."""
+    """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
     asked = fold(q.text)
-    return any(fold(m.group()) not in asked and not _NOUN_SHAPE.search(m.group()) and fold(m.group()) not in
-               _GENERIC_NOUNS for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
+    return any(fold(m.group()) not in asked and _proper(m.group(), ev)
+               for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
+
+
+def _proper(word: str, ev: _Evidence) -> bool:
+    """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
+    name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
+    Espinosa", not "des Leiters")."""
+    if _ACRONYM.fullmatch(word):
+        return True
+    if _NOUN_SHAPE.search(word) or fold(word) in _GENERIC_NOUNS:
+        return False
+    for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
+        before = (m.group(1) or "").lower()
+        if before not in _DETERMINERS:
+            return True
+    return False
 
 
 def _asked(word: str, asked: set[str]) -> bool:

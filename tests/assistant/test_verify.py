@@ -287,3 +287,20 @@ def test_an_answer_in_the_wrong_language_is_rejected(lenient: Verifier) -> None:
                             question)
     assert not german.kept and "another language" in german.rejected[0].reason
     assert lenient.verify("Ghosn was arrested in Tokyo in 2018 [1].", SOURCES, "x", "en", question).kept
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "source", "kept"),
+    [
+        ("Hat BMW mit Saab einen Vertrag geschlossen?", "Ja, BMW hat mit Saab einen Vertrag abgeschlossen [1].",
+         "BMW und der schwedische Autobauer Saab haben einen Vertrag über Motoren abgeschlossen.", True),
+        ("Hat BMW mit Saab einen Vertrag geschlossen?", "Ja, BMW hat mit Saab einen Vertrag abgeschlossen [1].",
+         "BMW und Saab haben noch keinen Vertrag über Motoren abgeschlossen.", False),  # the source says no
+        ("Wer sagte, dass Vereinbarungen auf Gegenseitigkeit beruhen sollen?", "Der Leiter der Produktplanung [1].",
+         "Nach Angaben des Leiters der Produktplanung sollen Vereinbarungen auf Gegenseitigkeit beruhen.", True),
+        ("Wer liefert Motoren an Toyota?", "Der Hersteller [1].", "BMW liefert Dieselmotoren an Toyota.", False),
+    ],
+)
+def test_yes_no_and_role_answers(lenient: Verifier, question: str, answer: str, source: str, kept: bool) -> None:
+    result = lenient.verify(answer, [passage(source)], REFUSAL_DE, "de", analyse(question, "de"))
+    assert bool(result.kept) == kept, reasons(result)
