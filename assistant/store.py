@@ -85,11 +85,13 @@ class Store:
         except Exception as e:
             raise IndexError_(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
         self._seen_generation = self.generation()
-        built_with = (self.chunks.metadata or {}).get("embedding_model")
-        if built_with and built_with != embed_model:
+        built = self.chunks.metadata or {}
+        built_with, built_dim = built.get("embedding_model"), built.get("dim")
+        if (built_with and built_with != embed_model) or (built_dim and int(built_dim) != dim):
             raise EmbeddingModelMismatch(
-                f"the index was built with the embedding model {built_with!r}, but {embed_model!r} is configured. "
-                "Set ASSISTANT_EMBED_BACKEND/ASSISTANT_EMBED_MODEL back, or rebuild the index with "
+                f"the index was built with the embedding model {built_with!r} ({built_dim} dimensions), but "
+                f"{embed_model!r} ({dim} dimensions) is configured. Set ASSISTANT_EMBED_BACKEND/ASSISTANT_EMBED_MODEL "
+                "(and for a server ASSISTANT_EMBED_BASE_URL) back, or rebuild the index with "
                 "`assistant ingest PATH --reset` (or use another ASSISTANT_INDEX_DIR)."
             )
 
