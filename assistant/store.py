@@ -135,14 +135,13 @@ class Store:
             self.docs.delete(ids=[article.doc_id])
             self.chunks.delete(where={"doc_id": article.doc_id})
         meta = _article_meta(article)
+        ids, texts, metas = chunk_rows(article, chunks)
         for lo in range(0, len(chunks), _BATCH):
-            part = chunks[lo : lo + _BATCH]
             self.chunks.add(
-                ids=[c.chunk_id for c in part],
-                documents=[c.text for c in part],
+                ids=ids[lo : lo + _BATCH],
+                documents=texts[lo : lo + _BATCH],
                 embeddings=np.asarray(vectors[lo : lo + _BATCH], dtype=np.float32),
-                metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, **_page_meta(c)}
-                           for c in part],
+                metadatas=metas[lo : lo + _BATCH],
             )
         self.docs.add(
             ids=[article.doc_id],
@@ -163,13 +162,26 @@ class Store:
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
 
+    def mark_writing(self, doc_ids: Sequence[str]) -> None:
+        """Note the articles an ingest is about to write, so that the chunks of one it could not finish are
+        found without reading every chunk (``reconcile``)."""
+        self.state.upsert(ids=["writing"], embeddings=[[1.0]], metadatas=[{"doc_ids": ",".join(doc_ids)}])
+
     def reconcile(self, registered: dict[str, dict[str, Any]] | None = None) -> int:
         """Remove chunks whose article is not registered (left by an interrupted ingest); return how many.
         ``registered`` is the registry if the caller has just read it."""
         registered = self.registered() if registered is None else registered
         expected = sum(int(m.get("chunks", 0)) for m in registered.values())
-        if self.chunks.count() == expected:
+        before = self.chunks.count()
+        if before == expected:
             return 0
+        got = self.state.get(ids=["writing"], include=["metadatas"])
+        noted = str(got["metadatas"][0].get("doc_ids", "")) if got["ids"] else ""
+        unfinished = [d for d in noted.split(",") if d and d not in registered]
+        if unfinished:  # the articles the interrupted ingest was writing: no need to read every chunk
+            self.chunks.delete(where={"doc_id": {"$in": unfinished}})
+            if self.chunks.count() == expected:
+                return before - expected
         orphans: list[str] = []
         total = self.chunks.count()
         for offset in range(0, total, _BATCH):
@@ -178,7 +190,7 @@ class Store:
                         if (m or {}).get("doc_id") not in registered]
         for lo in range(0, len(orphans), _BATCH):
             self.chunks.delete(ids=orphans[lo : lo + _BATCH])
-        return len(orphans)
+        return before - self.chunks.count()
 
     def bump_generation(self) -> str:
         """Mark the index as changed so that caches built on it (BM25) are rebuilt."""
@@ -226,6 +238,19 @@ class Store:
             got = self.chunks.get(include=["documents", "metadatas"], limit=_BATCH, offset=offset)
             yield got["ids"], got["documents"], [dict(m or {}) for m in got["metadatas"]]
 
+    def chunks_of(self, doc_ids: Sequence[str]) -> dict[str, tuple[list[str], list[str], list[dict[str, Any]]]]:
+        """The stored chunks of these articles: doc_id -> (chunk ids, texts, metadatas)."""
+        out: dict[str, tuple[list[str], list[str], list[dict[str, Any]]]] = {}
+        if not doc_ids:
+            return out
+        got = self.chunks.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"])
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            ids, texts, metas = out.setdefault(str((meta or {}).get("doc_id")), ([], [], []))
+            ids.append(cid)
+            texts.append(text or "")
+            metas.append(dict(meta or {}))
+        return out
+
     def dense(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
         self.refresh()
         n = self.chunks.count()
@@ -258,6 +283,13 @@ class Store:
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         return {i: _passage(i, t, m, 0.0) for i, t, m in rows}
+
+
+def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """(ids, texts, metadatas) of an article's chunks as the store keeps them."""
+    meta = _article_meta(article)
+    return ([c.chunk_id for c in chunks], [c.text for c in chunks],
+            [{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, **_page_meta(c)} for c in chunks])
 
 
 def _article_meta(a: Article) -> dict[str, Any]:
