@@ -231,6 +231,9 @@ class Store:
     def count_chunks(self) -> int:
         return int(self.chunks.count())
 
+    def count_documents(self) -> int:
+        return int(self.docs.count())
+
     def all_chunks(self) -> Iterable[tuple[list[str], list[str], list[dict[str, Any]]]]:
         """Every chunk in batches of (ids, texts, metadatas)."""
         total = self.chunks.count()
@@ -252,13 +255,11 @@ class Store:
         return out
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
+        """The ``k`` nearest chunks that pass ``filters`` (Chroma filters first: fast when few chunks pass)."""
         self.refresh()
-        n = self.chunks.count()
-        if n == 0:
-            return []
         got = self.chunks.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, n),
+            n_results=k,
             where=to_where(filters),
             include=["documents", "metadatas", "distances"],
         )
@@ -268,21 +269,29 @@ class Store:
                                   strict=True)
         ]
 
-    def similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of ``vector`` with the stored vectors of ``ids``."""
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks, unfiltered: ids and distances only, which
+        Chroma returns without reading metadata (a few ms for a thousand at a million chunks)."""
+        self.refresh()
+        got = self.chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n,
+                                include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def metadatas(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def scored_passages(self, vector: np.ndarray, ids: list[str]) -> dict[str, Passage]:
+        """The passages of ``ids`` with their cosine similarity to ``vector`` (one read of the store)."""
         if not ids:
             return {}
         self.refresh()
-        got = self.chunks.get(ids=ids, include=["embeddings"])
-        emb = np.asarray(got["embeddings"], dtype=np.float32)
-        return dict(zip(got["ids"], (emb @ vector).tolist(), strict=True))
-
-    def passages(self, ids: list[str]) -> dict[str, Passage]:
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        return {i: _passage(i, t, m, 0.0) for i, t, m in rows}
+        got = self.chunks.get(ids=ids, include=["embeddings", "documents", "metadatas"])
+        sims = (np.asarray(got["embeddings"], dtype=np.float32) @ vector).tolist()
+        rows = zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
+        return {i: _passage(i, t, m, float(sim)) for i, t, m, sim in rows}
 
 
 def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
