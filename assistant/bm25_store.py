@@ -201,14 +201,21 @@ class BM25Writer:
         self.flush()
 
     def sync(self, store: Any, registry: dict[str, dict[str, Any]] | None = None) -> tuple[int, int]:
-        """Bring the index in line with ``store``'s registry (read now unless given); returns
-        (articles added or replaced, articles removed)."""
+        """Bring the index in line with ``store``'s registry; returns (articles added or replaced, articles
+        removed). Only the articles the store's change log names since this index's generation are compared,
+        when the log can tell; else the whole registry (``registry`` if the caller has just read it)."""
         generation = store.generation()
-        registry = store.registered() if registry is None else registry
+        changed = None if registry is not None or not self.generation else \
+            store.changes_since(self.generation, generation)
         have = self.docs()
-        removed = self.remove([d for d, (_, h) in list(have.items())
-                               if registry.get(d, {}).get("content_hash") != h])
-        missing = [d for d, m in registry.items() if d not in have]
+        if changed is not None:
+            registry = store.registered_subset(changed)
+            stale = [d for d in changed if d in have and registry.get(d, {}).get("content_hash") != have[d][1]]
+        else:
+            registry = store.registered() if registry is None else registry
+            stale = [d for d, (_, h) in list(have.items()) if registry.get(d, {}).get("content_hash") != h]
+        removed = self.remove(stale)
+        missing = [d for d in registry if d not in have]
         for lo in range(0, len(missing), SYNC_DOCS):
             found = store.chunks_of(missing[lo : lo + SYNC_DOCS])  # doc_id -> (ids, texts, metadatas)
             self.add(tokenize(d, str(registry[d].get("content_hash", "")), *rows) for d, rows in found.items())

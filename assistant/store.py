@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,6 +24,8 @@ from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
 log = logging.getLogger(__name__)
 
 _BATCH = 1000
+_LOG_MAX_DOCS = 2000  # articles named in one change-log record; more are recorded as "all"
+_LOG_KEEP = 64  # change-log records kept (a follower further behind compares the whole registry)
 
 
 def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> Any:
@@ -198,6 +201,44 @@ class Store:
         self.state.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"value": gen}])
         self._seen_generation = gen
         return gen
+
+    # --- the change log: which articles a generation changed, so followers need not read the registry ---
+    def log_changes(self, since: str, doc_ids: Iterable[str]) -> None:
+        """Record that the step from generation ``since`` to the current one changed (added, replaced or
+        removed) exactly ``doc_ids``. Many articles are recorded as 'all' (followers then compare everything)."""
+        ids = sorted(set(doc_ids))
+        docs = ",".join(ids) if len(ids) <= _LOG_MAX_DOCS else "*"
+        self.state.upsert(ids=[f"log-{self.generation()}"], embeddings=[[1.0]],
+                          metadatas=[{"kind": "log", "prev": since, "docs": docs, "at": time.time()}])
+        logs = self.state.get(where={"kind": "log"}, include=["metadatas"])
+        if len(logs["ids"]) > 2 * _LOG_KEEP:
+            by_age = sorted(zip(logs["ids"], logs["metadatas"], strict=True), key=lambda x: x[1].get("at", 0))
+            self.state.delete(ids=[i for i, _ in by_age[:-_LOG_KEEP]])
+
+    def changes_since(self, since: str, until: str) -> set[str] | None:
+        """The articles changed from generation ``since`` to ``until``, or None when the log cannot tell (an
+        interrupted ingest, a change of many articles, an old index): then compare the whole registry."""
+        changed: set[str] = set()
+        current = until
+        for _ in range(_LOG_KEEP):
+            if current == since:
+                return changed
+            got = self.state.get(ids=[f"log-{current}"], include=["metadatas"])
+            if not got["ids"] or got["metadatas"][0].get("docs") == "*":
+                return None
+            meta = got["metadatas"][0]
+            changed |= {d for d in str(meta.get("docs", "")).split(",") if d}
+            current = str(meta.get("prev", ""))
+        return None
+
+    def registered_subset(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """doc_id -> registry metadata of those of ``doc_ids`` that are registered."""
+        ids = list(doc_ids)
+        out: dict[str, dict[str, Any]] = {}
+        for lo in range(0, len(ids), _BATCH):
+            got = self.docs.get(ids=ids[lo : lo + _BATCH], include=["metadatas"])
+            out.update({i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
+        return out
 
     def refresh(self) -> bool:
         """Reopen Chroma when another process (an ingest next to the server) changed the index.

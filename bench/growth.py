@@ -151,9 +151,44 @@ class Growth:
             row[f"breakdown/{version}"] = {"error": str(e)}
         self.save()
 
+    # --- ingest through an embeddings server ----------------------------------------------------
+    def remote(self) -> None:
+        """The stand-in embeddings server on one core, our ingest (and, for the server's own figure, a client
+        that only sends the same batches) on the other: two machines, as far as two cores allow."""
+        from bench.corpus import PART
+
+        articles = self.a.remote_articles
+        grow_corpus(self.corpus, 10 * articles + 1000)  # about 9.5 chunks an article
+        small = self.work / "remote-corpus"
+        if not small.exists() or len(list(small.glob("*.md"))) != articles:
+            shutil.rmtree(small, ignore_errors=True)
+            small.mkdir(parents=True)
+            for i in range(articles):
+                _link(str(self.corpus / f"p{i // PART:04d}" / f"a{i:07d}.md"), str(small / f"a{i:07d}.md"))
+        rows = [r for r in self.results.get("remote", []) if not self.a.again]
+        done = {r["name"] for r in rows}
+        for rate in self.a.remote_rates:
+            name = f"composed vectors, {'as fast as one core serves' if not rate else f'at most {rate:.0f}/s'}"
+            if name in done:
+                continue
+            _log(f"embeddings server: {name}")
+            with _embeddings_server(self.sentences, rate, self.log) as url:
+                row: dict = {"name": name, "uptime": uptime().split("load average:")[-1].strip()}
+                common = ["--corpus", str(small), "--url", url, "--batch", "64", "--in-flight", "4"]
+                row["server"] = self.job("--cpus", "0", "embed-throughput", *common)
+                index = self.work / "remote-index"
+                shutil.rmtree(index, ignore_errors=True)
+                row["ingest"] = self.job("--cpus", "0", "remote-ingest", *common, "--index", str(index))
+                shutil.rmtree(index, ignore_errors=True)
+            rows.append(row)
+            self.results["remote"] = rows
+            self.save()
+
     def run(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
         self.results.setdefault("started", time.strftime("%Y-%m-%d %H:%M:%S"))
+        if self.a.remote_rates:
+            self.remote()
         for size in self.a.sizes:
             self.grow(size)
             if self.a.before:  # first: its breakdown builds the BM25 pickle that its server then loads
@@ -181,6 +216,22 @@ def _chat_server(log: Path) -> Iterator[str]:
                             cwd=PROJECT_ROOT, stdout=err, stderr=err)
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models", 60, proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+@contextmanager
+def _embeddings_server(sentences: Path, rate: float, log: Path) -> Iterator[str]:
+    """The stand-in embeddings server, on the second core only."""
+    port = free_port()
+    with log.open("ab") as err:
+        proc = psutil.Popen(["taskset", "-c", "1", sys.executable, "-m", "bench.fake_servers", "embeddings",
+                             "--port", str(port), "--sentence-cache", str(sentences), "--rate", str(rate)],
+                            cwd=PROJECT_ROOT, stdout=err, stderr=err)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models", 120, proc)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         proc.terminate()
@@ -235,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=60, help="gold questions per series")
     p.add_argument("--before-filtered-queries", type=int, default=20,
                    help="filtered series of the code before the change (seconds each at a million chunks)")
+    p.add_argument("--remote-rates", type=lambda s: [float(x) for x in s.split(",") if x], default=[],
+                   help="ingest through the stand-in embeddings server at these rates (texts/s, 0 = as fast as it "
+                        "goes), e.g. 0,400,100")
+    p.add_argument("--remote-articles", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--again", action="store_true", help="measure again what growth.json already has")
     p.add_argument("--report-only", action="store_true")

@@ -408,6 +408,7 @@ def job_remote_ingest(a: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.jobs")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cpus", type=lambda s: {int(x) for x in s.split(",")}, help="run on these cores only")
     sub = p.add_subparsers(dest="job", required=True)
     s = sub.add_parser("raw-embed")
     s.add_argument("--corpus", type=Path, required=True)
@@ -469,6 +470,10 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--no-bm25", action="store_true")
         s.set_defaults(func=fn)
     a = p.parse_args(argv)
+    if a.cpus:
+        import os
+
+        os.sched_setaffinity(0, a.cpus)
     a.func(a)
 
 

@@ -92,8 +92,10 @@ class Ingester:
             if found is None:
                 return None
             source = found[0].source
+            since = self.store.generation()
             self.store.delete_article(doc_id)
             self.store.bump_generation()
+            self.store.log_changes(since, [doc_id])
             if self.bm25 is not None:  # gone from BM25 search too, before anyone searches again
                 with self.bm25.writer() as writer:
                     assert writer is not None

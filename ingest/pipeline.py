@@ -141,6 +141,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         store.reset()
     registered = store.registered()
     summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
+    since = store.generation()
     reader = _Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None)
     changed = False
     with (bm25.writer() if bm25 is not None else contextlib.nullcontext()) as lexical, Pipeline() as pipeline:
@@ -182,6 +183,9 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 lexical.remove(gone)
         if changed or summary.removed or summary.orphans_removed or reset:
             store.bump_generation()
+            if not (summary.orphans_removed or reset):  # followers (other workers' BM25) read only these
+                store.log_changes(since, [o.doc_id for o in summary.outcomes if o.doc_id and o.status in
+                                          ("new", "changed", "removed")])
         if changed:
             store.mark_writing([])
         if lexical is not None:

@@ -176,3 +176,48 @@ def test_sync_is_not_called_when_the_index_is_in_line(settings: Settings, corpus
     ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(settings))
     monkeypatch.setattr(BM25Writer, "sync", lambda *a: pytest.fail("synced although in line"))
     assert build_bm25(settings).current(store).n == store.count_chunks()
+
+
+def test_a_follower_reads_only_what_the_change_log_names(settings: Settings, corpus_copy: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a million articles the registry takes a minute to read: a worker one ingest behind asks the store's
+    change log which articles changed and compares only those."""
+    from assistant.store import Store
+
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())
+    follower = BM25Store(tmp_path / "follower")
+    follower.current(store)  # the first sync reads the registry
+    target = corpus_copy / "002_c6212945af6057c2.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nFord und Xiaomi planen ein Zebra-Projekt.\n",
+                      encoding="utf-8")
+    (corpus_copy / "001_3ad74785a6077ba1.txt").unlink()
+    (corpus_copy / "new.txt").write_text("Die Zeppelinwerft testet einen Quantenantrieb.\n" * 3, encoding="utf-8")
+    ingest([corpus_copy], store, HashEmbedding(), prune=True)
+    ingest([corpus_copy], store, HashEmbedding())  # nothing changed: no new generation, nothing logged
+    monkeypatch.setattr(Store, "registered", lambda self: pytest.fail("the whole registry was read"))
+    with follower.writer() as w:
+        assert w.sync(store) == (2, 2)  # the changed and the new one added; the changed and the pruned removed
+    monkeypatch.undo()
+    fresh = BM25Store(tmp_path / "fresh")
+    fresh.current(store)
+    same(results(follower), results(fresh))
+    assert follower.view().search("Quantenantrieb", "de", 1)
+
+
+def test_without_a_complete_change_log_the_whole_registry_is_compared(settings: Settings, corpus_copy: Path,
+                                                                      tmp_path: Path) -> None:
+    from tests.ingest.test_reingest_shortcut import FailsOnSecondArticle
+
+    store = build_store(settings, HashEmbedding())
+    follower = BM25Store(tmp_path / "follower")
+    follower.current(store)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        ingest([corpus_copy], store, FailsOnSecondArticle())  # bumped the generation, logged nothing
+    ingest([corpus_copy], store, HashEmbedding())
+    assert store.changes_since(follower.view().generation, store.generation()) is None
+    follower.current(store)
+    fresh = BM25Store(tmp_path / "fresh")
+    fresh.current(store)
+    same(results(follower), results(fresh))
+    assert follower.view().n == store.count_chunks()
