@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # --- storage -------------------------------------------------------------------------------
     index_dir: Path = Field(
         default=PROJECT_ROOT / ".index",
-        description="Where the Chroma database, the BM25 cache and feedback live.",
+        description="Where the Chroma database, the BM25 index and feedback live.",
     )
     collection: str = Field(default="news", description="Chroma collection name prefix.")
     chroma_host: str | None = Field(

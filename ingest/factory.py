@@ -123,7 +123,7 @@ class Ingester:
 
 def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, store: Store | None = None,
                    bm25: BM25Store | None = None, with_bm25: bool = True) -> Ingester:
-    """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 cache, so
+    """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 index, so
     that queries and uploads share one model (and its lock) and new articles are searchable at once.
     ``with_bm25=False`` leaves the BM25 index to the first search (the ingest benchmark measures without it)."""
     from assistant.factory import build_bm25, build_embedder, build_store, offline_environment
