@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,24 +135,32 @@ class Store:
                     replace: bool = True) -> None:
         """Replace everything stored for ``article`` with ``chunks`` (crash-safe order, see module doc).
         ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``."""
-        if replace:
-            self.docs.delete(ids=[article.doc_id])
-            self.chunks.delete(where={"doc_id": article.doc_id})
-        meta = _article_meta(article)
-        ids, texts, metas = chunk_rows(article, chunks)
-        for lo in range(0, len(chunks), _BATCH):
-            self.chunks.add(
-                ids=ids[lo : lo + _BATCH],
-                documents=texts[lo : lo + _BATCH],
-                embeddings=np.asarray(vectors[lo : lo + _BATCH], dtype=np.float32),
-                metadatas=metas[lo : lo + _BATCH],
-            )
+        self.put_articles([StoredArticle(article, chunks, vectors, content_hash, raw_hash, replace)])
+
+    def put_articles(self, items: Sequence[StoredArticle]) -> None:
+        """``put_article`` for several articles with one write per collection: Chroma's cost is mostly per call
+        (a call of 300 chunks costs a fifth of the CPU per chunk of ten calls of 30). The order stays crash-safe:
+        the records of the articles that are replaced go first, then every chunk, then the new records."""
+        replaced = [x.article.doc_id for x in items if x.replace]
+        if replaced:
+            self.docs.delete(ids=replaced)
+            self.chunks.delete(where={"doc_id": {"$in": replaced}})
+        rows = [chunk_rows(x.article, x.chunks) for x in items]
+        ids = [i for r in rows for i in r[0]]
+        texts = [t for r in rows for t in r[1]]
+        metas = [m for r in rows for m in r[2]]
+        vectors = np.concatenate([np.asarray(x.vectors, dtype=np.float32).reshape(len(x.chunks), -1)
+                                  for x in items]) if ids else np.zeros((0, self.dim), np.float32)
+        for lo in range(0, len(ids), _BATCH):
+            self.chunks.add(ids=ids[lo : lo + _BATCH], documents=texts[lo : lo + _BATCH],
+                            embeddings=vectors[lo : lo + _BATCH], metadatas=metas[lo : lo + _BATCH])
         self.docs.add(
-            ids=[article.doc_id],
-            documents=[article.text],
-            embeddings=[[1.0]],
-            metadatas=[{**meta, "content_hash": content_hash or article.content_hash, "chunks": len(chunks),
-                        "dropped": len(article.dropped), **({"raw_hash": raw_hash} if raw_hash else {})}],
+            ids=[x.article.doc_id for x in items],
+            documents=[x.article.text for x in items],
+            embeddings=[[1.0]] * len(items),
+            metadatas=[{**_article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
+                        "chunks": len(x.chunks), "dropped": len(x.article.dropped),
+                        **({"raw_hash": x.raw_hash} if x.raw_hash else {})} for x in items],
         )
 
     def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
@@ -333,6 +342,19 @@ class Store:
         sims = (np.asarray(got["embeddings"], dtype=np.float32) @ vector).tolist()
         rows = zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
         return {i: _passage(i, t, m, float(sim)) for i, t, m, sim in rows}
+
+
+@dataclass
+class StoredArticle:
+    """An article to store: its chunks with their vectors, the hashes its registry record keeps, and whether an
+    earlier version is registered (and must be replaced)."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    content_hash: str | None = None
+    raw_hash: str | None = None
+    replace: bool = True
 
 
 def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ from assistant.bm25 import DocTokens, tokenize
 from assistant.bm25_store import BM25Store, BM25Writer
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Article, Chunk, sha256_text
-from assistant.store import Store, chunk_rows
+from assistant.store import Store, StoredArticle, chunk_rows
 from ingest.chunking import chunk_article, embedding_text
 from ingest.metadata import article_id, build_article
 from ingest.readers import RawDoc, Skipped, iter_documents
@@ -31,6 +31,7 @@ from ingest.stages import END, Channel, Pipeline
 
 log = logging.getLogger(__name__)
 CHUNKER_VERSION = 1
+WRITE_CHUNKS = 512  # chunks written to the store in one call while more embedded articles are waiting
 
 
 Status = str  # "new" | "changed" | "unchanged" | "skipped" | "removed"
@@ -150,7 +151,28 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         read, embedded = pipeline.channel(queue_articles), pipeline.channel(queue_articles)
         pipeline.start("read", lambda: reader.run(read))
         pipeline.start("embed", lambda: _embed(embedder, read, embedded))
+        ready: list[_Work] = []
+
+        def write() -> None:
+            nonlocal changed
+            if not ready:
+                return
+            if not changed:  # before the first write: caches (BM25) must not outlive an interrupted ingest
+                store.bump_generation()
+                changed = True
+            store.mark_writing([w.article.doc_id for w in ready])
+            _store(ready, store, registered, lexical, summary, record)
+            ready.clear()
+            if progress:
+                progress(summary.new + summary.changed, reader.to_embed)
+
         for item in embedded:
+            if isinstance(item, list):  # embedded articles: written together while more are waiting
+                ready.extend(item)
+                if sum(len(w.chunks) for w in ready) >= WRITE_CHUNKS or embedded.empty():
+                    write()
+                continue
+            write()  # what came before this item first: outcomes stay in file order
             if isinstance(item, _Done):
                 if item.skipped is not None:
                     summary.skipped.append(item.skipped)
@@ -158,15 +180,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 record(item.outcome)
             elif isinstance(item, _RawHashes):
                 store.set_raw_hashes(item.hashes)
-            else:
-                if not changed:  # before the first write: caches (BM25) must not outlive an interrupted ingest
-                    store.bump_generation()
-                    changed = True
-                store.mark_writing([w.article.doc_id for w in item])
-                for work in item:
-                    _store(work, store, registered, lexical, summary, record)
-                    if progress:
-                        progress(summary.new + summary.changed, reader.to_embed)
+        write()
         pipeline.check()
         if prune:
             kept_prefixes = tuple(s.source for s in summary.skipped)
@@ -335,24 +349,25 @@ def _pass_on(items: list[Any], vectors: np.ndarray | None, out: Channel) -> None
         out.put(run)
 
 
-def _store(work: _Work, store: Store, registered: dict[str, dict[str, Any]], lexical: BM25Writer | None,
+def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any]], lexical: BM25Writer | None,
            summary: IngestSummary, record: Callable[[Outcome], None]) -> None:
-    """The third stage, for one article: write it (registry record last), then give it to BM25."""
-    a = work.article
-    assert work.vectors is not None
-    store.put_article(a, work.chunks, work.vectors, content_hash=work.content_hash, raw_hash=work.raw_hash,
-                      replace=a.doc_id in registered)  # reconcile left no unregistered chunks
-    if lexical is not None and work.lexical is not None:
-        lexical.add([work.lexical])
-    summary.chunks_added += len(work.chunks)
-    if a.dropped:
-        summary.dropped[a.source] = a.dropped
-    status = "changed" if a.doc_id in registered else "new"
-    if status == "changed":
-        summary.changed += 1
-    else:
-        summary.new += 1
-    record(Outcome(a.source, status, a.doc_id, len(work.chunks)))
+    """The third stage, for a few articles: write them (registry records last), then give them to BM25."""
+    store.put_articles([StoredArticle(w.article, w.chunks, w.vectors, w.content_hash, w.raw_hash,
+                                      replace=w.article.doc_id in registered)  # reconcile left no orphans
+                        for w in works if w.vectors is not None])
+    if lexical is not None:
+        lexical.add([w.lexical for w in works if w.lexical is not None])
+    for w in works:
+        a = w.article
+        summary.chunks_added += len(w.chunks)
+        if a.dropped:
+            summary.dropped[a.source] = a.dropped
+        status = "changed" if a.doc_id in registered else "new"
+        if status == "changed":
+            summary.changed += 1
+        else:
+            summary.new += 1
+        record(Outcome(a.source, status, a.doc_id, len(w.chunks)))
 
 
 def _prefixed(paths: Sequence[Path], prefixes: list[str]) -> Iterator[RawDoc | Skipped]:
