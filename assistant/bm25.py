@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.filters import date_bounds
+from assistant.lexicon import german_words
 from assistant.models import Filters
 from assistant.text import bm25_tokens
 
@@ -289,6 +290,10 @@ class View:
         terms = set(bm25_tokens(query, query_language))
         for lang in self.languages - {query_language}:
             terms |= set(bm25_tokens(query, lang))  # stems as the chunks' own language produces them
+        if query_language == "en" and "de" in self.languages:
+            # English words the glossary knows, in German ("fuel cells" -> Brennstoffzellen), so that an English
+            # question meets German passages on more than names and numbers
+            terms |= set(bm25_tokens(" ".join(german_words(query)), "de"))
         return sorted(terms)
 
     def search(self, query: str, query_language: str, k: int,
