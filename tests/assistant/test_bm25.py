@@ -93,6 +93,16 @@ def test_english_chunks_add_english_stems_to_a_german_question(tmp_path: Path) -
     assert {c for c, _ in view.search("driving cars", "de", 5)} == {"d2-0000"}
 
 
+def test_an_english_question_searches_the_german_words_of_the_glossary(tmp_path: Path) -> None:
+    de = tokenize("d1", "h", ["d1-0000"], ["Toyota entwickelt Brennstoffzellen."], [{"language": "de"}])
+    other = tokenize("d2", "h", ["d2-0000"], ["Die Werft meldet Kurzarbeit."], [{"language": "de"}])
+    write_segment(tmp_path / "s", [de, other])
+    view = View([Segment(tmp_path / "s")], [None])
+    assert "brennstoffzell" in view.query_terms("Who works on fuel cells?", "en")
+    assert [c for c, _ in view.search("Who works on fuel cells?", "en", 5)] == ["d1-0000"]
+    assert "brennstoffzell" not in view.query_terms("Wer arbeitet an fuel cells?", "de")  # German: no glossary
+
+
 FILTERS = [
     Filters(outlet=["Reuters"]), Filters(outlet=["reuters", "dpa"]), Filters(outlet=["nobody"]),
     Filters(date_from="2019"), Filters(date_to="2018-06"), Filters(date_from="2018-01-15", date_to="2022-05"),
