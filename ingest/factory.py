@@ -96,11 +96,12 @@ class Ingester:
             self.store.delete_article(doc_id)
             self.store.bump_generation()
             self.store.log_changes(since, [doc_id])
-            if self.bm25 is not None:  # gone from BM25 search too, before anyone searches again
+            if self.bm25 is not None:  # gone from BM25 search too, before anyone searches again; a sync, not a
+                # bare removal, so what another writer stored since this folder's last update is added too (the
+                # change log names only those articles and this one)
                 with self.bm25.writer() as writer:
                     assert writer is not None
-                    writer.remove([doc_id])
-                    writer.commit(self.store.generation())
+                    writer.sync(self.store)
             return source, self._remove_original(source)
 
     def _remove_original(self, source: str) -> bool:
