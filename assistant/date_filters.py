@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from assistant.bm25 import BM25Index
+from assistant.bm25 import View
 from assistant.dates import QuestionDates, Span, event_terms, from_bound, iso, parse, previous
 from assistant.filters import date_bounds
 from assistant.models import DerivedFilter, Filters, Passage
@@ -87,7 +87,7 @@ def _date_hi(value: str | None) -> int:
 class DateFilters:
     """Turns a question's date words into filters for one archive (see the module docstring)."""
 
-    def __init__(self, store: Store, bm25: Callable[[], BM25Index], enabled: bool = True,
+    def __init__(self, store: Store, bm25: Callable[[], View], enabled: bool = True,
                  newest_first_margin: float = 0.05) -> None:
         self.store = store
         self.bm25 = bm25
@@ -189,21 +189,12 @@ class DateFilters:
     def _date_event(self, words: str, language: str) -> tuple[str, str] | None:
         """The date of the earliest dated chunk holding every term of ``words`` (as the question's language
         stems them, else as the other language does), and its source."""
-        index = self.bm25()
+        view = self.bm25()
         for lang in dict.fromkeys((language, "de", "en")):
-            terms = event_terms(words, lang)
-            rows = [index.vocab.get(t) for t in terms]
-            if not terms or any(r is None for r in rows):
-                continue
-            cols: set[int] | None = None
-            for r in rows:
-                found = set(index.weights[r].indices.tolist())
-                cols = found if cols is None else cols & found
-            dated = [(index.metas[c]["date_lo"], index.metas[c]["date_hi"], c) for c in cols or ()
-                     if "date_lo" in index.metas[c]]
-            if dated:
-                lo, hi, c = min(dated)
-                return _iso_of(int(lo), int(hi)), str(index.metas[c].get("source", ""))
+            found = view.earliest_with(event_terms(words, lang))
+            if found:
+                lo, hi, source = found
+                return _iso_of(lo, hi), source
         return None
 
     def _check(self, f: DerivedFilter, filters: Filters | None) -> DerivedFilter:

@@ -57,6 +57,15 @@ class VectorEmbedding(BaseEmbedding):
         """Load the model now instead of on first use."""
         self.query_vector("warm up")
 
+    def dimension(self) -> int:
+        """The length of this model's vectors (a remote model is asked once)."""
+        return self.dim
+
+    @property
+    def max_in_flight(self) -> int:
+        """Batches worth sending at once: one for a local model (it uses every core already)."""
+        return 1
+
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -5,6 +5,7 @@
     ├── IndexError_                the index directory or store cannot be used
     │   └── EmbeddingModelMismatch the index was built with another embedding model
     ├── ModelError                 a model file is missing, corrupt or fails to load
+    │   └── EmbeddingServerError   the embeddings server is down, refuses, or sends unusable vectors
     ├── LLMError                   the LLM backend failed or timed out
     │   └── LLMBusy                too many requests already wait for the LLM
     └── InputError                 a document or request cannot be used as given
@@ -33,6 +34,10 @@ class EmbeddingModelMismatch(IndexError_):
 
 class ModelError(AssistantError):
     """A model file is missing, corrupt or cannot be loaded."""
+
+
+class EmbeddingServerError(ModelError):
+    """The OpenAI-compatible embeddings server cannot be reached, refuses, or sends unusable vectors."""
 
 
 class LLMError(AssistantError):

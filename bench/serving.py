@@ -55,10 +55,11 @@ class Server:
             thread.join()
 
 
-def assistant_env(index_dir: Path, **extra: str) -> dict[str, str]:
+def assistant_env(index_dir: Path, code: Path = PROJECT_ROOT, **extra: str) -> dict[str, str]:
+    """The environment of an ``assistant`` child process running the code in ``code`` (this checkout's by default,
+    also when another one installed the venv; another checkout for before/after figures)."""
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
-           "ASSISTANT_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(PROJECT_ROOT)}  # this checkout's code, also when another one installed the venv
+           "ASSISTANT_LOG_LEVEL": "WARNING", "PYTHONPATH": str(code)}
     for key in ("ASSISTANT_CHROMA_HOST", "ASSISTANT_API_KEY"):
         env.pop(key, None)
     env.update(extra)
@@ -66,7 +67,8 @@ def assistant_env(index_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(index_dir: Path, warm_up: bool, log: Path, timeout_s: float = 600, **env: str) -> Iterator[Server]:
+def serve(index_dir: Path, warm_up: bool, log: Path, timeout_s: float = 600, code: Path = PROJECT_ROOT,
+          **env: str) -> Iterator[Server]:
     """Start ``assistant serve`` on a free loopback port; yield when /api/health answers; stop it after."""
     port = free_port()
     args = [str(ASSISTANT), "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -74,7 +76,7 @@ def serve(index_dir: Path, warm_up: bool, log: Path, timeout_s: float = 600, **e
         args.append("--no-warm-up")
     with log.open("ab") as err:
         proc = psutil.Popen(args, cwd=index_dir.parent, stdout=err, stderr=err,
-                            env=assistant_env(index_dir, **env))
+                            env=assistant_env(index_dir, code, **env))
         try:
             base = f"http://127.0.0.1:{port}"
             ready = wait_http(f"{base}/api/health", timeout_s, proc)
@@ -96,16 +98,17 @@ def ingest_cli(corpus: Path, index_dir: Path, log: Path) -> float:
     return time.perf_counter() - t
 
 
-def search_latency(server: Server, queries: list[str], mode: str | None = None, warm: int = 5) -> dict:
+def search_latency(server: Server, queries: list[str], mode: str | None = None, warm: int = 5,
+                   filters: dict | None = None) -> dict:
     """Client-side latency of POST /api/search, one request at a time; the first (cold) query separately."""
-    with httpx.Client(base_url=server.base, timeout=120, trust_env=False) as client:
+    with httpx.Client(base_url=server.base, timeout=600, trust_env=False) as client:
         def one(q: str) -> tuple[float, float]:
-            body = {"query": q, **({"mode": mode} if mode else {})}
+            body = {"query": q, **({"mode": mode} if mode else {}), **({"filters": filters} if filters else {})}
             t = time.perf_counter()
             r = client.post("/api/search", json=body)
             ms = (time.perf_counter() - t) * 1000
             r.raise_for_status()
-            if not r.json()["results"] and mode != "bm25":
+            if not r.json()["results"] and mode != "bm25" and not filters:
                 raise RuntimeError(f"no results for {q!r}: the index is empty?")
             return ms, float(r.json()["timings"].get("total_ms", 0))
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.bm25 import BM25Cache
+from assistant.bm25_store import BM25Store
 from assistant.embeddings import VectorEmbedding
 from assistant.errors import IndexError_
 from assistant.settings import Settings
@@ -45,7 +45,7 @@ class Ingester:
     index_dir: Path
     chunk_words: int = 90
     overlap_sentences: int = 1
-    bm25: BM25Cache | None = None
+    bm25: BM25Store | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -92,10 +92,16 @@ class Ingester:
             if found is None:
                 return None
             source = found[0].source
+            since = self.store.generation()
             self.store.delete_article(doc_id)
             self.store.bump_generation()
-            if self.bm25 is not None:  # the BM25 index of the new generation, loaded before anyone searches
-                self.bm25.get(self.store.generation(), self.store.all_chunks)
+            self.store.log_changes(since, [doc_id])
+            if self.bm25 is not None:  # gone from BM25 search too, before anyone searches again; a sync, not a
+                # bare removal, so what another writer stored since this folder's last update is added too (the
+                # change log names only those articles and this one)
+                with self.bm25.writer() as writer:
+                    assert writer is not None
+                    writer.sync(self.store)
             return source, self._remove_original(source)
 
     def _remove_original(self, source: str) -> bool:
@@ -117,14 +123,14 @@ class Ingester:
 
 
 def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, store: Store | None = None,
-                   bm25: BM25Cache | None = None, with_bm25: bool = True) -> Ingester:
-    """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 cache, so
+                   bm25: BM25Store | None = None, with_bm25: bool = True) -> Ingester:
+    """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 index, so
     that queries and uploads share one model (and its lock) and new articles are searchable at once.
-    ``with_bm25=False`` leaves the BM25 file to the first search (the ingest benchmark measures without it)."""
-    from assistant.factory import build_bm25_cache, build_embedder, build_store, offline_environment
+    ``with_bm25=False`` leaves the BM25 index to the first search (the ingest benchmark measures without it)."""
+    from assistant.factory import build_bm25, build_embedder, build_store, offline_environment
 
     offline_environment()
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     return Ingester(store, embedder, settings.index_dir, settings.chunk_words, settings.chunk_overlap_sentences,
-                    (bm25 or build_bm25_cache(settings)) if with_bm25 else None)
+                    (bm25 or build_bm25(settings)) if with_bm25 else None)

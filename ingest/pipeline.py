@@ -1,26 +1,37 @@
-"""Ingest: read -> clean -> chunk -> embed -> store, idempotently (unchanged articles cost a hash, not an embedding)."""
+"""Ingest: read -> clean -> chunk -> embed -> store as overlapping stages, idempotently and resumably (unchanged
+articles cost a hash, not an embedding)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
+import queue
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from assistant.bm25 import BM25Cache
+import numpy as np
+
+from assistant.bm25 import DocTokens, tokenize
+from assistant.bm25_store import BM25Store, BM25Writer
 from assistant.embeddings import VectorEmbedding
-from assistant.models import Article, sha256_text
-from assistant.store import Store
+from assistant.models import Article, Chunk, sha256_text
+from assistant.store import Store, StoredArticle, chunk_rows
 from ingest.chunking import chunk_article, embedding_text
 from ingest.metadata import article_id, build_article
 from ingest.readers import RawDoc, Skipped, iter_documents
+from ingest.stages import END, Channel, Pipeline
 
 log = logging.getLogger(__name__)
 CHUNKER_VERSION = 1
+WRITE_CHUNKS = 512  # chunks written to the store in one call while more embedded articles are waiting
 
 
 Status = str  # "new" | "changed" | "unchanged" | "skipped" | "removed"
@@ -99,16 +110,24 @@ def raw_hash(raw: RawDoc, target_words: int, overlap: int) -> str:
 
 def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, chunk_words: int = 90,
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
-           progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None,
+           progress: Callable[[int, int], None] | None = None, bm25: BM25Store | None = None,
            source_prefix: str | Sequence[str] = "", keep_prefixes: Sequence[str] = (),
-           on_outcome: Callable[[Outcome], None] | None = None) -> IngestSummary:
+           on_outcome: Callable[[Outcome], None] | None = None, queue_articles: int = 64) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
-    With ``bm25``, the BM25 file of the index's current generation is made sure to exist, so a server using
-    that cache loads it from disk (0.1 s at 100k chunks) instead of building it in a request (~20 s).
-    ``source_prefix`` (one for all paths, or one per path) is put before every source read from them
-    (uploads are ``uploads/NAME``); ``prune`` never removes articles whose source starts with one of
-    ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped)."""
+    Three stages overlap, joined by queues of at most ``queue_articles`` items: reading and cleaning (a thread),
+    embedding (a thread keeping ``embedder.max_in_flight`` batches going) and writing to the store (this
+    thread), so the embedder never waits for the files or for Chroma. Articles are written in the order they
+    were read, each one complete (its registry record last), so an interrupted ingest resumes where it stopped:
+    what is stored is unchanged next time and costs a hash, not an embedding.
+
+    With ``bm25``, the BM25 index on disk is brought in line with the store first (repairing an interrupted
+    run) and then gets every stored article at once, so a server sharing the index folder searches them without
+    building anything. ``source_prefix`` (one for all paths, or one per path) is put before every source read
+    from them (uploads are ``uploads/NAME``); ``prune`` never removes articles whose source starts with one of
+    ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped), in the
+    order the files were read; ``progress(done, total)`` counts articles stored of those found to need it so far.
+    """
     t0 = time.perf_counter()
     summary = IngestSummary()
     prefixes = [source_prefix] * len(paths) if isinstance(source_prefix, str) else list(source_prefix)
@@ -123,77 +142,232 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         store.reset()
     registered = store.registered()
     summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
+    since = store.generation()
+    reader = _Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None)
+    changed = False
+    with (bm25.writer() if bm25 is not None else contextlib.nullcontext()) as lexical, Pipeline() as pipeline:
+        if lexical is not None:
+            lexical.sync(store, registered)
+        read, embedded = pipeline.channel(queue_articles), pipeline.channel(queue_articles)
+        pipeline.start("read", lambda: reader.run(read))
+        pipeline.start("embed", lambda: _embed(embedder, read, embedded))
+        ready: list[_Work] = []
 
-    seen: set[str] = set()
-    articles: dict[str, tuple[Article, str]] = {}
-    for item in _prefixed(paths, prefixes):
-        if isinstance(item, Skipped):
-            summary.skipped.append(item)
-            record(Outcome(item.source, "skipped", reason=item.reason))
-            continue
-        doc_id, rh = article_id(item.source), raw_hash(item, chunk_words, overlap_sentences)
-        seen.add(doc_id)
-        known = registered.get(doc_id)
-        if known is not None and known.get("raw_hash") == rh:
-            summary.unchanged += 1  # same input, same code: no cleaning, no language detection, no embedding
-            record(Outcome(item.source, "unchanged", doc_id, int(known.get("chunks", 0))))
-            continue
-        built = build_article(item)
-        if isinstance(built, Skipped):
-            summary.skipped.append(built)
-            record(Outcome(built.source, "skipped", doc_id, reason=built.reason))
-            continue
-        articles[built.doc_id] = (built, rh)
-        if built.dropped:
-            summary.dropped[built.source] = built.dropped
+        def write() -> None:
+            nonlocal changed
+            if not ready:
+                return
+            if not changed:  # before the first write: caches (BM25) must not outlive an interrupted ingest
+                store.bump_generation()
+                changed = True
+            store.mark_writing([w.article.doc_id for w in ready])
+            _store(ready, store, registered, lexical, summary, record)
+            ready.clear()
+            if progress:
+                progress(summary.new + summary.changed, reader.to_embed)
 
-    todo: list[tuple[Article, str, str]] = []
-    up_to_date: dict[str, str] = {}
-    for a, rh in articles.values():
-        h = index_hash(a, chunk_words, overlap_sentences)
-        known = registered.get(a.doc_id)
-        if known is not None and known.get("content_hash") == h:
-            summary.unchanged += 1
-            up_to_date[a.doc_id] = rh  # e.g. the first run after a code change: next time it is skipped early
-            record(Outcome(a.source, "unchanged", a.doc_id, int(known.get("chunks", 0))))
-        else:
-            todo.append((a, h, rh))
-    store.set_raw_hashes(up_to_date)
+        for item in embedded:
+            if isinstance(item, list):  # embedded articles: written together while more are waiting
+                ready.extend(item)
+                if sum(len(w.chunks) for w in ready) >= WRITE_CHUNKS or embedded.empty():
+                    write()
+                continue
+            write()  # what came before this item first: outcomes stay in file order
+            if isinstance(item, _Done):
+                if item.skipped is not None:
+                    summary.skipped.append(item.skipped)
+                summary.unchanged += item.outcome.status == "unchanged"
+                record(item.outcome)
+            elif isinstance(item, _RawHashes):
+                store.set_raw_hashes(item.hashes)
+        write()
+        pipeline.check()
+        if prune:
+            kept_prefixes = tuple(s.source for s in summary.skipped)
+            gone = []
+            for doc_id, meta in registered.items():
+                source = str(meta.get("source", ""))
+                if doc_id not in reader.seen and not _protected(source, kept_prefixes) \
+                        and not source.startswith(tuple(keep_prefixes)):
+                    store.delete_article(doc_id)
+                    gone.append(doc_id)
+                    summary.removed += 1
+                    record(Outcome(source, "removed", doc_id))
+            if lexical is not None:
+                lexical.remove(gone)
+        if changed or summary.removed or summary.orphans_removed or reset:
+            store.bump_generation()
+            if not (summary.orphans_removed or reset):  # followers (other workers' BM25) read only these
+                store.log_changes(since, [o.doc_id for o in summary.outcomes if o.doc_id and o.status in
+                                          ("new", "changed", "removed")])
+        if changed:
+            store.mark_writing([])
+        if lexical is not None:
+            lexical.commit(store.generation())
+    summary.seconds = time.perf_counter() - t0
+    return summary
 
-    if todo:
-        # also before the first write: caches built on the index (BM25) must not outlive an interrupted ingest
-        store.bump_generation()
-    for done, (article, h, rh) in enumerate(todo):
-        chunks = chunk_article(article, chunk_words, overlap_sentences)
-        vectors = embedder.passages([embedding_text(article, c) for c in chunks])
-        store.put_article(article, chunks, vectors, content_hash=h, raw_hash=rh,
-                          replace=article.doc_id in registered)  # reconcile left no unregistered chunks
-        summary.chunks_added += len(chunks)
-        if article.doc_id in registered:
+
+@dataclass
+class _Done:
+    """An article (or unusable file) whose outcome is known without embedding: unchanged or skipped."""
+
+    outcome: Outcome
+    skipped: Skipped | None = None
+
+
+@dataclass
+class _RawHashes:
+    """Registered articles whose chunks are up to date: record their new raw hash (first run after a code change)."""
+
+    hashes: dict[str, str]
+
+
+@dataclass
+class _Work:
+    """An article to embed and store."""
+
+    article: Article
+    content_hash: str
+    raw_hash: str
+    chunks: list[Chunk]
+    texts: list[str]
+    lexical: DocTokens | None
+    vectors: np.ndarray | None = None
+
+
+class _Reader:
+    """The first stage: reads, cleans and chunks the files; passes on what needs embedding, in file order."""
+
+    def __init__(self, paths: Sequence[Path], prefixes: list[str], registered: dict[str, dict[str, Any]],
+                 chunk_words: int, overlap: int, with_tokens: bool) -> None:
+        self.paths, self.prefixes, self.registered = paths, prefixes, registered
+        self.chunk_words, self.overlap, self.with_tokens = chunk_words, overlap, with_tokens
+        self.seen: set[str] = set()
+        self.to_embed = 0
+
+    def run(self, out: Channel) -> None:
+        up_to_date: dict[str, str] = {}
+        for item in _prefixed(self.paths, self.prefixes):
+            if isinstance(item, Skipped):
+                out.put(_Done(Outcome(item.source, "skipped", reason=item.reason), item))
+                continue
+            doc_id, rh = article_id(item.source), raw_hash(item, self.chunk_words, self.overlap)
+            if doc_id in self.seen:
+                continue  # the same file given twice
+            self.seen.add(doc_id)
+            known = self.registered.get(doc_id)
+            if known is not None and known.get("raw_hash") == rh:
+                # same input, same code: no cleaning, no language detection, no embedding
+                out.put(_Done(Outcome(item.source, "unchanged", doc_id, int(known.get("chunks", 0)))))
+                continue
+            built = build_article(item)
+            if isinstance(built, Skipped):
+                out.put(_Done(Outcome(built.source, "skipped", doc_id, reason=built.reason), built))
+                continue
+            h = index_hash(built, self.chunk_words, self.overlap)
+            if known is not None and known.get("content_hash") == h:
+                up_to_date[doc_id] = rh  # e.g. the first run after a code change: next time it is skipped early
+                out.put(_Done(Outcome(built.source, "unchanged", doc_id, int(known.get("chunks", 0)))))
+                if len(up_to_date) >= 1000:
+                    out.put(_RawHashes(up_to_date))
+                    up_to_date = {}
+                continue
+            chunks = chunk_article(built, self.chunk_words, self.overlap)
+            lexical = tokenize(doc_id, h, *chunk_rows(built, chunks)) if self.with_tokens else None
+            self.to_embed += 1
+            out.put(_Work(built, h, rh, chunks, [embedding_text(built, c) for c in chunks], lexical))
+        if up_to_date:
+            out.put(_RawHashes(up_to_date))
+        out.put(END)
+
+
+def _embed(embedder: VectorEmbedding, read: Channel, out: Channel) -> None:
+    """The second stage: embeds the articles in batches of about ``embedder.passage_batch`` texts, keeping up to
+    ``embedder.max_in_flight`` batches going (at least two: one computing, the next one ready), and passes
+    everything on in the order it came."""
+    limit = max(2, embedder.max_in_flight)
+    pending: deque[tuple[list[Any], Future[np.ndarray] | None]] = deque()
+    batch: list[Any] = []
+    texts: list[str] = []
+    with ThreadPoolExecutor(limit, thread_name_prefix="embed-batch") as pool:
+        def submit() -> None:
+            nonlocal batch, texts
+            if batch:
+                pending.append((batch, pool.submit(embedder.passages, texts) if texts else None))
+                batch, texts = [], []
+
+        def emit(wait: bool) -> None:
+            while pending:
+                items, future = pending[0]
+                in_flight = sum(f is not None and not f.done() for _, f in pending)
+                if future is not None and not future.done() and not (wait or in_flight >= limit):
+                    return
+                vectors = future.result() if future is not None else None
+                pending.popleft()
+                _pass_on(items, vectors, out)
+
+        done = False
+        while not done:
+            try:
+                item = read.get(block=not texts)  # with texts waiting, do not sit on them: send them
+            except queue.Empty:
+                submit()
+                emit(wait=False)
+                continue
+            if item is END:
+                submit()
+                emit(wait=True)
+                done = True
+                continue
+            batch.append(item)
+            if isinstance(item, _Work):
+                texts += item.texts
+            if len(texts) >= embedder.passage_batch:
+                submit()
+            emit(wait=False)
+        out.put(END)
+        pool.shutdown(wait=True)
+
+
+def _pass_on(items: list[Any], vectors: np.ndarray | None, out: Channel) -> None:
+    """Hand a batch's articles, with their vectors, and the items between them to the writer, in order."""
+    at = 0
+    run: list[_Work] = []
+    for item in items:
+        if isinstance(item, _Work):
+            assert vectors is not None
+            item.vectors = vectors[at : at + len(item.texts)]
+            at += len(item.texts)
+            run.append(item)
+            continue
+        if run:
+            out.put(run)
+            run = []
+        out.put(item)
+    if run:
+        out.put(run)
+
+
+def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any]], lexical: BM25Writer | None,
+           summary: IngestSummary, record: Callable[[Outcome], None]) -> None:
+    """The third stage, for a few articles: write them (registry records last), then give them to BM25."""
+    store.put_articles([StoredArticle(w.article, w.chunks, w.vectors, w.content_hash, w.raw_hash,
+                                      replace=w.article.doc_id in registered)  # reconcile left no orphans
+                        for w in works if w.vectors is not None])
+    if lexical is not None:
+        lexical.add([w.lexical for w in works if w.lexical is not None])
+    for w in works:
+        a = w.article
+        summary.chunks_added += len(w.chunks)
+        if a.dropped:
+            summary.dropped[a.source] = a.dropped
+        status = "changed" if a.doc_id in registered else "new"
+        if status == "changed":
             summary.changed += 1
         else:
             summary.new += 1
-        record(Outcome(article.source, "changed" if article.doc_id in registered else "new", article.doc_id,
-                       len(chunks)))
-        if progress:
-            progress(done + 1, len(todo))
-
-    if prune:
-        kept_prefixes = tuple(s.source for s in summary.skipped)
-        for doc_id, meta in registered.items():
-            source = str(meta.get("source", ""))
-            if doc_id not in seen and not _protected(source, kept_prefixes) \
-                    and not source.startswith(tuple(keep_prefixes)):
-                store.delete_article(doc_id)
-                summary.removed += 1
-                record(Outcome(source, "removed", doc_id))
-
-    if todo or summary.removed or summary.orphans_removed or reset:
-        store.bump_generation()
-    if bm25 is not None:
-        bm25.ensure_saved(store.generation(), store.all_chunks)
-    summary.seconds = time.perf_counter() - t0
-    return summary
+        record(Outcome(a.source, status, a.doc_id, len(w.chunks)))
 
 
 def _prefixed(paths: Sequence[Path], prefixes: list[str]) -> Iterator[RawDoc | Skipped]:

@@ -61,3 +61,57 @@ def question_of(messages: list[dict[str, str]]) -> str:
 def source_texts(messages: list[dict[str, str]]) -> dict[int, str]:
     """The numbered sources in the last user turn: {n: text}."""
     return {int(n): t for n, t in re.findall(r"(?:Quelle|Source) \[(\d+)\][^:]*: (.*)", messages[-1]["content"])}
+
+
+class FakeEmbeddingsServer:
+    """An OpenAI ``/v1/embeddings`` endpoint for ``httpx.MockTransport``: bag-of-words hash vectors (so rankings
+    mean something), a script of failures to send first, and a record of every request and of concurrency."""
+
+    def __init__(self, dim: int = 64, failures: list[Any] | None = None, delay_s: float = 0.0) -> None:
+        import threading
+
+        self.embedder = HashEmbedding(dim)
+        self.failures = list(failures or [])  # each: an int status, an exception to raise, or a callable
+        self.delay_s = delay_s
+        self.requests: list[dict[str, Any]] = []
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+
+    def transport(self) -> Any:
+        import httpx
+
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: Any) -> Any:
+        import json
+        import time
+
+        import httpx
+
+        body = json.loads(request.content)
+        with self._lock:
+            self.requests.append(body)
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            failure = self.failures.pop(0) if self.failures else None
+        try:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            if isinstance(failure, Exception):
+                raise failure
+            if callable(failure):
+                return failure(body)
+            if isinstance(failure, int):
+                return httpx.Response(failure, headers={"Retry-After": "0"}, text=f"scripted {failure}")
+            vectors = self.embedder._encode(list(body["input"]), is_query=False)
+            data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]
+            data.reverse()  # servers may answer in any order; ``index`` says which text a vector belongs to
+            return httpx.Response(200, json={"object": "list", "model": body["model"], "data": data})
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    @property
+    def texts(self) -> list[str]:
+        return [t for r in self.requests for t in r["input"]]

@@ -143,7 +143,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_warm_up:
         assistant.warm_up()
     log.info("start-up: answering from %d articles; serving on http://%s:%d (%.1f s after start)",
-             len(assistant.documents()), settings.host, settings.port, time.perf_counter() - t0)
+             assistant.health()["documents"], settings.host, settings.port, time.perf_counter() - t0)
     serve(assistant, settings)
     return EXIT_OK
 

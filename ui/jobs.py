@@ -185,7 +185,7 @@ class IngestJobs:
 
             self.ingester.ingest(paths, source_prefix=prefixes, on_outcome=on_outcome)
             if self.ingester.bm25 is not None:  # load the new BM25 index now, not in the next search
-                self.ingester.bm25.get(self.ingester.store.generation(), self.ingester.store.all_chunks)
+                self.ingester.bm25.current(self.ingester.store)
             error = None
         except (AssistantError, OSError) as e:
             log.error("upload job %s failed: %s", job_id, e)

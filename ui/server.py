@@ -31,7 +31,7 @@ def _readable(exc: RequestValidationError) -> str:
 
 
 def build_jobs(assistant: Assistant, settings: Settings) -> IngestJobs:
-    """The upload worker, writing through the assistant's own store, embedder and BM25 cache."""
+    """The upload worker, writing through the assistant's own store, embedder and BM25 index."""
     ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store, assistant.retriever.bm25)
     return IngestJobs(ingester, keep=settings.upload_jobs_kept)
 

@@ -76,3 +76,24 @@ def test_deleting_one_article_of_an_uploaded_jsonl_keeps_the_file_until_the_last
     assert ingester.delete(second.doc_id) == ("uploads/export.jsonl#2", True)
     assert not path.exists()
     assert ingester.delete(second.doc_id) is None
+
+
+def test_a_delete_brings_a_bm25_folder_that_fell_behind_in_line(tmp_path: Path) -> None:
+    """Another writer (a worker with its own BM25 folder on the shared store) ingested after this folder's last
+    update: the delete must not mark the folder in line with the store without that article."""
+    from ingest.pipeline import ingest
+
+    ingester = build_ingester(fake_settings(tmp_path / "index"), embedder=HashEmbedding())
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT, encoding="utf-8")
+    ingester.ingest([folder])
+    assert ingester.bm25 is not None
+    (folder / "b.txt").write_text("Die Zeppelinwerft testet einen Quantenantrieb.\n" * 3, encoding="utf-8")
+    ingest([folder], ingester.store, ingester.embedder)  # the other writer: this BM25 folder is not updated
+    gone = next(d.doc_id for d in ingester.store.documents() if d.source == "a.txt")
+    assert ingester.delete(gone) is not None
+    view = ingester.bm25.current(ingester.store)
+    assert view.generation == ingester.store.generation()
+    assert view.n == ingester.store.count_chunks()
+    assert view.search("Quantenantrieb", "de", 1)

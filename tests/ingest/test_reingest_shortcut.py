@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 import ingest.pipeline as pipeline
-from assistant.factory import build_bm25_cache, build_store
+from assistant.bm25_store import BM25Writer
+from assistant.factory import build_bm25, build_store
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
@@ -79,34 +80,37 @@ def test_an_interrupted_ingest_still_invalidates_caches(settings: Settings, corp
     assert store.generation() != before
 
 
-def test_ingest_leaves_the_bm25_index_of_the_new_generation_for_the_server(settings: Settings,
-                                                                          corpus_copy: Path) -> None:
-    """A server next to `assistant ingest` loads BM25 from disk instead of building it inside a request."""
+def test_ingest_leaves_the_bm25_index_of_the_new_generation_for_the_server(settings: Settings, corpus_copy: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server next to `assistant ingest` reads the BM25 index the ingest wrote instead of building it."""
     store = build_store(settings, HashEmbedding())
-    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(settings))
+    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(settings))
     (corpus_copy / "009_new.txt").write_text("Ford und Xiaomi vereinbarten ein Zebra-Projekt in Köln.\n" * 3,
                                             encoding="utf-8")
-    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(settings))
+    ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(settings))
 
-    def must_not_build():  # type: ignore[no-untyped-def]
-        raise AssertionError("the server process had to build BM25 itself")
+    def must_not_sync(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("the server process had to bring BM25 in line itself")
 
-    server_side = build_bm25_cache(settings)  # a fresh cache object, as in another process
-    index = server_side.get(store.generation(), must_not_build)
-    assert index.search("Zebra-Projekt", "de", 3)  # the article of the second ingest is in it
+    monkeypatch.setattr(BM25Writer, "sync", must_not_sync)
+    server_side = build_bm25(settings)  # a fresh object, as in another process
+    view = server_side.current(store)
+    assert view.generation == store.generation()
+    assert view.search("Zebra-Projekt", "de", 3)  # the article of the second ingest is in it
 
 
-def test_an_unchanged_ingest_into_another_index_dir_writes_its_bm25_file(settings: Settings,
-                                                                         corpus_copy: Path) -> None:
+def test_an_unchanged_ingest_into_another_index_dir_writes_its_bm25_index(settings: Settings, corpus_copy: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers with their own ASSISTANT_INDEX_DIR over one Chroma: re-running the ingest for a worker's
-    directory embeds nothing and leaves that directory's BM25 file."""
+    directory embeds nothing and leaves that directory's BM25 index."""
     store = build_store(settings, HashEmbedding())
     ingest([corpus_copy], store, HashEmbedding())
     worker = settings.model_copy(update={"index_dir": settings.index_dir / "worker-2"})
-    summary = ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25_cache(worker))
+    summary = ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(worker))
     assert summary.chunks_added == 0
 
-    def must_not_build():  # type: ignore[no-untyped-def]
-        raise AssertionError("the worker had to build BM25 itself")
+    def must_not_sync(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("the worker had to bring BM25 in line itself")
 
-    assert build_bm25_cache(worker).get(store.generation(), must_not_build).search("Ghosn", "de", 1)
+    monkeypatch.setattr(BM25Writer, "sync", must_not_sync)
+    assert build_bm25(worker).current(store).search("Ghosn", "de", 1)

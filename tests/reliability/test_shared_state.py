@@ -1,66 +1,65 @@
-"""State shared by requests and processes: the BM25 cache is built once and written without races; an ingest
-in another process does not break the running server."""
+"""State shared by requests and processes: the BM25 index is brought in line once and written without races;
+an ingest in another process does not break the running server."""
 
 from __future__ import annotations
 
 import logging
-import pickle
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.bm25 import BM25Cache, BM25Index
-from assistant.factory import build_assistant
+from assistant.bm25_store import BM25Store, BM25Writer
+from assistant.factory import build_assistant, build_store
+from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
 from tests.reliability.conftest import SlowLLM, fake_settings
 from tests.reliability.test_ingest_safety import make_archive, run_ingest
 from ui.server import create_app
 
 
-def _batches(counter: list[int]) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
-    counter.append(1)
-    texts = [f"Nissan Renault Allianz Artikel {i} " * 30 for i in range(400)]
-    yield [f"c{i}" for i in range(400)], texts, [{"language": "de", "source": f"{i}.txt"} for i in range(400)]
-
-
-def test_concurrent_first_searches_build_the_bm25_cache_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_concurrent_first_searches_sync_the_bm25_index_once(
+    tmp_path: Path, corpus_copy: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first burst of requests after start (or after an ingest) all miss the cache at once. Each built
-    its own index and wrote it to the same ``.tmp`` file (seen in the 20-request test as 'cannot write
-    BM25 cache'); a torn pickle then costs a rebuild or worse. One build, one clean write."""
-    cache = BM25Cache(tmp_path / "cache")
-    builds: list[int] = []
+    """The first burst of requests after start (or after an ingest elsewhere) all find the BM25 index behind the
+    store at once. One of them brings it in line; the others wait for it and search the same index."""
+    settings = fake_settings(tmp_path / "index")
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus_copy], store, HashEmbedding())  # no BM25: as if another worker ingested
+    bm25 = BM25Store(tmp_path / "bm25")
+    syncs: list[int] = []
+    real_sync = BM25Writer.sync
+
+    def counted(self, *a, **k):  # type: ignore[no-untyped-def]
+        syncs.append(1)
+        return real_sync(self, *a, **k)
+
+    monkeypatch.setattr(BM25Writer, "sync", counted)
     barrier = threading.Barrier(8)
-    results: list[BM25Index] = []
+    results: list[list[tuple[str, float]]] = []
     errors: list[BaseException] = []
 
     def first_search() -> None:
         barrier.wait()
         try:
-            results.append(cache.get("gen1", lambda: _batches(builds)))
+            results.append(bm25.current(store).search("Renault Nissan Allianz", "de", 5))
         except BaseException as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 
-    with caplog.at_level(logging.WARNING, logger="assistant.bm25"):
+    with caplog.at_level(logging.WARNING, logger="assistant"):
         threads = [threading.Thread(target=first_search) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
     assert not errors
-    assert len(results) == 8 and all(r.ids == results[0].ids for r in results)
+    assert len(results) == 8 and results[0] and all(r == results[0] for r in results)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
-    assert len(builds) == 1
-    files = list((tmp_path / "cache").iterdir())
-    assert [f.suffix for f in files] == [".pkl"]
-    with files[0].open("rb") as fh:
-        assert pickle.load(fh).ids == results[0].ids
+    assert len(syncs) == 1
+    assert sorted(p.name for p in (tmp_path / "bm25").iterdir() if not p.name.startswith("s-")) == \
+        ["manifest.json", "write.lock"]
 
 
 def test_server_keeps_answering_after_another_process_ingests(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Real servers for the scale-out tests: a Chroma server and llama-cpp-python's OpenAI-compatible server.
+"""Real servers for the scale-out tests: a Chroma server and llama-cpp-python's OpenAI-compatible server (chat,
+or embeddings).
 
 Each fixture starts its server on a free loopback port, waits (bounded) until it answers, and stops it
 afterwards. A server that dies or never answers fails the test with the end of its log.
@@ -102,6 +103,20 @@ def llama_server(start_server):  # type: ignore[no-untyped-def]
             "--n_threads_batch", threads], "/v1/models", 240)
 
     return start
+
+
+@pytest.fixture(scope="module")
+def embeddings_server(start_server) -> RunningServer:  # type: ignore[no-untyped-def]
+    """llama-cpp-python's OpenAI-compatible server in embedding mode with the bundled 0.5B GGUF, mean-pooled
+    (the GGUF names no pooling, so llama.cpp would send one vector per token). Its vectors are not e5's: this
+    proves the wire (batches, in-flight requests, the index recording the served model), not retrieval quality."""
+    model = ensure_bundled_gguf("qwen2.5-0.5b", MODELS)
+    threads = str(os.cpu_count() or 2)
+    return start_server("llama-embeddings", [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--embedding", "true",
+        "--kv_overrides", "qwen2.pooling_type=int:1", "--host", "127.0.0.1", "--port", "{port}",
+        "--n_ctx", "2048", "--n_batch", "2048", "--n_threads", threads, "--n_threads_batch", threads],
+        "/v1/models", 240)
 
 
 @pytest.fixture(scope="module")

