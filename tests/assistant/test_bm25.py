@@ -103,6 +103,31 @@ def test_an_english_question_searches_the_german_words_of_the_glossary(tmp_path:
     assert "brennstoffzell" not in view.query_terms("Wer arbeitet an fuel cells?", "de")  # German: no glossary
 
 
+
+def test_earliest_with_finds_the_earliest_dated_alive_chunk_holding_every_term(tmp_path: Path) -> None:
+    def doc(doc_id: str, text: str, lo: int | None, hi: int | None) -> DocTokens:
+        return tokenize(doc_id, "h", [f"{doc_id}-0000"], [text],
+                        [{"language": "de", "source": f"{doc_id}.md", "date_lo": lo, "date_hi": hi}])
+
+    write_segment(tmp_path / "a", [
+        doc("undated", "Übernahme von Elbtor durch die Werft", None, None),  # earliest of all, had it a date
+        doc("gone", "Übernahme von Elbtor angekündigt", 20200101, 20201231),  # deleted below
+        doc("half", "Die Übernahme scheitert", 20190101, 20190101),  # one term only
+        doc("later", "Elbtor: Übernahme abgeschlossen", 20220601, 20220630),
+    ])
+    write_segment(tmp_path / "b", [doc("first", "Elbtor bestätigt die Übernahme", 20220512, 20220512),
+                                   doc("same-day", "Übernahme von Elbtor", 20220512, 20220513)])
+    a, b = Segment(tmp_path / "a"), Segment(tmp_path / "b")
+    alive_a = a.chunk_doc != int(np.flatnonzero(a.doc_ids == b"gone")[0])
+    terms = sorted({*tokenize("q", "h", ["q-0000"], ["Übernahme Elbtor"], [{"language": "de"}]).chunks[0].tokens})
+    view = View([a, b], [alive_a, None])
+    assert view.earliest_with(terms) == (20220512, 20220512, "first.md")  # on a tie, the narrower date
+    assert View([a, b], [None, None]).earliest_with(terms) == (20200101, 20201231, "gone.md")
+    assert View([a], [alive_a]).earliest_with(terms) == (20220601, 20220630, "later.md")
+    assert view.earliest_with([*terms, "nirgends"]) is None
+    assert view.earliest_with([]) is None
+
+
 FILTERS = [
     Filters(outlet=["Reuters"]), Filters(outlet=["reuters", "dpa"]), Filters(outlet=["nobody"]),
     Filters(date_from="2019"), Filters(date_to="2018-06"), Filters(date_from="2018-01-15", date_to="2022-05"),
