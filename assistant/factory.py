@@ -70,6 +70,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
         store, embedder, build_bm25_cache(settings),
         FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
+        settings.copies_passage_margin,
     )
     gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
     evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,

@@ -94,6 +94,22 @@ class Filters(BaseModel):
 
 
 _PAGE = "PDF page the passage starts on (1-based); null for other formats."
+
+
+# --- copies of one story (issue 12.1) -----------------------------------------------------------
+class AlsoIn(BaseModel):
+    """Another printing of the same story: an agency copy in another outlet, or an older version."""
+
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+
+
+_STORY = "Copies of one story share this id (agency copies, updated versions); null for an article on its own."
+_ALSO_IN = "The story's other printings (outlet, source, date); the passage is from its newest, longest one."
+
 _PAGE_END = "PDF page the passage ends on, when it is not the one it starts on; else null."
 
 
@@ -115,6 +131,8 @@ class Passage(BaseModel):
     bm25_score: float | None = None
     page: int | None = Field(default=None, description=_PAGE)
     page_end: int | None = Field(default=None, description=_PAGE_END)
+    story_id: str | None = Field(default=None, description=_STORY)
+    also_in: list[AlsoIn] = Field(default_factory=list, description=_ALSO_IN)
 
 
 class Citation(BaseModel):
@@ -133,6 +151,7 @@ class Citation(BaseModel):
     score: float
     page: int | None = Field(default=None, description=_PAGE)
     page_end: int | None = Field(default=None, description=_PAGE_END)
+    also_in: list[AlsoIn] = Field(default_factory=list, description=_ALSO_IN)
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:
@@ -206,3 +225,4 @@ class DocumentInfo(BaseModel):
     language: str = "de"
     chunks: int = 0
     content_hash: str = ""
+    story_id: str | None = Field(default=None, description=_STORY)

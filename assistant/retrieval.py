@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.bm25 import BM25Cache, BM25Index
+from assistant.copies import collapse
 from assistant.embeddings import VectorEmbedding
 from assistant.models import Filters, Passage
 from assistant.store import Store
@@ -36,7 +37,8 @@ class Retriever:
     """Finds the passages for a question; the one place retrieval happens (API, UI and eval use it)."""
 
     def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Cache, weights: FusionWeights,
-                 dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid") -> None:
+                 dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid",
+                 story_margin: float = 0.03) -> None:
         self.store = store
         self.embedder = embedder
         self.bm25 = bm25
@@ -44,6 +46,7 @@ class Retriever:
         self.dense_candidates = dense_candidates
         self.bm25_candidates = bm25_candidates
         self.mode: Mode = mode
+        self.story_margin = story_margin  # copies of one story: see assistant/copies.py
 
     def bm25_index(self) -> BM25Index:
         return self.bm25.get(self.store.generation(), self.store.all_chunks)
@@ -54,7 +57,7 @@ class Retriever:
         vector = self.embedder.query_vector(query)
         dense = self.store.dense(vector, max(k, self.dense_candidates), filters) if mode != "bm25" else []
         if mode == "dense":
-            return dense[:k]
+            return self._one_per_story(dense)[:k]
         hits = self.bm25_index().search(query, language, max(k, self.bm25_candidates), filters)
         bm25 = dict(hits)
         by_id = {p.chunk_id: p for p in dense}
@@ -76,7 +79,11 @@ class Retriever:
                 score = dense_score + self.weights.for_pair(language, p.language) * b / top_bm25
             scored.append(p.model_copy(update={"score": score, "bm25_score": b}))
         scored.sort(key=_rank_key)
-        return scored[:k]
+        return self._one_per_story(scored)[:k]
+
+    def _one_per_story(self, passages: list[Passage]) -> list[Passage]:
+        """Copies of one story shown once (the others in ``also_in``), before the cut to ``k``."""
+        return collapse(passages, self.store.story_members, self.story_margin)
 
 
 def _rank_key(p: Passage) -> tuple[float, str]:

@@ -106,8 +106,8 @@ class Store:
 
     def documents(self) -> list[DocumentInfo]:
         docs = [
-            DocumentInfo(doc_id=i, **{k: m.get(k) for k in ("source", "title", "outlet", "date", "url", "language")
-                                     if m.get(k) is not None},
+            DocumentInfo(doc_id=i, **{k: m.get(k) for k in ("source", "title", "outlet", "date", "url", "language",
+                                                            "story_id") if m.get(k) is not None},
                          chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
             for i, m in self.registered().items()
         ]
@@ -118,7 +118,7 @@ class Store:
         if not got["ids"]:
             return None
         m = got["metadatas"][0] or {}
-        fields = ("source", "title", "outlet", "date", "url", "language")
+        fields = ("source", "title", "outlet", "date", "url", "language", "story_id")
         info = DocumentInfo(doc_id=doc_id, **{k: m.get(k) for k in fields if m.get(k) is not None},
                             chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
         return info, got["documents"][0] or ""
@@ -126,13 +126,17 @@ class Store:
     # --- writes -----------------------------------------------------------------------------
     def put_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray,
                     content_hash: str | None = None, raw_hash: str | None = None,
-                    replace: bool = True) -> None:
+                    replace: bool = True, copy_fields: dict[str, Any] | None = None) -> None:
         """Replace everything stored for ``article`` with ``chunks`` (crash-safe order, see module doc).
-        ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``."""
+        ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``.
+        ``copy_fields`` (ingest/copies.py) go into the registry record; its ``story_id`` into the chunks too."""
         if replace:
             self.docs.delete(ids=[article.doc_id])
             self.chunks.delete(where={"doc_id": article.doc_id})
+        copy_fields = {k: v for k, v in (copy_fields or {}).items() if v is not None}
         meta = _article_meta(article)
+        if copy_fields.get("story_id"):
+            meta["story_id"] = copy_fields["story_id"]
         for lo in range(0, len(chunks), _BATCH):
             part = chunks[lo : lo + _BATCH]
             self.chunks.add(
@@ -147,7 +151,8 @@ class Store:
             documents=[article.text],
             embeddings=[[1.0]],
             metadatas=[{**meta, "content_hash": content_hash or article.content_hash, "chunks": len(chunks),
-                        "dropped": len(article.dropped), **({"raw_hash": raw_hash} if raw_hash else {})}],
+                        "dropped": len(article.dropped), **({"raw_hash": raw_hash} if raw_hash else {}),
+                        **copy_fields}],
         )
 
     def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
@@ -158,8 +163,48 @@ class Store:
             self.docs.update(ids=[i for i, _ in part], metadatas=[{"raw_hash": h} for _, h in part])
 
     def delete_article(self, doc_id: str) -> None:
+        got = self.docs.get(ids=[doc_id], include=["metadatas"])
+        story = (got["metadatas"][0] or {}).get("story_id") if got["ids"] else None
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
+        if story:
+            self.leave_story(str(story))
+
+    # --- stories of copies (ingest/copies.py assigns them, assistant/copies.py collapses them) ----------
+    def story_members(self, story_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """story_id -> the registry records (with ``doc_id``) of its members."""
+        if not story_ids:
+            return {}
+        self.refresh()
+        got = self.docs.get(where={"story_id": {"$in": list(story_ids)}}, include=["metadatas"])
+        out: dict[str, list[dict[str, Any]]] = {}
+        for i, m in zip(got["ids"], got["metadatas"], strict=True):
+            out.setdefault(str((m or {})["story_id"]), []).append({**(m or {}), "doc_id": i})
+        return out
+
+    def set_story(self, doc_ids: list[str], story_id: str | None) -> None:
+        """Put registered articles (registry record and chunks) into a story, or out of any (None)."""
+        if not doc_ids:
+            return
+        self.docs.update(ids=list(doc_ids), metadatas=[{"story_id": story_id} for _ in doc_ids])
+        got = self.chunks.get(where={"doc_id": {"$in": list(doc_ids)}}, include=[])
+        ids = got["ids"]
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo : lo + _BATCH]
+            self.chunks.update(ids=part, metadatas=[{"story_id": story_id} for _ in part])
+
+    def leave_story(self, story_id: str) -> None:
+        """After a member left ``story_id``: a story of one is no story; its last member stands alone."""
+        left = self.story_members([story_id]).get(story_id, [])
+        if len(left) == 1:
+            self.set_story([left[0]["doc_id"]], None)
+
+    def set_registry_fields(self, fields: dict[str, dict[str, Any]]) -> None:
+        """Merge ``fields`` into the registry records of registered articles (doc_id -> fields)."""
+        items = list(fields.items())
+        for lo in range(0, len(items), _BATCH):
+            part = items[lo : lo + _BATCH]
+            self.docs.update(ids=[i for i, _ in part], metadatas=[f for _, f in part])
 
     def reconcile(self, registered: dict[str, dict[str, Any]] | None = None) -> int:
         """Remove chunks whose article is not registered (left by an interrupted ingest); return how many.
@@ -283,5 +328,5 @@ def _passage(chunk_id: str, text: str, m: dict[str, Any], score: float) -> Passa
         doc_id=m["doc_id"], source=m["source"], title=m.get("title", ""), outlet=m.get("outlet"),
         date=m.get("date"), language=m.get("language", "de"), chunk_id=chunk_id, text=text,
         start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=score, dense_score=score,
-        page=m.get("page"), page_end=m.get("page_end"),
+        page=m.get("page"), page_end=m.get("page_end"), story_id=m.get("story_id"),
     )

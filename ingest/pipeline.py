@@ -16,6 +16,7 @@ from assistant.embeddings import VectorEmbedding
 from assistant.models import Article, sha256_text
 from assistant.store import Store
 from ingest.chunking import chunk_article, embedding_text
+from ingest.copies import CopyDetector
 from ingest.metadata import article_id, build_article
 from ingest.readers import RawDoc, Skipped, iter_documents
 
@@ -35,6 +36,7 @@ class Outcome:
     doc_id: str | None = None
     chunks: int = 0
     reason: str | None = None  # why it was skipped
+    story_id: str | None = None  # the story of copies it belongs to (ingest/copies.py)
 
 
 @dataclass
@@ -51,12 +53,17 @@ class IngestSummary:
     dropped: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list)
+    copies: int = 0  # new or changed articles that belong to a story of copies
+    copy_check_s: float = 0.0  # time spent recognising copies
 
     def report(self) -> str:
         lines = [
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.removed} removed; "
             f"{self.chunks_added} chunks embedded, {len(self.skipped)} skipped ({self.seconds:.1f} s)"
         ]
+        if self.copies:
+            lines.append(f"{self.copies} article(s) recognised as copies or versions of one story "
+                         f"({self.copy_check_s:.2f} s)")
         if self.orphans_removed:
             lines.append(f"repaired: removed {self.orphans_removed} chunks left by an interrupted ingest")
         for source, pieces in sorted(self.dropped.items()):
@@ -101,14 +108,17 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
            progress: Callable[[int, int], None] | None = None, bm25: BM25Cache | None = None,
            source_prefix: str | Sequence[str] = "", keep_prefixes: Sequence[str] = (),
-           on_outcome: Callable[[Outcome], None] | None = None) -> IngestSummary:
+           on_outcome: Callable[[Outcome], None] | None = None,
+           copies: CopyDetector | None = None) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
     With ``bm25``, the BM25 file of the index's current generation is made sure to exist, so a server using
     that cache loads it from disk (0.1 s at 100k chunks) instead of building it in a request (~20 s).
     ``source_prefix`` (one for all paths, or one per path) is put before every source read from them
     (uploads are ``uploads/NAME``); ``prune`` never removes articles whose source starts with one of
-    ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped)."""
+    ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped).
+    With ``copies``, every new or changed article is checked for being a copy of a stored one (or of one
+    ingested before it in this run) and joins that story."""
     t0 = time.perf_counter()
     summary = IngestSummary()
     prefixes = [source_prefix] * len(paths) if isinstance(source_prefix, str) else list(source_prefix)
@@ -163,18 +173,34 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     if todo:
         # also before the first write: caches built on the index (BM25) must not outlive an interrupted ingest
         store.bump_generation()
+    # --- copies of one story (issue 12.1): the stored signatures, loaded only when there is work ---
+    copy_index = None
+    if copies is not None and (todo or copies.unsigned(registered)):
+        t_copies = time.perf_counter()
+        copy_index = copies.load(store, registered)
+        summary.copy_check_s += time.perf_counter() - t_copies
     for done, (article, h, rh) in enumerate(todo):
         chunks = chunk_article(article, chunk_words, overlap_sentences)
         vectors = embedder.passages([embedding_text(article, c) for c in chunks])
+        fields = None
+        if copies is not None and copy_index is not None:
+            t_copies = time.perf_counter()
+            fields = copies.assign(store, copy_index, article)
+            summary.copy_check_s += time.perf_counter() - t_copies
         store.put_article(article, chunks, vectors, content_hash=h, raw_hash=rh,
-                          replace=article.doc_id in registered)  # reconcile left no unregistered chunks
+                          replace=article.doc_id in registered,  # reconcile left no unregistered chunks
+                          copy_fields=fields)
+        story = fields.get("story_id") if fields else None
+        if copies is not None and copy_index is not None and fields is not None:
+            copies.stored(store, copy_index, article, fields, (registered.get(article.doc_id) or {}).get("story_id"))
+            summary.copies += bool(story)
         summary.chunks_added += len(chunks)
         if article.doc_id in registered:
             summary.changed += 1
         else:
             summary.new += 1
         record(Outcome(article.source, "changed" if article.doc_id in registered else "new", article.doc_id,
-                       len(chunks)))
+                       len(chunks), story_id=story))
         if progress:
             progress(done + 1, len(todo))
 
@@ -188,7 +214,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 summary.removed += 1
                 record(Outcome(source, "removed", doc_id))
 
-    if todo or summary.removed or summary.orphans_removed or reset:
+    if todo or summary.removed or summary.orphans_removed or reset or copy_index is not None:
         store.bump_generation()
     if bm25 is not None:
         bm25.ensure_saved(store.generation(), store.all_chunks)

@@ -56,6 +56,7 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks": "Danke, Ihr Feedback ist gespeichert.",
         "no_answer_yet": "Noch keine Antwort, die bewertet werden könnte.",
         "page": "S.",
+        "also_in": "auch in",
     },
     "en": {
         "thinking": "Searching the sources …",
@@ -81,6 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks": "Thank you, your feedback is saved.",
         "no_answer_yet": "There is no answer to rate yet.",
         "page": "p.",
+        "also_in": "also in",
     },
 }
 
@@ -111,6 +113,7 @@ CSS = """
 .src-head {font-weight:600; margin-bottom:2px;}
 .src-n {color: var(--color-accent); margin-right:4px;}
 .src-meta {color: var(--body-text-color-subdued); font-size:.82rem; margin-bottom:6px;}
+.src-also {color: var(--body-text-color-subdued); font-size:.8rem; margin:-4px 0 6px 0;}
 .src-text {font-size:.9rem; line-height:1.5; white-space:pre-wrap; overflow-wrap:anywhere;}
 .src-text mark.passage {background:#fff3bf; color:#111; border-radius:2px;}
 .src-text mark.focus {background:#ffd43b; color:#111; font-weight:600;}
@@ -267,7 +270,18 @@ def source_card(c: Citation, article: str | None, turn: int, claims: list[str], 
     meta = " · ".join(esc(x) for x in (c.outlet, c.date, c.source, page_label(c, TEXT[lang]["page"])) if x)
     return (f'<article class="src-card" id="src-{turn}-{c.n}" data-n="{c.n}">'
             f'<div class="src-head"><span class="src-n">[{c.n}]</span>{esc(c.title)}</div>'
-            f'<div class="src-meta">{meta}</div><div class="src-text">{context}</div>{full}</article>')
+            f'<div class="src-meta">{meta}</div>{also_in_html(c, lang)}<div class="src-text">{context}</div>'
+            f'{full}</article>')
+
+
+def also_in_html(c: Citation, lang: str) -> str:
+    """The story's other printings under a source card: "auch in: Reuters (2022-05-12), Weser-Kurier"."""
+    if not c.also_in:
+        return ""
+    items = ", ".join(f'<span title="{esc(x.title)} · {esc(x.source)}">{esc(x.outlet or x.source)}'
+                      + (f" ({esc(x.date)})" if x.date else "") + "</span>" for x in c.also_in)
+    return f'<div class="src-also">{TEXT[lang]["also_in"]}: {items}</div>'
+
 
 
 def sources_html(answer: Answer, turn: int, article_text: Callable[[str], str | None]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.models import Citation, Filters, Passage
+from assistant.models import AlsoIn, Citation, Filters, Passage
 from assistant.settings import Settings
 from ui.logs import setup_logging
 
@@ -35,6 +35,11 @@ def _pages(p: Passage | Citation) -> str | None:
     if p.page is None:
         return None
     return f"p. {p.page}" + (f"–{p.page_end}" if p.page_end else "")
+
+
+def _also_in(copies: list[AlsoIn]) -> str:
+    """ "Reuters (2022-05-12), Weser-Kurier": the other printings of a story."""
+    return ", ".join(f"{c.outlet or c.source}" + (f" ({c.date})" if c.date else "") for c in copies)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,7 +75,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     for i, h in enumerate(hits, 1):
         meta = ", ".join(x for x in (h.outlet, h.date, h.source, _pages(h)) if x)
-        print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}\n")
+        print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}")
+        if h.also_in:
+            print(f"   also in: {_also_in(h.also_in)}")
+        print()
     if not hits:
         print("no passages found")
     return EXIT_OK
@@ -98,6 +106,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     for c in final.citations:
         meta = ", ".join(x for x in (c.outlet, c.date, c.source, _pages(c)) if x)
         print(f"  [{c.n}] {c.title} ({meta}): {' '.join(c.text.split())[:160]}…")
+        if c.also_in:
+            print(f"      also in: {_also_in(c.also_in)}")
     for u in final.unsupported:
         print(f"  dropped (unsupported): {u}")
     return EXIT_OK

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.models import Answer, DocumentInfo, Filters, Turn
+from assistant.models import AlsoIn, Answer, DocumentInfo, Filters, Turn
 from assistant.service import MAX_QUESTION_CHARS
 
 # The schema states what _not_blank checks: at least one character that is not white space.
@@ -66,6 +66,9 @@ class SearchResult(BaseModel):
     score: float
     page: int | None = None
     page_end: int | None = None
+    also_in: list[AlsoIn] = Field(default_factory=list,
+                                  description="The story's other printings; this passage is from its newest, "
+                                              "longest one that matched.")
 
 
 class SearchResponse(BaseModel):
