@@ -184,14 +184,21 @@ class Store:
 
     def set_story(self, doc_ids: list[str], story_id: str | None) -> None:
         """Put registered articles (registry record and chunks) into a story, or out of any (None)."""
-        if not doc_ids:
+        self.set_stories(dict.fromkeys(doc_ids, story_id))
+
+    def set_stories(self, stories: dict[str, str | None]) -> None:
+        """``set_story`` for many articles at once (doc_id -> story id or None), in a few batched writes."""
+        if not stories:
             return
-        self.docs.update(ids=list(doc_ids), metadatas=[{"story_id": story_id} for _ in doc_ids])
-        got = self.chunks.get(where={"doc_id": {"$in": list(doc_ids)}}, include=[])
-        ids = got["ids"]
-        for lo in range(0, len(ids), _BATCH):
-            part = ids[lo : lo + _BATCH]
-            self.chunks.update(ids=part, metadatas=[{"story_id": story_id} for _ in part])
+        items = list(stories.items())
+        for lo in range(0, len(items), _BATCH):
+            part = items[lo : lo + _BATCH]
+            self.docs.update(ids=[d for d, _ in part], metadatas=[{"story_id": sid} for _, sid in part])
+            got = self.chunks.get(where={"doc_id": {"$in": [d for d, _ in part]}}, include=["metadatas"])
+            for c in range(0, len(got["ids"]), _BATCH):
+                ids = got["ids"][c : c + _BATCH]
+                metas = got["metadatas"][c : c + _BATCH]
+                self.chunks.update(ids=ids, metadatas=[{"story_id": stories[(m or {})["doc_id"]]} for m in metas])
 
     def leave_story(self, story_id: str) -> None:
         """After a member left ``story_id``: a story of one is no story; its last member stands alone."""

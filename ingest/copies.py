@@ -64,6 +64,7 @@ class CopyIndex:
     _keys: np.ndarray | None = None  # (bands, n) sorted band keys
     _order: np.ndarray | None = None  # (bands, n) positions into _ids
     _recent: dict[int, dict[int, list[str]]] = field(default_factory=dict)  # band -> key -> doc ids
+    pending: dict[str, str | None] = field(default_factory=dict)  # story labels of stored articles to write
     comparisons: int = 0
 
     def freeze(self) -> None:
@@ -142,14 +143,19 @@ class CopyDetector:
         self.hasher = hasher or MinHasher()
         self.policy = policy or CopyPolicy()
 
-    def unsigned(self, registered: Mapping[str, Mapping[str, Any]]) -> bool:
-        """Whether some registered article has no signature of this hasher's version yet."""
-        return any(m.get("minhash_v") != self.hasher.version for m in registered.values())
+    def needs_load(self, registered: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Whether ``load`` has work to do even when nothing is ingested: an article without a signature of
+        this hasher's version, or a first printing whose story label an interrupted ingest did not write."""
+        return any(m.get("minhash_v") != self.hasher.version
+                   or (m.get("copy_of") and m.get("story_id")
+                       and not (registered.get(str(m["copy_of"])) or {"story_id": 1}).get("story_id"))
+                   for m in registered.values())
 
     def load(self, store: Store, registered: Mapping[str, Mapping[str, Any]]) -> CopyIndex:
         """The index of the stored signatures. Registered articles without a signature of this hasher's
         version (an index built before, or with detection off) are signed now and get their stories, oldest
-        first, as if they arrived in that order."""
+        first, as if they arrived in that order. An article that a stored copy matched but whose story label
+        was not written (an ingest interrupted before ``flush``) gets it now."""
         index = CopyIndex(self.hasher, self.policy)
         unsigned = []
         for doc_id, meta in registered.items():
@@ -159,6 +165,12 @@ class CopyDetector:
             else:
                 unsigned.append(doc_id)
         index.freeze()
+        for doc_id, meta in registered.items():
+            first = meta.get("copy_of")
+            entry, found = index.entries.get(doc_id), index.entries.get(str(first))
+            if entry and entry.story_id and found and found.story_id is None \
+                    and containment(entry.signature, found.signature) >= self.policy.min_containment:
+                found.story_id = index.pending[str(first)] = entry.story_id
         if unsigned:
             self._backfill(store, registered, unsigned, index)
         return index
@@ -167,49 +179,50 @@ class CopyDetector:
                   index: CopyIndex) -> None:
         log.info("signing %d articles for copy detection", len(unsigned))
         unsigned.sort(key=lambda d: ((date_bounds(registered[d].get("date")) or (0, 0))[0], d))
+        fields: dict[str, dict[str, Any]] = {}
         for doc_id in unsigned:
             found = store.document_text(doc_id)
             if found is None:
                 continue
             info, text = found
             sig = self.hasher.signature(text)
-            story = registered[doc_id].get("story_id")
-            fields = self.fields(sig, text, story)
+            story, first = registered[doc_id].get("story_id"), None
             if story is None and len(words(text)) >= self.policy.min_words:
-                story = self.join(store, index, doc_id, sig, info.date)
-                fields["story_id"] = story
-            store.set_registry_fields({doc_id: {k: v for k, v in fields.items() if k != "story_id"}})
-            if story:
-                store.set_story([doc_id], story)
+                story, first = self.join(index, doc_id, sig, info.date)
+                if story:
+                    index.pending[doc_id] = story
+            fields[doc_id] = {k: v for k, v in self.fields(sig, text, None, first).items() if v is not None}
             index.add(doc_id, sig, info.date, story)
+        store.set_registry_fields(fields)
 
-    def fields(self, sig: Signature, text: str, story_id: str | None) -> dict[str, Any]:
-        """The registry fields of an article: its signature, its length, its story."""
+    def fields(self, sig: Signature, text: str, story_id: str | None, copy_of: str | None) -> dict[str, Any]:
+        """The registry fields of an article: its signature, its length, its story, the copy it matched."""
         return {"minhash": sig.encode(), "minhash_v": self.hasher.version, "shingles": sig.shingles,
-                "words": len(text.split()), "story_id": story_id}
+                "words": len(text.split()), "story_id": story_id, "copy_of": copy_of}
 
-    def join(self, store: Store, index: CopyIndex, doc_id: str, sig: Signature, date_: str | None) -> str | None:
-        """The story ``doc_id`` belongs to, or None. A match standing alone is put into a new story first (so
-        that an interrupted ingest leaves at worst a story of one, which counts as none)."""
+    def join(self, index: CopyIndex, doc_id: str, sig: Signature, date_: str | None) -> tuple[str | None, str | None]:
+        """(The story ``doc_id`` belongs to, the article it matched), or (None, None). A match standing alone
+        starts a new story; its label is written by ``flush`` (one batch per run)."""
         match = index.best_match(sig, date_, exclude=doc_id)
         if match is None:
-            return None
+            return None, None
         if match.story_id:
-            return match.story_id
+            return match.story_id, match.doc_id
         story = "st-" + uuid.uuid4().hex[:12]
-        store.set_story([match.doc_id], story)
         index.set_story(match.doc_id, story)
-        return story
+        index.pending[match.doc_id] = story
+        return story, match.doc_id
 
-    def assign(self, store: Store, index: CopyIndex, article: Article) -> dict[str, Any]:
+    def assign(self, index: CopyIndex, article: Article) -> dict[str, Any]:
         """Decide the story of ``article`` (new, or changed) before it is stored; returns its registry fields.
         Call ``stored`` once it is."""
         index.remove(article.doc_id)
+        index.pending.pop(article.doc_id, None)  # its own fields carry its story now
         sig = self.hasher.signature(article.text)
-        story = None
+        story = first = None
         if len(words(article.text)) >= self.policy.min_words:
-            story = self.join(store, index, article.doc_id, sig, article.date)
-        return self.fields(sig, article.text, story)
+            story, first = self.join(index, article.doc_id, sig, article.date)
+        return self.fields(sig, article.text, story, first)
 
     def stored(self, store: Store, index: CopyIndex, article: Article, fields: Mapping[str, Any],
                old_story: str | None) -> None:
@@ -218,7 +231,15 @@ class CopyDetector:
         sig = Signature.decode(str(fields["minhash"]), int(fields["shingles"]))
         index.add(article.doc_id, sig, article.date, fields.get("story_id"))
         if old_story and old_story != fields.get("story_id"):
+            self.flush(store, index)  # the story's members as they are now, before counting them
             store.leave_story(old_story)
             left = [d for d, e in index.entries.items() if e.story_id == old_story]
             if len(left) == 1:
                 index.set_story(left[0], None)
+
+    @staticmethod
+    def flush(store: Store, index: CopyIndex) -> None:
+        """Write the story labels of stored articles that a later article matched."""
+        if index.pending:
+            store.set_stories(dict(index.pending))
+            index.pending.clear()

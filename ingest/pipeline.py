@@ -175,7 +175,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         store.bump_generation()
     # --- copies of one story (issue 12.1): the stored signatures, loaded only when there is work ---
     copy_index = None
-    if copies is not None and (todo or copies.unsigned(registered)):
+    if copies is not None and (todo or copies.needs_load(registered)):
         t_copies = time.perf_counter()
         copy_index = copies.load(store, registered)
         summary.copy_check_s += time.perf_counter() - t_copies
@@ -185,7 +185,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         fields = None
         if copies is not None and copy_index is not None:
             t_copies = time.perf_counter()
-            fields = copies.assign(store, copy_index, article)
+            fields = copies.assign(copy_index, article)
             summary.copy_check_s += time.perf_counter() - t_copies
         store.put_article(article, chunks, vectors, content_hash=h, raw_hash=rh,
                           replace=article.doc_id in registered,  # reconcile left no unregistered chunks
@@ -203,6 +203,10 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                        len(chunks), story_id=story))
         if progress:
             progress(done + 1, len(todo))
+    if copies is not None and copy_index is not None:
+        t_copies = time.perf_counter()
+        copies.flush(store, copy_index)  # the labels of first printings that a later copy matched
+        summary.copy_check_s += time.perf_counter() - t_copies
 
     if prune:
         kept_prefixes = tuple(s.source for s in summary.skipped)

@@ -154,6 +154,22 @@ def test_an_index_built_without_the_check_gets_its_stories_on_the_next_ingest(en
     assert store.generation() != gen  # the server reopens the index and sees the stories
 
 
+def test_a_label_lost_in_an_interrupted_ingest_is_written_by_the_next_one(env, monkeypatch) -> None:
+    folder, store = env
+    article(folder, "a.md", ELBTOR, "Reuters", "2022-05-12")
+    article(folder, "b.md", copy_of(ELBTOR, 12), "Weser-Kurier", "2022-05-12")
+    monkeypatch.setattr(CopyDetector, "flush", staticmethod(lambda store, index: None))  # killed before flush
+    run(folder, store)
+    s = stories(store)
+    assert [v is None for v in s.values()].count(True) == 1  # the first printing has no label
+    monkeypatch.undo()
+    summary = run(folder, store)
+    assert summary.unchanged == 2
+    s = stories(store)
+    assert s["a.md"] and s["a.md"] == s["b.md"]
+    assert chunk_stories(store, "a.md") == chunk_stories(store, "b.md") == {s["a.md"]}
+
+
 @pytest.mark.parametrize(("a", "b", "days", "expected"), [
     ("2022-05-12", "2022-05-15", 3, True), ("2022-05-12", "2022-05-16", 3, False),
     ("2022-05", "2022-05-31", 0, True), ("2022-05", "2022-06-04", 3, False), ("2022-05-12", None, 0, True),
