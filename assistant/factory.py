@@ -19,6 +19,7 @@ from assistant.retrieval import FusionWeights, Retriever
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.store import Store, open_client
+from assistant.timeline import TimelineBuilder
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
                         settings.verify_locality_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
+    timelines = TimelineBuilder(retriever, settings.timeline_passages, settings.timeline_max_events,
+                                settings.min_relevance, settings.min_relevance_cross)
     return Assistant(
         settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
-        (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
+        (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate, timelines,
     )

@@ -179,7 +179,7 @@ class SentenceCheck(BaseModel):
     items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
 
 
-AnswerMode = Literal["generated", "quoted", "refused"]
+AnswerMode = Literal["generated", "quoted", "refused", "timeline"]
 RefusalCause = Literal["no_relevant_passage", "llm_refused", "verifier_rejected", "no_evidence_sentence"]
 
 
@@ -195,9 +195,33 @@ class AnswerTrace(BaseModel):
     cut_off: bool = Field(default=False, description="The draft stopped at the token or time limit.")
     checks: list[SentenceCheck] = Field(default_factory=list, description="One decision per draft sentence.")
     mode: AnswerMode = Field(description="generated: verified LLM sentences; quoted: the evidence sentence "
-                                         "itself, because the draft failed verification; refused.")
+                                         "itself, because the draft failed verification; refused; timeline: "
+                                         "dated event sentences quoted from the articles (a timeline question).")
     refusal_cause: RefusalCause | None = None
     quote_reason: str | None = Field(default=None, description="Why a quoted answer replaced the draft.")
+
+
+# --- timelines (issue 12.3) -------------------------------------------------------------------------
+class TimelineEvent(BaseModel):
+    """One dated event of a timeline: a sentence quoted from an article, with its citation."""
+
+    date: str = Field(description="ISO date, as precise as known: 2022-05-12, 2017-12 or 2019.")
+    date_source: Literal["article", "sentence"] = Field(
+        description="sentence: the date the sentence names (resolved against its article's date); article: the "
+                    "article's date, because the sentence names none (or only a plan's date).")
+    date_phrase: str | None = Field(default=None, description="The words of the sentence that name the date.")
+    text: str = Field(description="The event: the sentence as the article has it.")
+    citation: Citation = Field(description="Where the sentence is: its article, chunk and offsets ([n] = n).")
+
+
+class Timeline(BaseModel):
+    """The events of a story in order, each one cited (POST /api/timeline)."""
+
+    question: str
+    language: Language
+    topic: str = Field(description="What the timeline is about: the question without its timeline wording.")
+    events: list[TimelineEvent]
+    timings: dict[str, float] = Field(default_factory=dict)
 
 
 class Answer(BaseModel):
@@ -211,6 +235,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     standalone_question: str | None = None
     trace: AnswerTrace | None = Field(default=None, description="Evidence, draft and decisions behind it.")
+    timeline: list[TimelineEvent] | None = Field(
+        default=None, description="For a timeline question: the dated events in order; the answer text lists them "
+                                  "with [n] markers, and citations[n-1] is event n's source.")
 
 
 class DocumentInfo(BaseModel):

@@ -22,6 +22,7 @@ from assistant.models import (
     Language,
     Passage,
     RefusalCause,
+    Timeline,
     Turn,
 )
 from assistant.prompts import PromptLibrary
@@ -31,6 +32,7 @@ from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.text import bm25_tokens, question_language
+from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
                  evidence: EvidencePicker, verifier: Verifier, quoter: Quoter, llm_factory: Callable[[], LLM],
-                 gate: LLMGate) -> None:
+                 gate: LLMGate, timelines: TimelineBuilder | None = None) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
@@ -78,6 +80,7 @@ class Assistant:
         self._llm_factory = llm_factory
         self._llm: LLM | None = None
         self.gate = gate
+        self.timelines = timelines
 
     # --- models --------------------------------------------------------------------------------
     @property
@@ -131,6 +134,29 @@ class Assistant:
             return self.settings.llm_model_path.name
         return self.settings.llm_bundled
 
+    # --- timelines (issue 12.3; assistant/timeline.py) --------------------------------------------
+    def timeline(self, question: str, language: str | None = None, top_k: int | None = None,
+                 filters: Filters | None = None) -> Timeline:
+        """The dated events of the story the question names, in order, each one a cited article sentence."""
+        question = _check_question(question)
+        lang = language if language in ("de", "en") else question_language(question)
+        if self.timelines is None:
+            raise InputError("timelines are not available in this assistant")
+        return self.timelines.build(question, lang, filters, top_k)
+
+    def _timeline_events(self, timeline: Timeline, refusal: str, rewritten: str | None,
+                         t_start: float) -> Iterator[Event]:
+        """A timeline question's answer: the events as the answer text, their sources as its citations."""
+        citations = [e.citation for e in timeline.events]
+        yield Sources(citations)
+        timings = {**timeline.timings, "sources_ms": _ms(t_start), "total_ms": _ms(t_start)}
+        trace = AnswerTrace(question_kind="timeline", evidence=citations, mode="timeline",
+                            refusal_cause=None if citations else "no_relevant_passage")
+        yield Final(Answer(answer=timeline_text(timeline) if citations else refusal, language=timeline.language,
+                           answerable=bool(citations), citations=citations, timings=timings,
+                           standalone_question=rewritten, trace=trace,
+                           timeline=timeline.events if citations else None))
+
     # --- ask -----------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
             top_k: int | None = None, filters: Filters | None = None, mode: Mode | None = None) -> Answer:
@@ -159,6 +185,10 @@ class Assistant:
         prompt = self.prompts.get("answer", lang)
         refusal = prompt.extra("refusal")
         rewritten = standalone if history else None
+        if self.timelines is not None and timeline_topic(standalone):  # a timeline question (issue 12.3)
+            timeline = self.timelines.build(standalone, lang, filters, top_k)
+            yield from self._timeline_events(timeline, refusal, rewritten, t_start)
+            return
 
         t = time.perf_counter()
         k = top_k or self.settings.top_k
