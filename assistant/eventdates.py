@@ -2,13 +2,14 @@
 Donnerstag", "im vergangenen Jahr"), resolved against its article's date, else the article's date.
 
 A sentence is read as a report of something that has happened: a month or weekday without a year means the
-last such month or day up to the article's date. A named date after the article's date is a plan or a
-deadline ("Die Züge sollen ab Ende 2028 rollen"), and any sentence that looks ahead ("soll", "will",
-"erwarten … bis Ende 2022", "ursprünglich sollte … im Oktober 2024") reports an announcement: it gets the
-article's date. A date that describes a thing ("die 1968 gebaute Brücke", "der im Mai 2022 genannte Preis")
-is not the event's, and a month or weekday without a year counts only in a sentence in a past tense (German
-uses the present for the near future: "Die SPD entscheidet am 2. Mai"). Of several
-dates in a sentence the most precise one wins, then the first.
+last such month or day up to the article's date, and counts only in a sentence in a past tense (German uses
+the present for the near future: "Die SPD entscheidet am 2. Mai"). A named date after the article's date is
+a plan or a deadline ("Die Züge sollen ab Ende 2028 rollen"). In a sentence that looks ahead ("soll",
+"will", "vom 1. April an", "kündigte an, im Februar … zu beginnen") a month or day without a year is the
+plan's, so only the day of the announcement ("am Dienstag") or a past date with its year counts. A date
+that describes a thing ("die 1968 gebaute Brücke", "der im Mai 2022 genannte Preis") or is the basis of a
+comparison ("weniger als im Vorjahr") is not the event's. Of several dates in a sentence the most precise
+one wins, then the first.
 """
 
 from __future__ import annotations
@@ -64,10 +65,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                        re.I)),
 ]
 _PRECISION = {"dmy": 3, "dm": 3, "wd": 3, "my": 2, "m": 2, "py": 1, "y": 1, "season": 1, "rel": 2}
-AHEAD = re.compile(r"\b(?:soll|sollen|sollte|sollten|will|wollen|plant|planen|geplant|werden|wird|künftig"
+_AHEAD = re.compile(r"\b(?:soll|sollen|sollte|sollten|will|wollen|plant|planen|geplant|künftig"
                     r"|voraussichtlich|erwarte[nt]?|vorgesehen|angedacht|bis\s+(?:ende|anfang|mitte)"
-                    r"|ab\s+(?:ende|anfang|mitte|\d)"
-                    r"|is\s+to|are\s+to|plans?|expects?|expected|scheduled)\b", re.I)
+                    r"|ab\s+(?:dem\s+|der\s+)?(?:ende|anfang|mitte|\d)|is\s+to|are\s+to|plans?|expects?|expected"
+                    r"|scheduled|from\s+\d|starting)\b"
+                    r"|\bvo[mn]\s+(?:\d{1,2}\.\s*)?[A-ZÄÖÜ]?[a-zäöü]+\s+(?:\d{4}\s+)?an\b"  # "vom 1. April an"
+                    # announced to do something: "kündigte an, im Februar mit dem Bau zu beginnen"
+                    r"|\b(?:kündigte[n]?|beabsichtigte[n]?|versprach(?:en)?)\b[^.;]*\bzu\s+[a-zäöüß]+en\b", re.I)
+_FUTURE = re.compile(r"\b(?:wird|werden|will)\b", re.I)  # also passive: a plan only without a past tense
+# the date is the basis of a comparison ("41 Prozent weniger als im Vorjahr"), not the event's
+_COMPARED = re.compile(r"(?:\bals|\bgegenüber|verglichen\s+mit|im\s+vergleich\s+zu[mr]?|than|compared\s+(?:to|with))"
+                       r"\s+(?:dem\s+|der\s+)?$", re.I)
 
 _ATTRIBUTE = re.compile(r"\b(?:aus\s+dem\s+jahre?|baujahr|jahrgang|built\s+in|dating\s+from)\s+\d{4}\b"
                         r"|\b\d{4}\s+(?:gebaute|errichtete|eröffnete|gegründete|erbaute|eingeweihte|built|founded)\w*",
@@ -84,18 +92,29 @@ _PRETERITE = re.compile(
     r"|sprach|sprachen|traf|trafen|stand|standen|lag|lagen|fand|fanden|bot|boten|trat|traten|war|waren|wurde"
     r"|wurden|hatte|hatten|was|were|had|\w{3,}ed)\b", re.I)
 _WEAK_PAST = re.compile(r"\b[a-zäöüß]{3,}(?:te|ten)\b")
-_NOT_VERBS = frozenset({  # adjectives and nouns ending like a weak preterite
+_NOT_VERBS = frozenset({  # adjectives, nouns and modal verbs (plans) that end like a weak preterite
     "ersten", "erste", "letzten", "letzte", "meisten", "meiste", "besten", "beste", "zweiten", "zweite",
     "dritten", "dritte", "vierten", "vierte", "fünften", "fünfte", "sechsten", "siebten", "achten", "neunten",
     "zehnten", "größten", "größte", "höchsten", "höchste", "neuesten", "neueste", "jüngsten", "jüngste",
-    "nächsten", "nächste", "wichtigsten", "wichtigste", "mitte", "heute", "leute", "seite", "seiten", "rechte",
-    "rechten", "gute", "guten", "alte", "alten", "weite", "weiten", "breiten", "harten", "harte", "festen",
-    "feste", "konkreten", "konkrete", "direkten", "direkte", "bekannten", "bekannte", "geplanten", "geplante",
-    "kommenden", "späten", "späte", "insgesamten", "bisherigen", "halbe", "halben", "ganze", "ganzen"
+    "nächsten", "nächste", "wichtigsten", "wichtigste", "sollte", "sollten", "wollte", "wollten", "mitte",
+    "heute", "leute", "seite", "seiten", "rechte", "rechten", "gute", "guten", "alte", "alten", "weite", "weiten",
+    "breiten", "harten", "harte", "festen", "feste", "konkreten", "konkrete", "direkten", "direkte", "bekannten",
+    "bekannte", "geplanten", "geplante", "kommenden", "späten", "späte", "insgesamten", "bisherigen", "halbe",
+    "halben", "ganze", "ganzen"
 })
 _AUX = re.compile(r"\b(?:hat|haben|ist|sind|has|have)\b", re.I)
 _PARTICIPLE = re.compile(r"\b(?:[a-zäöüß]*ge[a-zäöüß]{2,}(?:t|en)|(?:be|ver|er|ent|zer|über|unter|emp|miss)"
                          r"[a-zäöüß]{3,}(?:t|en)|[a-zäöüß]{3,}iert|been|[a-z]{3,}ed)\b")
+
+
+def looks_ahead(sentence: str) -> bool:
+    """Whether a sentence tells of a plan, a deadline or an expectation rather than of what happened."""
+    return bool(_AHEAD.search(sentence) or (_FUTURE.search(sentence) and not in_past_tense(sentence)))
+
+
+def plans_only(sentence: str) -> bool:
+    """A sentence about a plan with nothing in a past tense: no event at all (unless it is the news)."""
+    return looks_ahead(sentence) and not in_past_tense(sentence)
 
 
 def in_past_tense(sentence: str) -> bool:
@@ -147,8 +166,7 @@ def event_date(sentence: str, article_iso: str | None) -> EventDate | None:
     nor the article is dated."""
     fallback = article_date(article_iso)
     ref = parse_iso(article_iso)
-    if ref is not None and AHEAD.search(sentence):
-        return fallback  # a plan, a deadline or an expectation: what happened is that it was announced
+    ahead = looks_ahead(sentence)
     latest = (ref[0], ref[1] or 12, ref[2] or 31) if ref else None
     past = in_past_tense(sentence)
     found: list[tuple[int, int, EventDate]] = []  # (-precision, position, date)
@@ -158,11 +176,12 @@ def event_date(sentence: str, article_iso: str | None) -> EventDate | None:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue  # part of a longer date already read ("Mai 2022" inside "12. Mai 2022")
             taken.append((m.start(), m.end()))
+            before = sentence[max(0, m.start() - 30) : m.start()]
             if (kind == "y" and _ATTRIBUTE.search(sentence[max(0, m.start() - 16) : m.end() + 24])) \
-                    or _DESCRIBES.match(sentence, m.end()):
-                continue  # "die 1968 gebaute Brücke", "die im Mai 2022 genannten 2,1 Milliarden": not the event
-            if kind in _RELATIVE and not past:
-                continue
+                    or _DESCRIBES.match(sentence, m.end()) or _COMPARED.search(before):
+                continue  # "die 1968 gebaute Brücke", "die im Mai 2022 genannten …", "als im Vorjahr": not the event
+            if kind in _RELATIVE and (not past or (ahead and kind != "wd")):
+                continue  # "am 2. Mai" in the present, "vom 1. April an": which way it points is unclear
             resolved = _resolve(kind, m, ref)
             if resolved is None:
                 continue

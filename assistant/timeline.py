@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.citations import instructs
-from assistant.eventdates import AHEAD, EventDate, event_date, format_date, in_past_tense, parse_iso
+from assistant.eventdates import EventDate, event_date, format_date, in_past_tense, parse_iso, plans_only
 from assistant.models import Citation, Filters, Passage, Timeline, TimelineEvent
 from assistant.retrieval import Retriever
 from assistant.text import bm25_tokens, fold, sentence_spans
@@ -62,8 +62,9 @@ def timeline_topic(question: str) -> str | None:
     text = " ".join(question.split())
     for pattern in _TOPIC_PATTERNS:
         m = pattern.search(text)
-        if m:
-            topic = _QUESTION_WORDS.sub("", m.group("t").strip(" ?.!,;:"))
+        if m:  # the question without its timeline wording ("How did things develop at X?" -> "things at X")
+            rest = " ".join(x.strip(" ?.!,;:") for x in (text[: m.start()], m.group("t"), text[m.end():]))
+            topic = _QUESTION_WORDS.sub("", " ".join(rest.split()))
             if not topic or _FIGURES.search(topic):
                 return None
             return topic
@@ -89,9 +90,9 @@ class TimelineBuilder:
     """Builds timelines from retrieved passages (see module docstring)."""
 
     def __init__(self, retriever: Retriever, passages: int = 30, max_events: int = 10, min_relevance: float = 0.8,
-                 min_relevance_cross: float = 0.76, min_article_coverage: float = 0.6, per_article: int = 3,
+                 min_relevance_cross: float = 0.76, min_article_coverage: float = 0.6, per_article: int = 4,
                  same_event: float = 0.6, same_event_same_date: float = 0.3, close_to_best: float = 0.02,
-                 lexical_weight: float = 0.3,
+                 lexical_weight: float = 0.3, same_event_same_day: float = 0.25,
                  named_date_bonus: float = 0.1, lead_bonus: float = 0.1) -> None:
         self.retriever = retriever
         self.passages = passages
@@ -102,6 +103,7 @@ class TimelineBuilder:
         self.per_article = per_article
         self.same_event = same_event  # token Jaccard above which two sentences report one event
         self.same_event_same_date = same_event_same_date  # the same, for two sentences dated in one month
+        self.same_event_same_day = same_event_same_day  # ... and for two with exactly the same date
         self.close_to_best = close_to_best
         self.lexical_weight = lexical_weight
         self.named_date_bonus = named_date_bonus
@@ -171,7 +173,7 @@ class TimelineBuilder:
                 when = event_date(sentence, p.date)
                 lead = p.start + s == 0
                 if when is None or (when.source == "article" and not in_past_tense(sentence) and not lead) \
-                        or (not lead and (AHEAD.search(sentence) or _REACTION.search(sentence))):
+                        or (not lead and (plans_only(sentence) or _REACTION.search(sentence))):
                     continue  # undated, a state of affairs, a plan or a reaction (unless it is the article's news)
                 toks = _tokens(sentence)
                 coverage = sum(_matches(w, toks) for w in words) / len(words) if words else 0.0
@@ -179,6 +181,12 @@ class TimelineBuilder:
                     continue  # neither about the topic by its words nor dated by itself: a detail
                 out.append(_Candidate(p, p.start + s, p.start + e, sentence, when, coverage, lead))
         return out
+
+    def _same_event(self, a: _Candidate, b: _Candidate) -> float:
+        """The word overlap above which two sentences report one event: lower the closer their dates."""
+        if a.date.iso == b.date.iso and a.date.source == b.date.source == "sentence":
+            return self.same_event_same_day
+        return self.same_event_same_date if _same_month(a, b) else self.same_event
 
     def _choose(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """The best events, a few per article, each event once: ranked by their passage's retrieval score
@@ -188,8 +196,7 @@ class TimelineBuilder:
             return (c.passage.score + self.lexical_weight * c.coverage
                     + self.named_date_bonus * (c.date.source == "sentence") + self.lead_bonus * c.lead)
 
-        articles = len({c.passage.doc_id for c in candidates}) or 1
-        per_article = max(self.per_article, math.ceil(self.max_events / articles))
+        per_article = self.per_article
         ranked = sorted(candidates, key=lambda c: (-score(c), c.passage.chunk_id, c.start))
         chosen: list[_Candidate] = []
         per_doc: dict[str, int] = {}
@@ -199,8 +206,7 @@ class TimelineBuilder:
             if per_doc.get(c.passage.doc_id, 0) >= per_article:
                 continue
             toks = set(_tokens(c.text))
-            if any(_jaccard(toks, set(_tokens(o.text))) >= (self.same_event_same_date if _same_month(c, o)
-                                                             else self.same_event) for o in chosen):
+            if any(_jaccard(toks, set(_tokens(o.text))) >= self._same_event(c, o) for o in chosen):
                 continue  # the same event, told again (often as background in a later report)
             chosen.append(c)
             per_doc[c.passage.doc_id] = per_doc.get(c.passage.doc_id, 0) + 1
