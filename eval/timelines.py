@@ -35,7 +35,7 @@ from assistant.text import bm25_tokens
 
 EVAL_DIR = Path(__file__).resolve().parent
 GOLD = EVAL_DIR / "timelines.jsonl"
-CORPORA = (PROJECT_ROOT / "corpus", EVAL_DIR / "corpus", EVAL_DIR / "timeline_corpus")
+CORPORA = (PROJECT_ROOT / "corpus", EVAL_DIR / "corpus", EVAL_DIR / "timeline_corpus", EVAL_DIR / "timeline_holdout")
 TARGETS = {"event_recall": 0.8, "order_accuracy": 1.0, "citation_coverage": 1.0, "repeats": 0}
 
 
@@ -239,7 +239,7 @@ def run_cli(args: Any, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--split", choices=["dev", "test", "holdout", "all"], default="all")
     parser.add_argument("--timeline-questions", type=Path, default=GOLD)
     parser.add_argument("--corpus", type=Path, action="append", default=None)
     parser.add_argument("--index", type=Path, default=None, help="keep (and reuse) the index here")
