@@ -91,7 +91,8 @@ _PRETERITE = re.compile(
     r"|gingen|sprang|sprangen|brach|brachen|hob|hoben|entließ|entließen|rief|riefen|lief|liefen|hielt|hielten"
     r"|sprach|sprachen|traf|trafen|stand|standen|lag|lagen|fand|fanden|bot|boten|trat|traten|war|waren|wurde"
     r"|wurden|hatte|hatten|was|were|had|\w{3,}ed)\b", re.I)
-_WEAK_PAST = re.compile(r"\b[a-zäöüß]{3,}(?:te|ten)\b")
+# -te, or -ten not at the end of the sentence (an infinitive stands there: "sollte … im Oktober starten.")
+_WEAK_PAST = re.compile(r"\b[a-zäöüß]{3,}(?:te\b|ten\b(?!\s*(?:[.!?;)»“\"]|$)))")
 _NOT_VERBS = frozenset({  # adjectives, nouns and modal verbs (plans) that end like a weak preterite
     "ersten", "erste", "letzten", "letzte", "meisten", "meiste", "besten", "beste", "zweiten", "zweite",
     "dritten", "dritte", "vierten", "vierte", "fünften", "fünfte", "sechsten", "siebten", "achten", "neunten",
@@ -122,7 +123,7 @@ def in_past_tense(sentence: str) -> bool:
     participle). Approximate: German preterites of weak verbs end in -te(n), as some adjectives do."""
     if _PRETERITE.search(sentence):
         return True
-    if any(w not in _NOT_VERBS for w in _WEAK_PAST.findall(sentence)):
+    if any(m.group().strip() not in _NOT_VERBS for m in _WEAK_PAST.finditer(sentence)):
         return True
     return bool(_AUX.search(sentence) and _PARTICIPLE.search(sentence))
 

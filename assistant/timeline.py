@@ -93,7 +93,7 @@ class TimelineBuilder:
                  min_relevance_cross: float = 0.76, min_article_coverage: float = 0.6, per_article: int = 4,
                  same_event: float = 0.6, same_event_same_date: float = 0.3, close_to_best: float = 0.02,
                  lexical_weight: float = 0.3, same_event_same_day: float = 0.25,
-                 named_date_bonus: float = 0.1, lead_bonus: float = 0.1) -> None:
+                 named_date_bonus: float = 0.2, lead_bonus: float = 0.1) -> None:
         self.retriever = retriever
         self.passages = passages
         self.max_events = max_events
