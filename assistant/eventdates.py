@@ -189,6 +189,9 @@ def event_date(sentence: str, article_iso: str | None) -> EventDate | None:
             y, mo, d = parse_iso(resolved.iso) or (0, None, None)
             if latest is not None and (y, mo or 1, d or 1) > latest:
                 continue  # after the article: a plan or a deadline, not the event
+            if ahead and ref is not None and (y, mo or resolved.sort[1] or 12, d or 31) >= (ref[0], ref[1] or 1,
+                                                                                           ref[2] or 1):
+                continue  # "bis Ende 2022" in a sentence looking ahead from May 2022: the plan's date
             found.append((-_PRECISION[kind], m.start(), resolved))
     if found:
         return min(found, key=lambda f: (f[0], f[1]))[2]

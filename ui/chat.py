@@ -20,6 +20,7 @@ from assistant.models import Answer, Citation, Filters, Turn
 from assistant.service import Assistant, Sources, Token
 from assistant.text import question_language, sentence_spans, split_sentences
 from ui.feedback import FeedbackLog, feedback_record
+from ui.timeline import timeline_html
 
 EXAMPLES = [
     "Wann wurde Carlos Ghosn verhaftet?",
@@ -193,6 +194,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     t = TEXT[answer.language]
     if not answer.answerable:
         return state_html("not-in-sources", esc(answer.answer), t["not_in_sources_hint"])
+    if answer.timeline:  # a timeline question (issue 12.3): dated events, each linked to its source card
+        return timeline_html(answer, turn)
     body = link_markers(esc(answer.answer), turn).replace("\n", "<br>")
     return f'<div class="answer">{body}</div>'
 

@@ -53,6 +53,22 @@ class SearchRequest(BaseModel):
     _blank = field_validator("query")(_not_blank)
 
 
+class TimelineRequest(BaseModel):
+    """POST /api/timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK,
+                          description="A timeline question ('Wie hat sich … entwickelt?', 'What happened between "
+                                      "… and …?') or just the story's subject.")
+    language: Literal["de", "en"] | None = Field(default=None, description="Default: the question's.")
+    top_k: int | None = Field(default=None, ge=1, le=50,
+                              description="Passages to search at least (default ASSISTANT_TIMELINE_PASSAGES).")
+    filters: Filters | None = None
+
+    _blank = field_validator("question")(_not_blank)
+
+
 class SearchResult(BaseModel):
     doc_id: str
     source: str
