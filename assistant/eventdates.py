@@ -93,7 +93,8 @@ _PRETERITE = re.compile(
     r"|wurden|hatte|hatten|was|were|had|\w{3,}ed)\b", re.I)
 # -te, or -ten not at the end of the sentence (an infinitive stands there: "sollte … im Oktober starten.")
 _WEAK_PAST = re.compile(r"\b[a-zäöüß]{3,}(?:te\b|ten\b(?!\s*(?:[.!?;)»“\"]|$)))")
-_NOT_VERBS = frozenset({  # adjectives, nouns and modal verbs (plans) that end like a weak preterite
+_NOT_VERBS = frozenset({  # adjectives, nouns, modal verbs (plans) and present forms of verbs with a t-stem
+    # ("sie arbeiten") that end like a weak preterite
     "ersten", "erste", "letzten", "letzte", "meisten", "meiste", "besten", "beste", "zweiten", "zweite",
     "dritten", "dritte", "vierten", "vierte", "fünften", "fünfte", "sechsten", "siebten", "achten", "neunten",
     "zehnten", "größten", "größte", "höchsten", "höchste", "neuesten", "neueste", "jüngsten", "jüngste",
@@ -101,8 +102,15 @@ _NOT_VERBS = frozenset({  # adjectives, nouns and modal verbs (plans) that end l
     "heute", "leute", "seite", "seiten", "rechte", "rechten", "gute", "guten", "alte", "alten", "weite", "weiten",
     "breiten", "harten", "harte", "festen", "feste", "konkreten", "konkrete", "direkten", "direkte", "bekannten",
     "bekannte", "geplanten", "geplante", "kommenden", "späten", "späte", "insgesamten", "bisherigen", "halbe",
-    "halben", "ganze", "ganzen"
+    "halben", "ganze", "ganzen", "arbeiten", "bieten", "gelten", "halten", "leisten", "warten", "starten",
+    "richten", "leiten", "bitten", "treten", "vertreten", "beraten", "raten", "erhalten", "enthalten", "behalten",
+    "verhalten", "unterhalten", "gestalten", "veranstalten", "verwalten", "bewerten", "werten", "fürchten",
+    "beobachten", "betrachten", "berichten", "errichten", "verzichten", "verpflichten", "schalten", "retten",
+    "streiten", "bereiten", "begleiten", "kosten", "testen", "belasten", "stiften", "betreten", "antreten",
+    "auftreten", "eintreten", "zutrauten"
 })
+_DETERMINER = re.compile(r"(?i:der|die|das|den|dem|des|ein|eine|einen|einem|eines|einer|im|am|zum|zur|vom|beim"
+                         r"|ins|seine[mnrs]?|ihre[mnrs]?|diese[mnrs]?|jede[mnrs]?|alle|viele|mehrere|zwei|drei)")
 _AUX = re.compile(r"\b(?:hat|haben|ist|sind|has|have)\b", re.I)
 _PARTICIPLE = re.compile(r"\b(?:[a-zäöüß]*ge[a-zäöüß]{2,}(?:t|en)|(?:be|ver|er|ent|zer|über|unter|emp|miss)"
                          r"[a-zäöüß]{3,}(?:t|en)|[a-zäöüß]{3,}iert|been|[a-z]{3,}ed)\b")
@@ -123,8 +131,10 @@ def in_past_tense(sentence: str) -> bool:
     participle). Approximate: German preterites of weak verbs end in -te(n), as some adjectives do."""
     if _PRETERITE.search(sentence):
         return True
-    if any(m.group().strip() not in _NOT_VERBS for m in _WEAK_PAST.finditer(sentence)):
-        return True
+    for m in _WEAK_PAST.finditer(sentence):
+        before = sentence[max(0, m.start() - 12) : m.start()].split()
+        if m.group() not in _NOT_VERBS and not (before and _DETERMINER.fullmatch(before[-1])):
+            return True  # "im weltweiten Vergleich", "der geplanten Halle": an adjective after its article
     return bool(_AUX.search(sentence) and _PARTICIPLE.search(sentence))
 
 
