@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(_line("embedding (no date window)", r["embedding_no_window"]))
             sys.stdout.flush()
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 

@@ -129,6 +129,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "timelines", False):
+        from eval.timelines import run_cli
+
+        return run_cli(args, settings)
+    if getattr(args, "copies", False):
+        from eval.copies import main as copies_main
+
+        return copies_main(["--split", "test" if args.split == "test" else "dev" if args.split == "dev" else "both"]
+                           + (["--out", str(args.out / "copies.json")] if args.out else []))
     from eval.run import main as eval_main
 
     return eval_main(args, settings)
