@@ -177,3 +177,18 @@ def test_a_label_lost_in_an_interrupted_ingest_is_written_by_the_next_one(env, m
 ])
 def test_date_window(a: str, b: str | None, days: int | None, expected: bool) -> None:
     assert within_window(a, b, days) is expected
+
+
+def test_the_ingester_of_the_settings_checks_for_copies_and_lists_the_story(tmp_path: Path, settings: Settings) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    article(folder, "a.md", ELBTOR, "Reuters", "2022-05-12")
+    article(folder, "b.md", copy_of(ELBTOR, 31), "Weser-Kurier", "2022-05-12")
+    ingester = build_ingester(settings, EMBEDDER, with_bm25=False)
+    assert ingester.copies is not None
+    summary = ingester.ingest([folder])
+    assert summary.copies == 1 and [o.story_id is not None for o in summary.outcomes].count(True) == 1
+    docs = {d.source: d.story_id for d in ingester.store.documents()}
+    assert docs["a.md"] and docs["a.md"] == docs["b.md"]
+    off = build_ingester(settings.model_copy(update={"copies_detect": False}), EMBEDDER, with_bm25=False)
+    assert off.copies is None

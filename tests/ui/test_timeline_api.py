@@ -100,3 +100,16 @@ def test_search_results_carry_also_in(tmp_path: Path) -> None:
     assert results[0]["also_in"][0]["outlet"] == "Reuters"
     only = client.post("/api/search", json={"query": "Baltrans Elbtor", "filters": {"outlet": "Reuters"}}).json()
     assert {r["source"] for r in only["results"]} == {"reuters.md"}
+
+
+def test_a_source_card_lists_the_other_printings() -> None:
+    from assistant.models import AlsoIn, Citation
+    from ui.chat import source_card
+
+    c = Citation(n=2, doc_id="a", source="a.md", title="T", outlet="dpa", date="2023-02-16", chunk_id="a-0000",
+                 text="Satz.", start=0, end=5, score=1.0,
+                 also_in=[AlsoIn(doc_id="b", source="b.md", title="Elbtor gehört jetzt den Dänen",
+                                 outlet="Hamburger Abendblatt", date="2023-02-16")])
+    card = source_card(c, "Satz. Mehr.", 1, [], "de")
+    assert '<div class="src-also">auch in: ' in card and "Hamburger Abendblatt (2023-02-16)" in card
+    assert "src-also" not in source_card(c.model_copy(update={"also_in": []}), "Satz. Mehr.", 1, [], "en")
