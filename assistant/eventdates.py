@@ -112,8 +112,11 @@ _NOT_VERBS = frozenset({  # adjectives, nouns, modal verbs (plans) and present f
 _DETERMINER = re.compile(r"(?i:der|die|das|den|dem|des|ein|eine|einen|einem|eines|einer|im|am|zum|zur|vom|beim"
                          r"|ins|seine[mnrs]?|ihre[mnrs]?|diese[mnrs]?|jede[mnrs]?|alle|viele|mehrere|zwei|drei)")
 _AUX = re.compile(r"\b(?:hat|haben|ist|sind|has|have)\b", re.I)
-_PARTICIPLE = re.compile(r"\b(?:[a-zäöüß]*ge[a-zäöüß]{2,}(?:t|en)|(?:be|ver|er|ent|zer|über|unter|emp|miss)"
-                         r"[a-zäöüß]{3,}(?:t|en)|[a-zäöüß]{3,}iert|been|[a-z]{3,}ed)\b")
+# A participle of the perfect: ge-forms anywhere; other forms (be-, ver-, …, -iert), which look like the
+# present ("bezieht", "verkauft"), only where a perfect puts them, at the end of the clause.
+_END = r"(?=\s*(?:[,.;:!?)»“\"]|$|und\b|oder\b|sowie\b|worden\b|wurde\b|wurden\b|war\b|waren\b|hatte\b|hatten\b))"
+_PARTICIPLE = re.compile(r"\b(?:[a-zäöüß]*ge[a-zäöüß]{2,}(?:t|en)\b|(?:(?:be|ver|er|ent|zer|über|unter|emp|miss)"
+                         r"[a-zäöüß]{3,}(?:t|en)|[a-zäöüß]{3,}iert)\b" + _END + r"|been\b|[a-z]{3,}ed\b)")
 
 
 def looks_ahead(sentence: str) -> bool:

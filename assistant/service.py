@@ -185,7 +185,7 @@ class Assistant:
         prompt = self.prompts.get("answer", lang)
         refusal = prompt.extra("refusal")
         rewritten = standalone if history else None
-        if self.timelines is not None and timeline_topic(standalone):  # a timeline question (issue 12.3)
+        if self.timelines is not None and self.settings.timeline_in_ask and timeline_topic(standalone):  # issue 12.3
             timeline = self.timelines.build(standalone, lang, filters, top_k)
             yield from self._timeline_events(timeline, refusal, rewritten, t_start)
             return

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         default=30, ge=5, le=200, description="Passages retrieved for a timeline question (across articles).",
     )
     timeline_max_events: int = Field(default=10, ge=1, le=50, description="Most events in a timeline.")
+    timeline_in_ask: bool = Field(
+        default=True,
+        description="Answer a timeline question in /api/ask and the chat with the timeline (dated, cited events); "
+                    "off: such questions take the usual answer path (POST /api/timeline still works).",
+    )
 
     # --- LLM -----------------------------------------------------------------------------------
     llm_backend: Literal["llama-cpp", "openai"] = Field(

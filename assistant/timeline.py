@@ -48,6 +48,12 @@ _FIGURES = re.compile(
     r"|profit\w*|earnings|sales|price\w*|shares?|stock|numbers?|figures?|costs?|rates?)\b"
     r"|\bvon\s+\d{4}\s+(?:auf|zu|bis)\s+\d{4}\b|\bfrom\s+\d{4}\s+to\s+\d{4}\b", re.I)
 _QUESTION_WORDS = re.compile(r"^(?:die|der|das|den|dem|des|the|a|an)\s+", re.I)
+# The span a question asks about ("von seiner Vorstellung bis zu seiner Entlassung", "seit 2019", "so far")
+# says when, not what: it is no part of the topic.
+_SPAN = re.compile(r"\s+(?:(?:von|vom|ab|seit|from|since|between)\s+(?:\S+\s+){0,5}?(?:bis|to|until|and)\s+.*"
+                   r"|(?:seit|since|bis|until)\s+(?:\S+\s+)?(?:\d{4}|heute|jetzt|now|today)"
+                   r"|bis\s+heute|bisher|so\s+far|until\s+now|in\s+den\s+letzten\s+\S+\s+\S+|over\s+the\s+last\s+\S+(?:\s+\S+)?)$",
+                   re.I)
 _OPENING_QUOTE = re.compile(r"^\s*[„\"«»“]")
 # What others made of it: a reaction is not an event of the story.
 _REACTION = re.compile(r"\b(?:zeigten?\s+sich|sprach(?:en)?\s+von|reagierten?|kritisierten?|begrüßten?|lobten?"
@@ -65,6 +71,7 @@ def timeline_topic(question: str) -> str | None:
         if m:  # the question without its timeline wording ("How did things develop at X?" -> "things at X")
             rest = " ".join(x.strip(" ?.!,;:") for x in (text[: m.start()], m.group("t"), text[m.end():]))
             topic = _QUESTION_WORDS.sub("", " ".join(rest.split()))
+            topic = _SPAN.sub("", topic) or topic
             if not topic or _FIGURES.search(topic):
                 return None
             return topic

@@ -36,6 +36,9 @@ QUESTION = "Wie hat sich der Neubau der Ferndorftalbrücke entwickelt?"
     ("How did things develop at Kessler Haustechnik?", "things at Kessler Haustechnik"),
     ("How did the BMW-Toyota partnership evolve?", "BMW-Toyota partnership"),
     ("Wie ging es mit der Seentalbahn weiter?", "Seentalbahn"),
+    ("Wie entwickelte sich die Lage von Hanseatia unter Thielen von seiner Vorstellung bis zu seiner Entlassung?",
+     "Lage von Hanseatia unter Thielen"),
+    ("How has the Seentalbahn project developed since 2021?", "Seentalbahn project"),
     # not a story: a fact, or how figures changed
     ("Wann wurde Carlos Ghosn verhaftet?", None),
     ("Wie haben sich Umsatz und operativer Gewinn von Elbtor von 2021 auf 2022 entwickelt?", None),
@@ -110,6 +113,14 @@ def test_an_english_timeline_question_gets_an_english_frame(newsroom) -> None:
     t = assistant.timeline("Timeline of the Ferndorftal bridge replacement")
     assert t.language == "en" and t.events
     assert timeline_text(t).startswith("Timeline from the articles:\n- ")
+
+
+def test_the_timeline_in_ask_can_be_switched_off(newsroom) -> None:
+    assistant, llm = newsroom
+    assistant.settings = assistant.settings.model_copy(update={"timeline_in_ask": False})
+    answer = assistant.ask(QUESTION)
+    assert answer.timeline is None and llm.calls  # the usual path: the LLM writes the answer
+    assert assistant.timeline(QUESTION).events  # POST /api/timeline still works
 
 
 def test_other_questions_take_the_usual_path(newsroom) -> None:
