@@ -94,6 +94,7 @@ class Filters(BaseModel):
 
 
 _PAGE = "PDF page the passage starts on (1-based); null for other formats."
+_PAGE_END = "PDF page the passage ends on, when it is not the one it starts on; else null."
 
 
 # --- copies of one story (issue 12.1) -----------------------------------------------------------
@@ -108,9 +109,7 @@ class AlsoIn(BaseModel):
 
 
 _STORY = "Copies of one story share this id (agency copies, updated versions); null for an article on its own."
-_ALSO_IN = "The story's other printings (outlet, source, date); the passage is from its newest, longest one."
-
-_PAGE_END = "PDF page the passage ends on, when it is not the one it starts on; else null."
+_ALSO_IN = "The story's other printings (outlet, source, date), newest first; the passage is from the one shown."
 
 
 class Passage(BaseModel):
