@@ -42,7 +42,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not integration and not slow and not browser"
 
 eval: setup
-	$(BIN)/assistant eval
+	$(BIN)/assistant eval --split test
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from assistant.filters import matches
+from assistant.lexicon import german_words
 from assistant.models import Filters
 from assistant.text import bm25_tokens
 
@@ -77,6 +78,10 @@ class BM25Index:
         terms = set(bm25_tokens(query, query_language))
         for lang in self.languages - {query_language}:
             terms |= set(bm25_tokens(query, lang))  # stems as the chunks' own language produces them
+        if query_language == "en" and "de" in self.languages:
+            # English words the glossary knows, in German ("fuel cells" -> Brennstoffzellen), so that an English
+            # question meets German passages on more than names and numbers
+            terms |= set(bm25_tokens(" ".join(german_words(query)), "de"))
         return sorted(self.vocab[t] for t in terms if t in self.vocab)
 
     def search(self, query: str, query_language: str, k: int,

@@ -20,6 +20,7 @@ import numpy as np
 
 from assistant.citations import instructs
 from assistant.embeddings import VectorEmbedding
+from assistant.lexicon import german_forms
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
 from assistant.text import bm25_tokens, fold, sentence_spans
@@ -195,7 +196,7 @@ def refers_back(sentence: str) -> bool:
     return bool(_ANAPHORA.match(sentence))
 
 
-def lexical_coverage(info: QuestionInfo, sentences: list[str]) -> list[float]:
+def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True) -> list[float]:
     """Per sentence, the share of the question's content words it contains, each word weighted by its
     rarity among these sentences (a word in every sentence tells nothing apart). Words match as stems,
     or as spelling-folded prefixes of five letters or more, so compounds (Leichtbau/Leichtbauteile) and
@@ -204,8 +205,13 @@ def lexical_coverage(info: QuestionInfo, sentences: list[str]) -> list[float]:
         return [0.0] * len(sentences)
     token_sets = [{fold(t) for t in bm25_tokens(s, "de") + bm25_tokens(s, "en")} for s in sentences]
     focus = {fold(t) for t in info.focus}
-    present = [{f for f in focus if _matches(f, ts)} for ts in token_sets]
+    # an English question word also matches its German forms from the glossary ("finance" -> "Finanz…")
+    forms = {f: german_forms(f) if info.language == "en" else () for f in focus}
+    present = [{f for f in focus if _matches(f, ts) or any(_matches(g, ts) for g in forms[f])}
+               for ts in token_sets]
     n = len(sentences)
+    if not weighted:  # the plain share of the question's words
+        return [len(p) / len(focus) for p in present]
     weights = {f: math.log(1 + n / (1 + sum(f in p for p in present))) for f in focus}
     total = sum(weights.values()) or 1.0
     return [sum(weights[f] for f in p) / total for p in present]

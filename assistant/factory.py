@@ -58,7 +58,8 @@ def build_llm(settings: Settings) -> LLM:
         return OpenAICompatibleLLM(settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_model)
     path: Path = settings.llm_model_path or ensure_bundled_gguf(settings.llm_bundled, settings.llm_model_dir)
     return LlamaCppLLM(path, n_ctx=settings.llm_context, threads=settings.llm_threads,
-                       prefix_cache_mb=settings.llm_prefix_cache_mb)
+                       prefix_cache_mb=settings.llm_prefix_cache_mb, n_batch=settings.llm_batch,
+                       state_dir=settings.index_dir / "cache" / "llm")
 
 
 def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
@@ -78,7 +79,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               settings.evidence_sentences, settings.evidence_sentences_list,
                               settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross)
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
-                        settings.verify_locality_margin)
+                        settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
     timelines = TimelineBuilder(retriever, settings.timeline_passages, settings.timeline_max_events,
                                 settings.min_relevance, settings.min_relevance_cross)

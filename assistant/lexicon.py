@@ -389,6 +389,25 @@ def english_forms(german: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def german_words(english_text: str) -> list[str]:
+    """German words for the English words and phrases of a text that the glossary knows (for searching German
+    text with an English question); the glossary's word beginnings are used as words, unfolded."""
+    words = [w.strip(".,;:!?\"'()") for w in english_text.lower().replace("-", " ").split()]
+    keys = phrases_in(english_text) + [w for w in words if len(w) >= 3]
+    out = [g for key in keys for eng, raw in _raw_groups() if any(_stem(key) == _stem(e) for e in eng) for g in raw]
+    return list(dict.fromkeys(g for g in out if len(g) >= 4))
+
+
+@lru_cache(maxsize=1)
+def _raw_groups() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The glossary's groups with the German words as written (lower case, not spelling-folded)."""
+    out = []
+    for line in _GLOSSARY.strip().splitlines():
+        left, right = line.lstrip("@!").split("=")
+        out.append((tuple(fold(w) for w in _phrases(left)), tuple(right.split())))
+    return out
+
+
 def phrases_in(text: str) -> list[str]:
     """The two-word English glossary phrases that occur in ``text`` (folded), e.g. 'fuel cell'."""
     t = fold(text)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Iterator
@@ -52,13 +55,53 @@ def lean_llama_class() -> Any:
     return LeanStateLlama
 
 
+def pinned_cache_class() -> Any:
+    """``llama_cpp.LlamaRAMCache`` with pinned entries: the processed static prompt prefixes (system text and
+    examples, one per language) are never evicted by the states of later answers, and they can be loaded
+    from disk at start instead of being computed (~10 s each on two cores)."""
+    from llama_cpp import LlamaRAMCache
+
+    class PinnedRAMCache(LlamaRAMCache):
+        def __init__(self, capacity_bytes: int) -> None:
+            super().__init__(capacity_bytes)
+            self.pinned: dict[tuple[int, ...], Any] = {}
+
+        def pin(self, key: tuple[int, ...], state: Any) -> None:
+            self.pinned[tuple(key)] = state
+
+        def _best(self, key: tuple[int, ...]) -> tuple[int, Any]:
+            from llama_cpp import Llama
+
+            best: tuple[int, Any] = (0, None)
+            for store in (self.pinned, self.cache_state):
+                for k, state in store.items():
+                    n = Llama.longest_token_prefix(k, key)
+                    if n > best[0]:
+                        best = (n, state)
+            return best
+
+        def __getitem__(self, key: Any) -> Any:
+            n, state = self._best(tuple(key))
+            if state is None:
+                raise KeyError("Key not found")
+            return state
+
+        def __contains__(self, key: Any) -> bool:
+            return self._best(tuple(key))[1] is not None
+
+    return PinnedRAMCache
+
+
 class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
-    def __init__(self, model_path: Path, n_ctx: int = 4096, threads: int = 2, prefix_cache_mb: int = 0) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 2048, threads: int = 2, prefix_cache_mb: int = 0,
+                 n_batch: int = 256, state_dir: Path | None = None) -> None:
         self.model_path = model_path
         self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
+        self.n_batch = n_batch
+        self.state_dir = state_dir
         self.threads = threads
         self.name = model_path.stem
         self._llama: Any = None
@@ -74,18 +117,61 @@ class LlamaCppLLM:
                     raise ModelError(f"GGUF model {self.model_path} not found; set ASSISTANT_LLM_MODEL_PATH")
                 try:
                     self._llama = lean_llama_class()(
-                        model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
-                        n_threads_batch=self.threads, chat_format="chatml", verbose=False,
+                        model_path=str(self.model_path), n_ctx=self.n_ctx, n_batch=self.n_batch,
+                        n_threads=self.threads, n_threads_batch=self.threads, chat_format="chatml", verbose=False,
                     )
                 except (ValueError, RuntimeError) as e:
                     raise ModelError(f"cannot load {self.model_path}: {e}") from e
                 if self.prefix_cache_mb:
                     # Keeps processed prompt states (e.g. the German and the English static prefix), so
                     # switching languages does not re-read the whole system prompt and examples.
-                    from llama_cpp import LlamaRAMCache
-
-                    self._llama.set_cache(LlamaRAMCache(capacity_bytes=self.prefix_cache_mb << 20))
+                    self._llama.set_cache(pinned_cache_class()(capacity_bytes=self.prefix_cache_mb << 20))
             return self._llama
+
+    def prime(self, prompts: list[list[Message]]) -> list[str]:
+        """Have the static prefix of each prompt processed and pinned in the prompt-state cache: restored from
+        ``state_dir`` when an earlier start saved it for this model, context and prompt, else computed and
+        saved. Returns what happened to each ("restored" / "computed"), for the start-up log."""
+        llama = self._model()
+        cache = getattr(llama, "cache", None)
+        done = []
+        for messages in prompts:
+            path = self._state_path(messages)
+            if cache is not None and path is not None and path.is_file():
+                try:
+                    key, state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, next to the index
+                    cache.pin(key, state)
+                    done.append("restored")
+                    continue
+                except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:
+                    log.warning("prompt state %s unreadable (%s); computing it again", path.name, e)
+            for _ in self.stream(messages, 1, 600.0):
+                pass
+            if cache is not None:
+                key, state = next(reversed(cache.cache_state.items()))
+                cache.pin(key, state)
+                if path is not None:
+                    tmp = path.with_suffix(".tmp")
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        tmp.write_bytes(pickle.dumps((key, state)))
+                        tmp.replace(path)
+                    except OSError as e:
+                        log.warning("cannot save the prompt state to %s: %s", path, e)
+            done.append("computed")
+        return done
+
+    def _state_path(self, messages: list[Message]) -> Path | None:
+        """Where the processed state of this prompt is kept: one file per model file, context, batch size,
+        llama.cpp version and prompt text."""
+        if self.state_dir is None:
+            return None
+        import llama_cpp
+
+        stat = self.model_path.stat()
+        ident = json.dumps([self.model_path.name, stat.st_size, int(stat.st_mtime), self.n_ctx, self.n_batch,
+                            llama_cpp.__version__, messages], ensure_ascii=False)
+        return self.state_dir / f"prompt-{hashlib.sha256(ident.encode('utf-8')).hexdigest()[:20]}.state"
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
                temperature: float = 0.0) -> Iterator[str]:

@@ -176,6 +176,7 @@ class SentenceCheck(BaseModel):
     similarity: float | None = Field(default=None, description="Meaning similarity to the cited evidence.")
     repaired: bool = Field(default=False, description="The verifier added or corrected its citation.")
     items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
+    source_sentence: str | None = Field(default=None, description="The cited sentence it comes from.")
 
 
 AnswerMode = Literal["generated", "quoted", "refused", "timeline"]

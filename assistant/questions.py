@@ -13,7 +13,7 @@ from typing import Literal
 
 from assistant.text import bm25_tokens
 
-AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "fact"]
+AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
 # Checked in order: the first pattern that matches the start of the question (or a clause) decides.
 _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
@@ -30,7 +30,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("number", re.compile(
         r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell"
         r"|um\s+wie\s+viel|welche[nrs]?\s+(?:anteil|betrag|summe|preis|wert|umsatz|gewinn|prozentsatz)"
-        r"|how\s+(?:many|much|high|large|big|long|old|fast|far)|by\s+how\s+much"
+        r"|how\s+(?:many|much|high|large|big|long|old|fast)|by\s+how\s+much"
         r"|what\s+(?:share|percentage|proportion|amount|sum|price|stake|figure)"
         r"|which\s+(?:share|percentage|amount|sum|price))\b", re.I)),
     ("place", re.compile(
@@ -42,7 +42,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
 ]
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
-    r"\b(?:welche|which|what)\s+(?:\w+\s+){0,2}?"
+    r"\b(?:welche[nmrs]?|which|what)\s+(?:\w+\s+){0,2}?"
     r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
     r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
     r"(?!\s+(?:hat|ist|war|wird|wurde|has|is|was|does|did)\b)",
@@ -51,6 +51,11 @@ _LIST_WORDS = re.compile(
     r"\b(?:alle|sämtliche|all|both|beide[n]?|welche\s+\w+\s+(?:und|and)\b|(?:in|laut|nach)\s+den\s+(?:artikeln"
     r"|berichten|quellen|meldungen)|im\s+archiv|(?:in|across|according\s+to)\s+(?:the|all|all\s+the)\s+"
     r"(?:articles|reports|sources)|in\s+the\s+archive|which\s+\w+s\b)", re.I)
+# "Hat Nissan …?", "Will BMW …?", "Is the deal …?": a question that a yes or a no answers
+_YES_NO = re.compile(
+    r"^(?:hat|haben|hatte|hatten|ist|sind|war|waren|wird|werden|wurde|wurden|kann|können|konnte|soll|sollen"
+    r"|will|wollen|muss|müssen|gibt|gab|darf|dürfen|verhandelt|plant|plane|is|are|was|were|does|do|did|has|have"
+    r"|had|will|would|can|could|should|must|may)\b", re.IGNORECASE)
 _ENUMERATION = re.compile(r"\b(?:und|and|sowie|as well as)\b|,")
 
 
@@ -84,6 +89,8 @@ def analyse(question: str, language: str) -> QuestionInfo:
     several = bool(_LIST.search(text) or _LIST_WORDS.search(text))
     if kind == "fact" and several:
         kind = "list"
+    if kind == "fact" and _YES_NO.match(text):
+        kind = "yesno"
     focus = frozenset(t for t in bm25_tokens(text, language) if t not in _WH_STEMS)
     words = text.split()
     anchors = tuple(dict.fromkeys(

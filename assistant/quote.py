@@ -44,10 +44,11 @@ class Quoter:
     """Decides whether an evidence sentence can stand as the answer (see module docstring)."""
 
     def __init__(self, min_relevance: float, min_relevance_cross: float, min_coverage: float = 0.5,
-                 candidates: int = 2) -> None:
+                 candidates: int = 2, min_coverage_cross: float = 0.0) -> None:
         self.min_relevance = min_relevance
         self.min_relevance_cross = min_relevance_cross
         self.min_coverage = min_coverage
+        self.min_coverage_cross = min_coverage_cross
         self.candidates = candidates
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
@@ -56,24 +57,32 @@ class Quoter:
         rejected draft cited come first (the model usually points at the right sentence even when it words
         the answer wrongly), then the best-scored ones."""
         ranked = [n for n, _ in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score)][: self.candidates]
-        order = list(dict.fromkeys([n for n in cited if 1 <= n <= len(evidence)] + ranked))
+        best = max(u.score for u in evidence)
+        pointed = [n for n in cited if 1 <= n <= len(evidence) and evidence[n - 1].score >= best - 0.05]
+        order = list(dict.fromkeys(pointed + ranked))
         for n in order:
             unit = evidence[n - 1]
             same = unit.language == language
             if unit.score < (self.min_relevance if same else self.min_relevance_cross):
                 continue
-            if same and lexical_coverage(info, [unit.text])[0] < self.min_coverage:
-                continue
+            if lexical_coverage(info, [unit.text], weighted=False)[0] < (self.min_coverage if same
+                                                                          else self.min_coverage_cross):
+                continue  # (English question words meet German ones through the glossary, but not all do)
             found = _holding_sentence(info, unit)
             if found is None:
                 continue
             (start, end), items = found
-            text = " ".join(unit.text[start:end].split())
-            intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
-            return Quote(intro.format(text=text, n=n), n,
-                         f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) and is "
-                         f"about the question (relevance {unit.score:.2f})", start, end)
+            return self.quote_span(n, unit, start, end, language,
+                                   f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) "
+                                   f"and is about the question (relevance {unit.score:.2f})")
         return None
+
+    @staticmethod
+    def quote_span(n: int, unit: Passage, start: int, end: int, language: str, reason: str) -> Quote:
+        """``unit.text[start:end]`` as a quoted answer citing [n]."""
+        text = " ".join(unit.text[start:end].split())
+        intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
+        return Quote(intro.format(text=text, n=n), n, reason, start, end)
 
 
 def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int], list[str]] | None:
@@ -85,7 +94,7 @@ def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
         items = answer_items(unit.text[start:e], info, unit.text[start:e], unit.language)
         if items:
-            options.append((lexical_coverage(info, [unit.text[start:e]])[0], -i, (start, e), items))
+            options.append((lexical_coverage(info, [unit.text[start:e]], weighted=False)[0], -i, (start, e), items))
     if not options:
         return None
     _, _, span, items = max(options)

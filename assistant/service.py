@@ -26,14 +26,14 @@ from assistant.models import (
     Turn,
 )
 from assistant.prompts import PromptLibrary
-from assistant.questions import analyse
+from assistant.questions import QuestionInfo, analyse
 from assistant.quote import Quote, Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.text import bm25_tokens, question_language
 from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
-from assistant.verify import Verifier
+from assistant.verify import Verification, Verifier, missing_items
 
 log = logging.getLogger(__name__)
 
@@ -90,19 +90,39 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the embedder, the BM25 index and the LLM now, and process every static prompt prefix once
-        (llama.cpp keeps the states), so the first questions in either language do not pay for any of it
-        (building BM25 over 100k chunks takes ~20 s)."""
+        """Load the embedder, the BM25 index and the LLM now, and have every static prompt prefix processed
+        (restored from disk when an earlier start saved it), so the first questions in either language pay
+        for none of it. One log line per step, with its time."""
+        t0 = time.perf_counter()
+
+        def step(what: str, t: float) -> None:
+            log.info("start-up: %s (%.1f s, %.1f s in all)", what, time.perf_counter() - t, time.perf_counter() - t0)
+
+        t = time.perf_counter()
         self.retriever.embedder.warm_up()
+        step(f"embedder {self.retriever.embedder.model_name} loaded", t)
+        t = time.perf_counter()
         self.retriever.bm25_index()
+        step(f"BM25 index of {self.store.count_chunks()} chunks ready", t)
+        t = time.perf_counter()
+        warm = getattr(self.llm, "warm_up", None)
+        if warm:
+            warm()
+        step(f"LLM {self.llm.name} loaded", t)
+        t = time.perf_counter()
+        prompts = [self.prompts.get(name, lang) for name, lang in (("answer", "de"), ("answer", "en"),
+                                                                   ("condense", "de"), ("condense", "en"))]
+        static = [p.messages(**{v: "" for v in p.variables}) for p in prompts]
         with self.gate.slot():
-            for name, lang in (("answer", "de"), ("answer", "en")):
-                if not self.prompts.has(name, lang):
-                    continue
-                prompt = self.prompts.get(name, lang)
-                values = {v: "" for v in prompt.variables}
-                for _ in self._generate(prompt.messages(**values), 1):
-                    pass
+            prime = getattr(self.llm, "prime", None)
+            if prime:
+                done = prime(static)
+            else:
+                for messages in static:
+                    for _ in self._generate(messages, 1):
+                        pass
+                done = ["computed"] * len(static)
+        step(f"static prompts processed ({', '.join(done)})", t)
 
     # --- search --------------------------------------------------------------------------------
     def search(self, query: str, top_k: int | None = None, filters: Filters | None = None,
@@ -233,12 +253,14 @@ class Assistant:
         quote: Quote | None = None
         if not check.kept and (check.rejected or self.settings.quote_on_refusal):
             quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited])
+        elif check.kept and (info.kind == "list" or info.several):
+            quote = self._incomplete(check, evidence, info, lang)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
         unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
         trace = AnswerTrace(question_kind=info.kind, evidence=citations, draft=draft, draft_language=lang,
                             cut_off=cut_off, checks=check.checks, mode="generated")
-        if check.kept:
+        if check.kept and quote is None:
             cited = [citations[n - 1] for n in sorted(check.cited)]
             yield Final(Answer(answer=check.text, language=lang, answerable=True, citations=cited,
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
@@ -257,6 +279,23 @@ class Assistant:
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
                                trace=trace))
+
+    def _incomplete(self, check: Verification, evidence: list[Passage], info: QuestionInfo,
+                    lang: str) -> Quote | None:
+        """When the answer names only some of the items its source sentence lists, the source sentence quoted
+        (it names them all); None when the answer is complete."""
+        for c in check.checks:
+            if not c.accepted or not c.source_sentence or not c.cited:
+                continue
+            n = c.cited[0]
+            unit = evidence[n - 1]
+            missing = missing_items(c.sentence, c.source_sentence, lang, unit.language)
+            start = unit.text.find(c.source_sentence)
+            if missing and start >= 0:
+                return self.quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
+                                              "the draft named only some of the items its source lists (missing: "
+                                              f"{'; '.join(missing)[:120]})")
+        return None
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:
         """The passages relevant enough to answer from: dense similarity above the floor of their language

@@ -151,7 +151,14 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(default=SecretStr("none"), description="API key for the OpenAI-compatible server.")
     llm_model: str = Field(default="local", description="Model name sent to the OpenAI-compatible server.")
     llm_threads: int = Field(default=os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp.")
-    llm_context: int = Field(default=4096, ge=1024, le=32768, description="llama.cpp context window (tokens).")
+    llm_context: int = Field(
+        default=2048, ge=1024, le=32768,
+        description="llama.cpp context window (tokens): static prompt (~450) + evidence (~300) + answer.",
+    )
+    llm_batch: int = Field(
+        default=256, ge=32, le=4096,
+        description="llama.cpp batch size for prompt processing; its logits buffer costs n_batch x 0.6 MB of RAM.",
+    )
     llm_prefix_cache_mb: int = Field(
         default=256, ge=0, le=16384,
         description="RAM for cached llama.cpp prompt states (static prefix per language and prompt); 0 = off.",
@@ -175,6 +182,11 @@ class Settings(BaseSettings):
     verify_locality_margin: float = Field(
         default=0.08, ge=0, le=1,
         description="An answer's items must come from evidence scoring at most this far below the best sentence.",
+    )
+    verify_coverage_margin: float = Field(
+        default=0.4, ge=0, le=1,
+        description="An answer's sentence may share at most this much less of the question's words than the "
+                    "evidence sentence sharing the most (0.4 = 40 percentage points).",
     )
     quote_min_relevance: float = Field(
         default=0.90, ge=0, le=2,

@@ -116,10 +116,17 @@ _REPEATABLE = frozenset({"sich", "sein", "seine", "seiner", "ihre", "ihren", "da
                          "auch", "nicht", "eine", "einen", "einer", "prozent", "percent", "million", "millionen",
                          "milliarden", "billion", "euro", "jahr", "jahre", "year", "years", "oder", "sowie",
                          "which", "were", "will", "would", "dies", "diese", "dieser", "the"})
+_LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
+_DETERMINERS = frozenset([
+    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
+    "keine", "keiner", "keines", "keinem", "keinen", "dieser", "diese", "dieses", "diesem", "diesen", "jeder",
+    "jede", "jedes", "jedem", "jeden", "sein", "seine", "seiner", "seines", "seinem", "seinen", "ihr", "ihre",
+    "ihrer", "ihres", "ihrem", "ihren", "unser", "unsere", "the", "a", "an", "this", "that", "its", "their",
+    "his", "her", "neue", "neuen", "neuer", "neues"])
 _UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _REPEAT_NAME = re.compile(r"\b([A-ZÄÖÜ][\w-]+)\s+(?:und|and|sowie|&|,)\s+\1\b")
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
-               "reason": "reason", "fact": "fact"}
+               "reason": "reason", "yesno": "statement", "fact": "fact"}
 _LOCAL_MARGIN = 0.03  # evidence sentences this close to the best match count as where a sentence comes from
 
 
@@ -193,6 +200,7 @@ class _Evidence:
 
     text: str  # lower-cased
     folded: str
+    text_cased: str
     tokens: frozenset[str]  # folded words and stems
     numbers: frozenset[str]
 
@@ -204,7 +212,7 @@ def _evidence_of(text: str) -> _Evidence:
     for lang in ("de", "en"):
         tokens |= set(bm25_tokens(text, lang))
     numbers = numbers_in(text) | number_words(text, loose=True)
-    return _Evidence(low, fold(low), frozenset(tokens), frozenset(numbers))
+    return _Evidence(low, fold(low), text, frozenset(tokens), frozenset(numbers))
 
 
 @dataclass
@@ -218,6 +226,7 @@ class _Unit:
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
     question_relevance: list[float] = field(default_factory=list)
+    question_coverage: list[float] = field(default_factory=list)
 
 
 class _Context:
@@ -231,9 +240,12 @@ class _Context:
         for p in sources:
             text = mask_instructions(p.text, mask="")  # an injected instruction supports nothing
             sentences = [text[s:e] for s, e in sentence_spans(text)] or [text]
-            self.units.append(_Unit(p, text, sentences, _evidence_of(f"{p.title} {text}")))
+            # the source's outlet and date are what the prompt shows with it ("Quelle [1] (Reuters, 2018)")
+            meta = " ".join(x for x in (p.title, p.outlet or "", p.date or "") if x)
+            self.units.append(_Unit(p, text, sentences, _evidence_of(f"{meta} {text}")))
         self.claim_vectors: dict[str, np.ndarray] = {}
         self.best_question_relevance = 0.0
+        self.best_question_coverage = 0.0
 
     def embed(self, claims: list[str]) -> None:
         """Embed the claims, the question and every source sentence in one batch."""
@@ -267,8 +279,10 @@ class _Context:
                         texts.append(s)
                         vectors.append(v)
                 lexical = lexical_coverage(self.question, texts)
+                u.question_coverage = lexical
                 u.question_relevance = [float(v @ qv) + 0.15 * lx for v, lx in zip(vectors, lexical, strict=True)]
             self.best_question_relevance = max(r for u in self.units for r in u.question_relevance)
+            self.best_question_coverage = max(c for u in self.units for c in u.question_coverage)
 
     @property
     def units_ready(self) -> bool:
@@ -296,11 +310,12 @@ class Verifier:
 
     def __init__(self, embedder: VectorEmbedding, min_similarity: float,
                  min_similarity_cross: float | None = None, locality_margin: float = 0.05,
-                 short_answer_words: int = 4) -> None:
+                 short_answer_words: int = 4, coverage_margin: float = 0.4) -> None:
         self.embedder = embedder
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
         self.locality_margin = locality_margin
+        self.coverage_margin = coverage_margin  # "Wer wird Finanzminister?": from the sentence about finance
         self.short_answer_words = short_answer_words
 
     # --- the whole answer ------------------------------------------------------------------------
@@ -394,19 +409,28 @@ class Verifier:
             if ctx.best_question_relevance - relevance > self.locality_margin:
                 return reject("comes from a cited sentence that is not about the question (a neighbouring "
                               f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
+            coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
+            if ctx.best_question_coverage - coverage > self.coverage_margin:
+                return reject("comes from a cited sentence that lacks what the question is about (it shares "
+                              f"{coverage:.0%} of the question's words, another sentence "
+                              f"{ctx.best_question_coverage:.0%})", sim)
+        if language == "en" and _german_function_words(claim):
+            return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)
         bar = self.min_similarity if same else self.min_similarity_cross
         short = bool(items) and len(bm25_tokens(claim, language)) <= self.short_answer_words
         if sim < bar and not short:
             return reject(f"not close enough in meaning to the cited source ({sim:.2f} < {bar:.2f})", sim)
-        return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items)
+        return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items,
+                             source_sentence=local_text)
 
 
 def _merge(parts: list[_Evidence]) -> _Evidence:
     if len(parts) == 1:
         return parts[0]
     return _Evidence(" ".join(p.text for p in parts), " ".join(p.folded for p in parts),
-                     frozenset().union(*(p.tokens for p in parts)), frozenset().union(*(p.numbers for p in parts)))
+                     " ".join(p.text_cased for p in parts), frozenset().union(*(p.tokens for p in parts)),
+                     frozenset().union(*(p.numbers for p in parts)))
 
 
 def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, language: str) -> str | None:
@@ -427,8 +451,9 @@ def _grounding(claim: str, ev: _Evidence, cited: list[int], ctx: _Context, langu
         if _grounded(name, ev) or _compound_grounded(name, ev):
             continue
         from_question = fold(name) in asked_folded
+        proper = language == "en" or _ACRONYM.fullmatch(name) or not _NOUN_SHAPE.search(name)
         elsewhere = [u for u in others if u.passage.doc_id not in cited_docs and _grounded(name, u.evidence)]
-        if elsewhere and not (from_question and any(u.passage.doc_id in cited_docs for u in ctx.units)):
+        if proper and elsewhere and not (from_question and any(u.passage.doc_id in cited_docs for u in ctx.units)):
             return f"'{name}' appears in another source, not in the cited one"
         if from_question:
             continue  # repeating the question's subject ("General Motors", "EV strategy") claims nothing new
@@ -476,6 +501,22 @@ def _about(shared: int, scope: set[str], other: set[str]) -> bool:
     return shared >= 2 and shared >= 0.5 * min(len(scope), len(other))
 
 
+_DE_FUNCTION = frozenset([
+    "der", "die", "das", "den", "dem", "des", "und", "ist", "sind", "wird", "wurde", "werden", "nicht", "ein",
+    "eine", "einen", "mit", "von", "zu", "für", "auf", "im", "bei", "nach", "sich", "auch", "als"])
+_EN_FUNCTION = frozenset([
+    "the", "of", "and", "is", "are", "was", "were", "will", "be", "to", "a", "an", "in", "on", "with", "for",
+    "from", "that", "this", "by", "it", "not", "has", "have", "had"])
+
+
+def _german_function_words(claim: str) -> bool:
+    """Whether a sentence is German by its function words (names of German places and firms in an English
+    sentence do not count: "the Landkreis Oder-Spree")."""
+    words = re.findall(r"[a-zäöüß]+", claim.lower())
+    de, en = sum(w in _DE_FUNCTION for w in words), sum(w in _EN_FUNCTION for w in words)
+    return de >= 2 and de > en
+
+
 def _negated_clauses(text: str, language: str) -> list[set[str]]:
     """The content tokens of what each negation covers: from the start of its clause to the next contrast
     ("aber", "sondern", "but") or the end of the sentence ("nicht nur … sondern auch" and "not only" are
@@ -499,8 +540,30 @@ def _negated_clauses(text: str, language: str) -> list[set[str]]:
 
 def _overlap(tokens: set[str], scope: set[str]) -> int:
     """How many of ``tokens`` occur in ``scope``, also as a prefix or through the glossary."""
-    ev = _Evidence(" ".join(scope), " ".join(scope), frozenset(scope), frozenset())
+    ev = _Evidence(" ".join(scope), " ".join(scope), " ".join(scope), frozenset(scope), frozenset())
     return sum(_token_in(t, ev) for t in tokens if len(t) >= 3)
+
+
+def missing_items(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
+    """The items of an enumeration in the source sentence ("Brennstoffzellen, Sportwagen, Elektroantriebe und
+    Leichtbau") that the answer leaves out, when it names some of them; [] when it names all or none, or the
+    sentence lists nothing, or answer and source are in different languages (words cannot be compared)."""
+    if language != source_language:
+        return []
+    parts = [p.strip() for p in _LIST_SPLIT.split(source_sentence) if p.strip()]
+    items = [p for p in parts[1:] if 1 <= len(p.split()) <= 6]  # the first part holds subject and verb
+    if len(items) < 2:
+        return []
+    answer_ev = _evidence_of(answer)
+
+    def named(item: str) -> bool:
+        words = [w for w in bm25_tokens(item, source_language) if len(w) >= 3]
+        return bool(words) and any(_token_in(fold(w), answer_ev) for w in words)
+
+    flags = [named(i) for i in items]
+    if not any(flags) or all(flags):
+        return []
+    return [i for i, f in zip(items, flags, strict=True) if not f]
 
 
 def _derived(numbers: frozenset[str] | set[str]) -> set[str]:
@@ -619,12 +682,40 @@ def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str
                       and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
-        names = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or not _NOUN_SHAPE.search(n))]
-        return names  # who / with whom: a name, not just more words
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
+        if found or _names_in(ev, q):
+            return found  # who / with whom: a name, not just more words, when the source names one
+        # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
+    if q.kind == "yesno":
+        # a yes or no answer restates the question; the polarity check (negations) does the work
+        restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if _token_in(fold(w), ev)]
+        return restated if len(restated) >= 2 else []
     items = list({fold(i): i for i in names + numbers + grounded}.values())
     if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
+
+
+def _names_in(ev: _Evidence, q: QuestionInfo) -> bool:
+    """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
+    asked = fold(q.text)
+    return any(fold(m.group()) not in asked and _proper(m.group(), ev)
+               for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
+
+
+def _proper(word: str, ev: _Evidence) -> bool:
+    """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
+    name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
+    Espinosa", not "des Leiters")."""
+    if _ACRONYM.fullmatch(word):
+        return True
+    if _NOUN_SHAPE.search(word) or fold(word) in _GENERIC_NOUNS:
+        return False
+    for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
+        before = (m.group(1) or "").lower()
+        if before not in _DETERMINERS:
+            return True
+    return False
 
 
 def _asked(word: str, asked: set[str]) -> bool:
@@ -645,12 +736,14 @@ def _garbled(sentence: str, question: str = "") -> str | None:
     words = re.findall(r"\w+", sentence.lower())
     if any(a == b and len(a) > 2 and not a.isdigit() for a, b in zip(words, words[1:], strict=False)):
         return "garbled (a word is repeated)"
-    grams = [tuple(words[i:i + 2]) for i in range(len(words) - 1)]
+    # a repeated phrase of ordinary words (names may well be named twice: "Waren (Müritz)")
+    plain = re.findall(r"\b[a-zäöüß]+\b", sentence)
+    grams = [tuple(plain[i:i + 2]) for i in range(len(plain) - 1)]
     if any(n > 1 for g, n in Counter(grams).items() if all(len(w) > 3 for w in g)):
         return "garbled (a phrase is repeated)"
     parts = Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", sentence.lower()))
     repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE]
-    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 2:
+    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 3:
         return f"garbled ('{repeated[0]}' repeated)"
     return None
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,6 +15,8 @@ from assistant.errors import AssistantError
 from assistant.models import AlsoIn, Citation, Filters, Passage
 from assistant.settings import Settings
 from ui.logs import setup_logging
+
+log = logging.getLogger("assistant")
 
 EXIT_OK, EXIT_ERROR, EXIT_SKIPPED = 0, 1, 2
 
@@ -121,9 +125,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"host": args.host})
     if args.port:
         settings = settings.model_copy(update={"port": args.port})
+    t0 = time.perf_counter()
     assistant = build_assistant(settings)
     if not args.no_warm_up:
         assistant.warm_up()
+    log.info("start-up: answering from %d articles; serving on http://%s:%d (%.1f s after start)",
+             len(assistant.documents()), settings.host, settings.port, time.perf_counter() - t0)
     serve(assistant, settings)
     return EXIT_OK
 

@@ -43,3 +43,30 @@ def test_an_answer_from_a_restored_prefix_state_equals_one_computed_afresh() -> 
     fresh = ask(LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=0), prefix_de,
                 "Wann wurde Carlos Ghosn verhaftet?")
     assert again == fresh
+
+
+def test_static_prompts_saved_at_one_start_are_restored_at_the_next_and_answer_the_same(tmp_path) -> None:
+    """Start-up processes the static prompt prefixes once and keeps them on disk; the next start restores
+    them (no prompt processing) and every answer equals one computed without any cache."""
+    model = ensure_bundled_gguf("qwen2.5-0.5b", PROJECT_ROOT / ".cache" / "models")
+    static = [[{"role": "system", "content": "Du beantwortest Fragen zu Nachrichtenartikeln. " * 15},
+               {"role": "user", "content": "Frage: "}]]
+
+    def ask(llm: LlamaCppLLM) -> str:
+        messages = [static[0][0], {"role": "user", "content": "Frage: Wann wurde Carlos Ghosn verhaftet?"}]
+        return "".join(llm.stream(messages, max_tokens=12, timeout_s=120))
+
+    first = LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=64, state_dir=tmp_path)
+    assert first.prime(static) == ["computed"]
+    assert len(list(tmp_path.glob("prompt-*.state"))) == 1
+    second = LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=64, state_dir=tmp_path)
+    assert second.prime(static) == ["restored"]
+    restored: list[int] = []
+    llama = second._model()
+    real_load = llama.load_state
+    llama.load_state = lambda state: restored.append(state.n_tokens) or real_load(state)  # type: ignore[method-assign]
+    answer = ask(second)
+    assert restored, "the restored static prefix was not used"
+    assert answer == ask(LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=0))
+    assert list(second._model().cache.pinned) and not any(  # pinned, not in the evictable LRU part
+        k in second._model().cache.cache_state for k in second._model().cache.pinned)

@@ -144,6 +144,21 @@ def test_no_quote_when_the_evidence_holds_no_item_of_the_kind_asked_for(make) ->
     assert "does not answer the question (no date" in answer.unsupported[0]
 
 
+def test_an_answer_naming_only_some_of_the_listed_items_becomes_the_quote_that_names_them_all(make) -> None:
+    def partial(messages):
+        for n, text in source_texts(messages).items():
+            if "Sportwagen" in text:
+                return f"BMW und Toyota prüfen eine Zusammenarbeit bei Elektroantrieben und im Leichtbau [{n}]."
+        return "Dazu enthalten die Quellen keine Informationen."
+
+    assistant, _ = make(partial, verify_locality_margin=1.0)  # bag-of-words relevance cannot rank these sentences
+    answer = assistant.ask("In welchen Bereichen prüfen BMW und Toyota eine Zusammenarbeit?")
+    assert answer.answerable and answer.trace.mode == "quoted", answer.trace
+    assert "Sportwagen" in answer.answer and "Brennstoffzellen" in answer.answer
+    assert "only some of the items" in answer.trace.quote_reason
+    assert answer.trace.checks[0].accepted  # the draft was right as far as it went
+
+
 def test_a_full_llm_queue_says_busy_before_the_sources(make) -> None:
     assistant, _ = make(ghosn_reply, llm_max_waiting=0)
     with assistant.gate.slot():  # someone else is generating; nobody may wait

@@ -24,8 +24,8 @@ SOURCES = [
 
 @pytest.fixture
 def lenient() -> Verifier:
-    """Hash embedder with a low bar and no locality check: these tests are about the rule-based checks."""
-    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0)
+    """Hash embedder with a low bar and no locality checks: these tests are about the rule-based checks."""
+    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
 
 
 def reasons(result) -> list[str]:
@@ -251,3 +251,56 @@ def test_meaning_check_with_the_real_multilingual_embedder() -> None:
     bad = verifier.verify("Nissan plans to open a football stadium for its fans [1].", sources, "x", "en", question)
     assert good.kept, reasons(good)
     assert not bad.kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        ("BMW und Toyota prüfen eine Zusammenarbeit bei Elektroantrieben und im Leichtbau", ["bei der Architektur "
+                                                                                             "von Sportwagen"]),
+        ("Sie prüfen Sportwagen, Elektroantriebe und Leichtbau", []),  # every item named
+        ("BMW und Toyota bauen ihre Partnerschaft aus", []),  # none named: not an answer from this list
+    ],
+)
+def test_an_answer_that_names_only_some_listed_items_is_incomplete(answer: str, missing: list[str]) -> None:
+    from assistant.verify import missing_items
+
+    source = ("Unter anderem prüfen die Bayern und die Japaner Möglichkeiten bei der Entwicklung von "
+              "Brennstoffzellen, bei der Architektur von Sportwagen, Elektroantrieben und im Leichtbau.")
+    assert missing_items(answer, source, "de", "de") == missing
+    assert missing_items(answer, source, "en", "de") == []  # across languages the words cannot be compared
+
+
+def test_the_answer_must_come_from_the_sentence_that_shares_the_questions_words() -> None:
+    lenient = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0)  # the default coverage margin
+    sources = [passage("Das Finanzministerium übernimmt der bisherige Fraktionsgeschäftsführer Achim Lauer.", 1),
+               passage("Martina Wolff wird Sozialministerin und stellvertretende Ministerpräsidentin.", 2)]
+    question = analyse("Wer übernimmt das Finanzministerium?", "de")
+    assert lenient.verify("Achim Lauer [1].", sources, REFUSAL_DE, "de", question).kept
+    wrong = lenient.verify("Martina Wolff [2].", sources, REFUSAL_DE, "de", question)
+    assert not wrong.kept and "lacks what the question is about" in wrong.rejected[0].reason
+
+
+def test_an_answer_in_the_wrong_language_is_rejected(lenient: Verifier) -> None:
+    question = analyse("When was Ghosn arrested in Tokyo?", "en")
+    german = lenient.verify("Ghosn wurde 2018 in Tokio unter dem Vorwurf verhaftet [1].", SOURCES, "x", "en",
+                            question)
+    assert not german.kept and "another language" in german.rejected[0].reason
+    assert lenient.verify("Ghosn was arrested in Tokyo in 2018 [1].", SOURCES, "x", "en", question).kept
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "source", "kept"),
+    [
+        ("Hat BMW mit Saab einen Vertrag geschlossen?", "Ja, BMW hat mit Saab einen Vertrag abgeschlossen [1].",
+         "BMW und der schwedische Autobauer Saab haben einen Vertrag über Motoren abgeschlossen.", True),
+        ("Hat BMW mit Saab einen Vertrag geschlossen?", "Ja, BMW hat mit Saab einen Vertrag abgeschlossen [1].",
+         "BMW und Saab haben noch keinen Vertrag über Motoren abgeschlossen.", False),  # the source says no
+        ("Wer sagte, dass Vereinbarungen auf Gegenseitigkeit beruhen sollen?", "Der Leiter der Produktplanung [1].",
+         "Nach Angaben des Leiters der Produktplanung sollen Vereinbarungen auf Gegenseitigkeit beruhen.", True),
+        ("Wer liefert Motoren an Toyota?", "Der Hersteller [1].", "BMW liefert Dieselmotoren an Toyota.", False),
+    ],
+)
+def test_yes_no_and_role_answers(lenient: Verifier, question: str, answer: str, source: str, kept: bool) -> None:
+    result = lenient.verify(answer, [passage(source)], REFUSAL_DE, "de", analyse(question, "de"))
+    assert bool(result.kept) == kept, reasons(result)
