@@ -47,6 +47,10 @@ _FIGURES = re.compile(
     r"|quote\w*|zins\w*|kosten|besucherzahl\w*|einnahmen|ausgaben|schulden|defizit\w*|mitgliederzahl\w*|revenue\w*"
     r"|profit\w*|earnings|sales|price\w*|shares?|stock|numbers?|figures?|costs?|rates?)\b"
     r"|\bvon\s+\d{4}\s+(?:auf|zu|bis)\s+\d{4}\b|\bfrom\s+\d{4}\s+to\s+\d{4}\b", re.I)
+# "im Verlauf der Übernahme", "in the history of the EU": a preposition before the word makes it say when
+# something else happened ("Welche Rolle spielte X im Verlauf der Übernahme?" asks for a role), not ask for one.
+_PREPOSITION_BEFORE = re.compile(r"\b(?:im|in|beim|während|throughout|during|over)\s+"
+                                 r"(?:(?:the|der|des|dem|den|weiteren|ganzen|gesamten|whole|entire)\s+)?$", re.I)
 _QUESTION_WORDS = re.compile(r"^(?:die|der|das|den|dem|des|the|a|an)\s+", re.I)
 # The span a question asks about ("von seiner Vorstellung bis zu seiner Entlassung", "seit 2019", "so far")
 # says when, not what: it is no part of the topic.
@@ -68,6 +72,8 @@ def timeline_topic(question: str) -> str | None:
     text = " ".join(question.split())
     for pattern in _TOPIC_PATTERNS:
         m = pattern.search(text)
+        if m and _PREPOSITION_BEFORE.search(text[: m.start()]):
+            continue
         if m:  # the question without its timeline wording ("How did things develop at X?" -> "things at X")
             rest = " ".join(x.strip(" ?.!,;:") for x in (text[: m.start()], m.group("t"), text[m.end():]))
             topic = _QUESTION_WORDS.sub("", " ".join(rest.split()))

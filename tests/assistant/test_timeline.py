@@ -45,6 +45,11 @@ QUESTION = "Wie hat sich der Neubau der Ferndorftalbrücke entwickelt?"
     ("How did the share price develop?", None),
     ("What kind of partner is Nissan looking for to develop software?", None),
     ("Für welche Elektroautos hat BMW eine Carbon-Karosserie entwickelt?", None),
+    # the timeline word after a preposition says when, the question asks for something else
+    ("Welche Rolle spielte der Hedgefonds Tidewater Capital im Verlauf der Elbtor-Übernahme?", None),
+    ("Was forderte Tidewater im weiteren Verlauf der Übernahme?", None),
+    ("What was the largest fine in the history of the EU?", None),
+    ("Verlauf der Elbtor-Übernahme", "Elbtor-Übernahme"),
 ])
 def test_timeline_questions_are_recognised(question: str, topic: str | None) -> None:
     assert timeline_topic(question) == topic
