@@ -21,6 +21,7 @@ from assistant.retrieval import FusionWeights, Retriever
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.store import Store, open_client
+from assistant.timeline import TimelineBuilder
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
         store, embedder, build_bm25(settings),
         FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
+        settings.copies_passage_margin,
     )
     gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
     evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
@@ -89,8 +91,10 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
                         settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
+    timelines = TimelineBuilder(retriever, settings.timeline_passages, settings.timeline_max_events,
+                                settings.min_relevance, settings.min_relevance_cross)
     return Assistant(
         settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
         (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
-        DateFilters(store, retriever.bm25_index, settings.derive_dates, settings.newest_first_margin),
+        DateFilters(store, retriever.bm25_index, settings.derive_dates, settings.newest_first_margin), timelines,
     )

@@ -97,6 +97,21 @@ _PAGE = "PDF page the passage starts on (1-based); null for other formats."
 _PAGE_END = "PDF page the passage ends on, when it is not the one it starts on; else null."
 
 
+# --- copies of one story (issue 12.1) -----------------------------------------------------------
+class AlsoIn(BaseModel):
+    """Another printing of the same story: an agency copy in another outlet, or an older version."""
+
+    doc_id: str
+    source: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+
+
+_STORY = "Copies of one story share this id (agency copies, updated versions); null for an article on its own."
+_ALSO_IN = "The story's other printings (outlet, source, date), newest first; the passage is from the one shown."
+
+
 class Passage(BaseModel):
     """A retrieved chunk with the metadata of its article and its retrieval score."""
 
@@ -115,6 +130,8 @@ class Passage(BaseModel):
     bm25_score: float | None = None
     page: int | None = Field(default=None, description=_PAGE)
     page_end: int | None = Field(default=None, description=_PAGE_END)
+    story_id: str | None = Field(default=None, description=_STORY)
+    also_in: list[AlsoIn] = Field(default_factory=list, description=_ALSO_IN)
 
 
 class Citation(BaseModel):
@@ -133,6 +150,7 @@ class Citation(BaseModel):
     score: float
     page: int | None = Field(default=None, description=_PAGE)
     page_end: int | None = Field(default=None, description=_PAGE_END)
+    also_in: list[AlsoIn] = Field(default_factory=list, description=_ALSO_IN)
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:
@@ -161,7 +179,7 @@ class SentenceCheck(BaseModel):
     source_sentence: str | None = Field(default=None, description="The cited sentence it comes from.")
 
 
-AnswerMode = Literal["generated", "quoted", "refused"]
+AnswerMode = Literal["generated", "quoted", "refused", "timeline"]
 RefusalCause = Literal["no_relevant_passage", "llm_refused", "verifier_rejected", "no_evidence_sentence"]
 
 
@@ -177,7 +195,8 @@ class AnswerTrace(BaseModel):
     cut_off: bool = Field(default=False, description="The draft stopped at the token or time limit.")
     checks: list[SentenceCheck] = Field(default_factory=list, description="One decision per draft sentence.")
     mode: AnswerMode = Field(description="generated: verified LLM sentences; quoted: the evidence sentence "
-                                         "itself, because the draft failed verification; refused.")
+                                         "itself, because the draft failed verification; refused; timeline: "
+                                         "dated event sentences quoted from the articles (a timeline question).")
     refusal_cause: RefusalCause | None = None
     quote_reason: str | None = Field(default=None, description="Why a quoted answer replaced the draft.")
 
@@ -215,6 +234,27 @@ class DerivedFilter(BaseModel):
                     "date, or relative words without any dated article); ignored (a date after the reference "
                     "date, read as a target such as 'bis 2030').")
     note: str | None = Field(default=None, description="What happened, in words (English).")
+# --- timelines (issue 12.3) -------------------------------------------------------------------------
+class TimelineEvent(BaseModel):
+    """One dated event of a timeline: a sentence quoted from an article, with its citation."""
+
+    date: str = Field(description="ISO date, as precise as known: 2022-05-12, 2017-12 or 2019.")
+    date_source: Literal["article", "sentence"] = Field(
+        description="sentence: the date the sentence names (resolved against its article's date); article: the "
+                    "article's date, because the sentence names none (or only a plan's date).")
+    date_phrase: str | None = Field(default=None, description="The words of the sentence that name the date.")
+    text: str = Field(description="The event: the sentence as the article has it.")
+    citation: Citation = Field(description="Where the sentence is: its article, chunk and offsets ([n] = n).")
+
+
+class Timeline(BaseModel):
+    """The events of a story in order, each one cited (POST /api/timeline)."""
+
+    question: str
+    language: Language
+    topic: str = Field(description="What the timeline is about: the question without its timeline wording.")
+    events: list[TimelineEvent]
+    timings: dict[str, float] = Field(default_factory=dict)
 
 
 class Answer(BaseModel):
@@ -231,6 +271,9 @@ class Answer(BaseModel):
     applied_filters: list[DerivedFilter] = Field(
         default_factory=list, description="Filters taken from the question's words (dates, newest first) and "
                                           "what became of each; empty when none or with derive_dates=false.")
+    timeline: list[TimelineEvent] | None = Field(
+        default=None, description="For a timeline question: the dated events in order; the answer text lists them "
+                                  "with [n] markers, and citations[n-1] is event n's source.")
 
 
 class DocumentInfo(BaseModel):
@@ -245,3 +288,4 @@ class DocumentInfo(BaseModel):
     language: str = "de"
     chunks: int = 0
     content_hash: str = ""
+    story_id: str | None = Field(default=None, description=_STORY)

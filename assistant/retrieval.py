@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.bm25 import View
 from assistant.bm25_store import BM25Store
+from assistant.copies import collapse
 from assistant.embeddings import VectorEmbedding
 from assistant.filters import matches
 from assistant.models import Filters, Passage
@@ -41,7 +42,8 @@ class Retriever:
     """Finds the passages for a question; the one place retrieval happens (API, UI and eval use it)."""
 
     def __init__(self, store: Store, embedder: VectorEmbedding, bm25: BM25Store, weights: FusionWeights,
-                 dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid") -> None:
+                 dense_candidates: int = 30, bm25_candidates: int = 30, mode: Mode = "hybrid",
+                 story_margin: float = 0.03) -> None:
         self.store = store
         self.embedder = embedder
         self.bm25 = bm25
@@ -49,6 +51,7 @@ class Retriever:
         self.dense_candidates = dense_candidates
         self.bm25_candidates = bm25_candidates
         self.mode: Mode = mode
+        self.story_margin = story_margin  # copies of one story: see assistant/copies.py
 
     def bm25_index(self) -> View:
         """The BM25 index in line with the store (synced first if another process changed the store)."""
@@ -62,7 +65,7 @@ class Retriever:
         view = self.bm25_index() if mode != "dense" or filtered else None
         dense = self._dense(vector, max(k, self.dense_candidates), filters, view) if mode != "bm25" else []
         if mode == "dense":
-            return dense[:k]
+            return self._one_per_story(dense)[:k]
         assert view is not None
         hits = view.search(query, language, max(k, self.bm25_candidates), filters)
         bm25 = dict(hits)
@@ -81,8 +84,11 @@ class Retriever:
                 score = dense_score + self.weights.for_pair(language, p.language) * b / top_bm25
             scored.append(p.model_copy(update={"score": score, "bm25_score": b}))
         scored.sort(key=_rank_key)
-        return scored[:k]
+        return self._one_per_story(scored)[:k]
 
+    def _one_per_story(self, passages: list[Passage]) -> list[Passage]:
+        """Copies of one story shown once (the others in ``also_in``), before the cut to ``k``."""
+        return collapse(passages, self.store.story_members, self.story_margin)
 
     def _dense(self, vector: np.ndarray, k: int, filters: Filters | None, view: View | None) -> list[Passage]:
         """The ``k`` nearest passages that pass ``filters``.

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
-from assistant.date_filters import DateFilters, DatePlan
+from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.evidence import EvidencePicker
 from assistant.gate import LLMGate
@@ -25,6 +25,7 @@ from assistant.models import (
     Language,
     Passage,
     RefusalCause,
+    Timeline,
     Turn,
 )
 from assistant.prompts import PromptLibrary
@@ -34,6 +35,7 @@ from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.text import bm25_tokens, question_language
+from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
 from assistant.verify import Verification, Verifier, missing_items
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
                  evidence: EvidencePicker, verifier: Verifier, quoter: Quoter, llm_factory: Callable[[], LLM],
-                 gate: LLMGate, dates: DateFilters) -> None:
+                 gate: LLMGate, dates: DateFilters, timelines: TimelineBuilder | None = None) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
@@ -90,6 +92,7 @@ class Assistant:
         self._llm: LLM | None = None
         self.gate = gate
         self.dates = dates
+        self.timelines = timelines
 
     # --- models --------------------------------------------------------------------------------
     @property
@@ -162,6 +165,45 @@ class Assistant:
             return self.settings.llm_model_path.name
         return self.settings.llm_bundled
 
+    # --- timelines (issue 12.3; assistant/timeline.py) --------------------------------------------
+    def timeline(self, question: str, language: str | None = None, top_k: int | None = None,
+                 filters: Filters | None = None) -> Timeline:
+        """The dated events of the story the question names, in order, each one a cited article sentence."""
+        question = _check_question(question)
+        lang = language if language in ("de", "en") else question_language(question)
+        if self.timelines is None:
+            raise InputError("timelines are not available in this assistant")
+        return self.timelines.build(question, lang, filters, top_k)
+
+    def _timeline_answer(self, question: str, lang: Language, top_k: int | None, filters: Filters | None,
+                         derive: bool, reference: date | None, refusal: str, rewritten: str | None,
+                         t_start: float) -> Iterator[Event]:
+        """A timeline question asked in the chat: its events within the dates its words name ('seit 2019', 'vor
+        der Übernahme'), over all dates (and saying so) when that period holds none. A timeline is in date
+        order whatever the question says, so "newest first" is reported as ignored."""
+        assert self.timelines is not None
+        plan = self.dates.plan(question, lang, filters, derive, reference)
+        timeline = self.timelines.build(question, lang, plan.filters, top_k)
+        if not timeline.events and plan.narrowed:
+            plan = plan.widened(question)
+            timeline = self.timelines.build(question, lang, plan.filters, top_k)
+        applied = [replace_filter(f, applied=False, status="ignored", note="a timeline lists its events oldest first")
+                   if f.kind == "newest_first" and f.applied else f for f in plan.applied]
+        yield from self._timeline_events(timeline, refusal, rewritten, t_start, applied)
+
+    def _timeline_events(self, timeline: Timeline, refusal: str, rewritten: str | None,
+                         t_start: float, applied: list[DerivedFilter] | None = None) -> Iterator[Event]:
+        """A timeline question's answer: the events as the answer text, their sources as its citations."""
+        citations = [e.citation for e in timeline.events]
+        yield Sources(citations)
+        timings = {**timeline.timings, "sources_ms": _ms(t_start), "total_ms": _ms(t_start)}
+        trace = AnswerTrace(question_kind="timeline", evidence=citations, mode="timeline",
+                            refusal_cause=None if citations else "no_relevant_passage")
+        yield Final(Answer(answer=timeline_text(timeline) if citations else refusal, language=timeline.language,
+                           answerable=bool(citations), citations=citations, timings=timings,
+                           standalone_question=rewritten, trace=trace,
+                           timeline=timeline.events if citations else None, applied_filters=applied or []))
+
     # --- ask -----------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
             top_k: int | None = None, filters: Filters | None = None, mode: Mode | None = None,
@@ -194,6 +236,10 @@ class Assistant:
         prompt = self.prompts.get("answer", lang)
         refusal = prompt.extra("refusal")
         rewritten = standalone if history else None
+        if self.timelines is not None and self.settings.timeline_in_ask and timeline_topic(standalone):  # issue 12.3
+            yield from self._timeline_answer(standalone, lang, top_k, filters, derive_dates, reference_date,
+                                             refusal, rewritten, t_start)
+            return
 
         t = time.perf_counter()
         k = top_k or self.settings.top_k

@@ -144,6 +144,37 @@ class Settings(BaseSettings):
 
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Folder of the prompt files.")
 
+    # --- copies of one story and timelines (issue 12) --------------------------------------------
+    copies_detect: bool = Field(
+        default=True,
+        description="Recognise copies of one story at ingest (an agency text printed by several outlets, a later, "
+                    "longer version): search and answers show the story once, with the other printings as "
+                    "'also in'.",
+    )
+    copies_min_containment: float = Field(
+        default=0.5, ge=0.05, le=1,
+        description="Least share of the shorter article's word trigrams (MinHash estimate) that the other one "
+                    "must hold for the two to be copies.",
+    )
+    copies_window_days: int | None = Field(
+        default=3, ge=0, le=3650,
+        description="Copies are at most this many days apart (when both are dated); unset: dates are not compared.",
+    )
+    copies_passage_margin: float = Field(
+        default=0.03, ge=0, le=1,
+        description="A story is shown from its newest, longest copy when that copy's passage scores within this "
+                    "margin of the story's best passage; else from the copy with the best passage.",
+    )
+    timeline_passages: int = Field(
+        default=30, ge=5, le=200, description="Passages retrieved for a timeline question (across articles).",
+    )
+    timeline_max_events: int = Field(default=10, ge=1, le=50, description="Most events in a timeline.")
+    timeline_in_ask: bool = Field(
+        default=True,
+        description="Answer a timeline question in /api/ask and the chat with the timeline (dated, cited events); "
+                    "off: such questions take the usual answer path (POST /api/timeline still works).",
+    )
+
     # --- LLM -----------------------------------------------------------------------------------
     llm_backend: Literal["llama-cpp", "openai"] = Field(
         default="llama-cpp", description="llama-cpp (local GGUF) or openai (any OpenAI-compatible server)."

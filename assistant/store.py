@@ -112,8 +112,8 @@ class Store:
 
     def documents(self) -> list[DocumentInfo]:
         docs = [
-            DocumentInfo(doc_id=i, **{k: m.get(k) for k in ("source", "title", "outlet", "date", "url", "language")
-                                     if m.get(k) is not None},
+            DocumentInfo(doc_id=i, **{k: m.get(k) for k in ("source", "title", "outlet", "date", "url", "language",
+                                                            "story_id") if m.get(k) is not None},
                          chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
             for i, m in self.registered().items()
         ]
@@ -124,7 +124,7 @@ class Store:
         if not got["ids"]:
             return None
         m = got["metadatas"][0] or {}
-        fields = ("source", "title", "outlet", "date", "url", "language")
+        fields = ("source", "title", "outlet", "date", "url", "language", "story_id")
         info = DocumentInfo(doc_id=doc_id, **{k: m.get(k) for k in fields if m.get(k) is not None},
                             chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
         return info, got["documents"][0] or ""
@@ -132,10 +132,11 @@ class Store:
     # --- writes -----------------------------------------------------------------------------
     def put_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray,
                     content_hash: str | None = None, raw_hash: str | None = None,
-                    replace: bool = True) -> None:
+                    replace: bool = True, copy_fields: dict[str, Any] | None = None) -> None:
         """Replace everything stored for ``article`` with ``chunks`` (crash-safe order, see module doc).
-        ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``."""
-        self.put_articles([StoredArticle(article, chunks, vectors, content_hash, raw_hash, replace)])
+        ``replace=False`` skips deleting: for an article that is not registered, after ``reconcile``.
+        ``copy_fields`` (ingest/copies.py) go into the registry record; its ``story_id`` into the chunks too."""
+        self.put_articles([StoredArticle(article, chunks, vectors, content_hash, raw_hash, replace, copy_fields)])
 
     def put_articles(self, items: Sequence[StoredArticle]) -> None:
         """``put_article`` for several articles with one write per collection: Chroma's cost is mostly per call
@@ -145,10 +146,12 @@ class Store:
         if replaced:
             self.docs.delete(ids=replaced)
             self.chunks.delete(where={"doc_id": {"$in": replaced}})
+        copy_fields = [{k: v for k, v in (x.copy_fields or {}).items() if v is not None} for x in items]
+        story = [{"story_id": f["story_id"]} if f.get("story_id") else {} for f in copy_fields]
         rows = [chunk_rows(x.article, x.chunks) for x in items]
         ids = [i for r in rows for i in r[0]]
         texts = [t for r in rows for t in r[1]]
-        metas = [m for r in rows for m in r[2]]
+        metas = [{**m, **s} for r, s in zip(rows, story, strict=True) for m in r[2]]
         vectors = np.concatenate([np.asarray(x.vectors, dtype=np.float32).reshape(len(x.chunks), -1)
                                   for x in items]) if ids else np.zeros((0, self.dim), np.float32)
         for lo in range(0, len(ids), _BATCH):
@@ -160,7 +163,8 @@ class Store:
             embeddings=[[1.0]] * len(items),
             metadatas=[{**_article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
                         "chunks": len(x.chunks), "dropped": len(x.article.dropped),
-                        **({"raw_hash": x.raw_hash} if x.raw_hash else {})} for x in items],
+                        **({"raw_hash": x.raw_hash} if x.raw_hash else {}), **f}
+                       for x, f in zip(items, copy_fields, strict=True)],
         )
 
     def set_raw_hashes(self, raw_hashes: dict[str, str]) -> None:
@@ -171,8 +175,55 @@ class Store:
             self.docs.update(ids=[i for i, _ in part], metadatas=[{"raw_hash": h} for _, h in part])
 
     def delete_article(self, doc_id: str) -> None:
+        got = self.docs.get(ids=[doc_id], include=["metadatas"])
+        story = (got["metadatas"][0] or {}).get("story_id") if got["ids"] else None
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
+        if story:
+            self.leave_story(str(story))
+
+    # --- stories of copies (ingest/copies.py assigns them, assistant/copies.py collapses them) ----------
+    def story_members(self, story_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """story_id -> the registry records (with ``doc_id``) of its members."""
+        if not story_ids:
+            return {}
+        self.refresh()
+        got = self.docs.get(where={"story_id": {"$in": list(story_ids)}}, include=["metadatas"])
+        out: dict[str, list[dict[str, Any]]] = {}
+        for i, m in zip(got["ids"], got["metadatas"], strict=True):
+            out.setdefault(str((m or {})["story_id"]), []).append({**(m or {}), "doc_id": i})
+        return out
+
+    def set_story(self, doc_ids: list[str], story_id: str | None) -> None:
+        """Put registered articles (registry record and chunks) into a story, or out of any (None)."""
+        self.set_stories(dict.fromkeys(doc_ids, story_id))
+
+    def set_stories(self, stories: dict[str, str | None]) -> None:
+        """``set_story`` for many articles at once (doc_id -> story id or None), in a few batched writes."""
+        if not stories:
+            return
+        items = list(stories.items())
+        for lo in range(0, len(items), _BATCH):
+            part = items[lo : lo + _BATCH]
+            self.docs.update(ids=[d for d, _ in part], metadatas=[{"story_id": sid} for _, sid in part])
+            got = self.chunks.get(where={"doc_id": {"$in": [d for d, _ in part]}}, include=["metadatas"])
+            for c in range(0, len(got["ids"]), _BATCH):
+                ids = got["ids"][c : c + _BATCH]
+                metas = got["metadatas"][c : c + _BATCH]
+                self.chunks.update(ids=ids, metadatas=[{"story_id": stories[(m or {})["doc_id"]]} for m in metas])
+
+    def leave_story(self, story_id: str) -> None:
+        """After a member left ``story_id``: a story of one is no story; its last member stands alone."""
+        left = self.story_members([story_id]).get(story_id, [])
+        if len(left) == 1:
+            self.set_story([left[0]["doc_id"]], None)
+
+    def set_registry_fields(self, fields: dict[str, dict[str, Any]]) -> None:
+        """Merge ``fields`` into the registry records of registered articles (doc_id -> fields)."""
+        items = list(fields.items())
+        for lo in range(0, len(items), _BATCH):
+            part = items[lo : lo + _BATCH]
+            self.docs.update(ids=[i for i, _ in part], metadatas=[f for _, f in part])
 
     def mark_writing(self, doc_ids: Sequence[str]) -> None:
         """Note the articles an ingest is about to write, so that the chunks of one it could not finish are
@@ -368,6 +419,7 @@ class StoredArticle:
     content_hash: str | None = None
     raw_hash: str | None = None
     replace: bool = True
+    copy_fields: dict[str, Any] | None = None  # signature and story (ingest/copies.py)
 
 
 def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -402,5 +454,5 @@ def _passage(chunk_id: str, text: str, m: dict[str, Any], score: float) -> Passa
         doc_id=m["doc_id"], source=m["source"], title=m.get("title", ""), outlet=m.get("outlet"),
         date=m.get("date"), language=m.get("language", "de"), chunk_id=chunk_id, text=text,
         start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=score, dense_score=score,
-        page=m.get("page"), page_end=m.get("page_end"),
+        page=m.get("page"), page_end=m.get("page_end"), story_id=m.get("story_id"),
     )

@@ -79,6 +79,12 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         help="fail (exit 3) when a metric is below these minimums (e.g. eval/thresholds.json)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--timelines", action="store_true",
+                   help="evaluate timelines instead (eval/timelines.jsonl over corpus/, eval/corpus/ and the timeline "
+                        "corpora; the same as python -m eval.timelines): event recall, order, citations, repeats")
+    p.add_argument("--copies", action="store_true",
+                   help="evaluate copy detection instead (planted copies, updates and near misses; the same as "
+                        "python -m eval.copies): pairwise precision and recall")
     p.add_argument(
         "--rescore",
         action="store_true",

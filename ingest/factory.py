@@ -23,6 +23,7 @@ from assistant.errors import IndexError_
 from assistant.settings import Settings
 from assistant.store import Store
 from ingest import readers
+from ingest.copies import CopyDetector, CopyPolicy
 from ingest.pipeline import IngestSummary, Outcome, ingest
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Ingester:
     chunk_words: int = 90
     overlap_sentences: int = 1
     bm25: BM25Store | None = None
+    copies: CopyDetector | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -82,11 +84,13 @@ class Ingester:
         with self.writing(wait_note):
             return ingest(paths, self.store, self.embedder, chunk_words=self.chunk_words,
                           overlap_sentences=self.overlap_sentences, reset=reset, prune=prune, progress=progress,
-                          bm25=self.bm25, source_prefix=source_prefix, keep_prefixes=keep, on_outcome=on_outcome)
+                          bm25=self.bm25, source_prefix=source_prefix, keep_prefixes=keep, on_outcome=on_outcome,
+                          copies=self.copies)
 
     def delete(self, doc_id: str) -> tuple[str, bool] | None:
         """Remove an article and its chunks (dense and BM25 at once) and, for an upload, its kept original,
-        so that nothing brings it back. Returns (source, original removed) or None if it is not indexed."""
+        so that nothing brings it back; a story of copies it belonged to is shown from another member from
+        now on. Returns (source, original removed) or None if it is not indexed."""
         with self.writing():
             found = self.store.document_text(doc_id)
             if found is None:
@@ -133,4 +137,11 @@ def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, 
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     return Ingester(store, embedder, settings.index_dir, settings.chunk_words, settings.chunk_overlap_sentences,
-                    (bm25 or build_bm25(settings)) if with_bm25 else None)
+                    (bm25 or build_bm25(settings)) if with_bm25 else None, build_copy_detector(settings))
+
+
+def build_copy_detector(settings: Settings) -> CopyDetector | None:
+    """The copy check of ``settings`` (None when ``copies_detect`` is off)."""
+    if not settings.copies_detect:
+        return None
+    return CopyDetector(policy=CopyPolicy(settings.copies_min_containment, settings.copies_window_days))

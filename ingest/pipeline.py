@@ -25,7 +25,9 @@ from assistant.embeddings import VectorEmbedding
 from assistant.models import Article, Chunk, sha256_text
 from assistant.store import Store, StoredArticle, chunk_rows
 from ingest.chunking import chunk_article, embedding_text
+from ingest.copies import CopyDetector, CopyIndex
 from ingest.metadata import article_id, build_article
+from ingest.minhash import Signature
 from ingest.readers import RawDoc, Skipped, iter_documents
 from ingest.stages import END, Channel, Pipeline
 
@@ -46,6 +48,7 @@ class Outcome:
     doc_id: str | None = None
     chunks: int = 0
     reason: str | None = None  # why it was skipped
+    story_id: str | None = None  # the story of copies it belongs to (ingest/copies.py)
 
 
 @dataclass
@@ -62,12 +65,17 @@ class IngestSummary:
     dropped: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list)
+    copies: int = 0  # new or changed articles that belong to a story of copies
+    copy_check_s: float = 0.0  # time spent recognising copies
 
     def report(self) -> str:
         lines = [
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.removed} removed; "
             f"{self.chunks_added} chunks embedded, {len(self.skipped)} skipped ({self.seconds:.1f} s)"
         ]
+        if self.copies:
+            lines.append(f"{self.copies} article(s) recognised as copies or versions of one story "
+                         f"({self.copy_check_s:.2f} s)")
         if self.orphans_removed:
             lines.append(f"repaired: removed {self.orphans_removed} chunks left by an interrupted ingest")
         for source, pieces in sorted(self.dropped.items()):
@@ -112,7 +120,8 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
            overlap_sentences: int = 1, reset: bool = False, prune: bool = False,
            progress: Callable[[int, int], None] | None = None, bm25: BM25Store | None = None,
            source_prefix: str | Sequence[str] = "", keep_prefixes: Sequence[str] = (),
-           on_outcome: Callable[[Outcome], None] | None = None, queue_articles: int = 64) -> IngestSummary:
+           on_outcome: Callable[[Outcome], None] | None = None, queue_articles: int = 64,
+           copies: CopyDetector | None = None) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
     Three stages overlap, joined by queues of at most ``queue_articles`` items: reading and cleaning (a thread),
@@ -127,6 +136,10 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     from them (uploads are ``uploads/NAME``); ``prune`` never removes articles whose source starts with one of
     ``keep_prefixes``. ``on_outcome`` hears of every article as soon as it is final (stored or skipped), in the
     order the files were read; ``progress(done, total)`` counts articles stored of those found to need it so far.
+
+    With ``copies``, every new or changed article is checked for being a copy of a stored one (or of one
+    ingested before it in this run) and joins that story: the read stage signs it (MinHash), the store stage
+    decides its story in file order and writes the story with the article (registry record and chunks).
     """
     t0 = time.perf_counter()
     summary = IngestSummary()
@@ -143,8 +156,20 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     registered = store.registered()
     summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
     since = store.generation()
-    reader = _Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None)
+    reader = _Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None,
+                     copies=copies)
     changed = False
+    copy_index: CopyIndex | None = None
+
+    def load_copies() -> CopyIndex | None:
+        """The stored signatures, loaded once: at the first write, or at the end when the registry needs
+        signatures or story labels although nothing was written (an index built without the check)."""
+        nonlocal copy_index
+        if copies is not None and copy_index is None:
+            t = time.perf_counter()
+            copy_index = copies.load(store, registered)
+            summary.copy_check_s += time.perf_counter() - t
+        return copy_index
     with (bm25.writer() if bm25 is not None else contextlib.nullcontext()) as lexical, Pipeline() as pipeline:
         if lexical is not None:
             lexical.sync(store, registered)
@@ -161,7 +186,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 store.bump_generation()
                 changed = True
             store.mark_writing([w.article.doc_id for w in ready])
-            _store(ready, store, registered, lexical, summary, record)
+            _store(ready, store, registered, lexical, summary, record, copies, load_copies())
             ready.clear()
             if progress:
                 progress(summary.new + summary.changed, reader.to_embed)
@@ -182,6 +207,11 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 store.set_raw_hashes(item.hashes)
         write()
         pipeline.check()
+        summary.copy_check_s += reader.sign_s
+        if copies is not None and (copy_index is not None or copies.needs_load(registered)):
+            t = time.perf_counter()
+            copies.flush(store, load_copies())  # the labels of first printings that a later copy matched
+            summary.copy_check_s += time.perf_counter() - t
         if prune:
             kept_prefixes = tuple(s.source for s in summary.skipped)
             gone = []
@@ -195,8 +225,8 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                     record(Outcome(source, "removed", doc_id))
             if lexical is not None:
                 lexical.remove(gone)
-        if changed or summary.removed or summary.orphans_removed or reset:
-            store.bump_generation()
+        if changed or summary.removed or summary.orphans_removed or reset or copy_index is not None:
+            store.bump_generation()  # also for story labels alone: a server reopens the index and sees them
             if not (summary.orphans_removed or reset):  # followers (other workers' BM25) read only these
                 store.log_changes(since, [o.doc_id for o in summary.outcomes if o.doc_id and o.status in
                                           ("new", "changed", "removed")])
@@ -233,6 +263,7 @@ class _Work:
     chunks: list[Chunk]
     texts: list[str]
     lexical: DocTokens | None
+    signature: Signature | None = None  # for the copy check
     vectors: np.ndarray | None = None
 
 
@@ -240,11 +271,13 @@ class _Reader:
     """The first stage: reads, cleans and chunks the files; passes on what needs embedding, in file order."""
 
     def __init__(self, paths: Sequence[Path], prefixes: list[str], registered: dict[str, dict[str, Any]],
-                 chunk_words: int, overlap: int, with_tokens: bool) -> None:
+                 chunk_words: int, overlap: int, with_tokens: bool, copies: CopyDetector | None = None) -> None:
         self.paths, self.prefixes, self.registered = paths, prefixes, registered
         self.chunk_words, self.overlap, self.with_tokens = chunk_words, overlap, with_tokens
+        self.copies = copies
         self.seen: set[str] = set()
         self.to_embed = 0
+        self.sign_s = 0.0  # time spent on MinHash signatures
 
     def run(self, out: Channel) -> None:
         up_to_date: dict[str, str] = {}
@@ -275,8 +308,13 @@ class _Reader:
                 continue
             chunks = chunk_article(built, self.chunk_words, self.overlap)
             lexical = tokenize(doc_id, h, *chunk_rows(built, chunks)) if self.with_tokens else None
+            signature = None
+            if self.copies is not None:
+                t = time.perf_counter()
+                signature = self.copies.sign(built)
+                self.sign_s += time.perf_counter() - t
             self.to_embed += 1
-            out.put(_Work(built, h, rh, chunks, [embedding_text(built, c) for c in chunks], lexical))
+            out.put(_Work(built, h, rh, chunks, [embedding_text(built, c) for c in chunks], lexical, signature))
         if up_to_date:
             out.put(_RawHashes(up_to_date))
         out.put(END)
@@ -350,15 +388,30 @@ def _pass_on(items: list[Any], vectors: np.ndarray | None, out: Channel) -> None
 
 
 def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any]], lexical: BM25Writer | None,
-           summary: IngestSummary, record: Callable[[Outcome], None]) -> None:
-    """The third stage, for a few articles: write them (registry records last), then give them to BM25."""
+           summary: IngestSummary, record: Callable[[Outcome], None], copies: CopyDetector | None = None,
+           copy_index: CopyIndex | None = None) -> None:
+    """The third stage, for a few articles: decide their stories (in file order: one may be a copy of the one
+    before it), write them (registry records last), then give them to BM25."""
+    fields: dict[str, dict[str, Any]] = {}
+    if copies is not None and copy_index is not None:
+        t = time.perf_counter()
+        for w in works:
+            fields[w.article.doc_id] = copies.assign(copy_index, w.article, w.signature)
+        summary.copy_check_s += time.perf_counter() - t
     store.put_articles([StoredArticle(w.article, w.chunks, w.vectors, w.content_hash, w.raw_hash,
-                                      replace=w.article.doc_id in registered)  # reconcile left no orphans
+                                      replace=w.article.doc_id in registered,  # reconcile left no orphans
+                                      copy_fields=fields.get(w.article.doc_id))
                         for w in works if w.vectors is not None])
     if lexical is not None:
         lexical.add([w.lexical for w in works if w.lexical is not None])
     for w in works:
         a = w.article
+        story = (fields.get(a.doc_id) or {}).get("story_id")
+        if copies is not None and copy_index is not None and a.doc_id in fields:
+            t = time.perf_counter()
+            copies.stored(store, copy_index, story, (registered.get(a.doc_id) or {}).get("story_id"))
+            summary.copy_check_s += time.perf_counter() - t
+            summary.copies += bool(story)
         summary.chunks_added += len(w.chunks)
         if a.dropped:
             summary.dropped[a.source] = a.dropped
@@ -367,7 +420,7 @@ def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any
             summary.changed += 1
         else:
             summary.new += 1
-        record(Outcome(a.source, status, a.doc_id, len(w.chunks)))
+        record(Outcome(a.source, status, a.doc_id, len(w.chunks), story_id=story))
 
 
 def _prefixed(paths: Sequence[Path], prefixes: list[str]) -> Iterator[RawDoc | Skipped]:

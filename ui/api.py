@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
-from assistant.models import Answer
+from assistant.models import Answer, Timeline
 from assistant.service import Assistant, Event, Final, Sources, Token
 from ui.guards import Guards
 from ui.schemas import (
@@ -25,6 +25,7 @@ from ui.schemas import (
     SearchRequest,
     SearchResponse,
     SearchResult,
+    TimelineRequest,
 )
 
 _ERRORS = {400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
@@ -71,6 +72,14 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
         results = [SearchResult(**h.model_dump(include=set(SearchResult.model_fields))) for h in hits.passages]
         return SearchResponse(results=results, timings={"total_ms": round((time.perf_counter() - t) * 1000, 1)},
                               applied_filters=hits.applied_filters)
+
+    @router.post("/timeline", response_model=Timeline, dependencies=protected, responses=_ERRORS)
+    def timeline(req: TimelineRequest) -> Timeline | JSONResponse:
+        """The dated events of a story in order, each one a sentence of an article with its citation."""
+        try:
+            return assistant.timeline(req.question, req.language, req.top_k, req.filters)
+        except AssistantError as e:
+            return error_response(e)
 
     @router.post("/ask", response_model=Answer, dependencies=protected,
                  responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}})

@@ -21,6 +21,7 @@ from assistant.service import Assistant, Sources, Token
 from assistant.text import question_language, sentence_spans, split_sentences
 from ui.date_chips import CHIPS_CSS, CHIPS_HEAD, DROP_ID, chips_html, without_removers
 from ui.feedback import FeedbackLog, feedback_record
+from ui.timeline import timeline_html
 
 EXAMPLES = [
     "Wann wurde Carlos Ghosn verhaftet?",
@@ -57,6 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks": "Danke, Ihr Feedback ist gespeichert.",
         "no_answer_yet": "Noch keine Antwort, die bewertet werden könnte.",
         "page": "S.",
+        "also_in": "auch in",
     },
     "en": {
         "thinking": "Searching the sources …",
@@ -82,6 +84,7 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks": "Thank you, your feedback is saved.",
         "no_answer_yet": "There is no answer to rate yet.",
         "page": "p.",
+        "also_in": "also in",
     },
 }
 
@@ -112,6 +115,7 @@ CSS = """
 .src-head {font-weight:600; margin-bottom:2px;}
 .src-n {color: var(--color-accent); margin-right:4px;}
 .src-meta {color: var(--body-text-color-subdued); font-size:.82rem; margin-bottom:6px;}
+.src-also {color: var(--body-text-color-subdued); font-size:.8rem; margin:-4px 0 6px 0;}
 .src-text {font-size:.9rem; line-height:1.5; white-space:pre-wrap; overflow-wrap:anywhere;}
 .src-text mark.passage {background:#fff3bf; color:#111; border-radius:2px;}
 .src-text mark.focus {background:#ffd43b; color:#111; font-weight:600;}
@@ -193,6 +197,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     t = TEXT[answer.language]
     if not answer.answerable:
         return state_html("not-in-sources", esc(answer.answer), t["not_in_sources_hint"])
+    if answer.timeline:  # a timeline question (issue 12.3): dated events, each linked to its source card
+        return timeline_html(answer, turn)
     body = link_markers(esc(answer.answer), turn).replace("\n", "<br>")
     return f'<div class="answer">{body}</div>'
 
@@ -270,7 +276,18 @@ def source_card(c: Citation, article: str | None, turn: int, claims: list[str], 
     meta = " · ".join(esc(x) for x in (c.outlet, c.date, c.source, page_label(c, TEXT[lang]["page"])) if x)
     return (f'<article class="src-card" id="src-{turn}-{c.n}" data-n="{c.n}">'
             f'<div class="src-head"><span class="src-n">[{c.n}]</span>{esc(c.title)}</div>'
-            f'<div class="src-meta">{meta}</div><div class="src-text">{context}</div>{full}</article>')
+            f'<div class="src-meta">{meta}</div>{also_in_html(c, lang)}<div class="src-text">{context}</div>'
+            f'{full}</article>')
+
+
+def also_in_html(c: Citation, lang: str) -> str:
+    """The story's other printings under a source card: "auch in: Reuters (2022-05-12), Weser-Kurier"."""
+    if not c.also_in:
+        return ""
+    items = ", ".join(f'<span title="{esc(x.title)} · {esc(x.source)}">{esc(x.outlet or x.source)}'
+                      + (f" ({esc(x.date)})" if x.date else "") + "</span>" for x in c.also_in)
+    return f'<div class="src-also">{TEXT[lang]["also_in"]}: {items}</div>'
+
 
 
 def sources_html(answer: Answer, turn: int, article_text: Callable[[str], str | None]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.models import Citation, DerivedFilter, Filters, Passage
+from assistant.models import AlsoIn, Citation, DerivedFilter, Filters, Passage
 from assistant.settings import Settings
 from ui.logs import setup_logging
 
@@ -56,6 +56,11 @@ def _pages(p: Passage | Citation) -> str | None:
     return f"p. {p.page}" + (f"–{p.page_end}" if p.page_end else "")
 
 
+def _also_in(copies: list[AlsoIn]) -> str:
+    """ "Reuters (2022-05-12), Weser-Kurier": the other printings of a story."""
+    return ", ".join(f"{c.outlet or c.source}" + (f" ({c.date})" if c.date else "") for c in copies)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
@@ -94,7 +99,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(_derived(found.applied_filters) + "\n")
     for i, h in enumerate(hits, 1):
         meta = ", ".join(x for x in (h.outlet, h.date, h.source, _pages(h)) if x)
-        print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}\n")
+        print(f"{i}. [{h.score:.3f}] {h.title} ({meta})\n   {' '.join(h.text.split())[:300]}")
+        if h.also_in:
+            print(f"   also in: {_also_in(h.also_in)}")
+        print()
     if not hits:
         print("no passages found")
     return EXIT_OK
@@ -125,6 +133,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     for c in final.citations:
         meta = ", ".join(x for x in (c.outlet, c.date, c.source, _pages(c)) if x)
         print(f"  [{c.n}] {c.title} ({meta}): {' '.join(c.text.split())[:160]}…")
+        if c.also_in:
+            print(f"      also in: {_also_in(c.also_in)}")
     for u in final.unsupported:
         print(f"  dropped (unsupported): {u}")
     return EXIT_OK
@@ -149,6 +159,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "timelines", False):
+        from eval.timelines import run_cli
+
+        return run_cli(args, settings)
+    if getattr(args, "copies", False):
+        from eval.copies import main as copies_main
+
+        return copies_main(["--split", "test" if args.split == "test" else "dev" if args.split == "dev" else "both"]
+                           + (["--out", str(args.out / "copies.json")] if args.out else []))
     from eval.run import main as eval_main
 
     return eval_main(args, settings)

@@ -201,9 +201,9 @@ class IngestJobs:
         final.state = "failed" if error is not None else "done"
         final.error = f"{type(error).__name__}: {error}" if error is not None else None
         self._save(final)  # on disk first: a job is reported final only once its journal says so
+        remove_tree(self.staging(job_id))  # before it is reported: a final job has left nothing staged
         with self._lock:
             self._jobs[job_id] = job = final
-        remove_tree(self.staging(job.id))
         if self.after_job:
             self.after_job(job)
         self._prune()

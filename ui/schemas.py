@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from assistant.models import Answer, DerivedFilter, DocumentInfo, Filters, Turn
+from assistant.models import AlsoIn, Answer, DerivedFilter, DocumentInfo, Filters, Turn
 from assistant.service import MAX_QUESTION_CHARS
 
 # The schema states what _not_blank checks: at least one character that is not white space.
@@ -77,6 +77,22 @@ class SearchRequest(BaseModel):
     _blank = field_validator("query")(_not_blank)
 
 
+class TimelineRequest(BaseModel):
+    """POST /api/timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK,
+                          description="A timeline question ('Wie hat sich … entwickelt?', 'What happened between "
+                                      "… and …?') or just the story's subject.")
+    language: Literal["de", "en"] | None = Field(default=None, description="Default: the question's.")
+    top_k: int | None = Field(default=None, ge=1, le=50,
+                              description="Passages to search at least (default ASSISTANT_TIMELINE_PASSAGES).")
+    filters: Filters | None = None
+
+    _blank = field_validator("question")(_not_blank)
+
+
 class SearchResult(BaseModel):
     doc_id: str
     source: str
@@ -90,6 +106,9 @@ class SearchResult(BaseModel):
     score: float
     page: int | None = None
     page_end: int | None = None
+    also_in: list[AlsoIn] = Field(default_factory=list,
+                                  description="The story's other printings; this passage is from its newest, "
+                                              "longest one that matched.")
 
 
 class SearchResponse(BaseModel):

@@ -1,0 +1,48 @@
+"""The chat's timeline view: a timeline answer as a dated list, each event linked to its source card."""
+
+from __future__ import annotations
+
+import html
+
+from assistant.eventdates import format_date
+from assistant.models import Answer, TimelineEvent
+
+TIMELINE_CSS = """
+#chat ol.timeline {list-style:none; margin:.3em 0 0 0; padding:0 0 0 .2em; border-left:2px solid var(--color-accent);}
+#chat ol.timeline li {position:relative; margin:0 0 .55em 0; padding-left:.9em;}
+#chat ol.timeline li::before {content:""; position:absolute; left:-.42em; top:.45em; width:.62em; height:.62em;
+  border-radius:50%; background: var(--color-accent);}
+#chat ol.timeline time {display:block; font-weight:600; font-size:.85rem; color: var(--body-text-color-subdued);}
+#chat .tl-head {font-weight:600; margin-bottom:.2em;}
+#chat .tl-src {font-size:.78rem; color: var(--body-text-color-subdued);}
+"""
+HEAD = {"de": "Chronologie aus den Artikeln", "en": "Timeline from the articles"}
+FROM_ARTICLE = {"de": "Datum des Artikels", "en": "date of the article"}
+
+
+def _esc(text: str) -> str:
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def event_html(e: TimelineEvent, turn: int, lang: str) -> str:
+    """One event: its date (marked when it is the article's date), the sentence, [n] linking to the card."""
+    n = e.citation.n
+    when = format_date(e.date, lang)
+    title = FROM_ARTICLE[lang] if e.date_source == "article" else (e.date_phrase or "")
+    src = " · ".join(_esc(x) for x in (e.citation.outlet, e.citation.date) if x)
+    return (f'<li data-date="{_esc(e.date)}" data-n="{n}"><time datetime="{_esc(e.date)}" title="{_esc(title)}">'
+            f'{_esc(when)}{"*" if e.date_source == "article" else ""}</time>'
+            f'<span class="tl-text">{_esc(" ".join(e.text.split()))}</span> '
+            f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>'
+            + (f' <span class="tl-src">{src}</span>' if src else "") + "</li>")
+
+
+def timeline_html(answer: Answer, turn: int) -> str:
+    """The chat bubble of a timeline answer: a heading and the events in order (* = the article's date)."""
+    lang = answer.language
+    events = "".join(event_html(e, turn, lang) for e in answer.timeline or [])
+    note = {"de": "* Datum des Artikels, der Satz nennt keins", "en": "* date of the article; the sentence names none"}
+    starred = any(e.date_source == "article" for e in answer.timeline or [])
+    return (f'<div class="answer timeline-answer"><div class="tl-head">{HEAD[lang]}</div>'
+            f'<ol class="timeline">{events}</ol>'
+            + (f'<div class="src-note">{note[lang]}</div>' if starred else "") + "</div>")
