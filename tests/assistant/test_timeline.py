@@ -141,3 +141,24 @@ def test_filters_apply_and_nothing_found_is_a_refusal(newsroom) -> None:
     empty = assistant.ask("Wie hat sich die Partnerschaft von Airbus und Boeing entwickelt?",
                           filters=Filters(outlet=["Niemand"]))
     assert not empty.answerable and empty.timeline is None and empty.citations == []
+
+
+def test_dates_in_a_timeline_question_restrict_it_and_are_reported(newsroom) -> None:
+    assistant, _ = newsroom
+    answer = assistant.ask("Wie hat sich der Neubau der Ferndorftalbrücke seit 2022 entwickelt?")
+    assert answer.timeline and all(e.citation.date and e.citation.date >= "2022" for e in answer.timeline)
+    [f] = answer.applied_filters
+    assert (f.kind, f.date_from, f.applied, f.status) == ("date_range", "2022", True, "applied")
+    everything = assistant.ask(QUESTION)
+    assert everything.applied_filters == [] and any(e.date < "2022" for e in everything.timeline or [])
+    unfiltered = assistant.ask("Wie hat sich der Neubau der Ferndorftalbrücke seit 2022 entwickelt?",
+                               derive_dates=False)
+    assert unfiltered.applied_filters == [] and any(e.date < "2022" for e in unfiltered.timeline or [])
+
+
+def test_a_period_without_events_widens_the_timeline_and_says_so(newsroom) -> None:
+    assistant, _ = newsroom
+    answer = assistant.ask("Wie hat sich der Neubau der Ferndorftalbrücke bis 2005 entwickelt?")
+    assert answer.timeline  # over all dates
+    [f] = answer.applied_filters
+    assert (f.applied, f.status) == (False, "no_match")

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from assistant.copies import canonical
-from assistant.factory import build_store
+from assistant.factory import build_assistant, build_store
+from assistant.models import Article, Filters
 from assistant.settings import Settings
 from eval.planted import ADDED, edit_text
-from ingest.copies import CopyDetector, CopyPolicy, within_window
+from ingest.copies import CopyDetector, CopyIndex, CopyPolicy, within_window
 from ingest.factory import build_ingester
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
@@ -152,6 +153,7 @@ def test_an_index_built_without_the_check_gets_its_stories_on_the_next_ingest(en
     s = stories(store)
     assert s["a.md"] and s["a.md"] == s["b.md"]
     assert store.generation() != gen  # the server reopens the index and sees the stories
+    assert store.changes_since(gen, store.generation()) == set()  # labels only: BM25 followers read the log
 
 
 def test_a_label_lost_in_an_interrupted_ingest_is_written_by_the_next_one(env, monkeypatch) -> None:
@@ -192,3 +194,44 @@ def test_the_ingester_of_the_settings_checks_for_copies_and_lists_the_story(tmp_
     assert docs["a.md"] and docs["a.md"] == docs["b.md"]
     off = build_ingester(settings.model_copy(update={"copies_detect": False}), EMBEDDER, with_bm25=False)
     assert off.copies is None
+
+
+def test_a_copy_in_the_same_write_joins_the_article_before_it() -> None:
+    """The store stage decides a batch of articles before writing them: each one is in the copy index at once."""
+    detector = CopyDetector()
+    index = CopyIndex(detector.hasher, detector.policy)  # an empty index
+    first = Article(doc_id="a", source="a.md", title="A", text=ELBTOR, date="2022-05-12", outlet="Reuters")
+    copy = Article(doc_id="b", source="b.md", title="B", text=copy_of(ELBTOR, 21), date="2022-05-12", outlet="WK")
+    a = detector.assign(index, first, detector.sign(first))
+    b = detector.assign(index, copy, detector.sign(copy))
+    assert a["story_id"] is None and b["story_id"] and b["copy_of"] == "a"
+    assert index.pending == {"a": b["story_id"]}  # the first printing's label, written after the batch
+
+
+def test_stories_with_the_on_disk_bm25_outlet_filter_and_delete(tmp_path: Path, settings: Settings) -> None:
+    """The settings' ingester feeds the on-disk BM25 index as it stores; stories come from the store, so a
+    search on that index shows a story once, an outlet filter finds its own copy, and a delete re-points it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    article(folder, "a.md", ELBTOR, "Reuters", "2022-05-12")
+    article(folder, "b.md", copy_of(ELBTOR, 41), "Weser-Kurier", "2022-05-13")
+    article(folder, "eu.md", EU, "Handelsblatt", "2022-11-03")
+    # any margin shows the canonical copy whenever it was retrieved (as in tests/assistant/test_copies.py)
+    s = settings.model_copy(update={"copies_passage_margin": 1.0})
+    assistant = build_assistant(s, embedder=EMBEDDER)
+    ingester = build_ingester(s, EMBEDDER, assistant.store, assistant.retriever.bm25)
+    assert ingester.bm25 is not None and ingester.copies is not None
+    assert ingester.ingest([folder]).copies == 1
+    assert assistant.retriever.bm25.view().n > 0  # written by the ingest, not by a first search
+    ids = {m["source"]: d for d, m in assistant.store.registered().items()}
+    query = "Baltrans Angebot Euro je Aktie Elbtor"
+    hits = assistant.retriever.search(query, "de", 10)
+    assert {h.source for h in hits} & {"a.md", "b.md"} == {"b.md"}  # the newer print, once
+    assert [x.source for x in next(h for h in hits if h.source == "b.md").also_in] == ["a.md"]
+    own = assistant.retriever.search(query, "de", 10, Filters(outlet=["Reuters"]))
+    assert own and {h.source for h in own} == {"a.md"} and [x.source for x in own[0].also_in] == ["b.md"]
+    ingester.delete(ids["b.md"])
+    after = assistant.retriever.search(query, "de", 10)
+    assert "b.md" not in {h.source for h in after}
+    assert next(h for h in after if h.source == "a.md").also_in == []  # alone again
+    assert stories(assistant.store) == {"a.md": None, "eu.md": None}
