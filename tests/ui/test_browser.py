@@ -42,6 +42,12 @@ RECORD_STATES = """() => {
   };
   new MutationObserver(note).observe(document.querySelector('#chat'),
                                      {subtree: true, childList: true, characterData: true});
+  // the evidence cards of the sources panel, shown as soon as retrieval is done (before any answer text)
+  const cards = () => {
+    if (document.querySelector('#sources .src-card') && !window.__states.includes('sources'))
+      window.__states.push('sources');
+  };
+  new MutationObserver(cards).observe(document.querySelector('#sources'), {subtree: true, childList: true});
 }"""
 
 
@@ -101,7 +107,7 @@ def test_german_question_streams_a_draft_then_the_verified_answer_with_its_sourc
     states = page.evaluate("window.__states")
     shot(page, "02_de_answer")
     assert states[-1] == "final", (states, bot.inner_text())
-    assert states.index("thinking") < states.index("draft") < states.index("final"), states
+    assert states.index("thinking") < states.index("sources") < states.index("draft") < states.index("final"), states
     answer = bot.locator(".answer").inner_text()
     assert "2018" in answer
     link = bot.locator("a.cite").first
@@ -186,6 +192,9 @@ def test_english_example_question_at_phone_width(browser: Any, real_server: Real
         bot.locator(".answer, .state-not-in-sources").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
         text = bot.inner_text()
         shot(page, "08_phone_en_answer")
+        states = page.evaluate("window.__states")
+        # sources first, then English text streamed while it is written (no second generation to wait for)
+        assert states.index("sources") < states.index("draft") < states.index("final"), states
         assert question_language(text) == "en", text
         assert bot.locator(".answer").count() == 1, text
         lowered = text.lower()
