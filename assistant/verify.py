@@ -46,7 +46,9 @@ _NUMBER_WORDS = {
     "fünf": "5", "five": "5", "sechs": "6", "six": "6", "sieben": "7", "seven": "7", "acht": "8",
     "eight": "8", "neun": "9", "nine": "9", "zehn": "10", "ten": "10", "elf": "11", "eleven": "11",
     "zwölf": "12", "twelve": "12", "zwanzig": "20", "twenty": "20", "hundert": "100", "hundred": "100",
-    "tausend": "1000", "thousand": "1000",
+    "tausend": "1000", "thousand": "1000", "dreißig": "30", "thirty": "30", "vierzig": "40", "forty": "40",
+    "fünfzig": "50", "fifty": "50", "sechzig": "60", "sixty": "60", "siebzig": "70", "seventy": "70",
+    "achtzig": "80", "eighty": "80", "neunzig": "90", "ninety": "90",
 }
 _LOOSE_NUMBER_WORDS = {"beide": "2", "beiden": "2", "both": "2"}  # count when a source says them
 _ORDINALS = {"erst": "1", "first": "1", "zweit": "2", "second": "2", "dritt": "3", "third": "3",

@@ -149,5 +149,5 @@ def ask_stream(server: Server, question: str) -> dict:
     return {"ttft_s": round(first if first is not None else total, 2), "total_s": round(total, 2),
             "streamed": first is not None, "llm_called": "generate_ms" in timings,
             "answer": final["answer"], "answerable": final["answerable"],
-            "raw_answer": final.get("raw_answer"), "unsupported": final.get("unsupported", []),
+            "draft": (final.get("trace") or {}).get("draft"), "unsupported": final.get("unsupported", []),
             "citations": [c["source"] for c in final["citations"]], "server_timings": timings}

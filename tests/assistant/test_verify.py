@@ -232,7 +232,8 @@ def test_numbers_in(text: str, numbers: set[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "numbers"),
     [("drei Werke", {"3"}), ("dreiundzwanzig Jahre", {"23"}), ("Japans drittgrößter Hersteller", {"3"}),
-     ("null Prozent", {"0"}), ("three plants", {"3"}), ("eine Fusion", set()), ("the first plant", {"1"})],
+     ("null Prozent", {"0"}), ("three plants", {"3"}), ("eine Fusion", set()), ("the first plant", {"1"}),
+     ("rund achtzig Zulieferbetriebe", {"80"}), ("dreiundachtzig", {"83"}), ("about forty suppliers", {"40"})],
 )
 def test_number_words(text: str, numbers: set[str]) -> None:
     assert number_words(text) == numbers

@@ -117,7 +117,8 @@ def test_answer_gate_passes_on_the_llm_path(tmp_path: Path, settings: Settings, 
     out = tmp_path / "run"
     only = [x for q in LLM_QUESTIONS for x in ("--only", q)]
     code = main(
-        eval_args(out, "--mode", "hybrid", *only, "--thresholds", str(THRESHOLDS)), settings, real(e5)
+        eval_args(out, "--mode", "hybrid", "--split", "dev", *only, "--thresholds", str(THRESHOLDS)), settings,
+        real(e5)
     )
     summary = summary_of(out)
     assert summary["meta"]["errors"] == []
