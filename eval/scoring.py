@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,16 @@ from assistant.text import question_language
 from eval.judge import CitedText, Judgement, judge_answer
 from eval.metrics import Span, citation_scores, key_fact_scores
 from eval.questions import Question
+
+_QUOTED = re.compile(r"„[^“”\"]*[“”\"]|“[^”]*”|\"[^\"]*\"")
+
+
+def answer_language(answer: str) -> str:
+    """The language the answer is written in: its own words, not what it quotes verbatim (a quoted German
+    source sentence inside an English answer is meant to stay German)."""
+    text = strip_markers(answer)
+    own = _QUOTED.sub(" ", text)
+    return question_language(own if len(own.split()) >= 3 else text)
 
 
 def span_of(p: Any) -> Span:
@@ -70,7 +81,7 @@ def score_answer(
         "unjudged": sum(j.verdict == "unjudged" for j in final),
         "judge": [_judgement(j) for j in final],
         "verifier": agreement,
-        "language_ok": None if refused else question_language(strip_markers(answer.answer)) == q.language,
+        "language_ok": None if refused else answer_language(answer.answer) == q.language,
         "context_recall": None,
     }
     judged = out["sentences"] - out["unjudged"]

@@ -73,3 +73,14 @@ def test_agreement_judges_an_english_draft_by_the_english_rules() -> None:
 def test_refusal_sentences_are_not_judged() -> None:
     a = answer(REFUSALS[0], REFUSALS[0], [], answerable=False)
     assert verifier_agreement(a, SOURCE, REFUSALS)["sentences"] == 0
+
+
+def test_the_answer_language_is_that_of_its_own_words_not_of_what_it_quotes() -> None:
+    from eval.scoring import answer_language
+    quoted = ("The German source [1] says: „Die Anlage soll im zweiten Halbjahr 2027 in Betrieb gehen und "
+              "jährlich bis zu 40.000 Tonnen verarbeiten.“")
+    assert answer_language(quoted) == "en"
+    assert answer_language("Die Anlage soll 2027 in Betrieb gehen und 40.000 Tonnen verarbeiten [1].") == "de"
+    # an untranslated German answer to an English question stays German, quotes or not
+    german = "Laut der Quelle wird Elbtor in „Baltrans Elbtor“ umbenannt und von der Börse genommen."
+    assert answer_language(german) == "de"
