@@ -17,7 +17,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
-from tests.live import free_port
+from tests.live import RealServer, free_port
 
 
 def newsroom_reply(messages: list[dict[str, str]]) -> str:
@@ -117,3 +117,14 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, real_server: RealServer) -> Iterator[Any]:
+    """One desktop chat page on the real server, shared by a module's tests (which run in file order)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.goto(real_server.url)
+    p.wait_for_selector("#question textarea")
+    yield p
+    context.close()

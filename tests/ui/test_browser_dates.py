@@ -5,12 +5,10 @@ page, in file order (the second looks at the answer the first one's ✕ brought)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.live import RealServer
 from tests.ui.test_browser import ANSWER_TIMEOUT_MS, ask, last_bot, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -21,16 +19,6 @@ ANSWERED_AGAIN = """() => { const bots = document.querySelectorAll('#chat [data-
   const last = bots[bots.length - 1];
   return last && !last.querySelector('.chips') && last.querySelector('.answer, .state-not-in-sources'); }"""
 SEEN: dict[str, str] = {}  # the answer with the chip, which the ✕ replaces
-
-
-@pytest.fixture(scope="module")
-def page(browser: Any, real_server: RealServer) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    p = context.new_page()
-    p.goto(real_server.url)
-    p.wait_for_selector("#question textarea")
-    yield p
-    context.close()
 
 
 def ask_and_remove_the_chip(page: Any) -> None:

@@ -3,12 +3,10 @@ Chroma and the bundled corpus ingested with the copy check): dated events in ord
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.live import RealServer
 from tests.ui.conftest import SHOTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -26,16 +24,6 @@ def shown_date(text: str) -> tuple[int, int, int]:
     day = int(words[0]) if len(words) == 3 else 0
     return year, month, day
 QUESTION = "Wie hat sich die Partnerschaft von BMW und Toyota entwickelt?"
-
-
-@pytest.fixture(scope="module")
-def page(browser: Any, real_server: RealServer) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    p = context.new_page()
-    p.goto(real_server.url)
-    p.wait_for_selector("#question textarea")
-    yield p
-    context.close()
 
 
 def test_a_timeline_question_shows_dated_cited_events_in_order(page: Any) -> None:
