@@ -52,10 +52,14 @@ _LIST_WORDS = re.compile(
     r"|berichten|quellen|meldungen)|im\s+archiv|(?:in|across|according\s+to)\s+(?:the|all|all\s+the)\s+"
     r"(?:articles|reports|sources)|in\s+the\s+archive|which\s+\w+s\b)", re.I)
 # "Hat Nissan …?", "Will BMW …?", "Is the deal …?": a question that a yes or a no answers
-_YES_NO = re.compile(
-    r"^(?:hat|haben|hatte|hatten|ist|sind|war|waren|wird|werden|wurde|wurden|kann|können|konnte|soll|sollen"
-    r"|will|wollen|muss|müssen|gibt|gab|darf|dürfen|verhandelt|plant|plane|is|are|was|were|does|do|did|has|have"
-    r"|had|will|would|can|could|should|must|may)\b", re.IGNORECASE)
+_YES_NO = {
+    "de": re.compile(
+        r"^(?:hat|haben|hatte|hatten|ist|sind|war|waren|wird|werden|wurde|wurden|kann|können|konnte|soll"
+        r"|sollen|will|wollen|muss|müssen|gibt|gab|darf|dürfen|verhandelt|plant|plane)\b", re.IGNORECASE),
+    # "was" is English only: the German "Was plant Nissan?" asks for a fact
+    "en": re.compile(
+        r"^(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|must|may)\b", re.IGNORECASE),
+}
 _ENUMERATION = re.compile(r"\b(?:und|and|sowie|as well as)\b|,")
 
 
@@ -89,7 +93,7 @@ def analyse(question: str, language: str) -> QuestionInfo:
     several = bool(_LIST.search(text) or _LIST_WORDS.search(text))
     if kind == "fact" and several:
         kind = "list"
-    if kind == "fact" and _YES_NO.match(text):
+    if kind == "fact" and _YES_NO["en" if language == "en" else "de"].match(text):
         kind = "yesno"
     focus = frozenset(t for t in bm25_tokens(text, language) if t not in _WH_STEMS)
     words = text.split()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -340,7 +341,7 @@ class Verifier:
             if cut_off and i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):
                 result.checks.append(_reject(plain, [], "incomplete sentence (the generation was cut off)"))
                 continue
-            garbled = _garbled(plain, question.text if question else "")
+            garbled = _garbled(plain, question.text if question else "", [p.text for p in sources])
             if garbled:
                 result.checks.append(_reject(plain, markers(s), garbled))
                 continue
@@ -725,9 +726,17 @@ def _asked(word: str, asked: set[str]) -> bool:
     return any(len(a) >= 5 and (w.startswith(a) or a.startswith(w)) for a in asked)
 
 
-def _garbled(sentence: str, question: str = "") -> str | None:
+def _garbled(sentence: str, question: str = "", sources: Sequence[str] = ()) -> str | None:
     """A sentence that repeats itself is a generation gone wrong, whatever its words (what the question
-    itself repeats, such as "zero percent - zero percent", does not count)."""
+    itself repeats, such as "zero percent - zero percent", does not count, nor does what a source repeats:
+    a sentence quoted verbatim from a source, or a name the source names as often)."""
+    squeezed = " ".join(sentence.lower().split())
+    if len(squeezed) > 20 and any(squeezed in " ".join(t.lower().split()) for t in sources):
+        return None  # a verbatim quote is exactly as repetitive as its source
+    in_source = Counter[str]()
+    for t in sources:
+        for w, n in Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", t.lower())).items():
+            in_source[w] = max(in_source[w], n)
     asked = Counter(re.findall(r"\w+", question.lower()))
     for word, n in asked.items():  # words the question itself repeats may repeat in the answer
         if n > 1 and len(word) > 3:
@@ -744,7 +753,7 @@ def _garbled(sentence: str, question: str = "") -> str | None:
     if any(n > 1 for g, n in Counter(grams).items() if all(len(w) > 3 for w in g)):
         return "garbled (a phrase is repeated)"
     parts = Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", sentence.lower()))
-    repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE]
+    repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE and n > in_source[w]]
     if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 3:
         return f"garbled ('{repeated[0]}' repeated)"
     return None

@@ -305,3 +305,29 @@ def test_an_answer_in_the_wrong_language_is_rejected(lenient: Verifier) -> None:
 def test_yes_no_and_role_answers(lenient: Verifier, question: str, answer: str, source: str, kept: bool) -> None:
     result = lenient.verify(answer, [passage(source)], REFUSAL_DE, "de", analyse(question, "de"))
     assert bool(result.kept) == kept, reasons(result)
+
+
+def test_a_sentence_quoted_verbatim_is_not_garbled_by_what_its_source_repeats(lenient: Verifier) -> None:
+    """The source names Renault three times; a copy of it is as repetitive as the source, not a generation
+    gone wrong. The same three mentions in the model's own words still are."""
+    text = ("Renault senkt seinen Anteil an Nissan auf 15% - was der Höhe des Anteils von Nissan an Renault "
+            "entspricht - und Renault erhält Stimmrechte.")
+    sources = [passage(text, 1)]
+    question = analyse("Was plant Renault?", "de")
+    quoted = lenient.verify(f"{text} [1]", sources, REFUSAL_DE, "de", question)
+    assert len(quoted.kept) == 1, reasons(quoted)
+    own = lenient.verify("Renault hilft Renault und Renault gewinnt [1].", sources, REFUSAL_DE, "de", question)
+    assert own.kept == [] and "garbled" in reasons(own)[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "kind"),
+    [
+        ("Was plant der Autohersteller Nissan mit seinen Partnern?", "de", "fact"),  # German "was" = what
+        ("Was the deal signed in 2019?", "en", "yesno"),
+        ("Plant Nissan ein neues Werk?", "de", "yesno"),
+        ("Ist der Vertrag unterschrieben?", "de", "yesno"),
+    ],
+)
+def test_yes_no_questions_are_recognised_in_their_own_language(question: str, language: str, kind: str) -> None:
+    assert analyse(question, language).kind == kind
