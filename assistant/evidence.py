@@ -6,7 +6,8 @@ its dense similarity to the question (multilingual e5, so English questions meet
 the share of the question's content words it contains (weighted by how rare they are among the
 candidates, so "Leichtbau" counts more than "BMW"). A sentence that starts by referring back ("Die beiden
 Autobauer …", "Er …") brings its predecessor along. Offsets stay article offsets, so a citation points at
-exactly the sentence(s) the answer came from.
+exactly the sentence(s) the answer came from. The sentences' vectors are read from the ones ingest kept
+(assistant/sentence_vectors.py, the texts of ``article_sentence_texts``): only the question is embedded then.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from assistant.embeddings import VectorEmbedding
 from assistant.lexicon import german_forms
 from assistant.models import Chunk, Passage
 from assistant.questions import QuestionInfo
+from assistant.sentence_vectors import SentenceVectors
 from assistant.text import bm25_tokens, fold, sentence_spans
 
 # Sentence openings that refer back to the previous sentence: it is needed to understand this one.
@@ -65,8 +67,9 @@ class EvidencePicker:
     def __init__(self, embedder: VectorEmbedding, lexical_weight: float = 0.1, margin: float = 0.12,
                  max_units: int = 4, max_units_several: int = 5, candidate_passages: int = 5,
                  max_chars: int = 600, max_chars_cross: int = 900, passage_weight: float = 0.5,
-                 kind_bonus: float = 0.05) -> None:
+                 kind_bonus: float = 0.05, sentence_vectors: SentenceVectors | None = None) -> None:
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors  # sentence vectors kept at ingest: then only the question is embedded
         self.lexical_weight = lexical_weight
         self.passage_weight = passage_weight
         self.kind_bonus = kind_bonus
@@ -123,7 +126,9 @@ class EvidencePicker:
         sentences = list(dict.fromkeys(s for c in candidates for s in c.sentences))
         titles = {s: c.passage.title for c in candidates for s in c.sentences}
         texts = [sentence_text(titles[s] if self.embed_title else "", s) for s in sentences]
-        vectors = dict(zip(sentences, self.embedder.passages(texts), strict=True))
+        embedded = self.sentence_vectors.embed(texts, self.embedder) if self.sentence_vectors is not None \
+            else self.embedder.passages(texts)
+        vectors = dict(zip(sentences, embedded, strict=True))
         query = self.embedder.query_vector(info.text)
         lexical = lexical_coverage(info, [c.text for c in candidates])
         top = max(c.passage.score for c in candidates)
