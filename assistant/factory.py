@@ -63,9 +63,10 @@ def build_bm25(settings: Settings) -> BM25Store:
     return BM25Store(settings.index_dir / "bm25")
 
 
-def build_sentence_vectors(settings: Settings, embedder: VectorEmbedding) -> SentenceVectors:
-    """The evidence picker's sentence vectors next to the index: ingest fills them, questions read them."""
-    return SentenceVectors(settings.index_dir / FILE_NAME, embedder.model_name, embedder.dimension())
+def build_sentence_vectors(settings: Settings, embedder: VectorEmbedding, wait_s: float = 5.0) -> SentenceVectors:
+    """The evidence picker's sentence vectors next to the index: ingest fills them, questions read them. A write
+    waits at most ``wait_s`` for another writer (then it is left out: the vectors are kept next time)."""
+    return SentenceVectors(settings.index_dir / FILE_NAME, embedder.model_name, embedder.dimension(), wait_s)
 
 
 def build_llm(settings: Settings) -> LLM:
@@ -94,7 +95,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
                               settings.evidence_sentences, settings.evidence_sentences_list,
                               settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross,
-                              sentence_vectors=build_sentence_vectors(settings, embedder))
+                              sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25))
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
                         settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)

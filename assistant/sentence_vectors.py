@@ -39,8 +39,9 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (id INTEGER PRIMARY KEY, key BLOB 
 class SentenceVectors:
     """Passage vectors of sentence texts for one embedding model, in ``path`` (see module docstring).
 
-    ``timeout_s`` is how long a write waits for another writer (an ingest next to the server); a read never
-    waits in WAL mode. ``dim`` (when known) rejects rows of another length."""
+    ``timeout_s`` is how long a write waits for another writer (an ingest next to the server writes a few
+    thousand rows at a time, in tens of milliseconds); a read never waits in WAL mode. ``dim`` (when known)
+    rejects rows of another length."""
 
     def __init__(self, path: Path, model: str, dim: int = 0, timeout_s: float = 2.0) -> None:
         self.path = Path(path)

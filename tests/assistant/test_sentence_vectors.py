@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,24 @@ def test_texts_whose_keys_share_a_row_do_not_get_each_others_vector(tmp_path: Pa
     store.put_many(["Nissan trennte sich."], e.passages(["Nissan trennte sich."]))
     assert set(store.get_many(["Ghosn wurde verhaftet.", "Nissan trennte sich."])) == {"Ghosn wurde verhaftet."}
     assert store.known(["Nissan trennte sich."]) == set()
+
+
+def test_while_another_writer_holds_the_file_reads_go_on_and_a_write_is_left_out_quietly(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    e = HashEmbedding()
+    store = SentenceVectors(tmp_path / FILE_NAME, e.model_name, e.dim, timeout_s=0.05)
+    store.put_many(["Ghosn wurde verhaftet."], e.passages(["Ghosn wurde verhaftet."]))
+    other = sqlite3.connect(tmp_path / FILE_NAME)  # an ingest in another process, in the middle of a write
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level(logging.DEBUG, logger="assistant.sentence_vectors"):
+            assert set(store.get_many(["Ghosn wurde verhaftet."])) == {"Ghosn wurde verhaftet."}
+            assert not store.put_many(["Nissan trennte sich."], e.passages(["Nissan trennte sich."]))
+    finally:
+        other.rollback()
+        other.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert store.put_many(["Nissan trennte sich."], e.passages(["Nissan trennte sich."]))
 
 
 def test_embed_embeds_only_what_is_not_kept(tmp_path: Path) -> None:
