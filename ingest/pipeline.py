@@ -283,6 +283,9 @@ class _Work:
         return self.texts + self.sentence_texts
 
 
+_QUEUED_LIMIT = 200_000  # sentence texts remembered as queued (~50 MB); those written are found in the store
+
+
 class _Reader:
     """The first stage: reads, cleans and chunks the files; passes on what needs embedding, in file order."""
 
@@ -349,6 +352,8 @@ class _Reader:
         if known is None:
             return []
         texts = [t for t in texts if t not in known]
+        if len(self.queued) > _QUEUED_LIMIT:  # bounded on a million articles; beyond it a repeat is re-embedded
+            self.queued.clear()
         self.queued.update(texts)
         return texts
 
