@@ -6,14 +6,15 @@ its dense similarity to the question (multilingual e5, so English questions meet
 the share of the question's content words it contains (weighted by how rare they are among the
 candidates, so "Leichtbau" counts more than "BMW"). A sentence that starts by referring back ("Die beiden
 Autobauer …", "Er …") brings its predecessor along. Offsets stay article offsets, so a citation points at
-exactly the sentence(s) the answer came from.
+exactly the sentence(s) the answer came from. The sentences' vectors are read from the ones ingest kept
+(assistant/sentence_vectors.py, the texts of ``article_sentence_texts``): only the question is embedded then.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,8 +22,9 @@ import numpy as np
 from assistant.citations import instructs
 from assistant.embeddings import VectorEmbedding
 from assistant.lexicon import german_forms
-from assistant.models import Passage
+from assistant.models import Chunk, Passage
 from assistant.questions import QuestionInfo
+from assistant.sentence_vectors import SentenceVectors
 from assistant.text import bm25_tokens, fold, sentence_spans
 
 # Sentence openings that refer back to the previous sentence: it is needed to understand this one.
@@ -35,6 +37,17 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _MIN_WORDS = 4  # headlines and fragments ("GHOSN'S VISION WEG") answer nothing on their own
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence of a passage, or its predecessor and the sentence when it refers back (article offsets)."""
+
+    at: int  # where the sentence itself starts: one article's units are told apart by it
+    start: int
+    end: int
+    text: str
+    sentences: tuple[str, ...]  # the sentences of ``text``: one, or the predecessor and the sentence
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,9 @@ class EvidencePicker:
     def __init__(self, embedder: VectorEmbedding, lexical_weight: float = 0.1, margin: float = 0.12,
                  max_units: int = 4, max_units_several: int = 5, candidate_passages: int = 5,
                  max_chars: int = 600, max_chars_cross: int = 900, passage_weight: float = 0.5,
-                 kind_bonus: float = 0.05) -> None:
+                 kind_bonus: float = 0.05, sentence_vectors: SentenceVectors | None = None) -> None:
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors  # sentence vectors kept at ingest: then only the question is embedded
         self.lexical_weight = lexical_weight
         self.passage_weight = passage_weight
         self.kind_bonus = kind_bonus
@@ -111,8 +125,10 @@ class EvidencePicker:
         normalised sum of their vectors), so nothing is embedded twice."""
         sentences = list(dict.fromkeys(s for c in candidates for s in c.sentences))
         titles = {s: c.passage.title for c in candidates for s in c.sentences}
-        texts = [f"{titles[s]}: {s}" if self.embed_title and titles[s] else s for s in sentences]
-        vectors = dict(zip(sentences, self.embedder.passages(texts), strict=True))
+        texts = [sentence_text(titles[s] if self.embed_title else "", s) for s in sentences]
+        embedded = self.sentence_vectors.embed(texts, self.embedder) if self.sentence_vectors is not None \
+            else self.embedder.passages(texts)
+        vectors = dict(zip(sentences, embedded, strict=True))
         query = self.embedder.query_vector(info.text)
         lexical = lexical_coverage(info, [c.text for c in candidates])
         top = max(c.passage.score for c in candidates)
@@ -131,27 +147,18 @@ class EvidencePicker:
         """Every sentence of the passages once; a sentence that refers back comes with its predecessor."""
         seen: set[tuple[str, int]] = set()
         texts: dict[str, str | None] = {}
+
+        def article(doc_id: str) -> str | None:
+            if doc_id not in texts:
+                texts[doc_id] = article_text(doc_id)
+            return texts[doc_id]
+
         out: list[Candidate] = []
         for p in passages:
-            for s, e in sentence_spans(p.text):
-                key = (p.doc_id, p.start + s)
-                sentence = p.text[s:e]
-                if key in seen or len(sentence.split()) < _MIN_WORDS or instructs(sentence):
-                    continue  # a repeated sentence, a fragment, or an instruction to the model
-                seen.add(key)
-                start = p.start + s
-                if _ANAPHORA.match(sentence):
-                    if p.doc_id not in texts:
-                        texts[p.doc_id] = article_text(p.doc_id)
-                    article = texts[p.doc_id]
-                    if article is not None and article[start:p.start + e] == sentence:
-                        prev = _previous_sentence_start(article, start)
-                        if prev < start and not instructs(article[prev:start]):
-                            before = article[prev:start].strip()
-                            out.append(Candidate(p, prev, p.start + e, article[prev:p.start + e],
-                                                 (before, sentence)))
-                            continue
-                out.append(Candidate(p, start, p.start + e, sentence, (sentence,)))
+            for u in passage_units(p.text, p.start, lambda doc_id=p.doc_id: article(doc_id)):
+                if (p.doc_id, u.at) not in seen:  # a sentence repeated by the next chunk counts once
+                    seen.add((p.doc_id, u.at))
+                    out.append(Candidate(p, u.start, u.end, u.text, u.sentences))
         return out
 
     @staticmethod
@@ -168,6 +175,39 @@ class EvidencePicker:
                 docs.add(doc)
                 chosen = (chosen[: limit - 1] if len(chosen) >= limit else chosen) + [i]
         return chosen
+
+
+def passage_units(text: str, start: int, article_text: Callable[[], str | None]) -> Iterator[Unit]:
+    """The evidence units of a passage (``text`` at article offset ``start``): each sentence that is no fragment
+    and gives the model no instructions; one that refers back with its predecessor (``article_text()``, asked
+    only then, may lie before the passage)."""
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        if len(sentence.split()) < _MIN_WORDS or instructs(sentence):
+            continue  # a fragment, or an instruction to the model
+        at = start + s
+        if _ANAPHORA.match(sentence):
+            article = article_text()
+            if article is not None and article[at : start + e] == sentence:
+                prev = _previous_sentence_start(article, at)
+                if prev < at and not instructs(article[prev:at]):
+                    yield Unit(at, prev, start + e, article[prev : start + e], (article[prev:at].strip(), sentence))
+                    continue
+        yield Unit(at, at, start + e, sentence, (sentence,))
+
+
+def sentence_text(title: str, sentence: str) -> str:
+    """What the embedder sees for an evidence sentence: "title: sentence" tells the right article's apart."""
+    return f"{title}: {sentence}" if title else sentence
+
+
+def article_sentence_texts(title: str, text: str, chunks: Iterable[Chunk]) -> list[str]:
+    """Every text the picker may embed for a passage of this article (each once): what ingest embeds ahead."""
+    out: dict[str, None] = {}
+    for c in chunks:
+        for u in passage_units(c.text, c.start, lambda: text):
+            out.update((sentence_text(title, s), None) for s in u.sentences)
+    return list(out)
 
 
 _YEAR_MONTH = re.compile(
@@ -226,11 +266,16 @@ def _matches(word: str, tokens: set[str]) -> bool:
 
 
 def _previous_sentence_start(text: str, start: int) -> int:
-    spans = [s for s in sentence_spans(text[:start]) if s[1] <= start]
-    if not spans:
+    """Where the sentence before offset ``start`` starts (``start`` if there is none or a paragraph break is in
+    between). Sentences never cross a line break, so only the last line with text before ``start`` is split:
+    ingest asks this for every sentence that refers back, in articles of any length."""
+    last = len(text[:start].rstrip()) - 1  # the last character of the previous sentence
+    if last < 0:
         return start
-    prev = spans[-1]
-    return prev[0] if "\n\n" not in text[prev[1]:start] else start  # not across a paragraph break
+    line = text.rfind("\n", 0, last) + 1
+    spans = sentence_spans(text[line:start])
+    prev_start, prev_end = spans[-1][0] + line, spans[-1][1] + line
+    return prev_start if "\n\n" not in text[prev_end:start] else start  # not across a paragraph break
 
 
 def _merge_touching(units: list[Passage]) -> list[Passage]:

@@ -18,6 +18,7 @@ from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.prompts import PromptLibrary
 from assistant.quote import Quoter
 from assistant.retrieval import FusionWeights, Retriever
+from assistant.sentence_vectors import FILE_NAME, SentenceVectors
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.store import Store, open_client
@@ -62,6 +63,12 @@ def build_bm25(settings: Settings) -> BM25Store:
     return BM25Store(settings.index_dir / "bm25")
 
 
+def build_sentence_vectors(settings: Settings, embedder: VectorEmbedding, wait_s: float = 5.0) -> SentenceVectors:
+    """The evidence picker's sentence vectors next to the index: ingest fills them, questions read them. A write
+    waits at most ``wait_s`` for another writer (then it is left out: the vectors are kept next time)."""
+    return SentenceVectors(settings.index_dir / FILE_NAME, embedder.model_name, embedder.dimension(), wait_s)
+
+
 def build_llm(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         assert settings.llm_base_url  # checked by Settings
@@ -87,7 +94,8 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
     evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
                               settings.evidence_sentences, settings.evidence_sentences_list,
-                              settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross)
+                              settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross,
+                              sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25))
     verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
                         settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
     quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)

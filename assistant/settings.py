@@ -18,6 +18,7 @@ OPERATIONAL = frozenset({
     "embed_batch", "embed_in_flight", "embed_timeout_s", "embed_max_retries", "llm_model_dir", "llm_api_key",
     "llm_threads", "llm_prefix_cache_mb", "llm_max_waiting", "llm_timeout_s", "host", "port", "api_key",
     "cors_origins", "rate_limit_per_minute", "max_body_bytes", "feedback_file", "log_level", "prompts_dir",
+    "sentence_vectors",  # the same vectors, computed at ingest or at question time
 })
 # The subset that shapes search results (retrieval-only evaluation).
 RETRIEVAL = ("embed_backend", "embed_model", "embed_query_prefix", "embed_passage_prefix", "chunk_words",
@@ -140,6 +141,14 @@ class Settings(BaseSettings):
     evidence_lexical_weight: float = Field(
         default=0.1, ge=0, le=2,
         description="Weight of the share of question words a sentence contains, added to its dense similarity.",
+    )
+    sentence_vectors: bool = Field(
+        default=True,
+        description="Embed every sentence of an article at ingest and keep the vectors in "
+                    "INDEX_DIR/sentence_vectors.sqlite, so that a question embeds only itself and its sources come "
+                    "~1 s sooner on 2 cores. Costs embedding time of ~1.4x the chunks' (ingest takes ~2.4x as long) "
+                    "and ~1.9 KB per sentence on disk. Off, ingest embeds only the chunks, and each sentence is "
+                    "embedded and kept when a question first needs it.",
     )
 
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Folder of the prompt files.")

@@ -20,6 +20,7 @@ from pathlib import Path
 from assistant.bm25_store import BM25Store
 from assistant.embeddings import VectorEmbedding
 from assistant.errors import IndexError_
+from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import Settings
 from assistant.store import Store
 from ingest import readers
@@ -48,6 +49,8 @@ class Ingester:
     overlap_sentences: int = 1
     bm25: BM25Store | None = None
     copies: CopyDetector | None = None
+    sentences: SentenceVectors | None = None  # the evidence picker's sentence vectors: cleared by a reset
+    fill_sentences: bool = True  # and filled at ingest (else only as questions need them)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -82,10 +85,12 @@ class Ingester:
         no folder a user ingests) unless the uploads folder itself is one of ``paths``."""
         keep = () if any(Path(p).resolve() == self.uploads_dir.resolve() for p in paths) else (f"{UPLOADS}/",)
         with self.writing(wait_note):
+            if reset and self.sentences is not None:
+                self.sentences.clear()
             return ingest(paths, self.store, self.embedder, chunk_words=self.chunk_words,
                           overlap_sentences=self.overlap_sentences, reset=reset, prune=prune, progress=progress,
                           bm25=self.bm25, source_prefix=source_prefix, keep_prefixes=keep, on_outcome=on_outcome,
-                          copies=self.copies)
+                          copies=self.copies, sentences=self.sentences if self.fill_sentences else None)
 
     def delete(self, doc_id: str) -> tuple[str, bool] | None:
         """Remove an article and its chunks (dense and BM25 at once) and, for an upload, its kept original,
@@ -131,13 +136,14 @@ def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, 
     """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 index, so
     that queries and uploads share one model (and its lock) and new articles are searchable at once.
     ``with_bm25=False`` leaves the BM25 index to the first search (the ingest benchmark measures without it)."""
-    from assistant.factory import build_bm25, build_embedder, build_store, offline_environment
+    from assistant.factory import build_bm25, build_embedder, build_sentence_vectors, build_store, offline_environment
 
     offline_environment()
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     return Ingester(store, embedder, settings.index_dir, settings.chunk_words, settings.chunk_overlap_sentences,
-                    (bm25 or build_bm25(settings)) if with_bm25 else None, build_copy_detector(settings))
+                    (bm25 or build_bm25(settings)) if with_bm25 else None, build_copy_detector(settings),
+                    build_sentence_vectors(settings, embedder), settings.sentence_vectors)
 
 
 def build_copy_detector(settings: Settings) -> CopyDetector | None:

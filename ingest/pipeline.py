@@ -22,7 +22,9 @@ import numpy as np
 from assistant.bm25 import DocTokens, tokenize
 from assistant.bm25_store import BM25Store, BM25Writer
 from assistant.embeddings import VectorEmbedding
+from assistant.evidence import article_sentence_texts
 from assistant.models import Article, Chunk, sha256_text
+from assistant.sentence_vectors import SentenceVectors
 from assistant.store import Store, StoredArticle, chunk_rows
 from ingest.chunking import chunk_article, embedding_text
 from ingest.copies import CopyDetector, CopyIndex
@@ -67,12 +69,15 @@ class IngestSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     copies: int = 0  # new or changed articles that belong to a story of copies
     copy_check_s: float = 0.0  # time spent recognising copies
+    sentences_added: int = 0  # sentence vectors embedded for the evidence picker (assistant/sentence_vectors.py)
 
     def report(self) -> str:
         lines = [
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.removed} removed; "
             f"{self.chunks_added} chunks embedded, {len(self.skipped)} skipped ({self.seconds:.1f} s)"
         ]
+        if self.sentences_added:
+            lines.append(f"{self.sentences_added} sentences embedded for evidence")
         if self.copies:
             lines.append(f"{self.copies} article(s) recognised as copies or versions of one story "
                          f"({self.copy_check_s:.2f} s)")
@@ -121,7 +126,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
            progress: Callable[[int, int], None] | None = None, bm25: BM25Store | None = None,
            source_prefix: str | Sequence[str] = "", keep_prefixes: Sequence[str] = (),
            on_outcome: Callable[[Outcome], None] | None = None, queue_articles: int = 64,
-           copies: CopyDetector | None = None) -> IngestSummary:
+           copies: CopyDetector | None = None, sentences: SentenceVectors | None = None) -> IngestSummary:
     """Bring the index in line with the articles under ``paths``; see IngestSummary for what it reports.
 
     Three stages overlap, joined by queues of at most ``queue_articles`` items: reading and cleaning (a thread),
@@ -140,6 +145,10 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     With ``copies``, every new or changed article is checked for being a copy of a stored one (or of one
     ingested before it in this run) and joins that story: the read stage signs it (MinHash), the store stage
     decides its story in file order and writes the story with the article (registry record and chunks).
+
+    With ``sentences``, the sentence texts the evidence picker embeds for an article's passages are embedded with
+    its chunks (those not kept already) and kept there before the article is written, so that answering a
+    question embeds only the question.
     """
     t0 = time.perf_counter()
     summary = IngestSummary()
@@ -157,7 +166,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
     since = store.generation()
     reader = _Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None,
-                     copies=copies)
+                     copies=copies, sentences=sentences)
     changed = False
     copy_index: CopyIndex | None = None
 
@@ -186,7 +195,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 store.bump_generation()
                 changed = True
             store.mark_writing([w.article.doc_id for w in ready])
-            _store(ready, store, registered, lexical, summary, record, copies, load_copies())
+            _store(ready, store, registered, lexical, summary, record, copies, load_copies(), sentences)
             ready.clear()
             if progress:
                 progress(summary.new + summary.changed, reader.to_embed)
@@ -265,16 +274,29 @@ class _Work:
     lexical: DocTokens | None
     signature: Signature | None = None  # for the copy check
     vectors: np.ndarray | None = None
+    sentence_texts: list[str] = field(default_factory=list)  # for the evidence picker, not kept yet
+    sentence_vectors: np.ndarray | None = None
+
+    @property
+    def all_texts(self) -> list[str]:
+        """What the embed stage embeds for this article: its chunks, then its sentences."""
+        return self.texts + self.sentence_texts
+
+
+_QUEUED_LIMIT = 200_000  # sentence texts remembered as queued (~50 MB); those written are found in the store
 
 
 class _Reader:
     """The first stage: reads, cleans and chunks the files; passes on what needs embedding, in file order."""
 
     def __init__(self, paths: Sequence[Path], prefixes: list[str], registered: dict[str, dict[str, Any]],
-                 chunk_words: int, overlap: int, with_tokens: bool, copies: CopyDetector | None = None) -> None:
+                 chunk_words: int, overlap: int, with_tokens: bool, copies: CopyDetector | None = None,
+                 sentences: SentenceVectors | None = None) -> None:
         self.paths, self.prefixes, self.registered = paths, prefixes, registered
         self.chunk_words, self.overlap, self.with_tokens = chunk_words, overlap, with_tokens
         self.copies = copies
+        self.sentences = sentences
+        self.queued: set[str] = set()  # sentence texts passed on to be embedded in this run
         self.seen: set[str] = set()
         self.to_embed = 0
         self.sign_s = 0.0  # time spent on MinHash signatures
@@ -314,10 +336,26 @@ class _Reader:
                 signature = self.copies.sign(built)
                 self.sign_s += time.perf_counter() - t
             self.to_embed += 1
-            out.put(_Work(built, h, rh, chunks, [embedding_text(built, c) for c in chunks], lexical, signature))
+            out.put(_Work(built, h, rh, chunks, [embedding_text(built, c) for c in chunks], lexical, signature,
+                          sentence_texts=self._sentence_texts(built, chunks)))
         if up_to_date:
             out.put(_RawHashes(up_to_date))
         out.put(END)
+
+    def _sentence_texts(self, article: Article, chunks: list[Chunk]) -> list[str]:
+        """The evidence picker's texts for the article's passages that are neither kept nor queued already (a
+        changed article's unchanged sentences, a copy's shared ones); none when the store cannot be read."""
+        if self.sentences is None:
+            return []
+        texts = [t for t in article_sentence_texts(article.title, article.text, chunks) if t not in self.queued]
+        known = self.sentences.known(texts)
+        if known is None:
+            return []
+        texts = [t for t in texts if t not in known]
+        if len(self.queued) > _QUEUED_LIMIT:  # bounded on a million articles; beyond it a repeat is re-embedded
+            self.queued.clear()
+        self.queued.update(texts)
+        return texts
 
 
 def _embed(embedder: VectorEmbedding, read: Channel, out: Channel) -> None:
@@ -360,7 +398,7 @@ def _embed(embedder: VectorEmbedding, read: Channel, out: Channel) -> None:
                 continue
             batch.append(item)
             if isinstance(item, _Work):
-                texts += item.texts
+                texts += item.all_texts
             if len(texts) >= embedder.passage_batch:
                 submit()
             emit(wait=False)
@@ -377,6 +415,8 @@ def _pass_on(items: list[Any], vectors: np.ndarray | None, out: Channel) -> None
             assert vectors is not None
             item.vectors = vectors[at : at + len(item.texts)]
             at += len(item.texts)
+            item.sentence_vectors = vectors[at : at + len(item.sentence_texts)]
+            at += len(item.sentence_texts)
             run.append(item)
             continue
         if run:
@@ -389,9 +429,15 @@ def _pass_on(items: list[Any], vectors: np.ndarray | None, out: Channel) -> None
 
 def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any]], lexical: BM25Writer | None,
            summary: IngestSummary, record: Callable[[Outcome], None], copies: CopyDetector | None = None,
-           copy_index: CopyIndex | None = None) -> None:
+           copy_index: CopyIndex | None = None, sentences: SentenceVectors | None = None) -> None:
     """The third stage, for a few articles: decide their stories (in file order: one may be a copy of the one
-    before it), write them (registry records last), then give them to BM25."""
+    before it), keep their sentence vectors, write them (registry records last), then give them to BM25."""
+    if sentences is not None:  # before the articles: an interrupted ingest leaves spare rows, never missing ones
+        kept = [(w.sentence_texts, w.sentence_vectors) for w in works
+                if w.sentence_texts and w.sentence_vectors is not None]
+        if kept and sentences.put_many([t for texts, _ in kept for t in texts],
+                                       np.concatenate([vectors for _, vectors in kept])):
+            summary.sentences_added += sum(len(texts) for texts, _ in kept)
     fields: dict[str, dict[str, Any]] = {}
     if copies is not None and copy_index is not None:
         t = time.perf_counter()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from pydantic import PrivateAttr
 
 from assistant.embeddings import VectorEmbedding
 
@@ -31,6 +32,24 @@ class HashEmbedding(VectorEmbedding):
                     h = int(hashlib.md5(key.encode()).hexdigest()[:8], 16)
                     out[i, h % self.dim] += 1.0
         return out
+
+
+class CountingEmbedding(HashEmbedding):
+    """HashEmbedding that records every text it encodes, and whether as a query: tests count model calls."""
+
+    _encoded: list[tuple[str, bool]] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CountingEmbedding"
+
+    @property
+    def encoded(self) -> list[tuple[str, bool]]:
+        return self._encoded
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        self._encoded.extend((t, is_query) for t in texts)
+        return super()._encode(texts, is_query)
 
 
 class ScriptedLLM:

@@ -1,0 +1,86 @@
+"""What the evidence picker embeds for a passage, and what ingest embeds ahead of it for an article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.evidence import EvidencePicker, _previous_sentence_start, article_sentence_texts, sentence_text
+from assistant.models import Article, Passage
+from assistant.text import sentence_spans
+from ingest.chunking import chunk_article
+from ingest.metadata import build_article
+from ingest.readers import RawDoc, iter_documents
+from tests.conftest import CORPUS
+
+
+def corpus_articles(*folders: Path) -> list[Article]:
+    out = []
+    for raw in iter_documents(list(folders)):
+        if isinstance(raw, RawDoc):
+            built = build_article(raw)
+            if isinstance(built, Article):
+                out.append(built)
+    return out
+
+
+def passages_of(article: Article, overlap: int = 1, words: int = 90) -> list[Passage]:
+    return [Passage(doc_id=article.doc_id, source=article.source, title=article.title, chunk_id=c.chunk_id,
+                    text=c.text, start=c.start, end=c.end, score=0.5, dense_score=0.5)
+            for c in chunk_article(article, words, overlap)]
+
+
+def picker_texts(passages: list[Passage], article: Article) -> set[str]:
+    """The texts the picker embeds for ``passages`` (as ``EvidencePicker._scores`` builds them)."""
+    candidates = EvidencePicker._candidates(passages, lambda _: article.text)
+    return {sentence_text(c.passage.title, s) for c in candidates for s in c.sentences}
+
+
+@pytest.mark.parametrize("overlap", [0, 1])
+def test_ingest_covers_every_text_the_picker_embeds_for_any_run_of_passages(overlap: int) -> None:
+    """Also the predecessor of a sentence that refers back from the start of a chunk (it lies in the chunk
+    before; without overlap only there), and headlines too short to be evidence themselves."""
+    articles = corpus_articles(CORPUS, CORPUS.parent / "eval" / "corpus")
+    assert len(articles) > 20
+    checked = 0
+    for a in articles:
+        passages = passages_of(a, overlap)
+        kept = set(article_sentence_texts(a.title, a.text, chunk_article(a, 90, overlap)))
+        for i in range(len(passages)):
+            for run in (passages[i : i + 1], passages[i:]):
+                needed = picker_texts(run, a)
+                assert needed <= kept, (a.source, sorted(needed - kept)[:3])
+                checked += len(needed)
+    assert checked > 1000
+
+
+def test_a_predecessor_in_the_chunk_before_is_kept() -> None:
+    """A sentence too short to be evidence on its own, at the end of a chunk, is kept for the sentence that
+    refers back to it from the start of the next chunk."""
+    text = ("Renault und Nissan wollen in Frankreich gemeinsam ein neues großes Werk für kleine und günstige "
+            "Autos bauen. Das Werk kommt. Die beiden Autobauer wollen dort ab 2026 Elektroautos fertigen.")
+    a = Article(doc_id="d", source="d.txt", title="Werk", text=text, language="de", content_hash="h")
+    chunks = chunk_article(a, 20, 0)
+    assert [c.text.split(".")[0] for c in chunks][-2:] == ["Renault und Nissan wollen in Frankreich gemeinsam ein "
+                                                           "neues großes Werk für kleine und günstige Autos bauen",
+                                                           "Die beiden Autobauer wollen dort ab 2026 Elektroautos "
+                                                           "fertigen"]
+    kept = article_sentence_texts(a.title, a.text, chunks)
+    assert "Werk: Das Werk kommt." in kept
+    assert "Werk: Die beiden Autobauer wollen dort ab 2026 Elektroautos fertigen." in kept
+    assert picker_texts(passages_of(a, 0, 20)[-1:], a) <= set(kept)
+
+
+def test_the_previous_sentence_is_found_from_its_own_line_as_from_the_whole_text() -> None:
+    """The split of the last line before a sentence gives what splitting everything before it gives."""
+    def whole(text: str, start: int) -> int:
+        spans = sentence_spans(text[:start])
+        if not spans:
+            return start
+        return spans[-1][0] if "\n\n" not in text[spans[-1][1] : start] else start
+
+    texts = [a.text for a in corpus_articles(CORPUS)] + ["", "  \n", "Er kam. \n \nSie ging.", "Titel\nEr kam. Dann"]
+    for text in texts:
+        for start in range(len(text) + 1):
+            assert _previous_sentence_start(text, start) == whole(text, start), (text[:40], start)
