@@ -11,7 +11,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,9 @@ class Store:
                  reopen: Callable[[], Any] | None = None) -> None:
         self.client = client
         self._reopen = reopen
-        self._refresh_lock = threading.Lock()
+        if not hasattr(self, "_refresh_lock"):  # kept when refresh() re-initialises the store (it holds the lock)
+            self._refresh_lock = threading.Lock()
+            self._local_writers = 0  # writers in this process: the index changes under them are their own
         self.embed_model = embed_model
         self.dim = dim
         self.prefix = prefix
@@ -258,9 +261,21 @@ class Store:
     def bump_generation(self) -> str:
         """Mark the index as changed so that caches built on it (BM25) are rebuilt."""
         gen = uuid.uuid4().hex
+        self._seen_generation = gen  # before it is visible: a reader must not take it for another process's
         self.state.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"value": gen}])
-        self._seen_generation = gen
         return gen
+
+    @contextmanager
+    def local_write(self) -> Iterator[None]:
+        """While this process writes (as the only writer of the index), a change of generation is its own:
+        refresh() then reopens nothing, which would close the client under the writer."""
+        with self._refresh_lock:
+            self._local_writers += 1
+        try:
+            yield
+        finally:
+            with self._refresh_lock:
+                self._local_writers -= 1
 
     # --- the change log: which articles a generation changed, so followers need not read the registry ---
     def log_changes(self, since: str, doc_ids: Iterable[str]) -> None:
@@ -308,7 +323,7 @@ class Store:
         if self._reopen is None:
             return False
         with self._refresh_lock:
-            if self.generation() == self._seen_generation:
+            if self._local_writers or self.generation() == self._seen_generation:
                 return False
             log.info("the index was changed by another process; reopening it")
             self.client.close()

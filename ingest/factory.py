@@ -73,7 +73,8 @@ class Ingester:
                     log.info("waited %.1f s for another ingest of %s", time.monotonic() - t, self.index_dir)
                 try:
                     self.store.refresh()
-                    yield
+                    with self.store.local_write():  # searches in this process must not reopen it under us
+                        yield
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -82,3 +82,22 @@ def test_furniture_is_not_retrievable(store, corpus_copy: Path) -> None:
     for furniture in ("Bikini", "Bäte", "Jobturbo", "Bauingenieur", "Anzeige"):
         assert furniture not in texts
     assert summary.dropped["003_09edd9866d9f63b6.txt"]
+
+
+def test_a_search_does_not_reopen_the_index_under_a_writer_of_this_process(settings: Settings) -> None:
+    """Another process's change makes a search reopen Chroma (closing the old client); a change made while this
+    process writes is its own, and reopening then closed the client under the writer (an upload job failed
+    with "'RustBindingsAPI' object has no attribute 'bindings'" while `assistant ingest` ran beside it)."""
+    embedder = HashEmbedding()
+    store = build_store(settings, embedder)
+    other = build_store(settings, embedder)  # stands for another process
+    other.bump_generation()
+    assert store.refresh()  # another writer: reopened
+    client = store.client
+    with store.local_write():
+        other.bump_generation()  # the same index changes while this process writes
+        assert not store.refresh() and store.client is client
+        store.bump_generation()
+        store.state.count()  # the writer's client still works
+    other.bump_generation()
+    assert store.refresh() and store.client is not client
