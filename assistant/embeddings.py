@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,8 @@ class VectorEmbedding(BaseEmbedding):
     _turn: threading.Condition = PrivateAttr(default_factory=threading.Condition)
     _busy: bool = PrivateAttr(default=False)
     _queries_waiting: int = PrivateAttr(default=0)
+    _recent: OrderedDict[str, np.ndarray] = PrivateAttr(default_factory=OrderedDict)  # last query vectors
+    _recent_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         raise NotImplementedError
@@ -76,8 +79,20 @@ class VectorEmbedding(BaseEmbedding):
         return _normalise(np.concatenate(parts))
 
     def query_vector(self, text: str) -> np.ndarray:
+        """The query's vector; the last few are kept (retrieval and the evidence picker embed the same question,
+        and a model call may wait behind an ingest batch)."""
+        with self._recent_lock:
+            if text in self._recent:
+                self._recent.move_to_end(text)
+                return self._recent[text]
         with self._exclusive(query=True):
-            return _normalise(self._encode([text], is_query=True))[0]
+            vector = _normalise(self._encode([text], is_query=True))[0]
+        vector.setflags(write=False)  # shared by every caller
+        with self._recent_lock:
+            self._recent[text] = vector
+            while len(self._recent) > _RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
 
     def similarity_vectors(self, texts: list[str]) -> np.ndarray:
         """Vectors for symmetric comparisons (answer sentence vs source sentence)."""
@@ -98,6 +113,9 @@ class VectorEmbedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return self.passages(texts).tolist()
+
+
+_RECENT_QUERIES = 64
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:

@@ -46,3 +46,20 @@ def test_sentence_transformers_backend_ingests_and_searches(tmp_path: Path, corp
 def test_missing_sentence_transformers_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
         SentenceTransformerEmbedding(tmp_path / "nope")
+
+
+def test_a_question_embedded_again_is_not_encoded_again() -> None:
+    """Retrieval and the evidence picker embed the same question: the second one gets the kept vector, and
+    only the last 64 questions are kept."""
+    from tests.fakes import CountingEmbedding
+
+    e = CountingEmbedding()
+    first = e.query_vector("Wann wurde Ghosn verhaftet?")
+    again = e.query_vector("Wann wurde Ghosn verhaftet?")
+    assert np.array_equal(first, again) and e.encoded == [("Wann wurde Ghosn verhaftet?", True)]
+    assert not np.array_equal(e.query_vector("Wer leitet Nissan?"), first)
+    for i in range(64):
+        e.query_vector(f"Frage {i}")
+    e.encoded.clear()
+    e.query_vector("Wann wurde Ghosn verhaftet?")  # pushed out by 65 newer questions: encoded afresh
+    assert e.encoded == [("Wann wurde Ghosn verhaftet?", True)]
