@@ -54,7 +54,10 @@ class TimedComposed(ComposedEmbedding):
 
 
 def _settings(index_dir: Path, threads: int) -> Settings:
-    return Settings(_env_file=None, index_dir=index_dir, embed_threads=threads)  # type: ignore[call-arg]
+    """Ingest without the evidence picker's sentence vectors: these jobs compare the pipeline with embedding the
+    chunk texts alone (the sentence vectors' own cost is measured by bench.evidence)."""
+    return Settings(_env_file=None, index_dir=index_dir, embed_threads=threads,  # type: ignore[call-arg]
+                    sentence_vectors=False)
 
 
 def pipeline_texts(corpus: Path) -> list[tuple[str, str]]:
