@@ -142,6 +142,9 @@ def test_a_failing_stage_stops_the_ingest_with_its_error(settings: Settings, tmp
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = archive(tmp_path / "a", 30)
     embedder = SlowEmbedding(fail_at=3 if where == "embed" else None)
+    # batches of 4 texts: 30 articles make at least 8 calls however the stages' timing fills the batches (with
+    # full batches of 16 the embedder was called twice, and the third call never came)
+    embedder.passage_batch = 4
     if where == "read":
         real_build = pipeline.build_article
 
