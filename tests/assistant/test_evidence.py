@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.evidence import EvidencePicker, _previous_sentence_start, article_sentence_texts, sentence_text
 from assistant.models import Article, Passage
 from assistant.text import sentence_spans
+from eval.planted import load_originals
 from ingest.chunking import chunk_article
-from ingest.metadata import build_article
-from ingest.readers import RawDoc, iter_documents
 from tests.conftest import CORPUS
-
-
-def corpus_articles(*folders: Path) -> list[Article]:
-    out = []
-    for raw in iter_documents(list(folders)):
-        if isinstance(raw, RawDoc):
-            built = build_article(raw)
-            if isinstance(built, Article):
-                out.append(built)
-    return out
 
 
 def passages_of(article: Article, overlap: int = 1, words: int = 90) -> list[Passage]:
@@ -41,7 +28,7 @@ def picker_texts(passages: list[Passage], article: Article) -> set[str]:
 def test_ingest_covers_every_text_the_picker_embeds_for_any_run_of_passages(overlap: int) -> None:
     """Also the predecessor of a sentence that refers back from the start of a chunk (it lies in the chunk
     before; without overlap only there), and headlines too short to be evidence themselves."""
-    articles = corpus_articles(CORPUS, CORPUS.parent / "eval" / "corpus")
+    articles = load_originals((CORPUS, CORPUS.parent / "eval" / "corpus"))
     assert len(articles) > 20
     checked = 0
     for a in articles:
@@ -80,7 +67,7 @@ def test_the_previous_sentence_is_found_from_its_own_line_as_from_the_whole_text
             return start
         return spans[-1][0] if "\n\n" not in text[spans[-1][1] : start] else start
 
-    texts = [a.text for a in corpus_articles(CORPUS)] + ["", "  \n", "Er kam. \n \nSie ging.", "Titel\nEr kam. Dann"]
+    texts = [a.text for a in load_originals((CORPUS,))] + ["", "  \n", "Er kam. \n \nSie ging.", "Titel\nEr kam. Dann"]
     for text in texts:
         for start in range(len(text) + 1):
             assert _previous_sentence_start(text, start) == whole(text, start), (text[:40], start)
