@@ -175,8 +175,10 @@ def test_an_interrupted_ingest_resumes_without_embedding_what_it_stored(settings
                                                                         tmp_path: Path) -> None:
     corpus = archive(tmp_path / "a", 40)
     store = build_store(settings, HashEmbedding())
+    dying = SlowEmbedding(fail_at=6)
+    dying.passage_batch = 4  # 40 articles make well over 6 calls however the stages fill the batches
     with pytest.raises(RuntimeError, match="embedder died"):
-        ingest([corpus], store, SlowEmbedding(fail_at=6))
+        ingest([corpus], store, dying)
     stored_docs = {d.doc_id for d in store.documents()}
     stored = store.count_chunks()
     assert 0 < len(stored_docs) < 40
