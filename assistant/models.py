@@ -177,6 +177,10 @@ class SentenceCheck(BaseModel):
     repaired: bool = Field(default=False, description="The verifier added or corrected its citation.")
     items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
     source_sentence: str | None = Field(default=None, description="The cited sentence it comes from.")
+    nearest_source: int | None = Field(default=None, description="A dropped sentence: the source whose sentence "
+                                                                 "it is closest to in meaning (a cited one if it "
+                                                                 "cites any).")
+    nearest_sentence: str | None = Field(default=None, description="A dropped sentence: that source sentence.")
 
 
 AnswerMode = Literal["generated", "quoted", "refused", "timeline"]

@@ -52,22 +52,30 @@ class Quoter:
         self.candidates = candidates
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
-              cited: Sequence[int] = ()) -> Quote | None:
-        """The quoted answer from an evidence unit that clearly holds the answer, or None. The units the
-        rejected draft cited come first (the model usually points at the right sentence even when it words
-        the answer wrongly), then the best-scored ones."""
+              cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = ()) -> Quote | None:
+        """The quoted answer from an evidence unit that clearly holds the answer, or None. First the sentences
+        the rejected draft was written from (``written_from``: source number and sentence; the model usually
+        finds the right sentence even when it words the answer wrongly), then the units it cited, then the
+        best-scored ones."""
+        for n, sentence in written_from:
+            unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
+            span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
+            if unit is None or span is None:
+                continue
+            items = answer_items(unit.text[span[0]:span[1]], info, unit.text[span[0]:span[1]], unit.language)
+            if items:
+                return self.quote_span(n, unit, span[0], span[1], language,
+                                       f"the draft failed verification; the sentence of source [{n}] it was "
+                                       f"written from states a {info.kind} ({items[0]}) and the source is about "
+                                       f"the question (relevance {unit.score:.2f})")
         ranked = [n for n, _ in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score)][: self.candidates]
         best = max(u.score for u in evidence)
         pointed = [n for n in cited if 1 <= n <= len(evidence) and evidence[n - 1].score >= best - 0.05]
         order = list(dict.fromkeys(pointed + ranked))
         for n in order:
             unit = evidence[n - 1]
-            same = unit.language == language
-            if unit.score < (self.min_relevance if same else self.min_relevance_cross):
+            if not self._about(info, unit, language):
                 continue
-            if lexical_coverage(info, [unit.text], weighted=False)[0] < (self.min_coverage if same
-                                                                          else self.min_coverage_cross):
-                continue  # (English question words meet German ones through the glossary, but not all do)
             found = _holding_sentence(info, unit)
             if found is None:
                 continue
@@ -76,6 +84,15 @@ class Quoter:
                                    f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) "
                                    f"and is about the question (relevance {unit.score:.2f})")
         return None
+
+    def _about(self, info: QuestionInfo, unit: Passage, language: str) -> bool:
+        """Whether the unit is clearly about the question: relevance score and question words (English question
+        words meet German ones through the glossary, but not all do)."""
+        same = unit.language == language
+        if unit.score < (self.min_relevance if same else self.min_relevance_cross):
+            return False
+        return lexical_coverage(info, [unit.text], weighted=False)[0] >= (self.min_coverage if same
+                                                                          else self.min_coverage_cross)
 
     @staticmethod
     def quote_span(n: int, unit: Passage, start: int, end: int, language: str, reason: str) -> Quote:
@@ -99,3 +116,15 @@ def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int
         return None
     _, _, span, items = max(options)
     return span, items
+
+
+def _sentence_span(unit: Passage, sentence: str) -> tuple[int, int] | None:
+    """The span of ``sentence`` in the unit's text (with its predecessor when it refers back), or None."""
+    start = unit.text.find(sentence.strip())
+    if start < 0 or not sentence.strip():
+        return None
+    end = start + len(sentence.strip())
+    if refers_back(sentence):
+        before = [s for s, e in sentence_spans(unit.text) if e <= start]
+        start = before[-1] if before else start
+    return start, end

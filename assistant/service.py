@@ -280,12 +280,7 @@ class Assistant:
             timings["generate_ms"] >= self.settings.llm_timeout_s * 1000
 
         t = time.perf_counter()
-        check = self.verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
-        quote: Quote | None = None
-        if not check.kept and (check.rejected or self.settings.quote_on_refusal):
-            quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited])
-        elif check.kept and (info.kind == "list" or info.several):
-            quote = self._incomplete(check, evidence, info, lang)
+        check, quote = self.settle(draft, evidence, info, lang, refusal, cut_off)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
         unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
@@ -310,6 +305,21 @@ class Assistant:
             yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
                                unsupported=unsupported, timings=timings, standalone_question=rewritten,
                                trace=trace, applied_filters=dated.applied))
+
+    def settle(self, draft: str, evidence: list[Passage], info: QuestionInfo, lang: str, refusal: str,
+               cut_off: bool) -> tuple[Verification, Quote | None]:
+        """What becomes of the LLM's draft: the verifier's checks, and the evidence sentence quoted instead of
+        the draft (or beside its incomplete list), if any. Without a kept sentence and a quote the answer is the
+        refusal."""
+        check = self.verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
+        quote: Quote | None = None
+        if not check.kept and (check.rejected or self.settings.quote_on_refusal):
+            quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
+                                      [(c.nearest_source, c.nearest_sentence) for c in check.rejected
+                                       if c.cited and c.nearest_source is not None and c.nearest_sentence])
+        elif check.kept and (info.kind == "list" or info.several):
+            quote = self._incomplete(check, evidence, info, lang)
+        return check, quote
 
     # --- dates from the question (assistant/date_filters.py) ---------------------------------------
     def search_with_dates(self, query: str, top_k: int | None = None, filters: Filters | None = None,

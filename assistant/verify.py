@@ -185,8 +185,10 @@ _NO_INFO = re.compile(
 )
 
 
-def is_refusal(sentence: str, refusal: str) -> bool:
-    """Whether a sentence is the prompt's "not in the sources" reply or says the same in other words."""
+def is_refusal(sentence: str, refusal: str, question: str = "") -> bool:
+    """Whether a sentence is the prompt's "not in the sources" reply or says the same in other words. When the
+    question itself speaks of sources that name nothing ("Warum wollten die Quellen nicht genannt werden?"),
+    only the reply itself counts: an answer restating the question is not a refusal."""
     def norm(s: str) -> str:
         return re.sub(r"[^\w ]", "", strip_markers(s).lower()).strip()
 
@@ -194,7 +196,7 @@ def is_refusal(sentence: str, refusal: str) -> bool:
     if not a:
         return False
     prefix = len(b) >= 20 and a.startswith(b[: max(20, len(b) - 10)])
-    return a == b or prefix or bool(_NO_INFO.search(strip_markers(sentence)))
+    return a == b or prefix or (bool(_NO_INFO.search(strip_markers(sentence))) and not _NO_INFO.search(question))
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,19 @@ class _Context:
         local = [(n, i) for s, n, i in scored if s >= top - _LOCAL_MARGIN]
         return max(top, best_unit), local
 
+    def nearest(self, claim: str, cited: list[int]) -> tuple[int, str]:
+        """The source sentence closest in meaning to the claim, among the cited sources (all when none):
+        where a dropped sentence was most likely written from."""
+        self.embed([claim])
+        cv = self.claim_vectors[claim]
+        scored = []
+        for n in cited or range(1, len(self.units) + 1):
+            vectors = self.units[n - 1].sentence_vectors
+            assert vectors is not None
+            scored += [(float(v @ cv), n, i) for i, v in enumerate(vectors)]
+        _, n, i = max(scored)
+        return n, self.units[n - 1].sentences[i]
+
 
 class Verifier:
     """Judges answer sentences against cited evidence (see module docstring)."""
@@ -332,7 +347,7 @@ class Verifier:
         ctx = _Context(self.embedder, sources, question)
         pending: list[tuple[str, str, list[int], list[int]]] = []  # plain, clean, valid, invalid
         for i, s in enumerate(sentences):
-            if is_refusal(s, refusal):
+            if is_refusal(s, refusal, question.text if question else ""):
                 result.refused = True
                 continue
             plain = strip_markers(s)
@@ -366,7 +381,19 @@ class Verifier:
                 result.kept.append(clean)
                 result.cited += [n for n in check.cited if n not in result.cited]
         result.text = " ".join(result.kept)
+        if sources:
+            result.checks = [self._with_nearest(c, ctx) for c in result.checks]
         return result
+
+    @staticmethod
+    def _with_nearest(check: SentenceCheck, ctx: _Context) -> SentenceCheck:
+        """A dropped sentence with the source sentence it was most likely written from (the quote's first
+        candidate: the model usually found the right sentence even when it worded the answer wrongly)."""
+        if check.accepted or not check.sentence.strip():
+            return check
+        cited = [n for n in check.cited if 1 <= n <= len(ctx.units)]
+        n, sentence = ctx.nearest(check.sentence, cited)
+        return check.model_copy(update={"nearest_source": n, "nearest_sentence": sentence})
 
     def _single_support(self, claim: str, ctx: _Context, language: str, exclude: list[int]) -> SentenceCheck | None:
         if len(claim.split()) < 2:
@@ -665,7 +692,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: _Evidence | str, language: str
     asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
     asked_numbers = numbers_in(q.text) | number_words(q.text)
     numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
-    numbers = [n for n in numbers if n in ev.numbers]
+    derived = _derived(ev.numbers) if q.kind == "number" else set()  # "by 28 points" from "from 43 to 15"
+    numbers = [n for n in numbers if n in ev.numbers or n in derived]
     if q.kind == "date":
         dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
                  and _token_in(fold(m.group()), ev)]
@@ -744,8 +772,9 @@ def _garbled(sentence: str, question: str = "", sources: Sequence[str] = ()) -> 
     m = _REPEAT_NAME.search(sentence)
     if m:
         return f"garbled ('{m.group(1)}' twice in a row)"
-    words = re.findall(r"\w+", sentence.lower())
-    if any(a == b and len(a) > 2 and not a.isdigit() for a, b in zip(words, words[1:], strict=False)):
+    # a word twice in a row ("Peugeot und und"); not across a clause boundary ("…, die Alltag sind, sind …")
+    if any(len(m.group(1)) > 2 and not m.group(1).isdigit()
+           for m in re.finditer(r"\b(\w+)\s+(?=(\w+)\b)", sentence.lower()) if m.group(1) == m.group(2)):
         return "garbled (a word is repeated)"
     # a repeated phrase of ordinary words (names may well be named twice: "Waren (Müritz)")
     plain = re.findall(r"\b[a-zäöüß]+\b", sentence)

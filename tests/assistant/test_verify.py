@@ -331,3 +331,53 @@ def test_a_sentence_quoted_verbatim_is_not_garbled_by_what_its_source_repeats(le
 )
 def test_yes_no_questions_are_recognised_in_their_own_language(question: str, language: str, kind: str) -> None:
     assert analyse(question, language).kind == kind
+
+
+def test_an_answer_restating_a_question_about_unnamed_sources_is_not_a_refusal(lenient: Verifier) -> None:
+    """The question speaks of sources that were not named: the answer repeats those words and is an answer."""
+    sources = [passage("Die Quellen wollten nicht namentlich genannt werden, weil die Gespräche noch andauern.")]
+    question = analyse("Warum wollten die Quellen nicht namentlich genannt werden?", "de")
+    answer = "Die Quellen wollten nicht namentlich genannt werden, weil die Gespräche noch andauern [1]."
+    result = lenient.verify(answer, sources, REFUSAL_DE, "de", question)
+    assert not result.refused and result.kept, reasons(result)
+    # the same words to another question are a refusal in other words
+    assert lenient.verify("Die Quellen nennen dazu keine Angaben.", sources, REFUSAL_DE, "de",
+                          analyse("Wie hoch war der Preis?", "de")).refused
+
+
+@pytest.mark.parametrize(
+    ("answer", "garbled"),
+    [
+        ("Die Bauteile, die Alltag sind, sind Reifen und Airbags [1].", False),  # a clause boundary between
+        ("Die Bauteile sind sind Reifen und Airbags [1].", True),
+    ],
+)
+def test_a_word_twice_in_a_row_is_garbled_only_within_a_clause(lenient: Verifier, answer: str, garbled: bool) -> None:
+    sources = [passage("Kooperationen bei Bauteilen wie Reifen und Airbags sind längst Alltag.")]
+    result = lenient.verify(answer, sources, REFUSAL_DE, "de", analyse("Bei welchen Bauteilen?", "de"))
+    assert any("garbled" in (c.reason or "") for c in result.checks) == garbled, result.checks
+
+
+def test_a_number_may_be_the_difference_the_source_implies(lenient: Verifier) -> None:
+    question = analyse("By how many percentage points will Renault's stake shrink?", "en")
+    result = lenient.verify("Renault's stake will shrink by 28 percentage points [2].", SOURCES, REFUSAL_DE, "en",
+                            question)
+    assert result.kept, reasons(result)
+    wrong = lenient.verify("Renault's stake will shrink by 30 percentage points [2].", SOURCES, REFUSAL_DE, "en",
+                           question)
+    assert not wrong.kept
+
+
+def test_a_dropped_sentence_names_the_source_sentence_it_was_written_from(lenient: Verifier) -> None:
+    sources = [passage("Die Sparkasse verlangt ein Entgelt. Ihnen sollen Alternativen angeboten werden, etwa "
+                       "Wertpapierfonds oder Festgeld.", 1),
+               passage("Ghosn wurde 2018 in Tokio verhaftet.", 2)]
+    result = lenient.verify("Kunden sollen Wertpapierfonds oder Festgeld in Osaka angeboten werden [1].", sources,
+                            REFUSAL_DE, "de", analyse("Welche Anlageformen bietet die Sparkasse an?", "de"))
+    assert not result.kept
+    dropped = result.rejected[0]
+    assert (dropped.nearest_source, dropped.nearest_sentence) == (
+        1, "Ihnen sollen Alternativen angeboten werden, etwa Wertpapierfonds oder Festgeld.")
+    kept = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet [2].", sources, REFUSAL_DE, "de",
+                          analyse("Wann wurde Ghosn verhaftet?", "de"))
+    assert kept.kept and kept.checks[0].nearest_source is None  # only dropped sentences carry it

@@ -1,0 +1,44 @@
+"""The quoted answer: which evidence sentence stands in for a draft that failed verification."""
+
+from assistant.models import Passage
+from assistant.questions import analyse
+from assistant.quote import Quoter
+
+
+def unit(text: str, n: int, score: float) -> Passage:
+    return Passage(doc_id=f"d{n}", source=f"s{n}.txt", title="T", chunk_id=f"d{n}-0000", text=text, start=0,
+                   end=len(text), score=score, language="de")
+
+
+EVIDENCE = [
+    unit("Die Sparkasse Ammersee-Lech verlangt künftig von Privatkunden ein Entgelt für hohe Guthaben.", 1, 0.93),
+    unit("Betroffen sind rund 1400 Privatkunden. Diesen Kunden sollen Alternativen angeboten werden, etwa "
+         "Wertpapierfonds, Bausparverträge oder Festgeld.", 2, 0.86),
+]
+QUESTION = analyse("Welche Anlageformen schlägt die Sparkasse Ammersee-Lech Kunden mit hohen Guthaben vor?", "de")
+DRAFTED_FROM = ("Diesen Kunden sollen Alternativen angeboten werden, etwa Wertpapierfonds, Bausparverträge "
+                "oder Festgeld.")
+QUOTER = Quoter(min_relevance=0.85, min_relevance_cross=0.8, min_coverage=0.0)
+
+
+def test_the_sentence_the_draft_was_written_from_is_quoted_first() -> None:
+    written_from = [(2, DRAFTED_FROM)]
+    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", cited=[2], written_from=written_from)
+    assert quote is not None and quote.n == 2
+    # "Diesen Kunden" refers back: the quote starts with the sentence it refers to
+    assert EVIDENCE[1].text[quote.start:quote.end] == EVIDENCE[1].text
+    assert "Wertpapierfonds" in quote.text and "written from" in quote.reason
+
+
+def test_without_the_drafts_sentence_the_best_scored_source_is_quoted() -> None:
+    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", cited=[2])
+    assert quote is not None and quote.n == 1  # [2] scores more than 0.05 below the best: not "pointed at"
+
+
+def test_the_drafts_sentence_is_not_quoted_when_its_source_is_not_about_the_question() -> None:
+    strict = Quoter(min_relevance=0.9, min_relevance_cross=0.9, min_coverage=0.0)
+    written_from = [(2, DRAFTED_FROM)]
+    quote = strict.quote(QUESTION, EVIDENCE, "de", cited=[2], written_from=written_from)
+    assert quote is None or quote.n != 2  # [2] is below the relevance floor: never quoted
+    assert strict.quote(QUESTION, EVIDENCE, "de", written_from=[(5, "no such source")]) == \
+        strict.quote(QUESTION, EVIDENCE, "de")  # a number that is not a source is ignored
