@@ -86,6 +86,8 @@ def test_the_ui_file_upload_has_the_upload_limit(make_app: Callable[..., Built])
         ("/api/search", {"query": "x" * 2001}),
         ("/api/search", {"query": "Nissan", "top_k": 0}),
         ("/api/search", {"query": "Nissan", "top_k": 51}),
+        ("/api/search", {"query": "Nissan", "top_k": True}),  # JSON true is not 1 (found by the schema fuzzer)
+        ("/api/ask", {"question": "Was?", "top_k": "5"}),
         ("/api/search", {"query": "Nissan", "mode": "magic"}),
     ],
 )
