@@ -12,6 +12,7 @@ from assistant.factory import build_assistant
 from assistant.service import Assistant
 from assistant.settings import Settings
 from eval.run import EXIT_ERROR, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, main
+from eval.summary import ANSWER_METRICS, RETRIEVAL_METRICS
 from tests.eval.conftest import CORPORA, GOLD, THRESHOLDS, eval_args, extractive_reply, refusal_reply
 from tests.fakes import HashEmbedding, ScriptedLLM
 
@@ -48,6 +49,8 @@ def test_run_writes_results_summary_report_and_charts(
     assert summary["retrieval"]["hybrid"]["overall"]["n"] == ANSWERABLE  # every answerable gold question
     assert summary["retrieval"]["hybrid"]["de"]["n"] + summary["retrieval"]["hybrid"]["en"]["n"] == ANSWERABLE
     answers = summary["answers"]["overall"]
+    assert set(ANSWER_METRICS) <= answers.keys()  # every metric the report shows is computed
+    assert set(RETRIEVAL_METRICS) <= summary["retrieval"]["hybrid"]["overall"].keys()
     assert answers["n"] == 6
     assert answers["n_answered"] >= 1
     assert summary["meta"]["config"]["answer_mode"] == "hybrid"
