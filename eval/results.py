@@ -14,23 +14,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.code_version import folder_hash
 from assistant.settings import PROJECT_ROOT, RETRIEVAL, Settings
 
 EVAL_VERSION = 1
-
-def folder_hash(folder: Path, pattern: str = "*") -> str:
-    """Hash of every file's relative path and bytes under ``folder``."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob(pattern) if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+# The code whose results the eval measures (for answers, the prompts too): a change to it makes results stale.
+CODE_FOLDERS = ("assistant", "ingest")
 
 
 def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: str) -> dict[str, str]:
     """Configuration fingerprints of retrieval results and of answer results: settings, corpus, the code of
     assistant/ and ingest/, and (for answers) the prompts. A result is reused only under the same one."""
     corpus = "".join(folder_hash(d) for d in corpus_dirs)
-    code = folder_hash(PROJECT_ROOT / "assistant", "*.py") + folder_hash(PROJECT_ROOT / "ingest", "*.py")
+    code = "".join(folder_hash(PROJECT_ROOT / folder, "*.py") for folder in CODE_FOLDERS)
 
     def fp(shaping: dict[str, str], *extra: str) -> str:
         blob = json.dumps([EVAL_VERSION, corpus, code, *extra, shaping], sort_keys=True)

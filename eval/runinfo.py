@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
+from assistant.code_version import git_version
 from assistant.service import Assistant
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
+from eval.results import CODE_FOLDERS
 
 SEARCH_DEPTH = 10  # hits fetched per question for the retrieval metrics (MRR is computed over these)
 
 
 def code_version() -> str | None:
-    """The git commit of the code that ran, and whether assistant/, ingest/ or prompts/ had local changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "assistant", "ingest", "prompts"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+    """The git commit of the code that ran, and whether the code or the prompts had local changes."""
+    return git_version(*CODE_FOLDERS, "prompts")
 
 
 def run_config(assistant: Assistant, s: Settings, opts: Any) -> dict[str, Any]:
