@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from assistant.settings import PROJECT_ROOT
-from bench.load_test import main, require_loopback
+from bench.load_test import main, percentiles, require_loopback
 from tests.reliability.conftest import KEY, Built, ServerThread, SlowLLM
 
 
@@ -25,6 +25,12 @@ def test_refuses_anything_but_this_machine(url: str) -> None:
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:8000"])
 def test_accepts_loopback(url: str) -> None:
     require_loopback(url)
+
+
+def test_latency_percentiles_are_the_ones_eval_and_bench_report() -> None:
+    """Linear interpolation (eval.metrics.percentile), not the nearest rank (which gave p95 400 ms here)."""
+    assert percentiles([0.4, 0.1, 0.3, 0.2]) == {"p50": 250.0, "p95": 385.0, "max": 400.0, "mean": 250.0}
+    assert percentiles([]) == {}
 
 
 @pytest.mark.parametrize("args", [["--requests", "0"], ["--concurrency", "5000"], ["--time-limit", "0"]])
