@@ -17,6 +17,7 @@ from tests.eval.conftest import CORPORA, GOLD, THRESHOLDS, eval_args, extractive
 from tests.fakes import HashEmbedding, ScriptedLLM
 
 GOLD_ROWS = [json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip()]
+GOLD_BY_ID = {r["id"]: r for r in GOLD_ROWS}
 ANSWERABLE = sum(r["answerable"] for r in GOLD_ROWS)
 
 
@@ -176,7 +177,11 @@ def test_an_assistant_that_refuses_everything_fails_the_answer_gate(
     answers = summary["answers"]["overall"]
     assert answers["refusal_recall"] == 1.0
     assert answers["false_refusal_rate"] == 1.0
-    assert answers["refusal_precision"] == pytest.approx(2 / 12)
+    # every refusal counts; the right ones are those of the unanswerable gold questions among the 12 asked
+    asked = [r["id"] for r in lines(out / "results.jsonl") if r["kind"] == "answer"]
+    unanswerable = sum(not GOLD_BY_ID[i]["answerable"] for i in asked)
+    assert len(asked) == 12 and unanswerable >= 1  # --limit spreads the 12 over every type, unanswerable too
+    assert answers["refusal_precision"] == pytest.approx(unanswerable / 12)
     assert answers["key_facts_complete"] == 0.0
     causes = summary["answers"]["refusal_causes"]
     assert sum(causes.values()) == 12 and causes["llm_refused"] >= 6  # the rest had no evidence at all
