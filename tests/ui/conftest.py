@@ -13,10 +13,10 @@ import pytest
 
 from assistant.factory import build_assistant
 from assistant.service import Assistant
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
+from tests.fakes import HashEmbedding, ScriptedLLM, fake_settings, question_of, source_texts
 from tests.live import RealServer, free_port
 
 
@@ -39,13 +39,6 @@ def newsroom_reply(messages: list[dict[str, str]]) -> str:
         return f"The strategy is for the North American and Asian markets [{n}]."
     return "The sources do not contain this information." if "Question:" in last else \
         "Dazu enthalten die Quellen keine Informationen."
-
-
-def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
-    """Settings for the hash embedder, whose similarities are much lower than a real model's."""
-    values: dict[str, Any] = {"index_dir": index_dir, "min_relevance": 0.05, "verify_min_similarity": 0.1,
-                              "rate_limit_per_minute": 0, "llm_max_waiting": 2, **overrides}
-    return Settings(**values)
 
 
 def fake_assistant(index_dir: Path, reply: Callable[[list[dict[str, str]]], str] | None = None,
