@@ -20,7 +20,7 @@ from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbedding, fake_settings, source_texts
-from tests.live import free_port
+from tests.live import ThreadServer
 from ui.server import create_app
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -156,41 +156,7 @@ def make_app(fake_index: Path) -> Callable[..., Built]:
     return make
 
 
-class ServerThread:
-    """A real uvicorn server on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-            limit_concurrency=200,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
-def serve() -> Callable[[FastAPI], ServerThread]:
+def serve() -> Callable[[FastAPI], ThreadServer]:
     """``with serve(app) as server: httpx.get(server.url + ...)``."""
-    return ServerThread
+    return ThreadServer

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 from tests.conftest import CORPUS
-from tests.reliability.conftest import free_port
+from tests.live import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real command, each run starts Python afresh
 

@@ -11,7 +11,8 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 from bench.load_test import main, percentiles, require_loopback
-from tests.reliability.conftest import KEY, Built, ServerThread, SlowLLM
+from tests.live import ThreadServer
+from tests.reliability.conftest import KEY, Built, SlowLLM
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def _run(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.integration
 def test_against_a_real_server_with_a_slow_fake_llm(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     built = make_app(SlowLLM(n_tokens=20, delay_s=0.02), llm_max_waiting=4, api_key=KEY)
     with serve(built.app) as server:
@@ -83,7 +84,7 @@ class _Broken(SlowLLM):
 
 @pytest.mark.integration
 def test_fails_when_the_server_answers_500_or_refuses_the_key(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     with serve(make_app(_Broken()).app) as server:
         r = _run(server.url)
