@@ -21,4 +21,3 @@ def test_the_hash_changes_with_a_files_name_or_bytes_and_only_then(tmp_path: Pat
     assert folder_hash(tmp_path, "*.py") != edited
     same = [("a", tmp_path / "c.py")]
     assert files_hash(same) == files_hash(same) != files_hash([("b", tmp_path / "c.py")])
-
