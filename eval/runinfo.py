@@ -1,5 +1,4 @@
-"""What a run records about itself: the code version, the configuration fingerprints its results are reused
-under, and the configuration the report shows. ``shaping`` is the one list of what shapes results."""
+"""What a run's results depend on: the code version, the settings that shape them, their fingerprints."""
 
 from __future__ import annotations
 
