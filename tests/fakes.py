@@ -1,5 +1,4 @@
-"""Fakes for fast unit tests that still discriminate: a bag-of-words hash embedder, a scripted LLM, and the
-settings they need."""
+"""Fakes for fast unit tests that still discriminate: a bag-of-words embedder, a scripted LLM, their settings."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Servers for tests on 127.0.0.1: the real one (`assistant ingest corpus` + `assistant serve`: real embedder,
-Chroma and LLM, started once per session and shared by the API, UI and browser tests) and any app served by
-uvicorn in a thread of the test process."""
+"""Servers for tests on 127.0.0.1: the real `assistant serve` (real models, one per session), apps in a thread."""
 
 from __future__ import annotations
 
