@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 
 from assistant.settings import PROJECT_ROOT
-from bench.measure import percentile
 from bench.serving import ingest_cli, serve
+from eval.metrics import percentile
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 CORPORA = [PROJECT_ROOT / "corpus", PROJECT_ROOT / "eval" / "corpus"]

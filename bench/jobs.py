@@ -234,7 +234,7 @@ def job_search_breakdown(a: argparse.Namespace) -> None:
     """Where a search's time goes, in-process: query embedding, Chroma, BM25 (opening, query), with filters."""
     from assistant.factory import build_assistant, offline_environment
     from assistant.models import Filters
-    from bench.measure import percentile
+    from eval.metrics import percentile
 
     offline_environment()
     settings = _settings(a.index, a.threads)

@@ -1,4 +1,4 @@
-"""Measuring helpers: run a job in a child process and sample its peak RSS, percentiles, ports, readiness."""
+"""Measuring helpers: run a job in a child process and sample its peak RSS, ports, readiness."""
 
 from __future__ import annotations
 
@@ -78,17 +78,6 @@ def child_result(**values: object) -> None:
 
     values["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(values), flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by linear interpolation, like numpy's default."""
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def free_port() -> int:

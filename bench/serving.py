@@ -17,7 +17,8 @@ import httpx
 import psutil
 
 from assistant.settings import PROJECT_ROOT
-from bench.measure import MB, free_port, percentile, tree_rss, wait_http
+from bench.measure import MB, free_port, tree_rss, wait_http
+from eval.metrics import percentile
 
 ASSISTANT = Path(sys.executable).parent / "assistant"  # the console script of this environment
 

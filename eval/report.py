@@ -10,25 +10,9 @@ from eval import verifier_pairs
 from eval.charts import CHART_ANSWERS, CHART_LATENCY, CHART_RETRIEVAL, write_charts
 from eval.failures import worst_failures
 from eval.questions import Question
-from eval.summary import GROUPS, TYPE_METRICS, lookup
+from eval.summary import ANSWER_METRICS, GROUPS, LATENCY_STAGES, RETRIEVAL_METRICS, TYPE_METRICS, lookup
 
 TYPE_LABELS = {"multi": "cross-article", "followup": "follow-up"}
-RETRIEVAL_COLUMNS = ("hit@1", "hit@3", "hit@5", "mrr", "recall@1", "recall@3", "recall@5", "sources@5")
-ANSWER_ROWS = (
-    ("key_facts_complete", "key facts: all present (answerable)"),
-    ("key_facts_share", "key facts: share present (answerable)"),
-    ("citation_precision", "citation precision: cited passage overlaps a supporting passage"),
-    ("citation_precision_article", "citation precision: cited passage from an expected article"),
-    ("citation_recall", "citation recall: supporting passages cited (answerable)"),
-    ("context_recall", "context recall: supporting passages given to the LLM (answerable)"),
-    ("faithfulness", "faithfulness: answer sentences the lexical judge supports"),
-    ("verifier_agreement", "judge and verifier agree on an LLM sentence"),
-    ("language_match", "answer language = question language"),
-    ("refusal_precision", "refusal precision"),
-    ("refusal_recall", "refusal recall (unanswerable refused)"),
-    ("refusal_f1", "refusal F1"),
-    ("false_refusal_rate", "false refusals (answerable refused; lower is better)"),
-)
 
 
 def fmt(value: Any, previous: Any = None, digits: int = 3) -> str:
@@ -194,11 +178,11 @@ def _retrieval_section(summary: dict[str, Any], prev: dict[str, Any], charts: Se
     for mode, m in ret.items():
         row = [mode] + [
             fmt(lookup(m, "overall", k), lookup(prev, "retrieval", mode, "overall", k))
-            for k in RETRIEVAL_COLUMNS
+            for k in RETRIEVAL_METRICS
         ]
         row += [fmt(lookup(m, "latency_ms", "p50"), digits=0), fmt(lookup(m, "latency_ms", "p95"), digits=0)]
         rows.append(row)
-    lines += _table(("mode", *RETRIEVAL_COLUMNS, "p50 ms", "p95 ms"), rows)
+    lines += _table(("mode", *RETRIEVAL_METRICS, "p50 ms", "p95 ms"), rows)
     lines += ["", "### Per language", ""]
     rows = []
     for mode, m in ret.items():
@@ -242,7 +226,7 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
     groups = [g for g in GROUPS if g in ans]
     rows = [
         [label] + [fmt(ans[g].get(k), lookup(prev, "answers", g, k)) for g in groups]
-        for k, label in ANSWER_ROWS
+        for k, label in ANSWER_METRICS.items()
     ]
     lines += _table(("metric", *groups), rows)
     causes = ans.get("refusal_causes") or {}
@@ -264,20 +248,9 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
                                                     for m in TYPE_METRICS)] for t, v in by_type.items()],
         )
     lines += ["", "### Latency (ms)", ""]
-    names = {
-        "retrieve_ms": "retrieve",
-        "generate_ms": "generate",
-        "total_ms": "total",
-        "first_token_ms": "first token (service timing)",
-        "ttft_ms": "first token (measured by the eval)",
-        "condense_ms": "rewrite follow-up",
-        "evidence_ms": "pick evidence sentences",
-        "sources_ms": "sources shown (start to Sources event)",
-        "verify_ms": "verify",
-    }
     rows = [
         [
-            names[s],
+            LATENCY_STAGES[s],
             str(v["n"]),
             fmt(v["p50"], lookup(prev, "answers", "latency_ms", s, "p50"), 0),
             fmt(v["p95"], lookup(prev, "answers", "latency_ms", s, "p95"), 0),

@@ -2,44 +2,16 @@
 
 Each line is one result: ``{"kind": "retrieval"|"answer", "mode", "id", "qhash", "config", ...}``. A
 result is reused by a later run with the same ``--out`` only if the question (``qhash``) and the
-configuration fingerprint (``config``) are unchanged and it holds no error.
+configuration fingerprint (``config``, eval/runinfo.py) are unchanged and it holds no error.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-from assistant.settings import PROJECT_ROOT, RETRIEVAL, Settings
-
-EVAL_VERSION = 1
-
-def folder_hash(folder: Path, pattern: str = "*") -> str:
-    """Hash of every file's relative path and bytes under ``folder``."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob(pattern) if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: str) -> dict[str, str]:
-    """Configuration fingerprints of retrieval results and of answer results: settings, corpus, the code of
-    assistant/ and ingest/, and (for answers) the prompts. A result is reused only under the same one."""
-    corpus = "".join(folder_hash(d) for d in corpus_dirs)
-    code = folder_hash(PROJECT_ROOT / "assistant", "*.py") + folder_hash(PROJECT_ROOT / "ingest", "*.py")
-
-    def fp(shaping: dict[str, str], *extra: str) -> str:
-        blob = json.dumps([EVAL_VERSION, corpus, code, *extra, shaping], sort_keys=True)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-    return {
-        "retrieval": fp(settings.shaping(RETRIEVAL)),
-        "answer": fp(settings.shaping(), answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
-    }
 
 
 class ResultsFile:

@@ -33,8 +33,8 @@ from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
 from eval.options import DEFAULT_CORPORA, EVAL_DIR
 from eval.questions import Question, load_questions, select
-from eval.results import ResultsFile, fingerprints, key
-from eval.runinfo import SEARCH_DEPTH, code_version, run_config
+from eval.results import ResultsFile, key
+from eval.runinfo import SEARCH_DEPTH, code_version, fingerprints, run_config
 from eval.scoring import answer_from_record, context_from_record, score_answer
 from eval.summary import answers_summary, retrieval_summary
 

@@ -12,32 +12,35 @@ GROUPS = ("overall", "de", "en")
 RETRIEVAL_METRICS = (
     tuple(f"hit@{k}" for k in KS) + ("mrr",) + tuple(f"recall@{k}" for k in KS) + ("sources@5",)
 )
-ANSWER_METRICS = (
-    "key_facts_complete",
-    "key_facts_share",
-    "citation_precision",
-    "citation_precision_article",
-    "citation_recall",
-    "faithfulness",
-    "verifier_agreement",
-    "language_match",
-    "refusal_precision",
-    "refusal_recall",
-    "refusal_f1",
-    "false_refusal_rate",
-    "context_recall",
-)
-LATENCY_STAGES = (
-    "retrieve_ms",
-    "evidence_ms",
-    "sources_ms",
-    "first_token_ms",
-    "ttft_ms",
-    "generate_ms",
-    "verify_ms",
-    "total_ms",
-    "condense_ms",
-)
+# The answer metrics (computed in answer_group; defined in eval/FORMAT.md) in the order the report shows them,
+# each with its label there.
+ANSWER_METRICS = {
+    "key_facts_complete": "key facts: all present (answerable)",
+    "key_facts_share": "key facts: share present (answerable)",
+    "citation_precision": "citation precision: cited passage overlaps a supporting passage",
+    "citation_precision_article": "citation precision: cited passage from an expected article",
+    "citation_recall": "citation recall: supporting passages cited (answerable)",
+    "context_recall": "context recall: supporting passages given to the LLM (answerable)",
+    "faithfulness": "faithfulness: answer sentences the lexical judge supports",
+    "verifier_agreement": "judge and verifier agree on an LLM sentence",
+    "language_match": "answer language = question language",
+    "refusal_precision": "refusal precision",
+    "refusal_recall": "refusal recall (unanswerable refused)",
+    "refusal_f1": "refusal F1",
+    "false_refusal_rate": "false refusals (answerable refused; lower is better)",
+}
+# The answer latencies per stage (the service's timings, plus ttft_ms measured by the eval), with their labels.
+LATENCY_STAGES = {
+    "retrieve_ms": "retrieve",
+    "evidence_ms": "pick evidence sentences",
+    "sources_ms": "sources shown (start to Sources event)",
+    "first_token_ms": "first token (service timing)",
+    "ttft_ms": "first token (measured by the eval)",
+    "generate_ms": "generate",
+    "verify_ms": "verify",
+    "total_ms": "total",
+    "condense_ms": "rewrite follow-up",
+}
 # The per-type table: the gold types in the order the README shows them ("multi" is cross-article).
 TYPE_METRICS = ("key_facts_complete", "false_refusal_rate", "refusal_recall", "citation_precision")
 

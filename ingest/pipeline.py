@@ -4,7 +4,6 @@ articles cost a hash, not an embedding)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import logging
 import queue
@@ -21,6 +20,7 @@ import numpy as np
 
 from assistant.bm25 import DocTokens, tokenize
 from assistant.bm25_store import BM25Store, BM25Writer
+from assistant.code_version import files_hash
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence import article_sentence_texts
 from assistant.models import Article, Chunk, sha256_text
@@ -104,11 +104,7 @@ _READ_CODE = ("ingest.readers", "ingest.records", "ingest.sniff", "ingest.docume
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in _READ_CODE:
-        module = importlib.import_module(name)
-        digest.update(Path(str(module.__file__)).read_bytes())
-    return digest.hexdigest()[:16]
+    return files_hash((name, Path(str(importlib.import_module(name).__file__))) for name in _READ_CODE)
 
 
 def raw_hash(raw: RawDoc, target_words: int, overlap: int) -> str:

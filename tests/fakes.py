@@ -1,16 +1,18 @@
-"""Fakes for fast unit tests that still discriminate: a bag-of-words hash embedder and a scripted LLM."""
+"""Fakes for fast unit tests that still discriminate: a bag-of-words embedder, a scripted LLM, their settings."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import PrivateAttr
 
 from assistant.embeddings import VectorEmbedding
+from assistant.settings import Settings
 
 
 class HashEmbedding(VectorEmbedding):
@@ -50,6 +52,19 @@ class CountingEmbedding(HashEmbedding):
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         self._encoded.extend((t, is_query) for t in texts)
         return super()._encode(texts, is_query)
+
+
+def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
+    """Settings for an assistant with HashEmbedding and a fake LLM: no rate limit, and the relevance and
+    verification floors scaled to bag-of-words similarities. These run far below a real model's (a sentence
+    sharing some of the question's words scores a few tenths, one sharing none 0), so the defaults (~0.8) would
+    find nothing relevant and verify nothing; the floors here keep the relevance gate on and still leave an
+    unrelated passage below it. Across languages the vectors share only names and numbers: those floors keep
+    their defaults unless a test lowers them. A test that needs other thresholds passes them as ``overrides``
+    and says why."""
+    values: dict[str, Any] = {"index_dir": index_dir, "rate_limit_per_minute": 0, "min_relevance": 0.05,
+                              "verify_min_similarity": 0.1}
+    return Settings(**{**values, **overrides})
 
 
 class ScriptedLLM:

@@ -1,5 +1,4 @@
-"""The real server for end-to-end tests: `assistant ingest corpus` + `assistant serve` (real embedder,
-Chroma and LLM) on 127.0.0.1, started once per session and shared by the API, UI and browser tests."""
+"""Servers for tests on 127.0.0.1: the real `assistant serve` (real models, one per session), apps in a thread."""
 
 from __future__ import annotations
 
@@ -7,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,6 +22,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class ThreadServer:
+    """uvicorn serving ``app`` on 127.0.0.1 in a background thread: ``with ThreadServer(app) as srv:``, then
+    requests to ``srv.url``."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on",
+                                timeout_graceful_shutdown=2, limit_concurrency=200)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 class RealServer:

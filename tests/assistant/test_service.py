@@ -168,8 +168,18 @@ def test_a_full_llm_queue_says_busy_before_the_sources(make) -> None:
 
 
 def test_language_override(make) -> None:
+    """``language`` decides over the question's own language: a German question asked with language="en" gets
+    the English answer prompt and an English answer (here the quote that replaces the rejected draft "x"),
+    where without it the same question gets the German prompt and a German quote."""
     assistant, llm = make("x")
-    assert assistant.ask("Wann wurde Carlos Ghosn verhaftet?", language="en").language == "en"
+    answer = assistant.ask("Wann wurde Carlos Ghosn verhaftet?", language="en")
+    english = assistant.prompts.get("answer", "en").messages(sources="-", question="-")
+    assert llm.calls[0][:-1] == english[:-1]  # the English system prompt and examples
+    assert llm.calls[0][-1]["content"].endswith("Question: Wann wurde Carlos Ghosn verhaftet? Answer in English.")
+    assert answer.language == "en" and answer.answer.startswith("The German source [1] says: „Ghosn wurde 2018")
+    german = assistant.ask("Wann wurde Carlos Ghosn verhaftet?")
+    assert llm.calls[1][:-1] == assistant.prompts.get("answer", "de").messages(sources="-", question="-")[:-1]
+    assert german.language == "de" and german.answer.startswith("Laut der Quelle: „Ghosn wurde 2018")
 
 
 def test_follow_up_is_rewritten_for_retrieval(make) -> None:

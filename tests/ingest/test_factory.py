@@ -11,8 +11,7 @@ from pathlib import Path
 
 from ingest.factory import LOCK_FILE, build_ingester, supported_suffixes
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbedding
-from tests.ui.conftest import fake_settings
+from tests.fakes import HashEmbedding, fake_settings
 
 TEXT = (CORPUS / "001_3ad74785a6077ba1.txt").read_text(encoding="utf-8")
 

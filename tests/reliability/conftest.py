@@ -19,8 +19,8 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbedding, source_texts
-from tests.live import free_port
+from tests.fakes import HashEmbedding, fake_settings, source_texts
+from tests.live import ThreadServer
 from ui.server import create_app
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -111,20 +111,20 @@ class SlowLLM:
             self.finished.set()
 
 
-def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
-    """Settings for apps over the fake-embedding index: every passage relevant enough, no rate limit."""
-    base: dict[str, Any] = {
-        "index_dir": index_dir,
-        "rate_limit_per_minute": 0,
-        "min_relevance": 0.0,
-        "min_relevance_cross": 0.0,
-        "verify_min_similarity": 0.5,
-        "verify_min_similarity_cross": 0.0,  # bag-of-words vectors share nothing across languages
-        # these tests ask vague questions ("Was berichtet der Artikel?") about injected articles: bag-of-words
-        # vectors cannot tell which sentence is about them, so the locality check would decide at random
-        "verify_locality_margin": 1.0,
-    }
-    return Settings(**{**base, **overrides})
+# What the apps over the fake index change in fake_settings (tests/fakes.py), and why:
+APP_SETTINGS: dict[str, Any] = {
+    # The tests ask about the injected articles with vague questions ("Was ist passiert?", "Was berichtet der
+    # Artikel?") and filter to one of them: what is under test is what reaches the LLM and what verification
+    # lets through, so every passage found counts as relevant, whatever the bag-of-words vectors make of it.
+    "min_relevance": 0.0,
+    "min_relevance_cross": 0.0,
+    # QUESTION_EN is answered from German sources: across languages bag-of-words vectors share only names
+    # and numbers
+    "verify_min_similarity_cross": 0.0,
+    # bag-of-words vectors cannot tell which sentence a vague question is about, so the locality check would
+    # decide at random
+    "verify_locality_margin": 1.0,
+}
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +137,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(CORPUS, articles)
     shutil.copytree(INJECTION, articles / "injection")
     index_dir = root / "index"
-    settings = fake_settings(index_dir)
+    settings = fake_settings(index_dir, **APP_SETTINGS)
     embedder = HashEmbedding()
     summary = ingest([articles], build_store(settings, embedder), embedder)
     assert not summary.skipped, summary.report()
@@ -149,48 +149,14 @@ def make_app(fake_index: Path) -> Callable[..., Built]:
     """``make_app(llm, **settings)``: the real app (``with_ui=True`` adds the chat) over the fake index."""
 
     def make(llm: Any = None, with_ui: bool = False, **overrides: Any) -> Built:
-        settings = fake_settings(fake_index, **overrides)
+        settings = fake_settings(fake_index, **{**APP_SETTINGS, **overrides})
         assistant = build_assistant(settings, embedder=HashEmbedding(), llm=llm or SlowLLM(delay_s=0))
         return Built(create_app(assistant, settings, with_ui=with_ui), assistant, settings)
 
     return make
 
 
-class ServerThread:
-    """A real uvicorn server on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-            limit_concurrency=200,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
-def serve() -> Callable[[FastAPI], ServerThread]:
+def serve() -> Callable[[FastAPI], ThreadServer]:
     """``with serve(app) as server: httpx.get(server.url + ...)``."""
-    return ServerThread
+    return ThreadServer

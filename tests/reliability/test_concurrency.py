@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from assistant.service import Event
-from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, ServerThread, SlowLLM
+from tests.live import ThreadServer
+from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, SlowLLM
 
 pytestmark = pytest.mark.integration  # a real server (fake models: each test takes a few seconds)
 
@@ -24,7 +25,7 @@ def _ask(url: str, question: str, timeout: float = 30.0) -> httpx.Response:
 
 
 def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     llm = SlowLLM(n_tokens=25, delay_s=0.02)  # 0.5 s per answer
     built = make_app(llm, llm_max_waiting=3)
@@ -47,7 +48,7 @@ def test_twenty_concurrent_asks_are_all_answered_or_refused_with_503(
 
 
 def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     llm = SlowLLM(n_tokens=100, delay_s=0.03)  # 3 s, longer than the gate lets a request wait
     built = make_app(llm, llm_max_waiting=1, llm_timeout_s=1.0)  # waiting budget: 1 s x (1 + 1)
@@ -62,7 +63,7 @@ def test_a_waiter_gets_503_instead_of_hanging_when_the_llm_stays_busy(
     assert 1.5 < waited < 3.0
 
 
-def _disconnect_mid_answer(server: ServerThread, question: str, stream: bool) -> None:
+def _disconnect_mid_answer(server: ThreadServer, question: str, stream: bool) -> None:
     """Ask, then go away: a streaming client after 5 token events or 1.5 s, a plain one after 1.5 s."""
     with httpx.Client(timeout=httpx.Timeout(30.0, read=1.5)) as client:
         if stream:
@@ -83,7 +84,7 @@ def _disconnect_mid_answer(server: ServerThread, question: str, stream: bool) ->
                 client.post(f"{server.url}/api/ask", json={"question": question})
 
 
-def _check_stopped_and_free(server: ServerThread, llm: SlowLLM) -> None:
+def _check_stopped_and_free(server: ThreadServer, llm: SlowLLM) -> None:
     deadline = time.monotonic() + 3.0
     while llm.active and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -101,7 +102,7 @@ def _check_stopped_and_free(server: ServerThread, llm: SlowLLM) -> None:
 
 
 def test_client_disconnect_stops_the_generation_and_frees_the_llm(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     llm = SlowLLM(n_tokens=300, delay_s=0.02)  # 6 s if nobody stops it
     built = make_app(llm, llm_max_waiting=0, llm_max_tokens=300)
@@ -130,7 +131,7 @@ class _CloseProbe:
 
 @pytest.mark.parametrize("endpoint", ["/api/ask", "/v1/chat/completions"])
 def test_streaming_client_disconnect_closes_the_answer_stream(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread], endpoint: str
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer], endpoint: str
 ) -> None:
     """uvicorn (ASGI spec 2.3) makes Starlette cancel a streaming response when the client disconnects, and
     the route's cleanup ``await run_in_threadpool(events.close)`` is cancelled with it. The answer generator
@@ -164,7 +165,7 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "plain"])
 def test_client_disconnect_stops_a_cross_language_answer_too(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread], stream: bool
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer], stream: bool
 ) -> None:
     """An English question over German sources is drafted in German without any event reaching the route,
     which only looks for a disconnect between events: the whole draft ran after the client had left."""
@@ -176,7 +177,7 @@ def test_client_disconnect_stops_a_cross_language_answer_too(
 
 
 def test_streamed_answer_ends_with_the_verified_final_event(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     built = make_app(SlowLLM(n_tokens=10, delay_s=0.01))
     with (

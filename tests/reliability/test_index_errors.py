@@ -4,6 +4,7 @@ server stop with a clear error (exit status 1) that says what to do, never with 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,7 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 from tests.conftest import CORPUS
-from tests.reliability.conftest import free_port
+from tests.live import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real command, each run starts Python afresh
 
@@ -119,14 +120,19 @@ def test_server_does_not_start_on_a_corrupt_index(corrupt_index: Path) -> None:
 
 
 def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus: Path) -> None:
-    """The message recommended `assistant ingest corpus --reset`, but --reset has to open the index first and
-    fails the same way. Whatever the message recommends must get the user out of the hole."""
+    """The message once recommended `assistant ingest corpus --reset`, but --reset has to open the index first
+    and fails the same way. Whatever the message recommends must get the user out of the hole: here, move the
+    folder away with the command it gives, then build the index again with `assistant ingest`."""
     message = assert_clean_failure(run(["search", "Nissan"], corrupt_index))
-    if "--reset" in message:
-        r = run(["ingest", str(small_corpus), "--reset", "--quiet"], corrupt_index)
-        assert r.returncode == 0, r.stderr
-    else:
-        assert "move it away" in message or "mv " in message
+    assert "--reset" not in message
+    move = re.search(r"\(mv (\S+) (\S+)\)", message)
+    assert move and move.group(1) == str(corrupt_index), message
+    assert "build it again: `assistant ingest PATH`" in message
+    Path(move.group(1)).rename(move.group(2))
+    r = run(["ingest", str(small_corpus), "--quiet"], corrupt_index)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run(["search", "Nissan"], corrupt_index)
+    assert r.returncode == 0 and "001_3ad74785a6077ba1.txt" in r.stdout, r.stdout + r.stderr
 
 
 @pytest.mark.parametrize(

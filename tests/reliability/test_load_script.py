@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from assistant.settings import PROJECT_ROOT
-from bench.load_test import main, require_loopback
-from tests.reliability.conftest import KEY, Built, ServerThread, SlowLLM
+from bench.load_test import main, percentiles, require_loopback
+from tests.live import ThreadServer
+from tests.reliability.conftest import KEY, Built, SlowLLM
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,12 @@ def test_refuses_anything_but_this_machine(url: str) -> None:
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:8000"])
 def test_accepts_loopback(url: str) -> None:
     require_loopback(url)
+
+
+def test_latency_percentiles_are_the_ones_eval_and_bench_report() -> None:
+    """Linear interpolation (eval.metrics.percentile), not the nearest rank (which gave p95 400 ms here)."""
+    assert percentiles([0.4, 0.1, 0.3, 0.2]) == {"p50": 250.0, "p95": 385.0, "max": 400.0, "mean": 250.0}
+    assert percentiles([]) == {}
 
 
 @pytest.mark.parametrize("args", [["--requests", "0"], ["--concurrency", "5000"], ["--time-limit", "0"]])
@@ -56,7 +63,7 @@ def _run(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.integration
 def test_against_a_real_server_with_a_slow_fake_llm(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     built = make_app(SlowLLM(n_tokens=20, delay_s=0.02), llm_max_waiting=4, api_key=KEY)
     with serve(built.app) as server:
@@ -77,7 +84,7 @@ class _Broken(SlowLLM):
 
 @pytest.mark.integration
 def test_fails_when_the_server_answers_500_or_refuses_the_key(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread]
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer]
 ) -> None:
     with serve(make_app(_Broken()).app) as server:
         r = _run(server.url)

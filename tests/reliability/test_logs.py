@@ -14,7 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.reliability.conftest import KEY, OTHER_KEY, QUESTION, Built, ServerThread, SlowLLM
+from tests.live import ThreadServer
+from tests.reliability.conftest import KEY, OTHER_KEY, QUESTION, Built, SlowLLM
 from ui.logs import JsonFormatter, redact, register_secrets, setup_logging
 
 
@@ -135,7 +136,7 @@ def test_formatter_masks_registered_keys_in_message_extras_and_tracebacks() -> N
 
 @pytest.mark.integration
 def test_real_server_logs_hold_no_keys_and_no_access_log_query_strings(
-    make_app: Callable[..., Built], serve: Callable[..., ServerThread], captured: Captured
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer], captured: Captured
 ) -> None:
     """uvicorn's own access log would print '?key=...': the JSON request line replaces it."""
     built = make_app(with_ui=True, api_key=KEY)

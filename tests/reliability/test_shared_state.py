@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from assistant.bm25_store import BM25Store, BM25Writer
 from assistant.factory import build_assistant, build_store
 from ingest.pipeline import ingest
-from tests.fakes import HashEmbedding
-from tests.reliability.conftest import SlowLLM, fake_settings
+from tests.fakes import HashEmbedding, fake_settings
+from tests.reliability.conftest import SlowLLM
 from tests.reliability.test_ingest_safety import make_archive, run_ingest
 from ui.server import create_app
 

@@ -14,8 +14,8 @@ from assistant.factory import build_assistant, build_store
 from assistant.settings import PROJECT_ROOT
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbedding, ScriptedLLM
-from tests.reliability.conftest import KEY, Built, fake_settings
+from tests.fakes import HashEmbedding, ScriptedLLM, fake_settings
+from tests.reliability.conftest import KEY, Built
 from ui.server import create_app
 
 SECRET = "top-secret-4e1d9a-not-an-article"

@@ -23,8 +23,7 @@ from assistant.factory import build_assistant, build_embedder, build_store
 from assistant.settings import PROJECT_ROOT, Settings
 from ingest.factory import supported_suffixes
 from tests.fakes import ScriptedLLM
-from tests.live import RealServer
-from tests.reliability.conftest import ServerThread
+from tests.live import RealServer, ThreadServer
 from tests.reliability.test_ingest_safety import make_archive
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -138,7 +137,7 @@ def test_cli_ingest_while_the_server_serves_and_uploads_corrupts_nothing(tmp_pat
 
     statuses: Counter[int] = Counter()
     stop = threading.Event()
-    with ServerThread(create_app(assistant, settings, with_ui=False)) as server:
+    with ThreadServer(create_app(assistant, settings, with_ui=False)) as server:
         def searching() -> None:
             with httpx.Client(base_url=server.url, timeout=60) as c:
                 i = 0

@@ -1,10 +1,8 @@
-"""UI fixtures: an assistant over the bundled corpus with fakes at the seams, an in-process uvicorn server,
-and the real `assistant serve` (real embedder, Chroma and LLM) shared by the slow tests of a session."""
+"""UI fixtures: an assistant over the bundled corpus with fakes at the seams, and the real `assistant serve`
+(real embedder, Chroma and LLM) shared by the slow tests of a session."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +11,11 @@ import pytest
 
 from assistant.factory import build_assistant
 from assistant.service import Assistant
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 from ingest.pipeline import ingest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
-from tests.live import RealServer, free_port
+from tests.fakes import HashEmbedding, ScriptedLLM, fake_settings, question_of, source_texts
+from tests.live import RealServer
 
 
 def newsroom_reply(messages: list[dict[str, str]]) -> str:
@@ -39,13 +37,6 @@ def newsroom_reply(messages: list[dict[str, str]]) -> str:
         return f"The strategy is for the North American and Asian markets [{n}]."
     return "The sources do not contain this information." if "Question:" in last else \
         "Dazu enthalten die Quellen keine Informationen."
-
-
-def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
-    """Settings for the hash embedder, whose similarities are much lower than a real model's."""
-    values: dict[str, Any] = {"index_dir": index_dir, "min_relevance": 0.05, "verify_min_similarity": 0.1,
-                              "rate_limit_per_minute": 0, "llm_max_waiting": 2, **overrides}
-    return Settings(**values)
 
 
 def fake_assistant(index_dir: Path, reply: Callable[[list[dict[str, str]]], str] | None = None,
@@ -72,32 +63,6 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def newsroom(corpus_index: Path) -> Assistant:
     """A fresh assistant (new scripted LLM, no calls yet) over the shared corpus index."""
     return fake_assistant(corpus_index, corpus=None)
-
-
-class ThreadServer:
-    """uvicorn serving ``app`` on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    lifespan="on", timeout_graceful_shutdown=2))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ThreadServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 CHROMIUM = "/usr/bin/chromium"

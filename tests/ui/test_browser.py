@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from assistant.text import question_language
-from tests.live import RealServer
-from tests.ui.conftest import SHOTS, ThreadServer, fake_assistant
+from tests.live import RealServer, ThreadServer
+from tests.ui.conftest import SHOTS, fake_assistant
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 

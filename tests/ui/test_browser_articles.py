@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import CORPUS
-from tests.ui.conftest import ThreadServer, fake_assistant
+from tests.live import ThreadServer
+from tests.ui.conftest import fake_assistant
 from tests.ui.test_browser import ANSWER_TIMEOUT_MS, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]

@@ -13,8 +13,7 @@ import pytest
 
 from assistant.errors import IndexError_
 from ingest.factory import Ingester, build_ingester
-from tests.fakes import HashEmbedding
-from tests.ui.conftest import fake_settings
+from tests.fakes import HashEmbedding, fake_settings
 from ui.jobs import IngestJobs, Job, journal_entries
 
 TEXT = ("Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss. Der Bau soll 40 Millionen Euro "

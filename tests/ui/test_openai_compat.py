@@ -14,8 +14,8 @@ import pytest
 from assistant.errors import InputError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
-from tests.live import RealServer
-from tests.ui.conftest import ThreadServer, fake_assistant
+from tests.live import RealServer, ThreadServer
+from tests.ui.conftest import fake_assistant
 from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
 
 GHOSN = "Wann wurde Carlos Ghosn verhaftet?"
