@@ -27,6 +27,7 @@ from assistant.models import (
     RefusalCause,
     Timeline,
     Turn,
+    is_language,
 )
 from assistant.prompts import PromptLibrary
 from assistant.questions import QuestionInfo, analyse
@@ -170,7 +171,7 @@ class Assistant:
                  filters: Filters | None = None) -> Timeline:
         """The dated events of the story the question names, in order, each one a cited article sentence."""
         question = _check_question(question)
-        lang = language if language in ("de", "en") else question_language(question)
+        lang = language if is_language(language) else question_language(question)
         if self.timelines is None:
             raise InputError("timelines are not available in this assistant")
         return self.timelines.build(question, lang, filters, top_k)
@@ -225,7 +226,7 @@ class Assistant:
         filter the articles unless ``derive_dates`` is False (see assistant/date_filters.py)."""
         t_start = time.perf_counter()
         question = _check_question(question)
-        lang: Language = language if language in ("de", "en") else question_language(question)  # type: ignore[assignment]
+        lang: Language = language if is_language(language) else question_language(question)
         timings: dict[str, float] = {}
         standalone = question
         if history:
