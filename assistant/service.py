@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -66,6 +66,8 @@ class Final:
 
 
 Event = Sources | Token | Final
+# what ask_stream returns: a generator, so that a caller that stops reading can close it (releasing the LLM)
+EventStream = Generator[Event, None, None]
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
                    top_k: int | None = None, filters: Filters | None = None,
                    mode: Mode | None = None, derive_dates: bool = True,
-                   reference_date: date | None = None) -> Iterator[Event]:
+                   reference_date: date | None = None) -> EventStream:
         """One Sources event as soon as the evidence is chosen, Token events while the LLM writes, then one
         Final event with the verified answer (see assistant/verify.py) or a refusal. Dates in the question
         filter the articles unless ``derive_dates`` is False (see assistant/date_filters.py)."""
