@@ -310,7 +310,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.exists():
         return {"format": FORMAT, "generation": "", "segments": []}
-    manifest = json.loads(path.read_text())
+    manifest: dict[str, Any] = json.loads(path.read_text())
     if manifest.get("format") != FORMAT:
         log.warning("BM25 index %s has format %s, not %s: it is built again", root, manifest.get("format"), FORMAT)
         return {"format": FORMAT, "generation": "", "segments": []}

@@ -69,9 +69,9 @@ def collapse(passages: list[Passage], members_of: Members, margin: float = 0.03)
             shown[sid] = max(group, key=lambda p: (p.score, p.chunk_id)).doc_id
     out = []
     for p in passages:
-        sid = p.story_id
-        if sid is None or sid not in shown:
+        story = p.story_id
+        if story is None or story not in shown:
             out.append(p)
-        elif p.doc_id == shown[sid]:
-            out.append(p.model_copy(update={"also_in": also_in(members[sid], p.doc_id)}))
+        elif p.doc_id == shown[story]:
+            out.append(p.model_copy(update={"also_in": also_in(members[story], p.doc_id)}))
     return out

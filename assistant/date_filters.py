@@ -19,7 +19,7 @@ from datetime import date
 from assistant.bm25 import View
 from assistant.dates import QuestionDates, Span, event_terms, from_bound, iso, parse, previous
 from assistant.filters import date_bounds
-from assistant.models import DerivedFilter, Filters, Passage
+from assistant.models import DateReference, DerivedFilter, Filters, Passage
 from assistant.store import Store
 
 
@@ -116,7 +116,7 @@ class DateFilters:
         if parse(question, reference).empty:  # most questions: no date words, no need to read the archive
             return base
         ref = reference or self.newest()
-        ref_kind = "request" if reference else "newest_article"
+        ref_kind: DateReference = "request" if reference else "newest_article"
         found = parse(question, ref)
         applied: list[DerivedFilter] = []
         effective = filters
@@ -140,20 +140,20 @@ class DateFilters:
             applied.append(DerivedFilter(kind="date_range", text=s.text, start=s.start, end=s.end,
                                          date_from=ign.date_from, date_to=ign.date_to,
                                          relative_to=ref.isoformat() if ref else None,
-                                         reference=ref_kind,  # type: ignore[arg-type]
+                                         reference=ref_kind,
                                          applied=False, status="ignored", note=f"'{s.text}' {verb}{ign.reason}"))
         applied.sort(key=lambda f: f.start)
         return DatePlan(effective, _without(question, strip), applied, filters, self.newest_first_margin)
 
     # --- one derived date range ------------------------------------------------------------------
-    def _range_record(self, found: QuestionDates, ref: date | None, ref_kind: str) -> DerivedFilter | None:
+    def _range_record(self, found: QuestionDates, ref: date | None, ref_kind: DateReference) -> DerivedFilter | None:
         if found.range is not None:
             r = found.range
             spans = r.spans
             return DerivedFilter(kind="date_range", text=r.text, start=spans[0].start, end=spans[-1].end,
                                  date_from=r.date_from, date_to=r.date_to,
                                  relative_to=ref.isoformat() if r.relative and ref else None,
-                                 reference=ref_kind if r.relative else None,  # type: ignore[arg-type]
+                                 reference=ref_kind if r.relative else None,
                                  applied=True, status="applied")
         if found.needs_reference is not None:
             s = found.needs_reference

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -160,13 +161,19 @@ def _month(y: int, m: int) -> str | None:
     return f"{y:04d}-{m:02d}" if 1 <= m <= 12 else None
 
 
+# adds the atom (priority, match, date_from, date_to) when both dates are valid
+_AddAtom = Callable[[int, re.Match[str], str | None, str | None], None]
+# the (date_from, date_to) of a relative expression, counted from the reference date
+_Relative = Callable[[date], tuple[str, str]]
+
+
 def _absolute_atoms(text: str) -> list[tuple[int, _Atom]]:
     """(priority, atom) for every absolute date expression; lower priority numbers win overlaps."""
     out: list[tuple[int, _Atom]] = []
 
-    def add(priority: int, m: re.Match[str], lo: str | None, hi: str | None, **kw: int | None) -> None:
+    def add(priority: int, m: re.Match[str], lo: str | None, hi: str | None) -> None:
         if lo and hi:
-            out.append((priority, _Atom(m.start(), m.end(), lo, hi, **kw)))  # type: ignore[arg-type]
+            out.append((priority, _Atom(m.start(), m.end(), lo, hi)))
 
     f = re.IGNORECASE
     for m in re.finditer(r"(?<![\d-])(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)", text):
@@ -222,10 +229,10 @@ def _absolute_atoms(text: str) -> list[tuple[int, _Atom]]:
     return out
 
 
-def _period(add: object, m: re.Match[str], year: int, n: int, months: int) -> None:
+def _period(add: _AddAtom, m: re.Match[str], year: int, n: int, months: int) -> None:
     if 1 <= n <= 12 // months:
         first = (n - 1) * months + 1
-        add(0, m, _month(year, first), _month(year, first + months - 1))  # type: ignore[operator]
+        add(0, m, _month(year, first), _month(year, first + months - 1))
 
 
 def _relative_atoms(text: str, ref: date | None) -> list[tuple[int, _Atom | Span]]:
@@ -233,30 +240,30 @@ def _relative_atoms(text: str, ref: date | None) -> list[tuple[int, _Atom | Span
     out: list[tuple[int, _Atom | Span]] = []
     f = re.IGNORECASE
 
-    def add(m: re.Match[str], make: object) -> None:
+    def add(m: re.Match[str], make: _Relative) -> None:
         if ref is None:
             out.append((0, Span(m.start(), m.end(), m.group())))
             return
-        lo, hi = make(ref)  # type: ignore[operator]
+        lo, hi = make(ref)
         out.append((0, _Atom(m.start(), m.end(), lo, hi, relative=True)))
 
-    def year(n: int) -> object:
+    def year(n: int) -> _Relative:
         return lambda r: (str(r.year - n),) * 2
 
-    def month(n: int) -> object:
+    def month(n: int) -> _Relative:
         return lambda r: (iso(_months_back(r, n), "month"),) * 2
 
-    def day(n: int) -> object:
+    def day(n: int) -> _Relative:
         return lambda r: ((r - timedelta(days=n)).isoformat(),) * 2
 
-    def week(n: int) -> object:
+    def week(n: int) -> _Relative:
         def make(r: date) -> tuple[str, str]:
             monday = r - timedelta(days=r.weekday()) - timedelta(days=7 * n)
             end = monday + timedelta(days=6)
             return monday.isoformat(), min(end, r).isoformat()
         return make
 
-    def last(n: int, unit: str) -> object:
+    def last(n: int, unit: str) -> _Relative:
         def make(r: date) -> tuple[str, str]:
             start = {"year": lambda: _years_back(r, n), "month": lambda: _months_back(r, n),
                      "week": lambda: r - timedelta(days=7 * n), "day": lambda: r - timedelta(days=n)}[unit]()
@@ -322,6 +329,8 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
     dated = _with_bare_months(text, dated)
     intervals: list[tuple[str | None, str | None, list[Span], bool]] = []
     ignored: list[Ignored] = []
+    lo: str | None
+    hi: str | None
     i = 0
     while i < len(dated):
         a = dated[i]
@@ -344,8 +353,7 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
         if kind == "for" or words.ACCOUNTS_BEFORE.search(text[max(0, a.start - 30):a.start]) \
                 or words.ACCOUNTS_AFTER.match(text[a.end:a.end + 30]):
             continue  # the period figures are for ("Haushalt (für) 2024"), not when articles appeared
-        lo: str | None = a.date_from
-        hi: str | None = a.date_to
+        lo, hi = a.date_from, a.date_to
         if kind in ("since", "from"):
             hi = None
         elif kind == "after":

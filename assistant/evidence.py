@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -155,7 +156,7 @@ class EvidencePicker:
 
         out: list[Candidate] = []
         for p in passages:
-            for u in passage_units(p.text, p.start, lambda doc_id=p.doc_id: article(doc_id)):
+            for u in passage_units(p.text, p.start, partial(article, p.doc_id)):
                 if (p.doc_id, u.at) not in seen:  # a sentence repeated by the next chunk counts once
                     seen.add((p.doc_id, u.at))
                     out.append(Candidate(p, u.start, u.end, u.text, u.sentences))

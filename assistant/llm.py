@@ -10,9 +10,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import LLMError, ModelError
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def pinned_cache_class() -> Any:
     """``llama_cpp.LlamaRAMCache`` with pinned entries: the processed static prompt prefixes (system text and
     examples, one per language) are never evicted by the states of later answers, and they can be loaded
     from disk at start instead of being computed (~10 s each on two cores)."""
-    from llama_cpp import LlamaRAMCache
+    from llama_cpp.llama_cache import LlamaRAMCache
 
     class PinnedRAMCache(LlamaRAMCache):
         def __init__(self, capacity_bytes: int) -> None:
@@ -218,7 +221,7 @@ class OpenAICompatibleLLM:
         deadline = time.monotonic() + timeout_s
         try:
             response = self._client.chat.completions.create(
-                model=self.name, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
+                model=self.name, messages=_openai_messages(messages), max_tokens=max_tokens,
                 temperature=temperature, stream=True, timeout=timeout_s,
             )
             try:
@@ -231,3 +234,19 @@ class OpenAICompatibleLLM:
                 response.close()
         except openai.OpenAIError as e:
             raise LLMError(f"the LLM server at {self.base_url} failed: {e}") from e
+
+
+def _openai_messages(messages: list[Message]) -> list[ChatCompletionMessageParam]:
+    """The chat in the OpenAI client's message types (the prompts use the system, user and assistant roles)."""
+    out: list[ChatCompletionMessageParam] = []
+    for m in messages:
+        role, content = m["role"], m["content"]
+        if role == "system":
+            out.append({"role": "system", "content": content})
+        elif role == "user":
+            out.append({"role": "user", "content": content})
+        elif role == "assistant":
+            out.append({"role": "assistant", "content": content})
+        else:
+            raise ValueError(f"unsupported chat role {role!r}")
+    return out

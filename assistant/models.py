@@ -5,11 +5,18 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 Language = Literal["de", "en"]
+# where the reference date of relative date words came from: the request, or the newest article
+DateReference = Literal["request", "newest_article"]
+
+
+def is_language(value: str | None) -> TypeGuard[Language]:
+    """Whether ``value`` is one of the two languages the assistant answers in."""
+    return value in ("de", "en")
 
 
 def sha256_text(text: str) -> str:
@@ -224,7 +231,7 @@ class DerivedFilter(BaseModel):
     date_to: str | None = Field(default=None, description="Latest article date, ISO, inclusive.")
     relative_to: str | None = Field(
         default=None, description="For relative words ('letztes Jahr'): the date they were counted from.")
-    reference: Literal["request", "newest_article"] | None = Field(
+    reference: DateReference | None = Field(
         default=None, description="Where relative_to came from: the request's reference_date, or the newest "
                                   "article in the archive.")
     event: str | None = Field(default=None, description="For 'vor der Insolvenz von GM': the event's words.")

@@ -93,7 +93,8 @@ class OpenAIEmbedding(VectorEmbedding):
         return _normalise(np.concatenate(parts))
 
     def query_vector(self, text: str) -> np.ndarray:
-        return _normalise(self._encode([text], is_query=True))[0]
+        vector: np.ndarray = _normalise(self._encode([text], is_query=True))[0]
+        return vector
 
     def similarity_vectors(self, texts: list[str]) -> np.ndarray:
         if not texts:

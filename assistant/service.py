@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ from assistant.models import (
     RefusalCause,
     Timeline,
     Turn,
+    is_language,
 )
 from assistant.prompts import PromptLibrary
 from assistant.questions import QuestionInfo, analyse
@@ -65,6 +66,8 @@ class Final:
 
 
 Event = Sources | Token | Final
+# what ask_stream returns: a generator, so that a caller that stops reading can close it (releasing the LLM)
+EventStream = Generator[Event, None, None]
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ class Assistant:
                  filters: Filters | None = None) -> Timeline:
         """The dated events of the story the question names, in order, each one a cited article sentence."""
         question = _check_question(question)
-        lang = language if language in ("de", "en") else question_language(question)
+        lang = language if is_language(language) else question_language(question)
         if self.timelines is None:
             raise InputError("timelines are not available in this assistant")
         return self.timelines.build(question, lang, filters, top_k)
@@ -219,13 +222,13 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
                    top_k: int | None = None, filters: Filters | None = None,
                    mode: Mode | None = None, derive_dates: bool = True,
-                   reference_date: date | None = None) -> Iterator[Event]:
+                   reference_date: date | None = None) -> EventStream:
         """One Sources event as soon as the evidence is chosen, Token events while the LLM writes, then one
         Final event with the verified answer (see assistant/verify.py) or a refusal. Dates in the question
         filter the articles unless ``derive_dates`` is False (see assistant/date_filters.py)."""
         t_start = time.perf_counter()
         question = _check_question(question)
-        lang: Language = language if language in ("de", "en") else question_language(question)  # type: ignore[assignment]
+        lang: Language = language if is_language(language) else question_language(question)
         timings: dict[str, float] = {}
         standalone = question
         if history:

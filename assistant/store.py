@@ -69,35 +69,39 @@ class Store:
 
     def __init__(self, client: Any, prefix: str, embed_model: str, dim: int,
                  reopen: Callable[[], Any] | None = None) -> None:
-        self.client = client
         self._reopen = reopen
-        if not hasattr(self, "_refresh_lock"):  # kept when refresh() re-initialises the store (it holds the lock)
-            self._refresh_lock = threading.Lock()
-            self._local_writers = 0  # writers in this process: the index changes under them are their own
+        self._refresh_lock = threading.Lock()
+        self._local_writers = 0  # writers in this process: the index changes under them are their own
         self.embed_model = embed_model
         self.dim = dim
         self.prefix = prefix
+        self._open(client)
+
+    def _open(self, client: Any) -> None:
+        """Open (or create) the collections through ``client``; refuse an index built with another model."""
+        self.client = client
         try:
             self.chunks = client.get_or_create_collection(
-                f"{prefix}_chunks",
-                metadata={"hnsw:space": "cosine", "embedding_model": embed_model, "dim": dim},
+                f"{self.prefix}_chunks",
+                metadata={"hnsw:space": "cosine", "embedding_model": self.embed_model, "dim": self.dim},
                 embedding_function=None,
             )
             self.docs = client.get_or_create_collection(
-                f"{prefix}_docs", metadata={"hnsw:space": "l2"}, embedding_function=None
+                f"{self.prefix}_docs", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
             self.state = client.get_or_create_collection(
-                f"{prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
+                f"{self.prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
         except Exception as e:
             raise IndexError_(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
         self._seen_generation = self.generation()
         built = self.chunks.metadata or {}
         built_with, built_dim = built.get("embedding_model"), built.get("dim")
-        if (built_with and built_with != embed_model) or (built_dim and int(built_dim) != dim):
+        if (built_with and built_with != self.embed_model) or (built_dim and int(built_dim) != self.dim):
             raise EmbeddingModelMismatch(
                 f"the index was built with the embedding model {built_with!r} ({built_dim} dimensions), but "
-                f"{embed_model!r} ({dim} dimensions) is configured. Set ASSISTANT_EMBED_BACKEND/ASSISTANT_EMBED_MODEL "
+                f"{self.embed_model!r} ({self.dim} dimensions) is configured. "
+                "Set ASSISTANT_EMBED_BACKEND/ASSISTANT_EMBED_MODEL "
                 "(and for a server ASSISTANT_EMBED_BASE_URL) back, or rebuild the index with "
                 "`assistant ingest PATH --reset` (or use another ASSISTANT_INDEX_DIR)."
             )
@@ -238,7 +242,7 @@ class Store:
         ``registered`` is the registry if the caller has just read it."""
         registered = self.registered() if registered is None else registered
         expected = sum(int(m.get("chunks", 0)) for m in registered.values())
-        before = self.chunks.count()
+        before: int = self.chunks.count()
         if before == expected:
             return 0
         got = self.state.get(ids=["writing"], include=["metadatas"])
@@ -256,7 +260,8 @@ class Store:
                         if (m or {}).get("doc_id") not in registered]
         for lo in range(0, len(orphans), _BATCH):
             self.chunks.delete(ids=orphans[lo : lo + _BATCH])
-        return before - self.chunks.count()
+        after: int = self.chunks.count()
+        return before - after
 
     def bump_generation(self) -> str:
         """Mark the index as changed so that caches built on it (BM25) are rebuilt."""
@@ -327,8 +332,7 @@ class Store:
                 return False
             log.info("the index was changed by another process; reopening it")
             self.client.close()
-            client = self._reopen()
-            self.__init__(client, self.prefix, self.embed_model, self.dim, self._reopen)  # type: ignore[misc]
+            self._open(self._reopen())
             return True
 
     def generation(self) -> str:
@@ -341,7 +345,7 @@ class Store:
                 self.client.delete_collection(name)
             except Exception as e:  # chromadb raises NotFoundError/ValueError by version
                 log.debug("collection %s not deleted: %s", name, e)
-        self.__init__(self.client, self.prefix, self.embed_model, self.dim, self._reopen)  # type: ignore[misc]
+        self._open(self.client)
 
     # --- dates (assistant/date_filters.py) ---------------------------------------------------
     def article_dates(self) -> tuple[int | None, int]:

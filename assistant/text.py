@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import Stemmer
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+    from assistant.models import Language
 
 # Abbreviations after which a period does not end a German or English sentence.
 _ABBREVIATIONS = frozenset(
@@ -80,7 +86,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _detector():  # type: ignore[no-untyped-def]
+def _detector() -> LanguageDetector:
     from lingua import Language, LanguageDetectorBuilder
 
     langs = [Language.GERMAN, Language.ENGLISH, Language.FRENCH, Language.SPANISH, Language.ITALIAN, Language.DUTCH]
@@ -89,7 +95,7 @@ def _detector():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def _de_en_detector():  # type: ignore[no-untyped-def]
+def _de_en_detector() -> LanguageDetector:
     from lingua import Language, LanguageDetectorBuilder
 
     return LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH).build()
@@ -104,12 +110,10 @@ def detect_language(text: str, default: str = "de") -> str:
     return lang.iso_code_639_1.name.lower() if lang is not None else default
 
 
-def question_language(text: str) -> str:
+def question_language(text: str) -> Language:
     """'de' or 'en' for a question: the two languages the assistant answers in."""
     lang = _de_en_detector().detect_language_of(text)
-    if lang is None:
-        return "de"
-    return lang.iso_code_639_1.name.lower()
+    return "en" if lang is not None and lang.iso_code_639_1.name == "EN" else "de"
 
 
 _STOPWORDS = {

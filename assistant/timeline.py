@@ -165,9 +165,9 @@ class TimelineBuilder:
         total = sum(weight.values())
         top = max(best.values())
         out = set()
-        for d, p in present.items():
-            coverage = sum(weight[w] for w in p) / total
-            if coverage >= self.min_article_coverage or (p and best[d] >= top - self.close_to_best):
+        for d, held in present.items():
+            coverage = sum(weight[w] for w in held) / total
+            if coverage >= self.min_article_coverage or (held and best[d] >= top - self.close_to_best):
                 out.add(d)
         return out
 

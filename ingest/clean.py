@@ -106,7 +106,9 @@ def _join_lines(lines: list[str | None]) -> tuple[str, list[int]]:
         blank = False
     following = length
     for i in range(len(starts) - 1, -1, -1):
-        following = starts[i] if starts[i] is not None else following
+        start = starts[i]
+        if start is not None:
+            following = start
         starts[i] = following
     return "".join(parts), [s or 0 for s in starts]
 

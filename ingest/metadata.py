@@ -135,12 +135,13 @@ def normalise_date(value: str | date) -> str | None:
 
 def _iso(parts: dict[str, str | None]) -> str | None:
     year = int(parts["y"] or 0)
-    month = int(parts["m"]) if parts.get("m") else None
-    if parts.get("mn"):
-        month = _MONTHS.get(str(parts["mn"]).casefold())
+    m, name, d = parts.get("m"), parts.get("mn"), parts.get("d")
+    month = int(m) if m else None
+    if name:
+        month = _MONTHS.get(name.casefold())
         if month is None:
             return None
-    day = int(parts["d"]) if parts.get("d") else None
+    day = int(d) if d else None
     try:
         date(year, month or 1, day or 1)
     except ValueError:

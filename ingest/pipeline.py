@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from ingest.chunking import chunk_article, embedding_text
 from ingest.copies import CopyDetector, CopyIndex
 from ingest.metadata import article_id, build_article
 from ingest.minhash import Signature
-from ingest.readers import RawDoc, Skipped, iter_documents
+from ingest.readers import iter_documents
+from ingest.records import RawDoc, Skipped
 from ingest.stages import END, Channel, Pipeline
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ CHUNKER_VERSION = 1
 WRITE_CHUNKS = 512  # chunks written to the store in one call while more embedded articles are waiting
 
 
-Status = str  # "new" | "changed" | "unchanged" | "skipped" | "removed"
+Status = Literal["new", "changed", "unchanged", "skipped", "removed"]
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,9 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         summary.copy_check_s += reader.sign_s
         if copies is not None and (copy_index is not None or copies.needs_load(registered)):
             t = time.perf_counter()
-            copies.flush(store, load_copies())  # the labels of first printings that a later copy matched
+            index = load_copies()  # never None here: the copy check is on
+            if index is not None:
+                copies.flush(store, index)  # the labels of first printings that a later copy matched
             summary.copy_check_s += time.perf_counter() - t
         if prune:
             kept_prefixes = tuple(s.source for s in summary.skipped)
@@ -457,7 +460,7 @@ def _store(works: list[_Work], store: Store, registered: dict[str, dict[str, Any
         summary.chunks_added += len(w.chunks)
         if a.dropped:
             summary.dropped[a.source] = a.dropped
-        status = "changed" if a.doc_id in registered else "new"
+        status: Status = "changed" if a.doc_id in registered else "new"
         if status == "changed":
             summary.changed += 1
         else:

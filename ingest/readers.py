@@ -8,10 +8,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import frontmatter
 import trafilatura
 import yaml
+from trafilatura.settings import Document
 
 from ingest import documents, feeds, sniff
 from ingest.records import RawDoc, Skipped
@@ -152,9 +154,9 @@ def _read_markdown(text: str, source: str) -> Iterator[RawDoc | Skipped]:
 def _read_html(text: str, source: str) -> Iterator[RawDoc | Skipped]:
     doc = trafilatura.bare_extraction(
         text, favor_precision=True, with_metadata=True, include_comments=False, include_images=False
-    )
-    body = doc.text if doc is not None else None
-    if not body or len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:
+    )  # a Document (not as_dict), or None
+    body = doc.text if isinstance(doc, Document) else None
+    if not isinstance(doc, Document) or not body or len(re.findall(r"\w", body)) < _MIN_WORD_CHARS:
         yield Skipped(source, _NO_HTML_TEXT)
         return
     lang = re.search(r"<html\b[^>]*\blang=[\"']?([A-Za-z]{2,3})\b", text[:5000], re.IGNORECASE)
@@ -189,13 +191,25 @@ def _read_jsonl(text: str, source: str) -> Iterator[RawDoc | Skipped]:
         yield RawDoc(source=where, text=_newlines(body), **_pick_metadata(record))
 
 
-def _pick_metadata(mapping: Mapping[object, object]) -> dict[str, str | None]:
-    lowered = {str(k).lower(): v for k, v in mapping.items()}
-    picked: dict[str, str | None] = {}
-    for field, keys in _META_KEYS.items():
-        values = (_meta_value(lowered.get(k)) for k in keys)
-        picked[field] = next((v for v in values if v), None)
-    return picked
+class _Metadata(TypedDict):
+    """The metadata fields of a RawDoc, as far as front matter or a JSONL record gives them."""
+
+    title: str | None
+    outlet: str | None
+    date: str | None
+    url: str | None
+    language: str | None
+
+
+def _pick_metadata(mapping: Mapping[str, object]) -> _Metadata:
+    lowered = {str(k).lower(): v for k, v in mapping.items()}  # str(): YAML front matter may have other keys
+
+    def pick(field: str) -> str | None:
+        values = (_meta_value(lowered.get(k)) for k in _META_KEYS[field])
+        return next((v for v in values if v), None)
+
+    return _Metadata(title=pick("title"), outlet=pick("outlet"), date=pick("date"), url=pick("url"),
+                     language=pick("language"))
 
 
 def _meta_value(value: object) -> str | None:

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Timeline
-from assistant.service import Assistant, Event, Final, Sources, Token
+from assistant.service import Assistant, Event, EventStream, Final, Sources, Token
 from ui.guards import Guards
 from ui.schemas import (
     AskRequest,
@@ -28,8 +29,9 @@ from ui.schemas import (
     TimelineRequest,
 )
 
-_ERRORS = {400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-           422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
 
 def error_response(e: AssistantError) -> JSONResponse:
@@ -117,7 +119,7 @@ class Steps:
     streaming response when the client disconnects) leaves that thread running, and closing a generator
     that is executing fails."""
 
-    def __init__(self, events: Iterator[Event]) -> None:
+    def __init__(self, events: EventStream) -> None:
         self._events = events
         self._lock = threading.Lock()
 
@@ -136,7 +138,7 @@ async def close_steps(steps: Steps) -> None:
         await run_in_threadpool(steps.close)
 
 
-async def drain_answer(first: Event | None, events: Iterator[Event], request: Request) -> Answer | None:
+async def drain_answer(first: Event | None, events: EventStream, request: Request) -> Answer | None:
     """Consume a stream to its Final answer; stop the generation (None) when the client goes away."""
     steps = Steps(events)
     event = first
@@ -152,7 +154,7 @@ async def drain_answer(first: Event | None, events: Iterator[Event], request: Re
         await close_steps(steps)
 
 
-async def _sse(first: Event | None, events: Iterator[Event], request: Request) -> AsyncIterator[str]:
+async def _sse(first: Event | None, events: EventStream, request: Request) -> AsyncIterator[str]:
     steps = Steps(events)
     event = first
     try:

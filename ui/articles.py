@@ -158,9 +158,8 @@ def build_articles(assistant: Assistant, jobs: IngestJobs, limits: UploadLimits)
         add.click(cb.add, [files, picker], [status, table, picker, files], show_progress="hidden",
                   concurrency_limit=None)
         delete.click(cb.delete, [picker], [note, table, picker, answer])
-        ask_event = {"fn": cb.ask, "inputs": [picker, question], "outputs": [answer], "concurrency_limit": None}
-        ask.click(**ask_event)
-        question.submit(**ask_event)
+        ask.click(cb.ask, [picker, question], [answer], concurrency_limit=None)
+        question.submit(cb.ask, [picker, question], [answer], concurrency_limit=None)
         tab.load(cb.listing, None, [table, picker])
     return tab
 

@@ -478,18 +478,17 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
 
         inputs = [box, chat, exchanges, language, outlet, date_from, date_to]
         outputs = [chat, exchanges, sources, box, feedback_row, feedback_status]
-        ask = {"fn": cb.respond, "inputs": inputs, "outputs": outputs, "show_progress": "hidden",
-               "concurrency_limit": None}  # the assistant's LLM gate queues (and answers 'busy')
-        send.click(**ask)
-        box.submit(**ask)
+        # no concurrency limit: the assistant's LLM gate queues (and answers 'busy')
+        send.click(cb.respond, inputs, outputs, show_progress="hidden", concurrency_limit=None)
+        box.submit(cb.respond, inputs, outputs, show_progress="hidden", concurrency_limit=None)
         drop_dates = gr.Button("ohne Datum aus der Frage", elem_id=DROP_ID, visible="hidden")
-        drop_dates.click(**{**ask, "fn": cb.respond_without_dates, "inputs": inputs[1:]})
-        chat.example_select(example_text, None, box, queue=False).then(**ask)
+        drop_dates.click(cb.respond_without_dates, inputs[1:], outputs, show_progress="hidden", concurrency_limit=None)
+        chat.example_select(example_text, None, box, queue=False).then(
+            cb.respond, inputs, outputs, show_progress="hidden", concurrency_limit=None)
         up.click(lambda ex, c: cb.rate("up", ex, c), [exchanges, comment], [feedback_status, comment])
         down.click(lambda ex, c: cb.rate("down", ex, c), [exchanges, comment], [feedback_status, comment])
-        reset = {"fn": cb.reset, "inputs": None, "queue": False,
-                 "outputs": [chat, exchanges, sources, box, feedback_row, feedback_status]}
-        new.click(**reset)
-        chat.clear(**reset)
+        cleared = [chat, exchanges, sources, box, feedback_row, feedback_status]
+        new.click(cb.reset, None, cleared, queue=False)
+        chat.clear(cb.reset, None, cleared, queue=False)
         demo.load(cb.load, None, [banner, outlet])
     return demo

@@ -7,7 +7,7 @@ the limit is refused when its bytes pass the limit, never buffered whole.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -31,6 +31,9 @@ from ui.uploads import (
     safe_name,
     unpack_all,
 )
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 
 class UploadResponse(BaseModel):
@@ -68,7 +71,7 @@ class _Receiver:
         self._size = 0
         self._head = b""
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {"on_part_begin": self._begin, "on_header_field": self._field, "on_header_value": self._hvalue,
                 "on_header_end": self._header_end, "on_headers_finished": self._headers_done,
                 "on_part_data": self._data, "on_part_end": self._end}
@@ -131,7 +134,7 @@ async def receive(request: Request, dest: Path, limits: UploadLimits, supported:
         raise UploadRejected("send the files as multipart/form-data, e.g. curl -F files=@article.txt", 415)
     dest.mkdir(parents=True)
     receiver = _Receiver(dest, limits, supported)
-    parser = MultipartParser(options[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(options[b"boundary"], receiver.callbacks())
     stream = request.stream()
     try:
         async for chunk in stream:

@@ -230,7 +230,7 @@ class IngestJobs:
             return
         with self._lock:
             if _RANK[o.status] > _RANK[f.status]:
-                f.status = o.status  # type: ignore[assignment]
+                f.status = o.status
             if o.doc_id and o.doc_id not in f.doc_ids and o.status != "skipped":
                 f.doc_ids.append(o.doc_id)
             f.chunks += o.chunks

@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
-from assistant.service import Assistant, Event, Final, Sources
+from assistant.service import Assistant, Event, EventStream, Final, Sources
 from ui.api import Steps, close_steps, drain_answer, next_event
 from ui.guards import Guards
 from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
@@ -194,7 +194,7 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
     return router
 
 
-async def _sse(first: Event | None, events: Iterator[Event], request: Request, model: str, cid: str,
+async def _sse(first: Event | None, events: EventStream, request: Request, model: str, cid: str,
                created: int) -> AsyncIterator[str]:
     steps = Steps(events)
     role = _chunk(cid, created, model, {"role": "assistant", "content": ""})

@@ -7,12 +7,13 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
+from pydantic.config import JsonDict
 
 from assistant.models import AlsoIn, Answer, DerivedFilter, DocumentInfo, Filters, Turn
 from assistant.service import MAX_QUESTION_CHARS
 
 # The schema states what _not_blank checks: at least one character that is not white space.
-NOT_BLANK: dict[str, object] = {"pattern": r"\S"}
+NOT_BLANK: JsonDict = {"pattern": r"\S"}
 
 
 def _not_blank(v: str) -> str:
