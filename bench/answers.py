@@ -75,8 +75,9 @@ def ask(base: str, question: str) -> dict:
 
 
 def summary(values: list[float]) -> dict:
-    return {"n": len(values), "p50": round(percentile(values, 50), 2) if values else None,
-            "p95": round(percentile(values, 95), 2) if values else None}
+    p50, p95 = percentile(values, 50), percentile(values, 95)  # None if there are no values
+    return {"n": len(values), "p50": round(p50, 2) if p50 is not None else None,
+            "p95": round(p95, 2) if p95 is not None else None}
 
 
 def run(workdir: Path, n: int) -> dict:

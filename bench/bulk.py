@@ -35,10 +35,11 @@ class BulkReport:
 
 
 def polite(client: httpx.Client, method: str, url: str, deadline: float, report: BulkReport,
-           lock: threading.Lock, **kw: object) -> httpx.Response | None:
-    """Send one request; on 429 sleep ``Retry-After`` seconds and send it again, until ``deadline``."""
+           lock: threading.Lock, body: object = None) -> httpx.Response | None:
+    """Send one request (``body`` as JSON, if any); on 429 sleep ``Retry-After`` seconds and send it again, until
+    ``deadline``."""
     while time.monotonic() < deadline:
-        r = client.request(method, url, **kw)  # type: ignore[arg-type]
+        r = client.request(method, url, json=body)
         if r.status_code != 429:
             return r
         wait = float(r.headers.get("retry-after", "1"))
@@ -60,7 +61,7 @@ def bulk_search(url: str, n: int, concurrency: int = 4, time_limit: float = 900.
         def one(i: int) -> None:
             query = f"{QUESTIONS[i % len(QUESTIONS)]} {i}"
             try:
-                r = polite(client, "POST", "/api/search", deadline, report, lock, json={"query": query})
+                r = polite(client, "POST", "/api/search", deadline, report, lock, body={"query": query})
             except httpx.HTTPError as e:
                 with lock:
                     report.errors.append(f"{type(e).__name__}: {e}")

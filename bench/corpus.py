@@ -12,6 +12,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.models import Article
 from assistant.settings import PROJECT_ROOT
@@ -131,7 +132,7 @@ def grow_corpus(dest: Path, target_chunks: int, seed: int = 7) -> dict:
     ``p0001``, ... of 1,000 each. Returns the manifest: {"articles", "chunks", "cumulative"} where
     ``cumulative[i]`` is the number of chunks of articles 0..i."""
     manifest_path = dest / ".manifest.json"
-    manifest = {"seed": seed, "articles": 0, "chunks": 0, "cumulative": []}
+    manifest: dict[str, Any] = {"seed": seed, "articles": 0, "chunks": 0, "cumulative": []}
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
     if manifest["chunks"] >= target_chunks:

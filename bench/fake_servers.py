@@ -12,6 +12,7 @@ import argparse
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def chat_app() -> FastAPI:
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY},
                                  "finish_reason": "stop"}]}
 
-        def events():  # type: ignore[no-untyped-def]
+        def events() -> Iterator[str]:
             for piece in (REPLY, ""):
                 chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
                          "choices": [{"index": 0, "delta": {"content": piece} if piece else {},

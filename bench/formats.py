@@ -20,7 +20,7 @@ from pathlib import Path
 import docx
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.platypus import Paragraph, SimpleDocTemplate
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from assistant.models import Article
 from bench.corpus import make_corpus
@@ -41,7 +41,8 @@ def write_formats(root: Path, target_chunks: int) -> dict[str, Path]:
     for path in sorted(folders["txt"].rglob("*.txt")):
         _date, title, body = path.read_text(encoding="utf-8").split("\n", 2)
         paragraphs = [p.strip() for p in body.split("\n\n") if p.strip()]
-        flow = [Paragraph(title, styles["Title"]), *(Paragraph(p, styles["BodyText"]) for p in paragraphs)]
+        flow: list[Flowable] = [Paragraph(title, styles["Title"])]
+        flow += [Paragraph(p, styles["BodyText"]) for p in paragraphs]
         SimpleDocTemplate(str(folders["pdf"] / f"{path.stem}.pdf"), pagesize=A4, title=title).build(flow)
         document = docx.Document()
         document.add_paragraph(title, style="Title")

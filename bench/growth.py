@@ -36,7 +36,7 @@ from assistant.settings import PROJECT_ROOT
 from bench import quality
 from bench.corpus import articles_for, grow_corpus
 from bench.measure import MB, JobFailed, free_port, load_average, run_job, tree_rss, wait_http
-from bench.serving import serve
+from bench.serving import Server, serve
 
 BIN = Path(sys.executable).parent
 OUTLET = {"outlet": ["Weser-Post"]}  # 10 % of the articles
@@ -202,7 +202,7 @@ class Growth:
         self.save()
 
 
-def _latency(server, queries: list[str], mode: str, filters: dict | None) -> dict:  # type: ignore[no-untyped-def]
+def _latency(server: Server, queries: list[str], mode: str, filters: dict | None) -> dict:
     from bench.serving import search_latency
 
     return search_latency(server, queries, mode=mode, filters=filters, warm=2)

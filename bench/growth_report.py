@@ -161,7 +161,7 @@ def chart(results: dict, path: Path) -> Path | None:
     def series(version: str, *keys: str, chroma: str = "embedded") -> list[float | None]:
         return [_get(results["sizes"][s], "serve", f"{version}/{chroma}", *keys) for s in sizes]
 
-    def plot(ax, ys, label, style):  # type: ignore[no-untyped-def]
+    def plot(ax: Any, ys: list[float | None], label: str, style: str) -> None:
         pts = [(a, b) for a, b in zip(x, ys, strict=True) if b is not None]
         if pts:
             ax.plot(*zip(*pts, strict=True), style, label=label, marker="o")

@@ -86,7 +86,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> float:
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | psutil.Popen | None = None) -> float:
     """Poll ``url`` until it answers 200; return the seconds it took. Fails early if ``proc`` died."""
     t0 = time.monotonic()
     while True:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
 from llama_index.core.llms import CustomLLM
@@ -19,6 +19,9 @@ from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import PrivateAttr
 
 from assistant.llm import LlamaCppLLM
+
+if TYPE_CHECKING:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 COLLECTION = "naive"
 
@@ -62,7 +65,7 @@ class NaiveLlamaCpp(CustomLLM):
             yield CompletionResponse(text=text, delta=piece)
 
 
-def _vector_store(index_dir: Path) -> Any:
+def _vector_store(index_dir: Path) -> ChromaVectorStore:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -80,9 +83,10 @@ def naive_ingest(corpus: Path, index_dir: Path, embed_model: Any) -> dict:
     # exclude_hidden=False: the default work dir is under .cache/, and .manifest.json is not a .txt anyway
     documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt"],
                                       exclude_hidden=False).load_data()
-    storage = StorageContext.from_defaults(vector_store=_vector_store(index_dir))
-    index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed_model)
-    nodes = index.vector_store._collection.count()  # type: ignore[attr-defined]
+    store = _vector_store(index_dir)
+    VectorStoreIndex.from_documents(documents, storage_context=StorageContext.from_defaults(vector_store=store),
+                                    embed_model=embed_model)
+    nodes = store._collection.count()
     return {"documents": len(documents), "chunks": int(nodes)}
 
 

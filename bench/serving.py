@@ -117,9 +117,10 @@ def search_latency(server: Server, queries: list[str], mode: str | None = None, 
         for q in queries[1 : 1 + warm]:
             one(q)
         client_ms, server_ms = zip(*(one(q) for q in queries), strict=True)
-    return {"cold_ms": round(cold_ms, 1), "n": len(client_ms),
-            "p50_ms": round(percentile(client_ms, 50), 1), "p95_ms": round(percentile(client_ms, 95), 1),
-            "server_p50_ms": round(percentile(server_ms, 50), 1)}
+    p50, p95, server_p50 = percentile(client_ms, 50), percentile(client_ms, 95), percentile(server_ms, 50)
+    assert p50 is not None and p95 is not None and server_p50 is not None  # queries[0] was sent: not empty
+    return {"cold_ms": round(cold_ms, 1), "n": len(client_ms), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
+            "server_p50_ms": round(server_p50, 1)}
 
 
 def ask_stream(server: Server, question: str) -> dict:

@@ -27,7 +27,7 @@ def write_charts(
     written: list[str] = []
     ret = summary["retrieval"]
     if ret:
-        metrics = ("hit@1", "hit@5", "mrr", "recall@1", "recall@5")
+        metrics: tuple[str, ...] = ("hit@1", "hit@5", "mrr", "recall@1", "recall@5")
         fig, axes = plt.subplots(1, len(ret), figsize=(4.2 * len(ret), 3.6), sharey=True, squeeze=False)
         for ax, (mode, m) in zip(axes[0], ret.items(), strict=True):
             _bars(ax, metrics, {g: [lookup(m, g, k) or 0.0 for k in metrics] for g in GROUPS if g in m})

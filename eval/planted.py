@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from assistant.models import Article
 from assistant.settings import PROJECT_ROOT
@@ -311,7 +312,7 @@ def write(planted: list[Planted], dest: Path) -> dict:
         front = {"title": p.title, "outlet": p.outlet, "date": p.date}
         head = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items() if v)
         (dest / "corpus" / p.source).write_text(f"---\n{head}\n---\n{p.text}\n", encoding="utf-8")
-    gold = {"stories": {}, "files": {}}
+    gold: dict[str, dict[str, Any]] = {"stories": {}, "files": {}}
     for p in planted:
         gold["files"][p.source] = {"kind": p.kind, "story": p.story, "edit": p.edit, "of": p.of,
                                    "date": p.date, "outlet": p.outlet}

@@ -31,7 +31,7 @@ class Question:
 
     @property
     def turns(self) -> list[Turn]:
-        return [Turn(role=t["role"], content=t["content"]) for t in self.history]  # type: ignore[arg-type]
+        return [Turn(role=t["role"], content=t["content"]) for t in self.history]
 
     @property
     def retrieval_query(self) -> str:

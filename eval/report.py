@@ -154,7 +154,7 @@ def render(
 
 def _retrieval_section(summary: dict[str, Any], prev: dict[str, Any], charts: Sequence[str]) -> list[str]:
     ret = summary["retrieval"]
-    any_mode = next(iter(ret.values()), {})
+    any_mode: dict[str, Any] = next(iter(ret.values()), {})
     n = lookup(any_mode, "overall", "n") or 0
     articles = lookup(summary, "meta", "corpus", "articles") or 0
     lines = [

@@ -136,8 +136,8 @@ def answers_summary(questions: Sequence[Question], records: dict[str, dict[str, 
     for qtype in sorted({q.type for q in questions}):
         items = [(q, records[q.id]["scores"]) for q in questions if q.type == qtype and q.id in records]
         if items:
-            group = answer_group(items)
-            by_type[qtype] = {m: group[m] for m in TYPE_METRICS} | {"n": len(items)}
+            scores = answer_group(items)
+            by_type[qtype] = {m: scores[m] for m in TYPE_METRICS} | {"n": len(items)}
     out["by_type"] = by_type
     out["latency_ms"] = {
         stage: latency_summary([r["timings"][stage] for r in records.values() if stage in r["timings"]])

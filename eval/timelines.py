@@ -82,7 +82,8 @@ def match(gold: Sequence[GoldEvent], events: Sequence[TimelineEvent]) -> list[in
     for g in gold:
         hits = [i for i, e in enumerate(events) if any(_norm(p) in _norm(e.text) for p in g.phrases)]
         agreeing = [i for i in hits if dates_agree(events[i].date, g.date)]
-        out.append((agreeing or hits or [None])[0])
+        found = agreeing or hits
+        out.append(found[0] if found else None)
     return out
 
 
