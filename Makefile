@@ -36,6 +36,7 @@ browser-deps:
 # (marker model_answers, e.g. "North America" for the EV question) and the real-browser tests.
 test: setup browser-deps
 	$(BIN)/ruff check assistant ingest ui eval bench tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-fast: setup
@@ -49,3 +50,4 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check assistant ingest ui eval bench tests
+	$(BIN)/mypy

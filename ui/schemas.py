@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
 from assistant.models import AlsoIn, Answer, DerivedFilter, DocumentInfo, Filters, Turn
@@ -31,6 +31,17 @@ def _iso_day(v: object) -> object:
     return v
 
 
+def _whole_number(v: object) -> object:
+    """A JSON number that is whole (5 or 5.0, as the schema's "integer" allows); pydantic would also take true
+    for 1 and "5" for 5."""
+    if isinstance(v, bool | str):
+        raise ValueError("must be a whole number, e.g. 5")
+    return v
+
+
+TopK = Annotated[int | None, BeforeValidator(_whole_number)]
+
+
 # --- dates from the question's words (assistant/date_filters.py) ---------------------------------------
 IsoDay = Annotated[date | None, BeforeValidator(_iso_day)]
 DERIVE_DATES = ("Take date filters and a newest-first order from the question's words ('2018', 'im Dezember 2018', "
@@ -49,7 +60,7 @@ class AskRequest(BaseModel):
                           description="The question, German or English (not blank).")
     history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first.")
     language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
-    top_k: StrictInt | None = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
+    top_k: TopK = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
     filters: Filters | None = None
     derive_dates: bool = Field(default=True, description=DERIVE_DATES)
     reference_date: IsoDay = Field(default=None, description=REFERENCE_DATE)
@@ -69,7 +80,7 @@ class SearchRequest(BaseModel):
 
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK,
                        description="Not blank.")
-    top_k: StrictInt | None = Field(default=None, ge=1, le=50)
+    top_k: TopK = Field(default=None, ge=1, le=50)
     filters: Filters | None = None
     mode: Literal["hybrid", "dense", "bm25"] | None = Field(default=None, description="Retriever; default hybrid.")
     derive_dates: bool = Field(default=True, description=DERIVE_DATES)
@@ -87,7 +98,7 @@ class TimelineRequest(BaseModel):
                           description="A timeline question ('Wie hat sich … entwickelt?', 'What happened between "
                                       "… and …?') or just the story's subject.")
     language: Literal["de", "en"] | None = Field(default=None, description="Default: the question's.")
-    top_k: StrictInt | None = Field(default=None, ge=1, le=50,
+    top_k: TopK = Field(default=None, ge=1, le=50,
                               description="Passages to search at least (default ASSISTANT_TIMELINE_PASSAGES).")
     filters: Filters | None = None
 

@@ -108,6 +108,7 @@ def test_out_of_bounds_requests_are_422_with_a_readable_reason(
         ("/api/ask", {"question": "Was?", "top_k": 50}),
         ("/api/ask", {"question": "Was?", "top_k": 1}),
         ("/api/search", {"query": "Nissan", "top_k": 50}),
+        ("/api/search", {"query": "Nissan", "top_k": 10.0}),  # JSON Schema's "integer" includes 10.0
     ],
 )
 def test_requests_at_the_bounds_are_accepted(client: TestClient, path: str, body: dict[str, Any]) -> None:
