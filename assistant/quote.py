@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answer_items import answer_items
 from assistant.evidence import lexical_coverage, refers_back
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
 from assistant.text import sentence_spans
-from assistant.verify import answer_items
 
 _INTRO = {
     ("de", "de"): "Laut der Quelle: „{text}“ [{n}]",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from assistant.answer_items import missing_items
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
@@ -37,7 +38,7 @@ from assistant.settings import Settings
 from assistant.store import Store
 from assistant.text import bm25_tokens, question_language
 from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
-from assistant.verify import Verification, Verifier, missing_items
+from assistant.verify import Verification, Verifier
 
 log = logging.getLogger(__name__)
 

