@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text import sentence_spans
+from assistant.text import sentence_spans, split_sentences
 
 # "[1]", "[1, 2]", "[1][2]", "[Quelle 1]", "[Source 2, 3]", "(Quelle 1)" -> normalised to "[1]" / "[1][2]"
 _LOOSE = re.compile(
@@ -47,6 +47,18 @@ def split_valid(numbers: list[int], n_sources: int) -> tuple[list[int], list[int
 def strip_markers(text: str) -> str:
     """``text`` without citation markers (for judging what a sentence claims)."""
     return re.sub(r"\s*\[\d{1,3}\]", "", text).strip()
+
+
+def sentences_with_markers(answer: str) -> list[str]:
+    """The answer's sentences with their (normalised) ``[n]`` markers: '... arbeiten. [1]' splits into a sentence
+    and a lone '[1]', which goes back to its sentence."""
+    out: list[str] = []
+    for s in split_sentences(normalise_markers(answer).strip()):
+        if out and not strip_markers(s) and markers(s):
+            out[-1] = out[-1] + " " + s
+        else:
+            out.append(s)
+    return out
 
 
 _SPECIAL = re.compile(r"<\|[^|<>]{0,40}\|>")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from assistant.agreement import disagreement
 from assistant.answer_items import answer_items
-from assistant.citations import markers, normalise_markers, split_valid, strip_markers
+from assistant.citations import markers, sentences_with_markers, split_valid, strip_markers
 from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
     ACRONYM,
@@ -50,7 +50,7 @@ from assistant.lexicon import german_forms
 from assistant.models import Passage, SentenceCheck
 from assistant.non_answers import garbled_reason, is_refusal
 from assistant.questions import QuestionInfo
-from assistant.text import bm25_tokens, fold, split_sentences
+from assistant.text import bm25_tokens, fold
 from assistant.verify_context import VerificationContext
 
 _UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
@@ -92,8 +92,7 @@ class Verifier:
                question: QuestionInfo | None = None, cut_off: bool = False) -> Verification:
         """Check each sentence of ``answer``; ``cut_off`` says the generation stopped at its token or time
         limit (then a last sentence without closing punctuation is incomplete and dropped)."""
-        text = normalise_markers(answer).strip()
-        sentences = _attach_orphan_markers(split_sentences(text))
+        sentences = sentences_with_markers(answer)
         result = Verification(text="")
         ctx = VerificationContext(self.embedder, sources, question)
         pending: list[tuple[str, str, list[int], list[int]]] = []  # plain, clean, valid, invalid
@@ -270,17 +269,6 @@ def _german_function_words(claim: str) -> bool:
 
 def _reject(sentence: str, cited: list[int], reason: str) -> SentenceCheck:
     return SentenceCheck(sentence=sentence, cited=cited, accepted=False, reason=reason)
-
-
-def _attach_orphan_markers(sentences: list[str]) -> list[str]:
-    """'... arbeiten. [1]' splits into a sentence and a lone '[1]': give the marker back to its sentence."""
-    out: list[str] = []
-    for s in sentences:
-        if out and not strip_markers(s) and markers(s):
-            out[-1] = out[-1] + " " + s
-        else:
-            out.append(s)
-    return out
 
 
 def _add_marker(sentence: str, n: int) -> str:

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from assistant.citations import markers, normalise_markers, strip_markers
-from assistant.text import bm25_tokens, split_sentences
+from assistant.citations import markers, sentences_with_markers, strip_markers
+from assistant.text import bm25_tokens
 
 MIN_COVERAGE = 0.5
 MIN_ANCHORS = 2 / 3
@@ -35,7 +35,6 @@ NEAR_SPELLING = 0.8
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_LEADING_MARKERS = re.compile(r"^(?:\[\d{1,3}\]\s*)+")
 _ANCHOR = re.compile(r"[A-ZÄÖÜ][\w'’-]*|[\w-]*[A-Z][\w-]*")
 
 
@@ -71,20 +70,6 @@ def _stems(word: str) -> frozenset[str]:
 
 def _text_stems(text: str) -> set[str]:
     return set(bm25_tokens(text, "de")) | set(bm25_tokens(text, "en"))
-
-
-def sentences_with_markers(answer: str) -> list[str]:
-    """The answer's sentences with their ``[n]`` markers; markers that the sentence splitter put at the start
-    of the next sentence ("... 15%. [1] Next ...") go back to the sentence before them."""
-    out: list[str] = []
-    for s in split_sentences(normalise_markers(answer).strip()):
-        lead = _LEADING_MARKERS.match(s)
-        if out and lead:  # "... 15%. [1] Next sentence": the marker belongs to the sentence before it
-            out[-1] = f"{out[-1]} {lead.group().strip()}"
-            s = s[lead.end() :]
-        if s.strip():
-            out.append(s)
-    return out
 
 
 def _anchor_found(anchor: str, cited_lower: str, cited_words: set[str], cited_stems: set[str]) -> bool:

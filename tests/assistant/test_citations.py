@@ -2,7 +2,14 @@
 
 import pytest
 
-from assistant.citations import markers, neutralise_source_text, normalise_markers, split_valid, strip_markers
+from assistant.citations import (
+    markers,
+    neutralise_source_text,
+    normalise_markers,
+    sentences_with_markers,
+    split_valid,
+    strip_markers,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +43,18 @@ def test_split_valid_bounds(numbers: list[int], n: int, valid: list[int], invali
 def test_strip_and_neutralise() -> None:
     assert strip_markers("Satz [1][2].") == "Satz."
     assert neutralise_source_text("Fake citation [7] here") == "Fake citation (7) here"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Sie arbeiten zusammen. [1]", ["Sie arbeiten zusammen. [1]"]),  # a lone marker goes back to its sentence
+        ("A hat 15 %.\n[1]\nB folgt [2].", ["A hat 15 %. [1]", "B folgt [2]."]),
+        ("A hat 15 % (Quelle 1). B folgt [2].", ["A hat 15 % [1].", "B folgt [2]."]),
+        ("[1] Allein.", ["[1] Allein."]),
+        # a marker before the next sentence's words stays with them (the verifier's reading, and the judge's)
+        ("A hat 15 %. [1] B folgt.", ["A hat 15 %.", "[1] B folgt."]),
+    ],
+)
+def test_sentences_with_markers(answer: str, expected: list[str]) -> None:
+    assert sentences_with_markers(answer) == expected

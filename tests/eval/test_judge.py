@@ -61,8 +61,15 @@ def test_numbers_ignore_separators() -> None:
 
 def test_judge_answer_keeps_orphan_markers_and_skips_the_refusal() -> None:
     answer = (
-        "Renault senkt seinen Anteil an Nissan von 43% auf 15%. [1] "
+        "Renault senkt seinen Anteil an Nissan von 43% auf 15%. [1]\n"
         "Die Quellen enthalten dazu keine Informationen."
     )
     got = judge_answer(answer, SOURCES, "de", skip=("Die Quellen enthalten dazu keine Informationen.",))
     assert [(j.cited, j.verdict) for j in got] == [([1], "supported")]
+
+
+def test_judge_answer_reads_markers_as_the_verifier_does() -> None:
+    """assistant.citations.sentences_with_markers: a marker before the next sentence's words stays with them."""
+    answer = "Renault senkt seinen Anteil an Nissan von 43% auf 15%. [1] Renault hält 15%."
+    got = judge_answer(answer, SOURCES, "de")
+    assert [j.cited for j in got] == [[], [1]]
