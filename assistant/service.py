@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from assistant.admission import LLMAdmission
 from assistant.answer_items import missing_items
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.evidence import EvidencePicker
-from assistant.gate import LLMGate
 from assistant.llm import LLM
 from assistant.models import (
     Answer,
@@ -84,7 +84,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: Store, retriever: Retriever, prompts: PromptLibrary,
                  evidence: EvidencePicker, verifier: Verifier, quoter: Quoter, llm_factory: Callable[[], LLM],
-                 gate: LLMGate, dates: DateFilters, timelines: TimelineBuilder | None = None) -> None:
+                 admission: LLMAdmission, dates: DateFilters, timelines: TimelineBuilder | None = None) -> None:
         self.settings = settings
         self.store = store
         self.retriever = retriever
@@ -94,7 +94,7 @@ class Assistant:
         self.quoter = quoter
         self._llm_factory = llm_factory
         self._llm: LLM | None = None
-        self.gate = gate
+        self.admission = admission
         self.dates = dates
         self.timelines = timelines
 
@@ -129,7 +129,7 @@ class Assistant:
         prompts = [self.prompts.get(name, lang) for name, lang in (("answer", "de"), ("answer", "en"),
                                                                    ("condense", "de"), ("condense", "en"))]
         static = [p.messages(**{v: "" for v in p.variables}) for p in prompts]
-        with self.gate.slot():
+        with self.admission.slot():
             prime = getattr(self.llm, "prime", None)
             if prime:
                 done = prime(static)
@@ -161,7 +161,7 @@ class Assistant:
             "embedding_model": self.store.embed_model,
             "llm": self.settings.llm_model if self.settings.llm_backend == "openai" else self._llm_name(),
             "llm_backend": self.settings.llm_backend,
-            "llm_waiting": self.gate.waiting,
+            "llm_waiting": self.admission.waiting,
         }
 
     def _llm_name(self) -> str:
@@ -266,7 +266,7 @@ class Assistant:
         messages = prompt.messages(sources=self._render_sources(evidence, prompt.extra("source_label")),
                                    question=neutralise_prompt_text(standalone))
         pieces: list[str] = []
-        with self.gate.queue() as place:  # a full queue says "busy" now, before the sources are sent
+        with self.admission.queue() as place:  # a full queue says "busy" now, before the sources are sent
             timings["sources_ms"] = _ms(t_start)
             yield Sources(citations)
             t_wait = time.perf_counter()
@@ -396,7 +396,7 @@ class Assistant:
         recent = list(history)[-self.settings.history_turns:]
         rendered = neutralise_prompt_text(
             "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent))
-        with self.gate.slot():
+        with self.admission.slot():
             out = "".join(self._generate(
                 prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
         line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""

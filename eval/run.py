@@ -27,7 +27,7 @@ from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
 from assistant.service import Assistant, Final, Token
 from assistant.settings import Settings
-from eval import dates, gate, report, verifier_pairs
+from eval import dates, quality_gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
 from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
@@ -159,7 +159,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     code = code_version()  # before anything runs: the tree may change while a long run goes on
     questions = load_questions(opts.questions, opts.corpora, opts.split)
     to_answer = [] if opts.no_llm else select(questions, opts.limit, opts.only)
-    thresholds = gate.load_thresholds(opts.thresholds) if opts.thresholds else None
+    thresholds = quality_gate.load_thresholds(opts.thresholds) if opts.thresholds else None
     previous = _load_previous(opts.previous) if opts.previous else None
     opts.out.mkdir(parents=True, exist_ok=True)
 
@@ -284,7 +284,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 summary["meta"][name] = earlier["meta"][name]
         summary["meta"]["rescored"] = started.isoformat(timespec="seconds")
     if thresholds is not None:
-        verdict = gate.check(summary, thresholds)
+        verdict = quality_gate.check(summary, thresholds)
         summary["gate"] = {
             "thresholds": str(opts.thresholds),
             "failures": verdict.failures,

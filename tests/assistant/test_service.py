@@ -161,7 +161,7 @@ def test_an_answer_naming_only_some_of_the_listed_items_becomes_the_quote_that_n
 
 def test_a_full_llm_queue_says_busy_before_the_sources(make) -> None:
     assistant, _ = make(ghosn_reply, llm_max_waiting=0)
-    with assistant.gate.slot():  # someone else is generating; nobody may wait
+    with assistant.admission.slot():  # someone else is generating; nobody may wait
         events = assistant.ask_stream("Wann wurde Carlos Ghosn verhaftet?")
         with pytest.raises(LLMBusy):
             next(events)

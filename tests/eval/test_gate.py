@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from eval.gate import check, load_thresholds
+from eval.quality_gate import check, load_thresholds
 
 SUMMARY = {
     "retrieval": {"hybrid": {"overall": {"hit@1": 0.9, "recall@5": 0.8}, "de": {"recall@5": 0.85}}},

@@ -242,7 +242,7 @@ def test_busy_llm_says_retry_in_a_few_seconds_and_keeps_the_question(browser: An
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with assistant.gate.slot():
+        with assistant.admission.slot():
             held.set()
             release.wait(60)
 

@@ -115,7 +115,7 @@ def test_a_busy_llm_says_retry_in_a_few_seconds(corpus_index: Path, tmp_path: Pa
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with busy.gate.slot():
+        with busy.admission.slot():
             held.set()
             release.wait(10)
 

@@ -196,7 +196,7 @@ def test_a_busy_llm_is_a_503_with_retry_after(live: Callable[..., tuple[ThreadSe
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with assistant.gate.slot():
+        with assistant.admission.slot():
             held.set()
             release.wait(10)
 

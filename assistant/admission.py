@@ -12,29 +12,29 @@ from assistant.errors import LLMBusy
 class QueuePlace:
     """A place in the LLM queue: ``wait()`` blocks until the LLM is free (or raises LLMBusy on timeout)."""
 
-    def __init__(self, gate: LLMGate) -> None:
-        self._gate = gate
+    def __init__(self, admission: LLMAdmission) -> None:
+        self._admission = admission
         self.waiting = True
         self.holding = False
 
     def wait(self) -> None:
-        gate = self._gate
+        admission = self._admission
         try:
-            acquired = gate._lock.acquire(timeout=gate.wait_timeout_s)
+            acquired = admission._lock.acquire(timeout=admission.wait_timeout_s)
         finally:
             self._leave_queue()
         if not acquired:
-            raise LLMBusy(f"the LLM stayed busy for {gate.wait_timeout_s:.0f} s; retry later")
+            raise LLMBusy(f"the LLM stayed busy for {admission.wait_timeout_s:.0f} s; retry later")
         self.holding = True
 
     def _leave_queue(self) -> None:
         if self.waiting:
-            with self._gate._state:
-                self._gate._waiting -= 1
+            with self._admission._state:
+                self._admission._waiting -= 1
             self.waiting = False
 
 
-class LLMGate:
+class LLMAdmission:
     """Lets one request use the LLM while at most ``max_waiting`` others wait (FIFO-ish); more get LLMBusy."""
 
     def __init__(self, max_waiting: int, wait_timeout_s: float) -> None:
