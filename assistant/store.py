@@ -14,54 +14,20 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.errors import EmbeddingModelMismatch, IndexError_
-from assistant.filters import date_bounds, to_where
+from assistant.filters import to_where
 from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
+from assistant.store_rows import article_meta, chunk_rows, passage_from_row
 
 log = logging.getLogger(__name__)
 
 _BATCH = 1000
 _LOG_MAX_DOCS = 2000  # articles named in one change-log record; more are recorded as "all"
 _LOG_KEEP = 64  # change-log records kept (a follower further behind compares the whole registry)
-
-
-def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> Any:
-    """A Chroma client: a server when ``host`` is set, else a persistent store under ``index_dir``."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if host:
-        try:
-            return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
-        except Exception as e:  # chromadb raises plain Exception/ValueError when the server is down
-            raise IndexError_(
-                f"cannot reach the Chroma server at {host}:{port} ({e}); start it or unset ASSISTANT_CHROMA_HOST"
-            ) from e
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise IndexError_(
-            f"cannot create the index directory {index_dir} ({e.strerror}); "
-            "set ASSISTANT_INDEX_DIR to a writable folder"
-        ) from e
-    try:
-        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
-    except Exception as e:  # corrupt sqlite, permissions: chromadb wraps them in generic errors
-        if "readonly" in str(e).lower().replace("-", "").replace(" ", ""):
-            raise IndexError_(
-                f"the index at {index_dir} is read-only ({e}); Chroma needs write access even to search: "
-                "make it writable for this user, or copy it and set ASSISTANT_INDEX_DIR to the copy"
-            ) from e
-        raise IndexError_(
-            f"cannot open the index at {index_dir / 'chroma'} ({type(e).__name__}: {e}). If it is corrupt, "
-            f"move it away (mv {index_dir} {index_dir}.broken) and build it again: `assistant ingest PATH`."
-        ) from e
 
 
 class Store:
@@ -168,7 +134,7 @@ class Store:
             ids=[x.article.doc_id for x in items],
             documents=[x.article.text for x in items],
             embeddings=[[1.0]] * len(items),
-            metadatas=[{**_article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
+            metadatas=[{**article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
                         "chunks": len(x.chunks), "dropped": len(x.article.dropped),
                         **({"raw_hash": x.raw_hash} if x.raw_hash else {}), **f}
                        for x, f in zip(items, copy_fields, strict=True)],
@@ -397,7 +363,7 @@ class Store:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            _passage(i, t, m, 1.0 - float(d))
+            passage_from_row(i, t, m, 1.0 - float(d))
             for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
                                   strict=True)
         ]
@@ -424,7 +390,7 @@ class Store:
         got = self.chunks.get(ids=ids, include=["embeddings", "documents", "metadatas"])
         sims = (np.asarray(got["embeddings"], dtype=np.float32) @ vector).tolist()
         rows = zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
-        return {i: _passage(i, t, m, float(sim)) for i, t, m, sim in rows}
+        return {i: passage_from_row(i, t, m, float(sim)) for i, t, m, sim in rows}
 
 
 @dataclass
@@ -439,39 +405,3 @@ class StoredArticle:
     raw_hash: str | None = None
     replace: bool = True
     copy_fields: dict[str, Any] | None = None  # signature and story (ingest/copies.py)
-
-
-def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """(ids, texts, metadatas) of an article's chunks as the store keeps them."""
-    meta = _article_meta(article)
-    return ([c.chunk_id for c in chunks], [c.text for c in chunks],
-            [{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, **_page_meta(c)} for c in chunks])
-
-
-def _article_meta(a: Article) -> dict[str, Any]:
-    meta: dict[str, Any] = {"doc_id": a.doc_id, "source": a.source, "title": a.title, "language": a.language}
-    if a.outlet:
-        meta["outlet"] = a.outlet
-        meta["outlet_key"] = a.outlet.lower()
-    if a.url:
-        meta["url"] = a.url
-    if a.date:
-        meta["date"] = a.date
-        bounds = date_bounds(a.date)
-        if bounds:
-            meta["date_lo"], meta["date_hi"] = bounds
-    return meta
-
-
-def _page_meta(c: Chunk) -> dict[str, int]:
-    """Chroma keeps no None values: the page fields are present only for paged formats (PDF)."""
-    return {k: v for k, v in (("page", c.page), ("page_end", c.page_end)) if v is not None}
-
-
-def _passage(chunk_id: str, text: str, m: dict[str, Any], score: float) -> Passage:
-    return Passage(
-        doc_id=m["doc_id"], source=m["source"], title=m.get("title", ""), outlet=m.get("outlet"),
-        date=m.get("date"), language=m.get("language", "de"), chunk_id=chunk_id, text=text,
-        start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=score, dense_score=score,
-        page=m.get("page"), page_end=m.get("page_end"), story_id=m.get("story_id"),
-    )

@@ -25,7 +25,8 @@ from assistant.embeddings import VectorEmbedding
 from assistant.evidence import article_sentence_texts
 from assistant.models import Article, Chunk, sha256_text
 from assistant.sentence_vectors import SentenceVectors
-from assistant.store import Store, StoredArticle, chunk_rows
+from assistant.store import Store, StoredArticle
+from assistant.store_rows import chunk_rows
 from ingest.chunking import chunk_article, embedding_text
 from ingest.copies import CopyDetector, CopyIndex
 from ingest.metadata import article_id, build_article

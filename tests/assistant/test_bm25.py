@@ -13,7 +13,7 @@ from assistant.bm25 import DocTokens, Segment, View, merge_segments, tokenize, w
 from assistant.filters import matches
 from assistant.models import Article, Filters
 from assistant.settings import PROJECT_ROOT
-from assistant.store import chunk_rows
+from assistant.store_rows import chunk_rows
 from ingest.chunking import chunk_article
 from ingest.metadata import build_article
 from ingest.pipeline import index_hash
