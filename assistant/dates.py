@@ -18,64 +18,26 @@ Conventions (the eval set ``eval/dates.jsonl`` follows them):
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from assistant import date_words as words
+from assistant.date_values import (
+    following,
+    iso,
+    lower_bound,
+    months_back,
+    precision_of,
+    previous,
+    upper_bound,
+    valid_day,
+    valid_month,
+    years_back,
+)
 from assistant.date_words import Relation
-from assistant.filters import date_bounds
 from assistant.text import bm25_tokens
-
-# --- ISO helpers --------------------------------------------------------------------------------------
-
-
-def iso(d: date, precision: str) -> str:
-    """``d`` as an ISO date at ``precision`` (year, month or day): 2018, 2018-06 or 2018-06-12."""
-    return {"year": f"{d.year:04d}", "month": f"{d.year:04d}-{d.month:02d}"}.get(precision, d.isoformat())
-
-
-def _precision(value: str) -> str:
-    return ("year", "month", "day")[value.count("-")]
-
-
-def _first_day(value: str) -> date:
-    lo = date_bounds(value)
-    assert lo is not None
-    return date(lo[0] // 10000, lo[0] // 100 % 100, lo[0] % 100)
-
-
-def _last_day(value: str) -> date:
-    hi = date_bounds(value)
-    assert hi is not None
-    return date(hi[1] // 10000, hi[1] // 100 % 100, hi[1] % 100)
-
-
-def previous(value: str) -> str:
-    """The period just before ``value`` at its precision: 2018 -> 2017, 2019-03 -> 2019-02."""
-    return iso(_first_day(value) - timedelta(days=1), _precision(value))
-
-
-def following(value: str) -> str:
-    """The period just after ``value`` at its precision: 2019 -> 2020, 2019-03 -> 2019-04."""
-    return iso(_last_day(value) + timedelta(days=1), _precision(value))
-
-
-def from_bound(value: int) -> str:
-    """A yyyymmdd integer as an ISO day."""
-    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
-
-
-def _months_back(d: date, n: int) -> date:
-    y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
-    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
-
-
-def _years_back(d: date, n: int) -> date:
-    return _months_back(d, 12 * n)
-
 
 # --- what the parser returns ---------------------------------------------------------------------------
 
@@ -150,17 +112,6 @@ class _Atom:
     bare_month: int | None = None  # a month without a year: only as the first date of a pair
 
 
-def _day(y: int, m: int, d: int) -> str | None:
-    try:
-        return date(y, m, d).isoformat()
-    except ValueError:
-        return None
-
-
-def _month(y: int, m: int) -> str | None:
-    return f"{y:04d}-{m:02d}" if 1 <= m <= 12 else None
-
-
 # adds the atom (priority, match, date_from, date_to) when both dates are valid
 _AddAtom = Callable[[int, re.Match[str], str | None, str | None], None]
 # the (date_from, date_to) of a relative expression, counted from the reference date
@@ -177,30 +128,30 @@ def _absolute_atoms(text: str) -> list[tuple[int, _Atom]]:
 
     f = re.IGNORECASE
     for m in re.finditer(r"(?<![\d-])(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)", text):
-        day = _day(int(m["y"]), int(m["m"]), int(m["d"]))
+        day = valid_day(int(m["y"]), int(m["m"]), int(m["d"]))
         add(0, m, day, day)
     for m in re.finditer(r"(?<![\d.])(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>(?:19|20)\d\d)(?!\d)", text):
-        day = _day(int(m["y"]), int(m["m"]), int(m["d"]))
+        day = valid_day(int(m["y"]), int(m["m"]), int(m["d"]))
         add(0, m, day, day)
     for m in re.finditer(r"(?<![\d.])(?P<d1>\d{1,2})\.?\s*(?:bis|-|–|to|and|und)\s*(?P<d2>\d{1,2})(?:\.|st|nd|rd|th)?"
                          r"\s+(?:of\s+)?" + words.MONTH + r"\s+" + words.YEAR, text, f):
         y, mo = int(m["year"]), words.MONTHS[m["month"].lower()]
-        add(0, m, _day(y, mo, int(m["d1"])), _day(y, mo, int(m["d2"])))
+        add(0, m, valid_day(y, mo, int(m["d1"])), valid_day(y, mo, int(m["d2"])))
     day_month_year = r"(?<![\d.])(?P<d>\d{1,2})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?" + words.MONTH + r",?\s+" + words.YEAR
     for m in re.finditer(day_month_year, text, f):
-        day = _day(int(m["year"]), words.MONTHS[m["month"].lower()], int(m["d"]))
+        day = valid_day(int(m["year"]), words.MONTHS[m["month"].lower()], int(m["d"]))
         add(1, m, day, day)
     for m in re.finditer(r"\b" + words.MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + words.YEAR, text, f):
-        day = _day(int(m["year"]), words.MONTHS[m["month"].lower()], int(m["d"]))
+        day = valid_day(int(m["year"]), words.MONTHS[m["month"].lower()], int(m["d"]))
         add(1, m, day, day)
     for m in re.finditer(r"(?<![\d-])(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])(?![\d-])", text):
-        month = _month(int(m["y"]), int(m["m"]))
+        month = valid_month(int(m["y"]), int(m["m"]))
         add(1, m, month, month)
     for m in re.finditer(r"\b" + words.MONTH + r"\s+(?:des\s+jahres\s+|of\s+)?" + words.YEAR, text, f):
-        month = _month(int(m["year"]), words.MONTHS[m["month"].lower()])
+        month = valid_month(int(m["year"]), words.MONTHS[m["month"].lower()])
         add(2, m, month, month)
     for m in re.finditer(r"(?<![\d.,/])(?P<m>0?[1-9]|1[0-2])[/.](?P<y>(?:19|20)\d\d)(?![\d.,/])", text):
-        month = _month(int(m["y"]), int(m["m"]))
+        month = valid_month(int(m["y"]), int(m["m"]))
         add(2, m, month, month)
     for m in re.finditer(r"\b(?P<q>erste[nm]?|zweite[nm]?|dritte[nm]?|vierte[nm]?|[1-4]\.|first|second|third|fourth"
                          r"|1st|2nd|3rd|4th)\s+(?P<what>quartals?|quarter|halbjahr(?:es)?|half|jahreshälfte)\s+"
@@ -232,7 +183,7 @@ def _absolute_atoms(text: str) -> list[tuple[int, _Atom]]:
 def _period(add: _AddAtom, m: re.Match[str], year: int, n: int, months: int) -> None:
     if 1 <= n <= 12 // months:
         first = (n - 1) * months + 1
-        add(0, m, _month(year, first), _month(year, first + months - 1))
+        add(0, m, valid_month(year, first), valid_month(year, first + months - 1))
 
 
 def _relative_atoms(text: str, ref: date | None) -> list[tuple[int, _Atom | Span]]:
@@ -251,7 +202,7 @@ def _relative_atoms(text: str, ref: date | None) -> list[tuple[int, _Atom | Span
         return lambda r: (str(r.year - n),) * 2
 
     def month(n: int) -> _Relative:
-        return lambda r: (iso(_months_back(r, n), "month"),) * 2
+        return lambda r: (iso(months_back(r, n), "month"),) * 2
 
     def day(n: int) -> _Relative:
         return lambda r: ((r - timedelta(days=n)).isoformat(),) * 2
@@ -265,7 +216,7 @@ def _relative_atoms(text: str, ref: date | None) -> list[tuple[int, _Atom | Span
 
     def last(n: int, unit: str) -> _Relative:
         def make(r: date) -> tuple[str, str]:
-            start = {"year": lambda: _years_back(r, n), "month": lambda: _months_back(r, n),
+            start = {"year": lambda: years_back(r, n), "month": lambda: months_back(r, n),
                      "week": lambda: r - timedelta(days=7 * n), "day": lambda: r - timedelta(days=n)}[unit]()
             return start.isoformat(), r.isoformat()
         return make
@@ -337,7 +288,7 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
         b = dated[i + 1] if i + 1 < len(dated) else None
         if b is not None and words.CONNECTOR.fullmatch(text[a.end:b.start]):  # "2017 bis 2019", "März und Mai 2020"
             start = _modifier_start(text, a.start, pair=True)
-            lo, hi = min(a.date_from, b.date_from, key=_lo), max(a.date_to, b.date_to, key=_hi)
+            lo, hi = min(a.date_from, b.date_from, key=lower_bound), max(a.date_to, b.date_to, key=upper_bound)
             intervals.append((lo, hi, [Span(start, b.end, text[start:b.end])], a.relative or b.relative))
             i += 2
             continue
@@ -374,8 +325,8 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
     found: DateRange | None = None
     if kept:
         los, his = [k[0] for k in kept], [k[1] for k in kept]
-        lo = None if None in los else min((x for x in los if x), key=_lo)
-        hi = None if None in his else max((x for x in his if x), key=_hi)
+        lo = None if None in los else min((x for x in los if x), key=lower_bound)
+        hi = None if None in his else max((x for x in his if x), key=upper_bound)
         if lo or hi:
             found = DateRange(lo, hi, tuple(s for k in kept for s in k[2]), any(k[3] for k in kept))
     newest = words.NEWEST.search(text)
@@ -384,25 +335,15 @@ def parse(question: str, reference: date | None = None) -> QuestionDates:
                          else None, event=event, ignored=ignored, needs_reference=needs)
 
 
-def _lo(value: str) -> int:
-    b = date_bounds(value)
-    return b[0] if b else 0
-
-
-def _hi(value: str) -> int:
-    b = date_bounds(value)
-    return b[1] if b else 0
-
-
 def _target(lo: str | None, hi: str | None, reference: date | None) -> str | None:
     """Why a range cannot be about when articles appeared: it lies after the reference date, or it
     reaches past it without a start (restricting nothing)."""
     if reference is None:
         return None
     ref = int(reference.strftime("%Y%m%d"))
-    if lo is not None and _lo(lo) > ref:
+    if lo is not None and lower_bound(lo) > ref:
         return f"after the reference date {reference.isoformat()}: read as a target date, not as the articles' date"
-    if lo is None and hi is not None and _hi(hi) >= ref:
+    if lo is None and hi is not None and upper_bound(hi) >= ref:
         return f"reaches past the reference date {reference.isoformat()}: it would restrict nothing"
     return None
 
@@ -424,11 +365,11 @@ def _with_bare_months(text: str, atoms: list[_Atom]) -> list[_Atom]:
         if nxt is None or any(a.start <= m.start() < a.end for a in atoms):
             continue
         precision = "day" if m["day"] else "month"
-        if not words.CONNECTOR.fullmatch(text[m.end():nxt.start]) or _precision(nxt.date_from) != precision:
+        if not words.CONNECTOR.fullmatch(text[m.end():nxt.start]) or precision_of(nxt.date_from) != precision:
             continue
         number = words.MONTHS[m["month"].lower()]
         year = int(nxt.date_from[:4])
-        value = _day(year, number, int(m["day"])) if m["day"] else _month(year, number)
+        value = valid_day(year, number, int(m["day"])) if m["day"] else valid_month(year, number)
         if value and value <= nxt.date_from:
             out.append(_Atom(m.start(), m.end(), value, value, bare_month=number))
     return sorted(out, key=lambda a: a.start)

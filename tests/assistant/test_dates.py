@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import following, parse, previous
+from assistant.date_values import following, previous
+from assistant.dates import parse
 
 R = date(2025, 5, 20)
 
