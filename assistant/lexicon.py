@@ -1,15 +1,4 @@
-"""A small English-German glossary of news words, so English answers and questions meet German sources.
-
-An English answer drawn from a German article says "French carmaker", "fuel cells", "December", "three";
-the article says "französischen Automobilherstellers", "Brennstoffzellen", "Dezember", "drei". Spelling
-folding (Tokyo/Tokio) does not bridge such words; this glossary does. Every entry is a group of word
-beginnings (matched as prefixes of spelling-folded, lower-cased tokens, see ``assistant.text.fold``):
-English forms left of ``=``, German forms right of it. It is general vocabulary of news writing
-(countries, nationalities, months, number words, business and politics), not words from any test set.
-Entries marked ``@`` are places (countries, nationalities, cities). Entries marked ``!`` name facts
-(places, months, technologies, events, roles): an English answer that uses such a word must find it in
-its German source; the others only help to match words.
-"""
+"""Lookups in the English-German glossary (assistant/glossary.py): German forms, places, words naming facts."""
 
 from __future__ import annotations
 
@@ -17,287 +6,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from assistant.glossary import GLOSSARY
 from assistant.text import fold
-
-_GLOSSARY = """
-@!germany german = deutschland deutsch
-@!france french = frankreich franzos
-@!sweden swedish swede = schwed
-@!japan japanese = japan
-@!china chinese = china chines
-@!united states = usa vereinigte staaten
-@!us american america = usa amerika us-
-@!north american = nordamerika
-@!south american latin american = sudamerika lateinamerika
-@!asia asian = asien asiat
-@!europe european = europa europa
-@!africa african = afrika
-@!britain british united kingdom england english = grossbritannien britisch england englisch
-@!italy italian = italien
-@!spain spanish = spanien spanisch
-@!netherlands dutch = niederland hollaend
-@!austria austrian = osterreich
-@!switzerland swiss = schweiz
-@!poland polish = polen polnisch
-@!russia russian = russland russisch
-@!ukraine ukrainian = ukrain
-@!india indian = indien indisch
-@!korea korean = korea
-@!saudi = saudi
-@!lebanon lebanese = libanon
-@!brazil brazilian = brasilien
-@!mexico mexican = mexiko
-@!canada canadian = kanada
-@!turkey turkish = turkei turkisch
-@!greece greek = griechenland griechisch
-@!belgium belgian = belgien
-@!denmark danish = danemark danisch
-@!norway norwegian = norweg
-@!finland finnish = finnland finnisch
-@!czech = tschech
-@!hungary hungarian = ungarn ungarisch
-@!bavaria bavarian = bayern bayrisch bayerisch
-@!munich = munchen
-@!cologne = koln
-@!vienna = wien
-@!rome = rom
-@!moscow = moskau
-@!beijing = peking
-@!lisbon = lissabon
-@!prague = prag
-@!warsaw = warschau
-@!brussels = brussel
-!january = januar
-!february = februar
-!march = marz
-!april = april
-!may = mai
-!june = juni
-!july = juli
-!august = august
-!september = september
-!october = oktober
-!november = november
-!december = dezember
-!monday = montag
-!tuesday = dienstag
-!wednesday = mittwoch
-!thursday = donnerstag
-!friday = freitag
-!saturday = samstag sonnabend
-!sunday = sonntag
-!spring = fruhjahr fruhling
-!summer = sommer
-!autumn fall = herbst
-!winter = winter
-week = woche
-month = monat
-year = jahr
-quarter = quartal
-half = halfte halb
-one = ein
-two = zwei
-three = drei
-four = vier
-five = funf
-six = sechs
-seven = sieben
-eight = acht
-nine = neun
-ten = zehn
-twelve = zwolf
-twenty = zwanzig
-hundred = hundert
-thousand = tausend
-!million = million mio
-!billion = milliard mrd
-percent per cent = prozent
-first = erst
-second = zweit
-third = dritt
-last = letzt
-next = nachst kommend
-carmaker automaker car manufacturer = autobauer autoherstell automobilherstell hersteller
-car cars vehicle = auto fahrzeug wagen pkw
-electric = elektr
-ev evs = elektro e-auto elektroauto
-ceo = chef vorstandsvorsitz vorstandschef
-!battery batteries = batter akku
-engine engines motor = motor antrieb
-!fuel cell = brennstoffzell
-!hybrid = hybrid
-!lightweight construction = leichtbau
-!sports car = sportwagen
-plant factory = werk fabrik
-job jobs = arbeitsplatz stelle job
-employee employees staff workers = beschaftigt mitarbeit arbeitnehm
-company firm companies = unternehm firm konzern gesellschaft
-group = konzern grupp
-subsidiary = tocht
-share stake = anteil beteiligung aktie
-!shareholder = aktionar anteilseign
-investor = investor anleg
-investment invest = investi anlag
-!price = preis
-cost costs = kost
-revenue sales turnover = umsatz erlos
-profit = gewinn
-loss = verlust
-debt = schuld
-bank = bank
-!interest rate = zins
-!inflation = inflation
-!tax = steuer
-!budget = haushalt etat budget
-contract agreement deal = vertrag vereinbarung abkommen
-sign signed = unterzeichn unterschrieb abgeschlossen schloss
-!merger merge = fusion
-!takeover acquisition acquire = ubernahm ubernehm kauf
-partnership cooperation cooperate = partnerschaft kooperation zusammenarbeit kooperi
-partner = partner
-talks negotiations negotiate = gesprach verhand
-supply deliver delivery = liefer
-develop development = entwickl
-research = forsch
-technology = technolog
-software = software
-platform = plattform
-market = markt
-customer = kund
-!strike = streik
-union = gewerkschaft
-!court = gericht
-judge = richt
-!ruling verdict = urteil
-law = gesetz
-!police = polizei
-government = regierung
-minister = minist
-chancellor = kanzl
-president = prasident
-mayor = burgermeist
-!election = wahl
-vote votes = stimm
-party = partei
-!coalition = koalition
-!parliament = parlament bundestag landtag
-city town = stadt
-state = land staat bundesland
-region = region
-!bridge = bruck
-!railway rail train = bahn zug schien
-road = strass
-!airport = flughafen
-!port harbour harbor = hafen
-station = bahnhof
-!hospital = klinik krankenhaus
-study = studie
-researcher scientist = forsch wissenschaft
-!university = universitat hochschul
-!school = schul
-!museum = museum
-!festival = festival
-visitor visitors = besuch
-team = team mannschaft
-club = verein klub club
-coach = trainer
-player = spieler
-match game = spiel partie
-goal = tor
-season = saison
-league = liga
-win won victory = sieg gewann gewinn
-defeat lost = niederlag verlor
-transfer = transfer wechsel
-fee = ablos gebuhr
-record = rekord
-!marathon = marathon
-chief executive ceo boss head = chef vorstandsvorsitz leit
-spokesman spokeswoman spokesperson = sprech
-founder = grund
-!arrest arrested = verhaft festgenommen festnahm
-!fled flee = floh flucht
-!plot conspiracy = komplott verschwor
-!accused allegation = vorwurf beschuldig
-growth grow = wachstum wachs
-increase rise = steiger anstieg erhoh
-decrease decline fall = sank sink ruckgang
-open opening = eroffn
-close closure = schliess
-build construction = bau
-delay delayed = verzoger verspat
-plan plans planned = plan
-reason because = grund weil
-agree agreed agreement = vereinbar einig
-announce announced = angekundigt kundigt mitgeteilt bekanntgegeben
-!launch launched = markteinfuhr einfuhr gestartet startet lancier
-!convict convicted conviction = verurteil
-!sentence sentenced = verurteil haftstraf
-release released = freigelassen veroffentlich
-!resign resigned resignation = rucktritt zurucktret zuruckgetret
-!appoint appointed = ernannt berufen
-!dismiss dismissed fired sacked = entlass gefeuert freigestellt
-!hire hired = eingestellt verpflicht
-meet met meeting = treff traf sitzung
-!insolvency bankruptcy bankrupt = insolvenz pleite konkurs
-!loan credit = kredit darlehen
-!subsidy subsidies grant = forderung zuschuss subvention
-!fine = strafe bussgeld
-!diesel = diesel
-!petrol gasoline = benzin
-!fuel = kraftstoff treibstoff brennstoff
-!solid-state = festkorper
-!lithium = lithium
-crossover = crossover
-pickup = pickup pick-up
-!truck trucks lorry = lkw lastwag pick-up pickup
-!bus = bus
-!aircraft plane = flugzeug
-!ship = schiff
-!weather = wetter
-!rain = regen
-!football soccer = fussball
-!price increase = preiserhoh
-interest = zins interesse
-!profit warning = gewinnwarn
-!dividend = dividend
-!share price = aktienkurs kurs
-!stock exchange = borse
-!board supervisory board = aufsichtsrat vorstand verwaltungsrat
-management = management fuhrung vorstand
-director = direktor leit
-manager = manag
-spokesperson = sprech
-!dealer dealership = handl autohaus
-!crisis = kris
-!automated autonomous self-driving = automatisiert autonom selbstfahr
-!acquisition acquisitions = ubernahm ubernehm zukauf kauf
-!financial = finans
-!war = krieg
-!pandemic = pandemi
-!flood = hochwass uberschwemm flut
-!fire = brand feuer
-!accident = unfall
-!earthquake = erdbeb
-!vote = abstimm stimm wahl
-!victory = sieg
-!defeat = niederlag
-showroom motor show = autosalon messe
-engineer = ingenieur
-worker = arbeit
-negotiate negotiating negotiated = verhand
-refuse refused reject rejected = ablehn abgelehnt lehnte
-support = unterstutz
-protect protection = schutz schutz
-sell sold sale = verkauf verkauft
-buy bought purchase purchasing procurement = kauf kauft beschaff einkauf
-save saving savings = spar einspar
-cut cuts = kurz senk abbau
-reduce reduced lower lowered = senk reduzier verring
-raise raised = erhoh anheb
-double doubled = verdoppel
-halve halved = halbier
-"""
 
 
 @lru_cache(maxsize=1)
@@ -308,7 +18,7 @@ def _groups() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
 @lru_cache(maxsize=1)
 def _entries() -> list[tuple[tuple[tuple[str, ...], tuple[str, ...]], bool]]:
     entries = []
-    for line in _GLOSSARY.strip().splitlines():
+    for line in GLOSSARY.strip().splitlines():
         strict = line.lstrip("@").startswith("!")
         left, right = line.lstrip("@!").split("=")
         english = tuple(fold(w) for w in _phrases(left))
@@ -368,7 +78,7 @@ def _english_stemmer() -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=1)
 def _place_forms() -> tuple[str, ...]:
-    lines = [line for line in _GLOSSARY.strip().splitlines() if line.startswith("@")]
+    lines = [line for line in GLOSSARY.strip().splitlines() if line.startswith("@")]
     return tuple(fold(w) for line in lines for side in line.lstrip("@!").split("=") for w in side.split())
 
 
@@ -402,7 +112,7 @@ def german_words(english_text: str) -> list[str]:
 def _raw_groups() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """The glossary's groups with the German words as written (lower case, not spelling-folded)."""
     out = []
-    for line in _GLOSSARY.strip().splitlines():
+    for line in GLOSSARY.strip().splitlines():
         left, right = line.lstrip("@!").split("=")
         out.append((tuple(fold(w) for w in _phrases(left)), tuple(right.split())))
     return out
