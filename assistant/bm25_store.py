@@ -28,7 +28,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from assistant.bm25 import DocTokens, Segment, View, merge_segments, tokenize, write_segment
+from assistant.bm25 import Segment, View
+from assistant.bm25_write import DocTokens, merge_segments, tokenize, write_segment
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.bm25 import DocTokens, tokenize
 from assistant.bm25_store import BM25Store, BM25Writer
+from assistant.bm25_write import DocTokens, tokenize
 from assistant.code_version import files_hash
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence import article_sentence_texts

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.bm25 import DocTokens, Segment, View, merge_segments, tokenize, write_segment
+from assistant.bm25 import Segment, View
+from assistant.bm25_write import DocTokens, merge_segments, tokenize, write_segment
 from assistant.filters import matches
 from assistant.models import Article, Filters
 from assistant.settings import PROJECT_ROOT

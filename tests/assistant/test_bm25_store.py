@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.bm25 import DocTokens
 from assistant.bm25_store import BM25Store, BM25Writer, read_manifest
+from assistant.bm25_write import DocTokens
 from assistant.factory import build_store
 from assistant.models import Filters
 from assistant.settings import Settings
@@ -112,7 +112,7 @@ def test_one_writer_at_a_time_and_readers_do_not_wait_for_it(tmp_path: Path, doc
 
 
 def test_unpublished_files_of_a_dead_writer_are_removed(tmp_path: Path, docs) -> None:
-    from assistant.bm25 import write_segment
+    from assistant.bm25_write import write_segment
 
     bm25 = BM25Store(tmp_path / "bm25")
     bm25.root.mkdir()
