@@ -26,14 +26,6 @@ POLL_S = 0.4
 STATUS_TEXT = {"pending": "wartet / waiting", "new": "neu / new", "changed": "geändert / changed",
                "unchanged": "unverändert / unchanged", "skipped": "übersprungen / skipped",
                "failed": "fehlgeschlagen / failed"}
-ARTICLES_CSS = """
-#upload-status table, #article-list table {width:100%; border-collapse:collapse; font-size:.88rem;}
-#upload-status td, #upload-status th {padding:3px 6px; border-bottom:1px solid var(--border-color-primary);
-  text-align:left; overflow-wrap:anywhere;}
-.file-new, .file-changed {color:#1a7f37;} .file-skipped, .file-failed {color:#cf222e;}
-.file-unchanged, .file-pending {color: var(--body-text-color-subdued);}
-progress {width:100%;}
-"""
 
 
 def job_html(job: Job) -> str:

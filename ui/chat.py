@@ -19,7 +19,7 @@ from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Citation, Filters, Turn
 from assistant.service import Assistant, Sources, Token
 from assistant.text import question_language, sentence_spans, split_sentences
-from ui.date_chips import CHIPS_CSS, CHIPS_HEAD, DROP_ID, chips_html, without_removers
+from ui.date_chips import DROP_ID, chips_html, without_removers
 from ui.feedback import FeedbackLog, feedback_record
 from ui.timeline import timeline_html
 
@@ -87,66 +87,6 @@ TEXT: dict[str, dict[str, str]] = {
         "also_in": "also in",
     },
 }
-
-CSS = """
-#chat .answer a.cite, #chat a.cite {font-weight:600; text-decoration:none; padding:0 1px; border-radius:3px;
-  color: var(--color-accent); cursor:pointer;}
-#chat a.cite:hover {background: var(--color-accent-soft);}
-.draft {color: var(--body-text-color-subdued);}
-.draft-note, .src-note {font-size:.8rem; color: var(--body-text-color-subdued);}
-.state {padding:10px 12px; border-radius:8px; margin:4px 0; background: var(--background-fill-secondary);
-  border-left:4px solid var(--border-color-primary);}
-.state-not-in-sources {border-left-color:#d29922;}
-.state-error, .state-busy {border-left-color:#cf222e;}
-.state-empty-index {border-left-color:#0969da;}
-.state-thinking {border-left-color: var(--color-accent);}
-.state p {margin:.3em 0 0 0;}
-.state-title {font-weight:600; font-size:1rem; font-family:inherit;}
-.state .spinner {display:inline-block; width:.9em; height:.9em; margin-right:.5em; vertical-align:-.1em;
-  border-style:solid !important; border-width:2px !important; border-color:#d0d7de !important;
-  border-top-color: var(--color-accent, #f97316) !important; border-radius:50%;
-  animation: spin .8s linear infinite;}
-@keyframes spin { to {transform: rotate(360deg);} }
-.src-card {border:1px solid var(--border-color-primary); border-radius:8px; padding:10px 12px; margin:8px 0;
-  background: var(--background-fill-primary); transition: box-shadow .3s;}
-.src-card.flash {box-shadow: 0 0 0 3px var(--color-accent); animation: srcflash 1.6s ease-out;}
-@keyframes srcflash {from {background: var(--color-accent-soft);}
-  to {background: var(--background-fill-primary);}}
-.src-head {font-weight:600; margin-bottom:2px;}
-.src-n {color: var(--color-accent); margin-right:4px;}
-.src-meta {color: var(--body-text-color-subdued); font-size:.82rem; margin-bottom:6px;}
-.src-also {color: var(--body-text-color-subdued); font-size:.8rem; margin:-4px 0 6px 0;}
-.src-text {font-size:.9rem; line-height:1.5; white-space:pre-wrap; overflow-wrap:anywhere;}
-.src-text mark.passage {background:#fff3bf; color:#111; border-radius:2px;}
-.src-text mark.focus {background:#ffd43b; color:#111; font-weight:600;}
-.src-full summary {cursor:pointer; font-size:.85rem; margin-top:6px; color: var(--color-accent);}
-.src-full .src-text {max-height:50vh; overflow-y:auto; margin-top:4px;}
-details.older > summary {cursor:pointer; color: var(--body-text-color-subdued); margin:8px 0;}
-#sources {overflow-wrap:anywhere;}
-#feedback-status {min-height:1.2em;}
-@media (max-width: 640px) {
-  .src-text {font-size:.85rem;}
-  #chat {height: 58vh !important;}
-}
-"""
-
-# Clicking a [n] marker scrolls to its source card (opening collapsed sections) and flashes it.
-HEAD = """
-<script>
-document.addEventListener('click', function (ev) {
-  var a = ev.target && ev.target.closest ? ev.target.closest('a[href^="#src-"]') : null;
-  if (!a) return;
-  ev.preventDefault(); ev.stopPropagation();
-  var card = document.getElementById(a.getAttribute('href').slice(1));
-  if (!card) return;
-  for (var p = card.parentElement; p; p = p.parentElement) { if (p.tagName === 'DETAILS') p.open = true; }
-  card.scrollIntoView({behavior: 'smooth', block: 'start'});
-  card.classList.remove('flash'); void card.offsetWidth; card.classList.add('flash');
-}, true);
-</script>
-"""
-CSS += CHIPS_CSS  # filters taken from the question (ui/date_chips.py)
-HEAD += CHIPS_HEAD
 
 
 # --- rendering --------------------------------------------------------------------------------------
@@ -436,7 +376,7 @@ def example_text(evt: gr.SelectData) -> str:
 
 
 def build_chat(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
-    """The chat UI bound to one assistant; ui.server mounts it with CSS and HEAD."""
+    """The chat UI bound to one assistant; ui.server mounts it with the stylesheets and scripts of ui.assets."""
     cb = ChatCallbacks(assistant, feedback)
     with gr.Blocks(title="News archive assistant", analytics_enabled=False, fill_width=False) as demo:
         gr.HTML('<div class="app-head"><h2 style="margin:0">News archive assistant</h2>'

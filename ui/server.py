@@ -66,10 +66,9 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     if with_ui:
         import gradio as gr
 
-        from ui.articles import ARTICLES_CSS, build_ui
-        from ui.chat import CSS, HEAD
+        from ui import assets
+        from ui.articles import build_ui
         from ui.feedback import FeedbackLog
-        from ui.timeline import TIMELINE_CSS
 
         def ui_user(request: Request) -> str | None:
             key = (presented_key(request) or request.cookies.get("assistant_key")
@@ -79,7 +78,7 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
         ui = build_ui(assistant, FeedbackLog(settings.feedback_path), jobs, limits)
         gr.mount_gradio_app(app, ui, path="/", footer_links=["api"],
                             auth_dependency=ui_user if settings.api_keys else None, run_history=False,
-                            show_error=True, css=CSS + ARTICLES_CSS + TIMELINE_CSS, head=HEAD,
+                            show_error=True, css=assets.css(), head=assets.head(),
                             max_file_size=settings.upload_max_request_bytes)
     return app
 
