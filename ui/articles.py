@@ -17,7 +17,8 @@ from assistant.errors import AssistantError
 from assistant.models import DocumentInfo, Filters
 from assistant.service import Assistant
 from ingest.factory import supported_suffixes
-from ui.chat import answer_html, build_chat, esc, sources_html, state_html
+from ui.chat import build_chat
+from ui.chat_render import answer_html, esc, sources_html, state_html
 from ui.feedback import FeedbackLog
 from ui.jobs import IngestJobs, Job
 from ui.uploads import UploadLimits, UploadRejected, remove_tree, stage_local

@@ -1,7 +1,8 @@
 """Chips in the chat for filters taken from the question's words ("Zeitraum: 2018 ✕", "Neueste zuerst ✕").
 
 The ✕ of an applied chip asks the same question again without them (``derive_dates=False``): a script
-clicks the chat's hidden ``#drop-dates`` button, whose callback is ``ChatCallbacks.respond_without_dates``.
+(ui/static/chips.js) clicks the chat's hidden ``#drop-dates`` button, whose callback is
+``ChatCallbacks.respond_without_dates``.
 Only the latest answer's chips keep their ✕. Filters that were not applied are shown muted, with the reason.
 The chat sanitises message HTML (data-* and aria-* attributes are dropped): state is in class names.
 """

@@ -12,7 +12,7 @@ from assistant.models import DerivedFilter
 from tests.conftest import CORPUS
 from tests.ui.conftest import fake_assistant
 from ui.assets import css, head
-from ui.chat import ChatCallbacks
+from ui.chat_callbacks import ChatCallbacks
 from ui.date_chips import chip_html, chips_html, without_removers
 from ui.feedback import FeedbackLog
 
