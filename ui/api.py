@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Timeline
 from assistant.service import Assistant, Event, EventStream, Final, Sources, Token
-from ui.guards import Guards
+from ui.auth import Guards
 from ui.schemas import (
     AskRequest,
     DocumentResponse,

@@ -37,7 +37,7 @@ from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant, Event, EventStream, Final, Sources
 from ui.api import Steps, close_steps, drain_answer, next_event
-from ui.guards import Guards
+from ui.auth import Guards
 from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
 
 MODEL_ID = "news-assistant"
