@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import EmbeddingModelMismatch, IndexError_
+from assistant.errors import EmbeddingModelMismatch, IndexUnusable
 from assistant.filters import date_bounds, to_where
 from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
 
@@ -40,13 +40,13 @@ def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> A
         try:
             return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
         except Exception as e:  # chromadb raises plain Exception/ValueError when the server is down
-            raise IndexError_(
+            raise IndexUnusable(
                 f"cannot reach the Chroma server at {host}:{port} ({e}); start it or unset ASSISTANT_CHROMA_HOST"
             ) from e
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise IndexError_(
+        raise IndexUnusable(
             f"cannot create the index directory {index_dir} ({e.strerror}); "
             "set ASSISTANT_INDEX_DIR to a writable folder"
         ) from e
@@ -54,11 +54,11 @@ def open_client(index_dir: Path, host: str | None = None, port: int = 8001) -> A
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
     except Exception as e:  # corrupt sqlite, permissions: chromadb wraps them in generic errors
         if "readonly" in str(e).lower().replace("-", "").replace(" ", ""):
-            raise IndexError_(
+            raise IndexUnusable(
                 f"the index at {index_dir} is read-only ({e}); Chroma needs write access even to search: "
                 "make it writable for this user, or copy it and set ASSISTANT_INDEX_DIR to the copy"
             ) from e
-        raise IndexError_(
+        raise IndexUnusable(
             f"cannot open the index at {index_dir / 'chroma'} ({type(e).__name__}: {e}). If it is corrupt, "
             f"move it away (mv {index_dir} {index_dir}.broken) and build it again: `assistant ingest PATH`."
         ) from e
@@ -93,7 +93,7 @@ class Store:
                 f"{self.prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
         except Exception as e:
-            raise IndexError_(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
+            raise IndexUnusable(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
         self._seen_generation = self.generation()
         built = self.chunks.metadata or {}
         built_with, built_dim = built.get("embedding_model"), built.get("dim")
