@@ -195,10 +195,9 @@ async def _sse(first: Event | None, events: EventStream, request: Request, model
                created: int) -> AsyncIterator[str]:
     stream = ThreadedEventStream(events)
     role = _chunk(cid, created, model, {"role": "assistant", "content": ""})
-    if isinstance(first, Sources):  # the numbered evidence, before the answer is written
+    if isinstance(first, Sources):  # the numbered evidence, sent at once, before the answer is written
         role["sources"] = [c.model_dump() for c in first.citations]
-        first = await run_in_threadpool(stream.next)
-    yield _data(role)
+    yield _data(role)  # (the events after it are read below, where an LLM failure becomes an error chunk)
     event, last_beat = first, 0.0
     try:
         while event is not None:
