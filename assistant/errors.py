@@ -2,7 +2,7 @@
 
     AssistantError                 base; every message says what happened and what to do
     ├── ConfigError                a setting is missing or unsafe
-    ├── IndexError_                the index directory or store cannot be used
+    ├── IndexUnusable              the index directory or store cannot be used
     │   └── EmbeddingModelMismatch the index was built with another embedding model
     ├── ModelError                 a model file is missing, corrupt or fails to load
     │   └── EmbeddingServerError   the embeddings server is down, refuses, or sends unusable vectors
@@ -24,11 +24,11 @@ class ConfigError(AssistantError):
     """A setting is missing, inconsistent or unsafe."""
 
 
-class IndexError_(AssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexUnusable(AssistantError):
     """The index directory or vector store cannot be used."""
 
 
-class EmbeddingModelMismatch(IndexError_):
+class EmbeddingModelMismatch(IndexUnusable):
     """The index was built with a different embedding model than the one configured."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import EmbeddingModelMismatch, IndexError_
+from assistant.errors import EmbeddingModelMismatch, IndexUnusable
 from assistant.filters import to_where
 from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
 from assistant.store_rows import article_meta, chunk_rows, passage_from_row
@@ -59,7 +59,7 @@ class Store:
                 f"{self.prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
         except Exception as e:
-            raise IndexError_(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
+            raise IndexUnusable(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
         self._seen_generation = self.generation()
         built = self.chunks.metadata or {}
         built_with, built_dim = built.get("embedding_model"), built.get("dim")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from assistant.bm25_store import BM25Store
 from assistant.embeddings import VectorEmbedding
-from assistant.errors import IndexError_
+from assistant.errors import IndexUnusable
 from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import Settings
 from assistant.store import Store
@@ -128,7 +128,7 @@ class Ingester:
         try:
             path.unlink()
         except OSError as e:
-            raise IndexError_(f"cannot remove the kept original {path} ({e.strerror}); check its permissions") from e
+            raise IndexUnusable(f"cannot remove the kept original {path} ({e.strerror}); check its permissions") from e
         return True
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Timeline
 from assistant.service import Assistant, Event, EventStream, Final, Sources, Token
-from ui.guards import Guards
+from ui.auth import Guards
 from ui.schemas import (
     AskRequest,
     DocumentResponse,
@@ -28,6 +26,7 @@ from ui.schemas import (
     SearchResult,
     TimelineRequest,
 )
+from ui.streaming import ThreadedEventStream, close_stream, drain_answer, first_event, sse_response
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
@@ -88,14 +87,12 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
     async def ask(req: AskRequest, request: Request) -> object:
         events = assistant.ask_stream(req.question, req.history, req.language, req.top_k, req.filters,
                                       derive_dates=req.derive_dates, reference_date=req.reference_date)
-        try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
-            first = await run_in_threadpool(next_event, events)
+        try:
+            first = await first_event(events)
         except AssistantError as e:
-            events.close()
             return error_response(e)
         if req.stream:
-            return StreamingResponse(_sse(first, events, request), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return sse_response(_sse(first, events, request))
         try:
             final = await drain_answer(first, events, request)
         except AssistantError as e:
@@ -107,55 +104,8 @@ def build_router(assistant: Assistant, guards: Guards) -> APIRouter:
     return router
 
 
-def next_event(events: Iterator[Event]) -> Event | None:
-    """The next event of a stream, or None at its end (for run_in_threadpool)."""
-    return next(events, None)
-
-
-class Steps:
-    """An event stream advanced one step at a time in worker threads.
-
-    ``close`` waits for a step still running in its thread: a cancelled ``await`` (Starlette cancels a
-    streaming response when the client disconnects) leaves that thread running, and closing a generator
-    that is executing fails."""
-
-    def __init__(self, events: EventStream) -> None:
-        self._events = events
-        self._lock = threading.Lock()
-
-    def next(self) -> Event | None:
-        with self._lock:
-            return next(self._events, None)
-
-    def close(self) -> None:
-        with self._lock:
-            self._events.close()
-
-
-async def close_steps(steps: Steps) -> None:
-    """Close the stream even inside a cancelled scope: closing is what releases the LLM slot."""
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(steps.close)
-
-
-async def drain_answer(first: Event | None, events: EventStream, request: Request) -> Answer | None:
-    """Consume a stream to its Final answer; stop the generation (None) when the client goes away."""
-    steps = Steps(events)
-    event = first
-    try:
-        while event is not None:
-            if isinstance(event, Final):
-                return event.answer
-            if await request.is_disconnected():
-                return None
-            event = await run_in_threadpool(steps.next)
-        return None
-    finally:
-        await close_steps(steps)
-
-
 async def _sse(first: Event | None, events: EventStream, request: Request) -> AsyncIterator[str]:
-    steps = Steps(events)
+    stream = ThreadedEventStream(events)
     event = first
     try:
         while event is not None:
@@ -170,9 +120,9 @@ async def _sse(first: Event | None, events: EventStream, request: Request) -> As
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(steps.next)
+                event = await run_in_threadpool(stream.next)
             except AssistantError as e:
                 yield f"event: error\ndata: {json.dumps({'detail': str(e)}, ensure_ascii=False)}\n\n"
                 return
     finally:
-        await close_steps(steps)
+        await close_stream(stream)

@@ -17,7 +17,8 @@ from assistant.errors import AssistantError
 from assistant.models import DocumentInfo, Filters
 from assistant.service import Assistant
 from ingest.factory import supported_suffixes
-from ui.chat import answer_html, build_chat, esc, sources_html, state_html
+from ui.chat import build_chat
+from ui.chat_render import answer_html, esc, sources_html, state_html
 from ui.feedback import FeedbackLog
 from ui.jobs import IngestJobs, Job
 from ui.uploads import UploadLimits, UploadRejected, remove_tree, stage_local
@@ -26,14 +27,6 @@ POLL_S = 0.4
 STATUS_TEXT = {"pending": "wartet / waiting", "new": "neu / new", "changed": "geändert / changed",
                "unchanged": "unverändert / unchanged", "skipped": "übersprungen / skipped",
                "failed": "fehlgeschlagen / failed"}
-ARTICLES_CSS = """
-#upload-status table, #article-list table {width:100%; border-collapse:collapse; font-size:.88rem;}
-#upload-status td, #upload-status th {padding:3px 6px; border-bottom:1px solid var(--border-color-primary);
-  text-align:left; overflow-wrap:anywhere;}
-.file-new, .file-changed {color:#1a7f37;} .file-skipped, .file-failed {color:#cf222e;}
-.file-unchanged, .file-pending {color: var(--body-text-color-subdued);}
-progress {width:100%;}
-"""
 
 
 def job_html(job: Job) -> str:

@@ -1,7 +1,8 @@
 """Chips in the chat for filters taken from the question's words ("Zeitraum: 2018 ✕", "Neueste zuerst ✕").
 
 The ✕ of an applied chip asks the same question again without them (``derive_dates=False``): a script
-clicks the chat's hidden ``#drop-dates`` button, whose callback is ``ChatCallbacks.respond_without_dates``.
+(ui/static/chips.js) clicks the chat's hidden ``#drop-dates`` button, whose callback is
+``ChatCallbacks.respond_without_dates``.
 Only the latest answer's chips keep their ✕. Filters that were not applied are shown muted, with the reason.
 The chat sanitises message HTML (data-* and aria-* attributes are dropped): state is in class names.
 """
@@ -36,31 +37,6 @@ TEXT: dict[str, dict[str, str]] = {
            "relative": "counted from", "event": "dated"},
 }
 
-CHIPS_CSS = """
-.chips {display:flex; flex-wrap:wrap; gap:6px; margin:0 0 6px 0;}
-.chip {display:inline-flex; align-items:center; gap:6px; padding:2px 4px 2px 10px; border-radius:999px;
-  font-size:.82rem; background: var(--color-accent-soft); border:1px solid var(--color-accent);}
-.chip .chip-why {color: var(--body-text-color-subdued);}
-.chip a.chip-x {text-decoration:none; font-weight:700; padding:0 6px; border-radius:999px; cursor:pointer;
-  color: var(--body-text-color);}
-.chip a.chip-x:hover {background: var(--color-accent); color:#fff;}
-.chip.chip-off {background: var(--background-fill-secondary); border-color: var(--border-color-primary);
-  padding-right:10px;}
-.chip.chip-off .chip-label {text-decoration:line-through;}
-"""
-# A click on a chip's ✕ presses the hidden button that asks again without the question's filters.
-CHIPS_HEAD = """
-<script>
-document.addEventListener('click', function (ev) {
-  var x = ev.target && ev.target.closest ? ev.target.closest('a[href="#drop-dates"]') : null;
-  if (!x) return;
-  ev.preventDefault(); ev.stopPropagation();
-  var b = document.getElementById('drop-dates');
-  if (b && b.tagName !== 'BUTTON') b = b.querySelector('button');
-  if (b) b.click();
-}, true);
-</script>
-"""
 _REMOVER = re.compile(r'<a class="chip-x"[^>]*>✕</a>')
 
 

@@ -17,7 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from ingest.factory import supported_suffixes
-from ui.guards import Guards
+from ui.auth import Guards
 from ui.jobs import JOB_ID, IngestJobs, Job
 from ui.schemas import ErrorResponse
 from ui.uploads import (

@@ -21,7 +21,7 @@ _SECRET = re.compile(
 )
 _MASK = "***"
 
-# The id of the HTTP request being handled (set by ui.guards.RequestContextMiddleware); added to every record.
+# The id of the HTTP request being handled (set by ui.middleware.RequestContextMiddleware); added to every record.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _secrets: set[str] = set()

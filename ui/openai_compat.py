@@ -29,16 +29,16 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant, Event, EventStream, Final, Sources
-from ui.api import Steps, close_steps, drain_answer, next_event
-from ui.guards import Guards
+from ui.auth import Guards
 from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
+from ui.streaming import ThreadedEventStream, close_stream, drain_answer, first_event, sse_response
 
 MODEL_ID = "news-assistant"
 _CHUNK_WORDS = re.compile(r"\S+\s*|\s+")
@@ -174,15 +174,12 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters,
                                       derive_dates=req.derive_dates, reference_date=req.reference_date)
-        try:  # run up to the first event here, so that bad input and a busy LLM get a proper status code
-            first = await run_in_threadpool(next_event, events)
+        try:
+            first = await first_event(events)
         except AssistantError as e:
-            events.close()
             return openai_error(e)
         if req.stream:
-            return StreamingResponse(_sse(first, events, request, model, cid, created),
-                                     media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return sse_response(_sse(first, events, request, model, cid, created))
         try:
             answer = await drain_answer(first, events, request)
         except AssistantError as e:
@@ -196,12 +193,11 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
 
 async def _sse(first: Event | None, events: EventStream, request: Request, model: str, cid: str,
                created: int) -> AsyncIterator[str]:
-    steps = Steps(events)
+    stream = ThreadedEventStream(events)
     role = _chunk(cid, created, model, {"role": "assistant", "content": ""})
-    if isinstance(first, Sources):  # the numbered evidence, before the answer is written
+    if isinstance(first, Sources):  # the numbered evidence, sent at once, before the answer is written
         role["sources"] = [c.model_dump() for c in first.citations]
-        first = await run_in_threadpool(steps.next)
-    yield _data(role)
+    yield _data(role)  # (the events after it are read below, where an LLM failure becomes an error chunk)
     event, last_beat = first, 0.0
     try:
         while event is not None:
@@ -216,11 +212,11 @@ async def _sse(first: Event | None, events: EventStream, request: Request, model
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(steps.next)
+                event = await run_in_threadpool(stream.next)
             except AssistantError as e:
                 yield _data({"error": {"message": str(e), "type": "server_error", "param": None,
                                        "code": None}})
                 yield "data: [DONE]\n\n"
                 return
     finally:
-        await close_steps(steps)
+        await close_stream(stream)

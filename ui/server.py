@@ -13,9 +13,10 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.factory import build_ingester
 from ui.api import build_router
+from ui.auth import KEY_COOKIE, Guards, KeyCookieLogin, presented_key
 from ui.documents_api import build_documents_router
-from ui.guards import Guards, RequestContextMiddleware, presented_key
 from ui.jobs import IngestJobs
+from ui.middleware import RequestContextMiddleware
 from ui.openai_compat import build_openai_router, openai_error
 from ui.uploads import UploadLimits
 
@@ -45,7 +46,9 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     guards = Guards(settings)
     limits = UploadLimits.from_settings(settings)
     jobs = (jobs or build_jobs(assistant, settings)).start()
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, guards=guards,
+    # the last added runs first: CORS, then the request context (id, body limit, log line), then the key login
+    app.add_middleware(KeyCookieLogin, guards=guards)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
                        upload_body_bytes=settings.upload_max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
@@ -66,20 +69,19 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     if with_ui:
         import gradio as gr
 
-        from ui.articles import ARTICLES_CSS, build_ui
-        from ui.chat import CSS, HEAD
+        from ui import assets
+        from ui.articles import build_ui
         from ui.feedback import FeedbackLog
-        from ui.timeline import TIMELINE_CSS
 
         def ui_user(request: Request) -> str | None:
-            key = (presented_key(request) or request.cookies.get("assistant_key")
+            key = (presented_key(request) or request.cookies.get(KEY_COOKIE)
                    or request.query_params.get("key"))
             return "user" if guards.key_ok(key) else None
 
         ui = build_ui(assistant, FeedbackLog(settings.feedback_path), jobs, limits)
         gr.mount_gradio_app(app, ui, path="/", footer_links=["api"],
                             auth_dependency=ui_user if settings.api_keys else None, run_history=False,
-                            show_error=True, css=CSS + ARTICLES_CSS + TIMELINE_CSS, head=HEAD,
+                            show_error=True, css=assets.css(), head=assets.head(),
                             max_file_size=settings.upload_max_request_bytes)
     return app
 

@@ -7,15 +7,6 @@ import html
 from assistant.eventdates import format_date
 from assistant.models import Answer, TimelineEvent
 
-TIMELINE_CSS = """
-#chat ol.timeline {list-style:none; margin:.3em 0 0 0; padding:0 0 0 .2em; border-left:2px solid var(--color-accent);}
-#chat ol.timeline li {position:relative; margin:0 0 .55em 0; padding-left:.9em;}
-#chat ol.timeline li::before {content:""; position:absolute; left:-.42em; top:.45em; width:.62em; height:.62em;
-  border-radius:50%; background: var(--color-accent);}
-#chat ol.timeline time {display:block; font-weight:600; font-size:.85rem; color: var(--body-text-color-subdued);}
-#chat .tl-head {font-weight:600; margin-bottom:.2em;}
-#chat .tl-src {font-size:.78rem; color: var(--body-text-color-subdued);}
-"""
 HEAD = {"de": "Chronologie aus den Artikeln", "en": "Timeline from the articles"}
 FROM_ARTICLE = {"de": "Datum des Artikels", "en": "date of the article"}
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from assistant.settings import Settings
 from tests.reliability.conftest import KEY, OTHER_KEY, QUESTION, Built
-from ui.guards import Guards
+from ui.auth import Guards
 
 PROTECTED_CALLS = [
     ("GET", "/api/documents", None),

@@ -168,7 +168,7 @@ def test_rate_limit_refills_over_time(
     make_app: Callable[..., Built], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = _Clock()
-    monkeypatch.setattr("ui.guards.time", clock)  # the limiter's clock only; requests take real time
+    monkeypatch.setattr("ui.auth.time", clock)  # the limiter's clock only; requests take real time
     client = TestClient(make_app(rate_limit_per_minute=60).app)  # one token per second
     assert [client.get("/api/documents").status_code for _ in range(61)] == [200] * 60 + [429]
     clock.now += 1.0

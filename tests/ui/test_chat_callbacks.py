@@ -12,7 +12,7 @@ import pytest
 from assistant.service import Assistant
 from tests.fakes import ScriptedLLM
 from tests.ui.conftest import fake_assistant
-from ui.chat import ChatCallbacks
+from ui.chat_callbacks import ChatCallbacks
 from ui.feedback import FeedbackLog
 
 GHOSN = "Wann wurde Carlos Ghosn verhaftet?"

@@ -7,12 +7,12 @@ from pydantic import ValidationError
 
 from assistant.errors import InputError, LLMBusy, LLMError
 from assistant.models import Answer, Citation, Filters
-from ui.chat import (
+from ui.chat_callbacks import history_of
+from ui.chat_render import (
     CONTEXT_CHARS,
     answer_html,
     error_html,
     focus_span,
-    history_of,
     link_markers,
     panel_html,
     source_card,

@@ -11,7 +11,8 @@ import pytest
 from assistant.models import DerivedFilter
 from tests.conftest import CORPUS
 from tests.ui.conftest import fake_assistant
-from ui.chat import CSS, HEAD, ChatCallbacks
+from ui.assets import css, head
+from ui.chat_callbacks import ChatCallbacks
 from ui.date_chips import chip_html, chips_html, without_removers
 from ui.feedback import FeedbackLog
 
@@ -75,7 +76,7 @@ def test_removers_are_dropped_from_earlier_answers_in_both_content_shapes() -> N
 
 
 def test_the_page_gets_the_chip_style_and_script() -> None:
-    assert ".chip " in CSS and "drop-dates" in HEAD
+    assert ".chip " in css() and "drop-dates" in head()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import IndexError_
+from assistant.errors import IndexUnusable
 from ingest.factory import Ingester, build_ingester
 from tests.fakes import HashEmbedding, fake_settings
 from ui.jobs import IngestJobs, Job, journal_entries
@@ -80,7 +80,7 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(tmp_path: Path,
     def flaky(self: Ingester, *a: object, **kw: object) -> object:
         calls.append(1)
         if len(calls) == 1:
-            raise IndexError_("the disk is full; free space and upload again")
+            raise IndexUnusable("the disk is full; free space and upload again")
         return real(self, *a, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Ingester, "ingest", flaky)

@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from assistant.errors import InputError
+from assistant.errors import InputError, LLMError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
 from tests.live import RealServer, ThreadServer
@@ -146,6 +146,40 @@ def test_raw_stream_is_openai_sse_ending_with_done(
     events = [e for e in body.split("\n\n") if e.strip()]
     assert all(e.startswith(("data: ", ": ")) for e in events)
     assert events[-1] == "data: [DONE]"
+
+
+class HeldThenFailingLLM:
+    """Waits until the test has read the first chunk, then fails as a crashed LLM server would."""
+
+    name = "failing"
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        self.go.wait(10)
+        raise LLMError("the LLM server went away")
+        yield ""  # a generator, like every LLM's stream
+
+
+@pytest.mark.integration
+def test_a_stream_sends_the_sources_at_once_and_an_llm_failure_as_an_error_chunk(
+        live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
+    srv, assistant = live()
+    llm = HeldThenFailingLLM()
+    assistant._llm = llm  # type: ignore[assignment]  # the failing backend behind the live server
+    with httpx.stream("POST", srv.url + "/v1/chat/completions", timeout=30,
+                      json={"stream": True, "messages": [{"role": "user", "content": GHOSN}]}) as r:
+        lines = r.iter_lines()
+        first = next(line for line in lines if line.startswith("data: "))
+        assert '"role": "assistant"' in first or '"role":"assistant"' in first
+        assert "sources" in first and "Ghosn" in first  # before the LLM has written anything
+        llm.go.set()
+        rest = [line for line in lines if line.startswith("data: ")]
+    assert r.status_code == 200
+    assert "the LLM server went away" in rest[0] and '"error"' in rest[0], rest
+    assert rest[-1] == "data: [DONE]"
 
 
 @pytest.mark.integration

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.assistant.test_timeline import FERNDORF, QUESTION
 from tests.ui.conftest import fake_assistant
-from ui.chat import answer_html, sources_html
+from ui.chat_render import answer_html, sources_html
 from ui.server import create_app
 
 
@@ -104,7 +104,7 @@ def test_search_results_carry_also_in(tmp_path: Path) -> None:
 
 def test_a_source_card_lists_the_other_printings() -> None:
     from assistant.models import AlsoIn, Citation
-    from ui.chat import source_card
+    from ui.chat_render import source_card
 
     c = Citation(n=2, doc_id="a", source="a.md", title="T", outlet="dpa", date="2023-02-16", chunk_id="a-0000",
                  text="Satz.", start=0, end=5, score=1.0,

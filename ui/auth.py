@@ -1,15 +1,12 @@
-"""Access and abuse guards for the HTTP server: API keys, rate limits, body size, request ids."""
+"""Who may use the server and how much: API keys (header, or a cookie for the UI), per-client rate limits."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import logging
 import math
 import threading
 import time
-import uuid
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
@@ -17,17 +14,10 @@ from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.settings import Settings
-from ui.logs import register_secrets, request_id_var
+from ui.logs import register_secrets
+from ui.routes import ASK_ROUTES, UPLOAD_ROUTES, is_api
 
-log = logging.getLogger("assistant.http")
-
-API_PREFIXES = ("/api/", "/v1/")
 KEY_COOKIE = "assistant_key"
-# The chat UI's own requests (Gradio sends the whole conversation back) may be larger than API bodies.
-UI_BODY_FACTOR = 16
-# Routes that take files: their bodies are bounded by the upload limit (the route checks each file itself).
-UPLOAD_ROUTES = {("POST", "/api/documents"), ("POST", "/gradio_api/upload")}
-ASK_ROUTES = {("POST", "/api/ask"), ("POST", "/v1/chat/completions")}
 _MAX_BUCKETS = 10_000
 
 
@@ -131,87 +121,25 @@ def _address(request: Request) -> str:
     return "ip:" + (request.client.host if request.client else "?")
 
 
-class RequestContextMiddleware:
-    """Tags every request with an id, rejects oversized bodies (413), logs one JSON line per request.
+class KeyCookieLogin:
+    """``/?key=KEY`` on a UI page stores the key in an HttpOnly cookie and redirects to the same page without the
+    key (the chat UI's later requests carry the cookie). Pure ASGI; every other request passes through."""
 
-    Pure ASGI (no BaseHTTPMiddleware): streamed answers and client disconnects pass through untouched.
-    The body limit counts the bytes actually received, so a chunked upload without Content-Length is
-    bounded too. With ``guards`` given, ``/?key=KEY`` on a UI page stores the key in an HttpOnly cookie
-    and redirects to the same page without the key (the chat UI's later requests carry the cookie).
-    """
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int, guards: Guards | None = None,
-                 upload_body_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, guards: Guards) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
         self.guards = guards
-        self.upload_body_bytes = upload_body_bytes or max_body_bytes
-
-    def _limit(self, method: str, path: str) -> int:
-        if (method, path) in UPLOAD_ROUTES:
-            return self.upload_body_bytes
-        return self.max_body_bytes if _is_api(path) else self.max_body_bytes * UI_BODY_FACTOR
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        login = self._cookie_login(scope) if scope["type"] == "http" else None
+        if login is None:
             await self.app(scope, receive, send)
             return
-        rid = _request_id(scope)
-        token = request_id_var.set(rid)
-        path: str = scope.get("path", "")
-        limit = self._limit(scope.get("method", ""), path)
-        t0 = time.perf_counter()
-        status = 0
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, started
-            if message["type"] == "http.response.start":
-                status, started = message["status"], True
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
-                message = {**message, "headers": [*headers, (b"x-request-id", rid.encode())]}
-            await send(message)
-
-        try:
-            declared = _header(scope, b"content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > limit):
-                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
-                return
-            login = self._cookie_login(scope)
-            if login is not None:
-                await send_with_id(login[0])
-                await send_with_id(login[1])
-                return
-            await self.app(scope, _bounded(receive, limit), send_with_id)
-        except _BodyTooLarge:
-            if not started:
-                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
-        except Exception:
-            log.exception("unhandled error", extra={"method": scope.get("method"), "path": path})
-            raise
-        finally:
-            level = logging.WARNING if status >= 500 or status == 0 else logging.INFO
-            log.log(
-                level,
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": path,
-                    "status": status or None,
-                    "ms": round((time.perf_counter() - t0) * 1000, 1),
-                    "client": (scope.get("client") or ("?",))[0],
-                },
-            )
-            request_id_var.reset(token)
+        await send(login[0])
+        await send(login[1])
 
     def _cookie_login(self, scope: Scope) -> tuple[Message, Message] | None:
         """``GET /page?key=KEY`` on the UI: set the key cookie, redirect to ``/page`` (key out of the URL)."""
-        if (
-            self.guards is None
-            or not self.guards.keys
-            or scope.get("method") != "GET"
-            or _is_api(scope["path"])
-        ):
+        if not self.guards.keys or scope.get("method") != "GET" or is_api(scope["path"]):
             return None
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         key = next((v for k, v in query if k == "key"), None)
@@ -238,58 +166,3 @@ class RequestContextMiddleware:
             {"type": "http.response.start", "status": 303, "headers": headers},
             {"type": "http.response.body", "body": b""},
         )
-
-
-class _BodyTooLarge(HTTPException):
-    """The request body grew past the limit while it was being received (FastAPI turns it into a 413)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body larger than {limit} bytes")
-
-
-def _bounded(receive: Receive, limit: int) -> Receive:
-    received = 0
-
-    async def wrapped() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise _BodyTooLarge(limit)
-        return message
-
-    return wrapped
-
-
-def _is_api(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/api", "/v1")
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for k, v in scope.get("headers", []):
-        if k.lower() == name:
-            return str(v.decode("latin-1")).strip()
-    return None
-
-
-def _request_id(scope: Scope) -> str:
-    given = _header(scope, b"x-request-id") or ""
-    clean = "".join(c for c in given if c.isalnum() or c in "-_.")[:64]
-    return clean or uuid.uuid4().hex[:16]
-
-
-async def _json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
