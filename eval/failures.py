@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eval.questions import Question
+from eval.gold import Question
 
 MAX_FAILURES = 10
 

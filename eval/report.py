@@ -9,7 +9,7 @@ from typing import Any
 from eval import verifier_pairs
 from eval.charts import CHART_ANSWERS, CHART_LATENCY, CHART_RETRIEVAL, write_charts
 from eval.failures import worst_failures
-from eval.questions import Question
+from eval.gold import Question
 from eval.summary import ANSWER_METRICS, GROUPS, LATENCY_STAGES, RETRIEVAL_METRICS, TYPE_METRICS, lookup
 
 TYPE_LABELS = {"multi": "cross-article", "followup": "follow-up"}

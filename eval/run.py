@@ -29,10 +29,11 @@ from assistant.service import Assistant, Final, Token
 from assistant.settings import Settings
 from eval import dates, gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
+from eval.gold import Question
 from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
 from eval.options import DEFAULT_CORPORA, EVAL_DIR
-from eval.questions import Question, load_questions, select
+from eval.questions import load_questions, select
 from eval.results import ResultsFile, key
 from eval.runinfo import SEARCH_DEPTH, code_version, fingerprints, run_config
 from eval.scoring import answer_from_record, context_from_record, score_answer

@@ -9,9 +9,9 @@ from typing import Any
 from assistant.citations import strip_markers
 from assistant.models import Answer, AnswerTrace, Citation
 from assistant.text import question_language
+from eval.gold import Question
 from eval.judge import CitedText, Judgement, judge_answer
 from eval.metrics import Span, citation_scores, key_fact_scores
-from eval.questions import Question
 
 _QUOTED = re.compile(r"„[^“”\"]*[“”\"]|“[^”]*”|\"[^\"]*\"")
 

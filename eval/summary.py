@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from eval.gold import Question
 from eval.metrics import KS, latency_summary, mean, refusal_scores
-from eval.questions import Question
 
 GROUPS = ("overall", "de", "en")
 RETRIEVAL_METRICS = (
