@@ -21,21 +21,20 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from assistant.errors import AssistantError, InputError, LLMError
+from assistant.errors import AssistantError, InputError
 from assistant.factory import build_assistant, build_llm
-from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
-from assistant.service import Assistant, Final, Token
+from assistant.service import Assistant
 from assistant.settings import Settings
-from eval import dates, gate, report, verifier_pairs
+from eval import ask, dates, gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
 from eval.gold import Question
 from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
 from eval.options import DEFAULT_CORPORA, EVAL_DIR
 from eval.questions import load_questions, select
-from eval.results import AnswerResult, Hit, Result, ResultsFile, RetrievalResult, key
-from eval.runinfo import SEARCH_DEPTH, code_version, fingerprints, run_config
+from eval.results import AnswerResult, Result, ResultsFile, RetrievalResult, key
+from eval.runinfo import code_version, fingerprints, run_config
 from eval.scoring import answer_from_record, context_from_record, score_answer
 from eval.summary import answers_summary, retrieval_summary
 
@@ -206,7 +205,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                retrieved = _retrieve(assistant, q, mode, stamp(q, "retrieval"))
+                retrieved = ask.retrieve(assistant, q, mode, stamp(q, "retrieval"))
                 results.append(retrieved)
                 latest[key(retrieved)] = retrieved
             phases[f"retrieval_{mode}_s"] = time.perf_counter() - t
@@ -220,7 +219,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                answered = _answer(assistant, q, opts.answer_mode, spans[q.id], stamp(q, "answer"))
+                answered = ask.answer(assistant, q, opts.answer_mode, spans[q.id], stamp(q, "answer"))
                 results.append(answered)
                 latest[key(answered)] = answered
             phases["answers_s"] = time.perf_counter() - t
@@ -309,80 +308,6 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
 
 def _done(rec: Result | None, qhash: str | None) -> bool:
     return rec is not None and rec.error is None and rec.qhash == qhash
-
-
-def _hit(p: Passage, text: bool = True) -> Hit:
-    out = {
-        "source": p.source,
-        "start": p.start,
-        "end": p.end,
-        "score": round(p.score, 4),
-        "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
-    }
-    return Hit.model_validate(out | {"text": p.text} if text else out)
-
-
-def _retrieve(assistant: Assistant, q: Question, mode: Mode, stamp: dict[str, Any]) -> RetrievalResult:
-    """``stamp``: whose result it is (id, qhash, config, code)."""
-    t = time.perf_counter()
-    hits = assistant.search(q.retrieval_query, SEARCH_DEPTH, mode=mode)
-    ms = (time.perf_counter() - t) * 1000
-    return RetrievalResult(
-        kind="retrieval",
-        mode=mode,
-        language=q.language,
-        type=q.type,
-        answerable=q.answerable,
-        query=q.retrieval_query,
-        search_ms=round(ms, 1),
-        hits=[_hit(h, text=i < 3) for i, h in enumerate(hits)],
-        **stamp,
-    )
-
-
-def _answer(
-    assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None], stamp: dict[str, Any]
-) -> AnswerResult:
-    """``stamp``: whose result it is (id, qhash, config, code)."""
-    base = {
-        "kind": "answer",
-        "mode": mode,
-        "language": q.language,
-        "type": q.type,
-        "answerable": q.answerable,
-        "question": q.question,
-        "history": [t.model_dump() for t in q.history],
-    }
-    t = time.perf_counter()
-    ttft: float | None = None
-    final: Answer | None = None
-    try:
-        for event in assistant.ask_stream(q.question, q.turns, None, mode=mode):
-            if isinstance(event, Token) and ttft is None:
-                ttft = (time.perf_counter() - t) * 1000
-            elif isinstance(event, Final):
-                final = event.answer
-    except (LLMError, InputError) as e:
-        return AnswerResult.model_validate(base | {"error": f"{type(e).__name__}: {e}"} | stamp)
-    assert final is not None  # ask_stream always ends with Final
-    wall = (time.perf_counter() - t) * 1000
-    timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
-    if ttft is not None:
-        timings["ttft_ms"] = round(ttft, 1)
-    limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
-    timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
-    return AnswerResult.model_validate(base | {
-        "timed_out": timed_out,
-        "answer": final.answer,
-        "answered_language": final.language,
-        "refused": not final.answerable,
-        "standalone_question": final.standalone_question,
-        "citations": [c.model_dump() for c in final.citations],
-        "unsupported": final.unsupported,
-        "trace": final.trace.model_dump() if final.trace else None,
-        "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
-        "timings": timings,
-    } | stamp)
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:
