@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.results import AnswerResult, ResultsByKey
 from eval.summary import GROUPS, lookup
 
 CHART_RETRIEVAL, CHART_ANSWERS, CHART_LATENCY = (
@@ -15,9 +16,7 @@ CHART_RETRIEVAL, CHART_ANSWERS, CHART_LATENCY = (
 )
 
 
-def write_charts(
-    out: Path, summary: dict[str, Any], records: dict[tuple[str, str, str], dict[str, Any]]
-) -> list[str]:
+def write_charts(out: Path, summary: dict[str, Any], records: ResultsByKey) -> list[str]:
     """PNG charts; returns the names written."""
     import matplotlib
 
@@ -57,11 +56,7 @@ def write_charts(
         written.append(CHART_ANSWERS)
         stages = ("retrieve_ms", "ttft_ms", "generate_ms", "total_ms")
         data = {
-            s: [
-                r["timings"][s] / 1000
-                for (k, _, _), r in records.items()
-                if k == "answer" and "timings" in r and s in r["timings"]
-            ]
+            s: [r.timings[s] / 1000 for r in records.values() if isinstance(r, AnswerResult) and s in r.timings]
             for s in stages
         }
         data = {s: v for s, v in data.items() if v}

@@ -12,8 +12,8 @@ from tqdm import tqdm
 from assistant.errors import InputError
 from assistant.service import Assistant
 from assistant.settings import Settings
+from eval.gold import Question
 from eval.metrics import Span, locate
-from eval.questions import Question
 from ingest.factory import build_ingester
 
 

@@ -1,58 +1,22 @@
-"""Gold questions: load and validate a gold file (format: eval/FORMAT.md) and pick the questions to run."""
+"""Gold questions for a run: load a checked gold file (format: eval/FORMAT.md) and pick the questions to ask."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.errors import InputError
-from assistant.models import Turn
-from eval.check_gold import validate
+from eval.check_gold import check
+from eval.gold import Question
 
-
-@dataclass(frozen=True)
-class Question:
-    """One gold question."""
-
-    id: str
-    question: str
-    language: str
-    answerable: bool
-    type: str
-    history: list[dict[str, str]] = field(default_factory=list)
-    expected_sources: list[str] = field(default_factory=list)
-    supporting_passages: list[str] = field(default_factory=list)
-    key_facts: list[list[str]] = field(default_factory=list)
-    notes: str = ""
-    split: str = "dev"
-
-    @property
-    def turns(self) -> list[Turn]:
-        return [Turn(role=t["role"], content=t["content"]) for t in self.history]
-
-    @property
-    def retrieval_query(self) -> str:
-        """What retrieval-only evaluation searches for: the question, or for a follow-up the last user turn
-        followed by the question (the LLM path rewrites follow-ups with the condense prompt instead)."""
-        if not self.history:
-            return self.question
-        last_user = next((t["content"] for t in reversed(self.history) if t["role"] == "user"), "")
-        return f"{last_user} {self.question}".strip()
-
-    @property
-    def content_hash(self) -> str:
-        """Changes when anything about the question changes (results for an old version are not reused)."""
-        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+__all__ = ["Question", "load_questions", "select"]
 
 
 def load_questions(path: Path, corpus_dirs: Sequence[Path], split: str = "all") -> list[Question]:
     """The questions of a gold file (of one split, or all), after checking the file against the corpus
     folders (InputError if invalid)."""
-    problems = validate(path, [Path(d) for d in corpus_dirs])
+    checked = check(path, [Path(d) for d in corpus_dirs])
+    problems = checked.problems
     if problems:
         listed = "\n  - ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -61,11 +25,7 @@ def load_questions(path: Path, corpus_dirs: Sequence[Path], split: str = "all") 
             f"(python eval/check_gold.py --questions {path}"
             f"{''.join(f' --corpus {d}' for d in corpus_dirs)}):\n  - {listed}{more}"
         )
-    out: list[Question] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            out.append(Question(**{k: rec[k] for k in Question.__dataclass_fields__ if k in rec}))
+    out = checked.questions
     if split != "all":
         out = [q for q in out if q.split == split]
         if not out:

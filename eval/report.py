@@ -9,7 +9,8 @@ from typing import Any
 from eval import verifier_pairs
 from eval.charts import CHART_ANSWERS, CHART_LATENCY, CHART_RETRIEVAL, write_charts
 from eval.failures import worst_failures
-from eval.questions import Question
+from eval.gold import Question
+from eval.results import ResultsByKey
 from eval.summary import ANSWER_METRICS, GROUPS, LATENCY_STAGES, RETRIEVAL_METRICS, TYPE_METRICS, lookup
 
 TYPE_LABELS = {"multi": "cross-article", "followup": "follow-up"}
@@ -38,7 +39,7 @@ def write(
     out: Path,
     summary: dict[str, Any],
     questions: Sequence[Question],
-    records: dict[tuple[str, str, str], dict[str, Any]],
+    records: ResultsByKey,
     previous: dict[str, Any] | None,
 ) -> None:
     """report.md and the charts in ``out``."""
@@ -50,7 +51,7 @@ def write(
 def render(
     summary: dict[str, Any],
     questions: Sequence[Question],
-    records: dict[tuple[str, str, str], dict[str, Any]],
+    records: ResultsByKey,
     previous: dict[str, Any] | None,
     charts: Sequence[str] = (),
 ) -> str:

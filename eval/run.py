@@ -17,24 +17,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from assistant.errors import AssistantError, InputError, LLMError
+from assistant.errors import AssistantError, InputError
 from assistant.factory import build_assistant, build_llm
-from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
-from assistant.service import Assistant, Final, Token
+from assistant.service import Assistant
 from assistant.settings import Settings
-from eval import dates, quality_gate, report, verifier_pairs
+from eval import ask, dates, quality_gate, report, verifier_pairs
 from eval.corpus_index import build_index, count, gold_spans
+from eval.gold import Question
 from eval.llm_cache import CachedLLM
 from eval.metrics import Span, retrieval_scores
 from eval.options import DEFAULT_CORPORA, EVAL_DIR
-from eval.questions import Question, load_questions, select
-from eval.results import ResultsFile, key
-from eval.runinfo import SEARCH_DEPTH, code_version, fingerprints, run_config
+from eval.questions import load_questions, select
+from eval.results import AnswerResult, Result, ResultsFile, RetrievalResult, key
+from eval.runinfo import code_version, fingerprints, run_config
 from eval.scoring import answer_from_record, context_from_record, score_answer
 from eval.summary import answers_summary, retrieval_summary
 
@@ -46,6 +46,7 @@ FOLLOWUP_NOTE = (
 )
 
 Builder = Callable[[Settings], Assistant]
+R = TypeVar("R", RetrievalResult, AnswerResult)
 
 
 @dataclass
@@ -168,7 +169,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     old, stale = results.load(None if opts.rescore else fps)
     latest = {key(r): r for r in old}
     qhash = {q.id: q.content_hash for q in questions}
-    reused = sum(1 for r in latest.values() if "error" not in r and r.get("qhash") == qhash.get(r["id"]))
+    reused = sum(1 for r in latest.values() if r.error is None and r.qhash == qhash.get(r.id))
     phases: dict[str, float] = {}
 
     # The throwaway index: never the user's index folder, never a configured Chroma server.
@@ -186,6 +187,10 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         spans, languages, unlocated = gold_spans(assistant, questions)
         refusals = tuple(assistant.prompts.get("answer", lang).extra("refusal") for lang in ("de", "en"))
 
+        def stamp(q: Question, kind: str) -> dict[str, Any]:
+            """Whose result it is: the question, its version, the configuration, the code."""
+            return {"id": q.id, "qhash": qhash[q.id], "config": fps[kind], "code": code}
+
         def pending(kind: str, mode: str, qs: Sequence[Question]) -> list[Question]:
             if opts.rescore:
                 return []
@@ -200,10 +205,9 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                rec = _retrieve(assistant, q, mode)
-                rec.update(id=q.id, qhash=qhash[q.id], config=fps["retrieval"], code=code)
-                results.append(rec)
-                latest[key(rec)] = rec
+                retrieved = ask.retrieve(assistant, q, mode, stamp(q, "retrieval"))
+                results.append(retrieved)
+                latest[key(retrieved)] = retrieved
             phases[f"retrieval_{mode}_s"] = time.perf_counter() - t
 
         if to_answer:
@@ -215,10 +219,9 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
                 disable=opts.quiet,
                 file=sys.stderr,
             ):
-                rec = _answer(assistant, q, opts.answer_mode, spans[q.id])
-                rec.update(id=q.id, qhash=qhash[q.id], config=fps["answer"], code=code)
-                results.append(rec)
-                latest[key(rec)] = rec
+                answered = ask.answer(assistant, q, opts.answer_mode, spans[q.id], stamp(q, "answer"))
+                results.append(answered)
+                latest[key(answered)] = answered
             phases["answers_s"] = time.perf_counter() - t
         config = run_config(assistant, run_settings, opts)
         verifier = None
@@ -230,23 +233,28 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     # Scores are computed from the stored results every time, so results of an interrupted run (and of a
     # run made before a change to the metrics) are scored exactly like new ones.
     by_id = {q.id: q for q in questions}
-    for (_, _, qid), rec in latest.items():
-        if _done(rec, qhash.get(qid)):
-            rec["scores"] = _score(rec, by_id[qid], spans[qid], languages, refusals)
+    for (_, _, qid), result in latest.items():
+        if not _done(result, qhash.get(qid)):
+            continue
+        q = by_id[qid]
+        if isinstance(result, RetrievalResult):
+            hits = [Span(h.source, h.start, h.end) for h in result.hits]
+            result.scores = retrieval_scores(hits, q.expected_sources, spans[qid]) if q.answerable else None
+        else:
+            context = context_from_record(result)
+            result.scores = score_answer(q, answer_from_record(result), spans[qid], context, languages, refusals)
     results.rewrite(latest.values())
 
-    def usable(kind: str, mode: str) -> dict[str, dict[str, Any]]:
-        return {i: r for (k, m, i), r in latest.items() if k == kind and m == mode and _done(r, qhash.get(i))}
+    def usable(kind: type[R], mode: str) -> dict[str, R]:
+        return {
+            i: r for (_, m, i), r in latest.items() if isinstance(r, kind) and m == mode and _done(r, qhash.get(i))
+        }
 
     # the code that produced the results (several versions when a resumed run spans commits)
-    versions = sorted({str(r.get("code") or "unknown") for r in latest.values()} or {str(code)})
+    versions = sorted({str(r.code or "unknown") for r in latest.values()} or {str(code)})
     config["code"] = ", ".join(versions)
-    errors = [
-        f"{r['id']}: {r['error']}"
-        for r in latest.values()
-        if "error" in r and r.get("qhash") == qhash.get(r["id"])
-    ]
-    timed_out = sorted(r["id"] for r in usable("answer", opts.answer_mode).values() if r.get("timed_out"))
+    errors = [f"{r.id}: {r.error}" for r in latest.values() if r.error is not None and r.qhash == qhash.get(r.id)]
+    timed_out = sorted(r.id for r in usable(AnswerResult, opts.answer_mode).values() if r.timed_out)
     summary: dict[str, Any] = {
         "meta": {
             "started": started.isoformat(timespec="seconds"),
@@ -272,8 +280,8 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
             "llm_cache": None if cached is None else {
                 "path": str(opts.llm_cache), "replayed": cached.replayed, "generated": cached.generated},
         },
-        "retrieval": {mode: retrieval_summary(questions, usable("retrieval", mode)) for mode in opts.modes},
-        "answers": answers_summary(to_answer, usable("answer", opts.answer_mode)) if to_answer else None,
+        "retrieval": {mode: retrieval_summary(questions, usable(RetrievalResult, mode)) for mode in opts.modes},
+        "answers": answers_summary(to_answer, usable(AnswerResult, opts.answer_mode)) if to_answer else None,
         "verifier": verifier,
         "dates": dates.evaluate(opts.dates_questions) if opts.dates_questions.is_file() else None,
     }
@@ -298,91 +306,8 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
     return summary
 
 
-def _done(rec: dict[str, Any] | None, qhash: str | None) -> bool:
-    return rec is not None and "error" not in rec and rec.get("qhash") == qhash
-
-
-def _hit(p: Passage, text: bool = True) -> dict[str, Any]:
-    out = {
-        "source": p.source,
-        "start": p.start,
-        "end": p.end,
-        "score": round(p.score, 4),
-        "dense_score": None if p.dense_score is None else round(p.dense_score, 4),
-    }
-    return out | {"text": p.text} if text else out
-
-
-def _retrieve(assistant: Assistant, q: Question, mode: Mode) -> dict[str, Any]:
-    t = time.perf_counter()
-    hits = assistant.search(q.retrieval_query, SEARCH_DEPTH, mode=mode)
-    ms = (time.perf_counter() - t) * 1000
-    return {
-        "kind": "retrieval",
-        "mode": mode,
-        "language": q.language,
-        "type": q.type,
-        "answerable": q.answerable,
-        "query": q.retrieval_query,
-        "search_ms": round(ms, 1),
-        "hits": [_hit(h, text=i < 3) for i, h in enumerate(hits)],
-    }
-
-
-def _answer(assistant: Assistant, q: Question, mode: Mode, spans: list[Span | None]) -> dict[str, Any]:
-    base = {
-        "kind": "answer",
-        "mode": mode,
-        "language": q.language,
-        "type": q.type,
-        "answerable": q.answerable,
-        "question": q.question,
-        "history": q.history,
-    }
-    t = time.perf_counter()
-    ttft: float | None = None
-    final: Answer | None = None
-    try:
-        for event in assistant.ask_stream(q.question, q.turns, None, mode=mode):
-            if isinstance(event, Token) and ttft is None:
-                ttft = (time.perf_counter() - t) * 1000
-            elif isinstance(event, Final):
-                final = event.answer
-    except (LLMError, InputError) as e:
-        return base | {"error": f"{type(e).__name__}: {e}"}
-    assert final is not None  # ask_stream always ends with Final
-    wall = (time.perf_counter() - t) * 1000
-    timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
-    if ttft is not None:
-        timings["ttft_ms"] = round(ttft, 1)
-    limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
-    timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
-    return base | {
-        "timed_out": timed_out,
-        "answer": final.answer,
-        "answered_language": final.language,
-        "refused": not final.answerable,
-        "standalone_question": final.standalone_question,
-        "citations": [c.model_dump() for c in final.citations],
-        "unsupported": final.unsupported,
-        "trace": final.trace.model_dump() if final.trace else None,
-        "supporting": [None if s is None else [s.source, s.start, s.end] for s in spans],
-        "timings": timings,
-    }
-
-
-def _score(
-    rec: dict[str, Any],
-    q: Question,
-    spans: list[Span | None],
-    languages: dict[str, str],
-    refusals: tuple[str, ...],
-) -> dict[str, Any] | None:
-    """The scores of one stored result (retrieval: answerable questions only)."""
-    if rec["kind"] == "retrieval":
-        hits = [Span(h["source"], h["start"], h["end"]) for h in rec["hits"]]
-        return retrieval_scores(hits, q.expected_sources, spans) if q.answerable else None
-    return score_answer(q, answer_from_record(rec), spans, context_from_record(rec), languages, refusals)
+def _done(rec: Result | None, qhash: str | None) -> bool:
+    return rec is not None and rec.error is None and rec.qhash == qhash
 
 
 def _load_previous(folder: Path) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from typing import Any
 from assistant.citations import strip_markers
 from assistant.models import Answer, AnswerTrace, Citation
 from assistant.text import question_language
+from eval.gold import Question
 from eval.judge import CitedText, Judgement, judge_answer
 from eval.metrics import Span, citation_scores, key_fact_scores
-from eval.questions import Question
+from eval.results import AnswerResult, AnswerScores
 
 _QUOTED = re.compile(r"„[^“”\"]*[“”\"]|“[^”]*”|\"[^\"]*\"")
 
@@ -29,23 +30,23 @@ def span_of(p: Any) -> Span:
     return Span(p.source, p.start, p.end)
 
 
-def answer_from_record(rec: dict[str, Any]) -> Answer:
+def answer_from_record(rec: AnswerResult) -> Answer:
     """The Answer stored in a results.jsonl line."""
     return Answer(
-        answer=rec["answer"],
-        language=rec["answered_language"],
-        answerable=not rec["refused"],
-        citations=[Citation(**c) for c in rec["citations"]],
-        unsupported=rec["unsupported"],
-        timings=rec["timings"],
-        standalone_question=rec["standalone_question"],
-        trace=AnswerTrace(**rec["trace"]) if rec.get("trace") else None,
+        answer=rec.answer,
+        language=rec.answered_language,
+        answerable=not rec.refused,
+        citations=[Citation(**c) for c in rec.citations],
+        unsupported=rec.unsupported,
+        timings=rec.timings,
+        standalone_question=rec.standalone_question,
+        trace=AnswerTrace(**rec.trace) if rec.trace else None,
     )
 
 
-def context_from_record(rec: dict[str, Any]) -> list[Citation]:
+def context_from_record(rec: AnswerResult) -> list[Citation]:
     """The evidence the LLM was given, as stored in a results.jsonl line."""
-    trace = rec.get("trace") or {}
+    trace = rec.trace or {}
     return [Citation(**c) for c in trace.get("evidence", [])]
 
 
@@ -64,7 +65,7 @@ def score_answer(
     context: Sequence[Citation],
     languages: Mapping[str, str],
     refusals: Sequence[str],
-) -> dict[str, Any]:
+) -> AnswerScores:
     """Everything measured on one answer (see eval/FORMAT.md, "Metrics")."""
     refused = not answer.answerable
     cited = [span_of(c) for c in answer.citations]
@@ -105,7 +106,7 @@ def score_answer(
                 ),
             }
         )
-    return out
+    return AnswerScores.model_validate(out)
 
 
 def verifier_agreement(
