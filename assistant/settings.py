@@ -123,9 +123,9 @@ class Settings(BaseSettings):
     )
 
     # --- evidence sentences ----------------------------------------------------------------------
-    evidence_sentences: int = Field(default=3, ge=1, le=10, description="Most evidence sentences for the LLM.")
+    evidence_sentences: int = Field(default=4, ge=1, le=10, description="Most evidence sentences for the LLM.")
     evidence_sentences_list: int = Field(
-        default=4, ge=1, le=12, description="Most evidence sentences when the question asks for several items."
+        default=5, ge=1, le=12, description="Most evidence sentences when the question asks for several items."
     )
     evidence_chars: int = Field(
         default=600, ge=100, le=20000,
