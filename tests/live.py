@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,14 +13,9 @@ from typing import Any
 import httpx
 
 from assistant.settings import PROJECT_ROOT
+from bench.measure import free_port  # noqa: F401  (tests import it from here)
 
 CORPUS = PROJECT_ROOT / "corpus"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ThreadServer:

@@ -6,7 +6,6 @@ their output into the chat and the sources panel. Stylesheet: ui/static/chat.css
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,14 +17,10 @@ from assistant.errors import InputError, LLMBusy
 from assistant.models import Answer, Citation
 from assistant.text import sentence_spans, split_sentences
 from ui.chat_text import TEXT
+from ui.escape import esc
 from ui.timeline import timeline_html
 
 CONTEXT_CHARS = 240  # article text shown on each side of a cited passage
-
-
-def esc(text: str) -> str:
-    """HTML-escape, also braces (Gradio's HTML component treats its value as a template)."""
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def esc_compact(text: str) -> str:

@@ -9,11 +9,11 @@ The chat sanitises message HTML (data-* and aria-* attributes are dropped): stat
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
 from assistant.models import DerivedFilter
+from ui.escape import esc
 
 DROP_ID = "drop-dates"
 MONTHS = {"de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
@@ -38,10 +38,6 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 _REMOVER = re.compile(r'<a class="chip-x"[^>]*>✕</a>')
-
-
-def _esc(text: str) -> str:
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def date_label(value: str, lang: str) -> str:
@@ -72,15 +68,15 @@ def chip_html(f: DerivedFilter, lang: str, removable: bool = True) -> str:
         why.append(f"„{f.text}“, {t['relative']} {f.relative_to}")
     if not f.applied:
         why.append(t.get(f.status, f.status))
-    reason = "".join(f' <span class="chip-why">{_esc(w)}</span>' for w in why)
-    title = f' title="{_esc(f.note)}"' if f.note else ""
+    reason = "".join(f' <span class="chip-why">{esc(w)}</span>' for w in why)
+    title = f' title="{esc(f.note)}"' if f.note else ""
     if f.applied:
         remove = f'<a class="chip-x" href="#{DROP_ID}" role="button" title="{t["remove"]}">✕</a>' \
             if removable else ""
-        return f'<span class="chip chip-applied"{title}><span class="chip-label">{_esc(label)}</span>' \
+        return f'<span class="chip chip-applied"{title}><span class="chip-label">{esc(label)}</span>' \
                f"{reason}{remove}</span>"
     return f'<span class="chip chip-off chip-{f.status}"{title}><span class="chip-label">' \
-           f"{_esc(label)}</span>{reason}</span>"
+           f"{esc(label)}</span>{reason}</span>"
 
 
 def chips_html(filters: list[DerivedFilter], lang: str) -> str:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 from assistant.eventdates import format_date
 from assistant.models import Answer, TimelineEvent
+from ui.escape import esc
 
 HEAD = {"de": "Chronologie aus den Artikeln", "en": "Timeline from the articles"}
 FROM_ARTICLE = {"de": "Datum des Artikels", "en": "date of the article"}
-
-
-def _esc(text: str) -> str:
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def event_html(e: TimelineEvent, turn: int, lang: str) -> str:
@@ -20,10 +15,10 @@ def event_html(e: TimelineEvent, turn: int, lang: str) -> str:
     n = e.citation.n
     when = format_date(e.date, lang)
     title = FROM_ARTICLE[lang] if e.date_source == "article" else (e.date_phrase or "")
-    src = " · ".join(_esc(x) for x in (e.citation.outlet, e.citation.date) if x)
-    return (f'<li data-date="{_esc(e.date)}" data-n="{n}"><time datetime="{_esc(e.date)}" title="{_esc(title)}">'
-            f'{_esc(when)}{"*" if e.date_source == "article" else ""}</time>'
-            f'<span class="tl-text">{_esc(" ".join(e.text.split()))}</span> '
+    src = " · ".join(esc(x) for x in (e.citation.outlet, e.citation.date) if x)
+    return (f'<li data-date="{esc(e.date)}" data-n="{n}"><time datetime="{esc(e.date)}" title="{esc(title)}">'
+            f'{esc(when)}{"*" if e.date_source == "article" else ""}</time>'
+            f'<span class="tl-text">{esc(" ".join(e.text.split()))}</span> '
             f'<a class="cite" href="#src-{turn}-{n}">[{n}]</a>'
             + (f' <span class="tl-src">{src}</span>' if src else "") + "</li>")
 

