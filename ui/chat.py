@@ -58,7 +58,7 @@ def build_chat(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
 
         inputs = [box, chat, exchanges, language, outlet, date_from, date_to]
         outputs = [chat, exchanges, sources, box, feedback_row, feedback_status]
-        # no concurrency limit: the assistant's LLM gate queues (and answers 'busy')
+        # no concurrency limit: the assistant's LLM admission queues (and answers 'busy')
         send.click(cb.respond, inputs, outputs, show_progress="hidden", concurrency_limit=None)
         box.submit(cb.respond, inputs, outputs, show_progress="hidden", concurrency_limit=None)
         drop_dates = gr.Button("ohne Datum aus der Frage", elem_id=DROP_ID, visible="hidden")
