@@ -185,8 +185,8 @@ class SentenceCheck(BaseModel):
     items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
     source_sentence: str | None = Field(default=None, description="The cited sentence it comes from.")
     nearest_source: int | None = Field(default=None, description="A dropped sentence: the source whose sentence "
-                                                                 "it is closest to in meaning (a cited one if it "
-                                                                 "cites any).")
+                                                                 "it is closest to in meaning, among those it "
+                                                                 "cites.")
     nearest_sentence: str | None = Field(default=None, description="A dropped sentence: that source sentence.")
 
 

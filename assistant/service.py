@@ -320,7 +320,7 @@ class Assistant:
         if not check.kept and (check.rejected or self.settings.quote_on_refusal):
             quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
                                       [(c.nearest_source, c.nearest_sentence) for c in check.rejected
-                                       if c.cited and c.nearest_source is not None and c.nearest_sentence])
+                                       if c.nearest_source is not None and c.nearest_sentence])
         elif check.kept and (info.kind == "list" or info.several):
             quote = self._incomplete(check, evidence, info, lang)
         return check, quote

@@ -138,10 +138,11 @@ class Verifier:
     @staticmethod
     def _with_nearest(check: SentenceCheck, ctx: VerificationContext) -> SentenceCheck:
         """A dropped sentence with the source sentence it was most likely written from (the quote's first
-        candidate: the model usually found the right sentence even when it worded the answer wrongly)."""
-        if check.accepted or not check.sentence.strip():
-            return check
+        candidate: the model usually found the right sentence even when it worded the answer wrongly). Only
+        among the sources it cites: an uncited fragment ("The expanded Nissan EV") points nowhere reliably."""
         cited = [n for n in check.cited if 1 <= n <= len(ctx.units)]
+        if check.accepted or not check.sentence.strip() or not cited:
+            return check
         n, sentence = ctx.nearest(check.sentence, cited)
         return check.model_copy(update={"nearest_source": n, "nearest_sentence": sentence})
 

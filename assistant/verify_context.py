@@ -107,12 +107,12 @@ class VerificationContext:
         return max(top, best_unit), local
 
     def nearest(self, claim: str, cited: list[int]) -> tuple[int, str]:
-        """The source sentence closest in meaning to the claim, among the cited sources (all when none):
-        where a dropped sentence was most likely written from."""
+        """The source sentence closest in meaning to the claim, among the cited sources: where a dropped
+        sentence was most likely written from."""
         self.embed([claim])
         cv = self.claim_vectors[claim]
         scored = []
-        for n in cited or range(1, len(self.units) + 1):
+        for n in cited:
             vectors = self.units[n - 1].sentence_vectors
             assert vectors is not None
             scored += [(float(v @ cv), n, i) for i, v in enumerate(vectors)]
