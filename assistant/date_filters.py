@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from assistant.bm25 import View
+from assistant.date_anchors import event_terms
+from assistant.date_atoms import Span
 from assistant.date_values import from_bound, iso, previous
-from assistant.dates import QuestionDates, Span, event_terms, parse
+from assistant.dates import QuestionDates, parse
 from assistant.filters import date_bounds
 from assistant.models import DateReference, DerivedFilter, Filters, Passage
 from assistant.store import Store

@@ -14,7 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assistant.dates import QuestionDates, event_terms, parse
+from assistant.date_anchors import event_terms
+from assistant.dates import QuestionDates, parse
 
 DATES_FILE = Path(__file__).resolve().parent / "dates.jsonl"
 
