@@ -77,7 +77,7 @@ def render(
             f"{meta['reused_results']} per-question results were reused from an interrupted earlier "
             "run with the same configuration."
         )
-    verdict = summary.get("gate")
+    verdict = summary.get("quality_gate")
     if verdict:
         lines += [
             "",

@@ -140,7 +140,7 @@ def main(args: Any, settings: Settings, build: Builder = build_assistant) -> int
     if summary.get("dates"):
         print(dates.console(summary["dates"]))
     print(f"\nreport: {opts.out / 'report.md'}")
-    verdict = summary.get("gate")
+    verdict = summary.get("quality_gate")
     if verdict is None:
         return EXIT_OK
     if verdict["failures"]:
@@ -293,7 +293,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
         summary["meta"]["rescored"] = started.isoformat(timespec="seconds")
     if thresholds is not None:
         verdict = quality_gate.check(summary, thresholds)
-        summary["gate"] = {
+        summary["quality_gate"] = {
             "thresholds": str(opts.thresholds),
             "failures": verdict.failures,
             "skipped": verdict.skipped,

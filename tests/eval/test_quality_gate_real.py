@@ -88,7 +88,7 @@ def summary_of(out: Path) -> dict[str, Any]:
 def test_retrieval_gate_passes_on_every_dev_question(tmp_path: Path, settings: Settings, e5: CachedE5) -> None:
     out = tmp_path / "run"
     code = main(eval_args(out, "--no-llm", "--split", "dev", "--thresholds", str(THRESHOLDS)), settings, real(e5))
-    gate = summary_of(out)["gate"]
+    gate = summary_of(out)["quality_gate"]
     assert code == EXIT_OK, gate["failures"]
     assert gate["skipped"] == ["answers"]
     assert gate["checked"] >= 20
@@ -105,7 +105,7 @@ def test_retrieval_gate_fails_when_the_retriever_is_broken(
     code = main(eval_args(out, "--no-llm", "--split", "dev", "--thresholds", str(THRESHOLDS)), settings,
                 real(e5, broken=True))
     assert code == EXIT_GATE
-    failures = summary_of(out)["gate"]["failures"]
+    failures = summary_of(out)["quality_gate"]["failures"]
     for mode in ("dense", "bm25", "hybrid"):
         assert f"retrieval.{mode}.overall.hit@1" in " ".join(failures)
         assert f"retrieval.{mode}.overall.recall@5" in " ".join(failures)
@@ -123,5 +123,5 @@ def test_answer_gate_passes_on_the_llm_path(tmp_path: Path, settings: Settings, 
     summary = summary_of(out)
     assert summary["meta"]["errors"] == []
     assert summary["answers"]["overall"]["n"] == len(LLM_QUESTIONS)
-    assert code == EXIT_OK, summary["gate"]["failures"]
-    assert "answers" not in summary["gate"]["skipped"]
+    assert code == EXIT_OK, summary["quality_gate"]["failures"]
+    assert "answers" not in summary["quality_gate"]["skipped"]

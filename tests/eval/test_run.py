@@ -187,7 +187,7 @@ def test_an_assistant_that_refuses_everything_fails_the_answer_gate(
     causes = summary["answers"]["refusal_causes"]
     assert sum(causes.values()) == 12 and causes["llm_refused"] >= 6  # the rest had no evidence at all
     assert set(causes) <= {"llm_refused", "no_relevant_passage", "no_evidence_sentence"}
-    assert any(f.startswith("answers.overall.refusal_precision") for f in summary["gate"]["failures"])
+    assert any(f.startswith("answers.overall.refusal_precision") for f in summary["quality_gate"]["failures"])
 
 
 def test_previous_run_differences_appear_in_the_report(tmp_path: Path, eval_settings: Settings) -> None:
