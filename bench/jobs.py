@@ -308,7 +308,7 @@ def growth_paths(corpus: Path, articles: int) -> list[Path]:
 
 def _time_bm25() -> None:
     """Count the seconds the ingest spends on BM25: tokenizing (reader stage) and the writer (other stages)."""
-    import ingest.pipeline as pipeline
+    import ingest.read_stage as read_stage
     from assistant.bm25_store import BM25Writer
 
     def timed(fn: Callable[P, R]) -> Callable[P, R]:
@@ -321,7 +321,7 @@ def _time_bm25() -> None:
                 TIMER["bm25_cpu_s"] = TIMER.get("bm25_cpu_s", 0.0) + time.thread_time() - cpu
         return run
 
-    pipeline.tokenize = timed(pipeline.tokenize)
+    read_stage.tokenize = timed(read_stage.tokenize)
     for name in ("add", "remove", "flush", "sync"):
         setattr(BM25Writer, name, timed(getattr(BM25Writer, name)))
 
