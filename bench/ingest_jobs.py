@@ -1,5 +1,4 @@
-"""Benchmark jobs that ingest: our pipeline (real, composed or remote embeddings), the naive llama-index one,
-a growing index, and a worker's BM25 catching up with the store."""
+"""Bench jobs that ingest: ours (real, composed, remote vectors), naive llama-index, a growing index, BM25 sync."""
 
 from __future__ import annotations
 

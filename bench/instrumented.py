@@ -1,5 +1,4 @@
-"""The pipeline as the benchmark jobs measure it: their settings, and embedders and BM25 that add the time spent
-in them to ``TIMER``."""
+"""The pipeline as bench jobs measure it: their settings, and embedders and BM25 adding their time to ``TIMER``."""
 
 from __future__ import annotations
 

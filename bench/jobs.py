@@ -1,4 +1,4 @@
-"""Benchmark jobs, each run in its own process by ``bench.run`` so that its time and peak memory are its own.
+"""The bench jobs' command line: ``bench.run`` runs each job in its own process, so its time and memory are its own.
 
 ``python -m bench.jobs JOB ...`` prints one JSON line with the job's figures as its last output line.
 """

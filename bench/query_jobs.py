@@ -1,5 +1,4 @@
-"""Benchmark jobs that answer or search: the naive llama-index answers, our prompts' token counts, and where a
-search's time goes."""
+"""Bench jobs that answer or search: naive llama-index answers, our prompts' tokens, where a search's time goes."""
 
 from __future__ import annotations
 

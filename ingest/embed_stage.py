@@ -1,5 +1,4 @@
-"""The ingest's second stage: embeds the read articles in batches, several in flight, and passes everything on
-in the order it came."""
+"""The ingest's embed stage: embeds the read articles in batches, several in flight, and passes all on in order."""
 
 from __future__ import annotations
 

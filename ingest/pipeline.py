@@ -1,5 +1,4 @@
-"""Ingest: read -> clean -> chunk -> embed -> store as overlapping stages, idempotently and resumably (unchanged
-articles cost a hash, not an embedding)."""
+"""Ingest: read -> clean -> chunk -> embed -> store as overlapping stages, idempotently and resumably."""
 
 from __future__ import annotations
 

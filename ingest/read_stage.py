@@ -1,5 +1,4 @@
-"""The ingest's first stage: reads, cleans, chunks and signs the files, and passes on in file order what needs
-embedding (``Work``) and what is final already (``Done``, ``RawHashes``)."""
+"""The ingest's read stage: reads, cleans, chunks and signs the files, passing on in file order what to embed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The ingest's third stage: decides the stories of embedded articles and writes them, with their sentence
-vectors, to the store and BM25, counting them in the run's summary."""
+"""The ingest's write stage: decides embedded articles' stories, writes them to the store and BM25, counts them."""
 
 from __future__ import annotations
 
