@@ -14,6 +14,7 @@ from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.evidence import EvidencePicker
+from assistant.followups import standalone_question
 from assistant.llm import LLM
 from assistant.models import (
     Answer,
@@ -36,7 +37,7 @@ from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.settle import settle_draft, settled_answer
 from assistant.store import Store
-from assistant.text import bm25_tokens, question_language
+from assistant.text import question_language
 from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
 from assistant.verify import Verifier
 
@@ -234,7 +235,8 @@ class Assistant:
         standalone = question
         if history:
             t = time.perf_counter()
-            standalone = self._standalone(question, history, lang)
+            standalone = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
+                                             self.settings.history_turns)
             timings["condense_ms"] = _ms(t)
         info = analyse(standalone, lang)
         prompt = self.prompts.get("answer", lang)
@@ -338,36 +340,6 @@ class Assistant:
             head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
             lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
         return "\n".join(lines)
-
-    def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:
-        """Rewrite a follow-up into a question that retrieval can use on its own."""
-        prompt = self.prompts.get("condense", lang)
-        speaker = {"de": {"user": "Nutzer", "assistant": "Assistent"},
-                   "en": {"user": "User", "assistant": "Assistant"}}[lang]
-        recent = list(history)[-self.settings.history_turns:]
-        rendered = neutralise_prompt_text(
-            "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent))
-        with self.admission.slot():
-            out = "".join(self._generate(
-                prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
-        line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
-        if _keeps_question(line, question, lang):
-            return line
-        # Small models sometimes repeat the previous question instead of rewriting the new one: then
-        # retrieve (and answer) with both, which still carries the missing referent.
-        last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
-        log.info("follow-up rewrite %r rejected; using the previous question as context", line)
-        return f"{last_user.strip()} {question}".strip()
-
-
-def _keeps_question(rewrite: str, question: str, lang: str) -> bool:
-    """A usable rewrite is a single question of sane length that keeps most of the new question's words."""
-    if not 5 <= len(rewrite) <= 400:
-        return False
-    asked = set(bm25_tokens(question, lang))
-    if not asked:
-        return True
-    return len(asked & set(bm25_tokens(rewrite, lang))) >= max(1, len(asked) // 2)
 
 
 def _check_question(q: str) -> str:
