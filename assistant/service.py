@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,6 +13,7 @@ from assistant.admission import LLMAdmission
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
+from assistant.events import Event, EventStream, Final, Sources, Token
 from assistant.evidence import EvidencePicker
 from assistant.followups import standalone_question
 from assistant.llm import LLM
@@ -44,32 +45,6 @@ from assistant.verify import Verifier
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Sources:
-    """The numbered evidence the answer will be written from; sent before any token."""
-
-    citations: list[Citation]
-
-
-@dataclass(frozen=True)
-class Token:
-    """A piece of the answer as the LLM writes it (before verification)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Final:
-    """The verified answer; always the last event of a stream."""
-
-    answer: Answer
-
-
-Event = Sources | Token | Final
-# what ask_stream returns: a generator, so that a caller that stops reading can close it (releasing the LLM)
-EventStream = Generator[Event, None, None]
 
 
 @dataclass(frozen=True)
