@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from assistant.admission import LLMAdmission
-from assistant.answer_items import missing_items
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
+from assistant.events import Event, EventStream, Final, Sources, Token
 from assistant.evidence import EvidencePicker
+from assistant.followups import standalone_question
 from assistant.llm import LLM
 from assistant.models import (
     Answer,
@@ -31,44 +32,19 @@ from assistant.models import (
     is_language,
 )
 from assistant.prompts import PromptLibrary
-from assistant.questions import QuestionInfo, analyse
-from assistant.quote import Quote, Quoter
+from assistant.questions import analyse
+from assistant.quote import Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
+from assistant.settle import settle_draft, settled_answer
 from assistant.store import Store
-from assistant.text import bm25_tokens, question_language
+from assistant.text import question_language
 from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
-from assistant.verify import Verification, Verifier
+from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Sources:
-    """The numbered evidence the answer will be written from; sent before any token."""
-
-    citations: list[Citation]
-
-
-@dataclass(frozen=True)
-class Token:
-    """A piece of the answer as the LLM writes it (before verification)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Final:
-    """The verified answer; always the last event of a stream."""
-
-    answer: Answer
-
-
-Event = Sources | Token | Final
-# what ask_stream returns: a generator, so that a caller that stops reading can close it (releasing the LLM)
-EventStream = Generator[Event, None, None]
 
 
 @dataclass(frozen=True)
@@ -234,7 +210,8 @@ class Assistant:
         standalone = question
         if history:
             t = time.perf_counter()
-            standalone = self._standalone(question, history, lang)
+            standalone = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
+                                             self.settings.history_turns)
             timings["condense_ms"] = _ms(t)
         info = analyse(standalone, lang)
         prompt = self.prompts.get("answer", lang)
@@ -284,46 +261,14 @@ class Assistant:
             timings["generate_ms"] >= self.settings.llm_timeout_s * 1000
 
         t = time.perf_counter()
-        check, quote = self.settle(draft, evidence, info, lang, refusal, cut_off)
+        check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote_on_refusal, draft, evidence, info,
+                                    lang, refusal, cut_off)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
-        unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
         trace = AnswerTrace(question_kind=info.kind, evidence=citations, draft=draft, draft_language=lang,
                             cut_off=cut_off, checks=check.checks, mode="generated")
-        if check.kept and quote is None:
-            cited = [citations[n - 1] for n in sorted(check.cited)]
-            yield Final(Answer(answer=check.text, language=lang, answerable=True, citations=cited,
-                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace, applied_filters=dated.applied))
-        elif quote is not None:
-            trace.mode, trace.quote_reason = "quoted", quote.reason
-            unit = citations[quote.n - 1]
-            quoted = unit.model_copy(update={"text": unit.text[quote.start:quote.end],
-                                             "start": unit.start + quote.start, "end": unit.start + quote.end})
-            yield Final(Answer(answer=quote.text, language=lang, answerable=True, citations=[quoted],
-                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace, applied_filters=dated.applied))
-        else:
-            trace.mode = "refused"
-            trace.refusal_cause = "verifier_rejected" if check.rejected else "llm_refused"
-            yield Final(Answer(answer=refusal, language=lang, answerable=False, citations=[],
-                               unsupported=unsupported, timings=timings, standalone_question=rewritten,
-                               trace=trace, applied_filters=dated.applied))
-
-    def settle(self, draft: str, evidence: list[Passage], info: QuestionInfo, lang: str, refusal: str,
-               cut_off: bool) -> tuple[Verification, Quote | None]:
-        """What becomes of the LLM's draft: the verifier's checks, and the evidence sentence quoted instead of
-        the draft (or beside its incomplete list), if any. Without a kept sentence and a quote the answer is the
-        refusal."""
-        check = self.verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
-        quote: Quote | None = None
-        if not check.kept and (check.rejected or self.settings.quote_on_refusal):
-            quote = self.quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
-                                      [(c.nearest_source, c.nearest_sentence) for c in check.rejected
-                                       if c.nearest_source is not None and c.nearest_sentence])
-        elif check.kept and (info.kind == "list" or info.several):
-            quote = self._incomplete(check, evidence, info, lang)
-        return check, quote
+        yield Final(settled_answer(check, quote, citations, trace, lang=lang, refusal=refusal, timings=timings,
+                                   rewritten=rewritten, applied=dated.applied))
 
     # --- dates from the question (assistant/date_filters.py) ---------------------------------------
     def search_with_dates(self, query: str, top_k: int | None = None, filters: Filters | None = None,
@@ -346,23 +291,6 @@ class Assistant:
             plan = plan.widened(question)
             relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
         return plan.order_relevant(relevant), plan
-
-    def _incomplete(self, check: Verification, evidence: list[Passage], info: QuestionInfo,
-                    lang: str) -> Quote | None:
-        """When the answer names only some of the items its source sentence lists, the source sentence quoted
-        (it names them all); None when the answer is complete."""
-        for c in check.checks:
-            if not c.accepted or not c.source_sentence or not c.cited:
-                continue
-            n = c.cited[0]
-            unit = evidence[n - 1]
-            missing = missing_items(c.sentence, c.source_sentence, lang, unit.language)
-            start = unit.text.find(c.source_sentence)
-            if missing and start >= 0:
-                return self.quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
-                                              "the draft named only some of the items its source lists (missing: "
-                                              f"{'; '.join(missing)[:120]})")
-        return None
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:
         """The passages relevant enough to answer from: dense similarity above the floor of their language
@@ -387,36 +315,6 @@ class Assistant:
             head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
             lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
         return "\n".join(lines)
-
-    def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:
-        """Rewrite a follow-up into a question that retrieval can use on its own."""
-        prompt = self.prompts.get("condense", lang)
-        speaker = {"de": {"user": "Nutzer", "assistant": "Assistent"},
-                   "en": {"user": "User", "assistant": "Assistant"}}[lang]
-        recent = list(history)[-self.settings.history_turns:]
-        rendered = neutralise_prompt_text(
-            "\n".join(f"{speaker[t.role]}: {' '.join(t.content.split())[:600]}" for t in recent))
-        with self.admission.slot():
-            out = "".join(self._generate(
-                prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
-        line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
-        if _keeps_question(line, question, lang):
-            return line
-        # Small models sometimes repeat the previous question instead of rewriting the new one: then
-        # retrieve (and answer) with both, which still carries the missing referent.
-        last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
-        log.info("follow-up rewrite %r rejected; using the previous question as context", line)
-        return f"{last_user.strip()} {question}".strip()
-
-
-def _keeps_question(rewrite: str, question: str, lang: str) -> bool:
-    """A usable rewrite is a single question of sane length that keeps most of the new question's words."""
-    if not 5 <= len(rewrite) <= 400:
-        return False
-    asked = set(bm25_tokens(question, lang))
-    if not asked:
-        return True
-    return len(asked & set(bm25_tokens(rewrite, lang))) >= max(1, len(asked) // 2)
 
 
 def _check_question(q: str) -> str:

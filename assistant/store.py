@@ -1,4 +1,4 @@
-"""The Chroma-backed index: chunk vectors, the article registry, and the index's embedding model.
+"""What the Chroma-backed index keeps: chunk vectors, the article registry, stories of copies and a change log.
 
 Write order keeps the index consistent across crashes: an article's registry record is removed first,
 its chunks replaced next, and the record written last. A registered article therefore always has all
@@ -7,70 +7,26 @@ its chunks; chunks without a record are orphans that ``reconcile`` removes.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from assistant.errors import EmbeddingModelMismatch, IndexUnusable
 from assistant.filters import to_where
+from assistant.index_collections import IndexCollections
 from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
 from assistant.store_rows import article_meta, chunk_rows, passage_from_row
-
-log = logging.getLogger(__name__)
 
 _BATCH = 1000
 _LOG_MAX_DOCS = 2000  # articles named in one change-log record; more are recorded as "all"
 _LOG_KEEP = 64  # change-log records kept (a follower further behind compares the whole registry)
 
 
-class Store:
-    """Chunks with vectors, articles with their full text, and a generation counter for caches."""
-
-    def __init__(self, client: Any, prefix: str, embed_model: str, dim: int,
-                 reopen: Callable[[], Any] | None = None) -> None:
-        self._reopen = reopen
-        self._refresh_lock = threading.Lock()
-        self._local_writers = 0  # writers in this process: the index changes under them are their own
-        self.embed_model = embed_model
-        self.dim = dim
-        self.prefix = prefix
-        self._open(client)
-
-    def _open(self, client: Any) -> None:
-        """Open (or create) the collections through ``client``; refuse an index built with another model."""
-        self.client = client
-        try:
-            self.chunks = client.get_or_create_collection(
-                f"{self.prefix}_chunks",
-                metadata={"hnsw:space": "cosine", "embedding_model": self.embed_model, "dim": self.dim},
-                embedding_function=None,
-            )
-            self.docs = client.get_or_create_collection(
-                f"{self.prefix}_docs", metadata={"hnsw:space": "l2"}, embedding_function=None
-            )
-            self.state = client.get_or_create_collection(
-                f"{self.prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
-            )
-        except Exception as e:
-            raise IndexUnusable(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
-        self._seen_generation = self.generation()
-        built = self.chunks.metadata or {}
-        built_with, built_dim = built.get("embedding_model"), built.get("dim")
-        if (built_with and built_with != self.embed_model) or (built_dim and int(built_dim) != self.dim):
-            raise EmbeddingModelMismatch(
-                f"the index was built with the embedding model {built_with!r} ({built_dim} dimensions), but "
-                f"{self.embed_model!r} ({self.dim} dimensions) is configured. "
-                "Set ASSISTANT_EMBED_BACKEND/ASSISTANT_EMBED_MODEL "
-                "(and for a server ASSISTANT_EMBED_BASE_URL) back, or rebuild the index with "
-                "`assistant ingest PATH --reset` (or use another ASSISTANT_INDEX_DIR)."
-            )
+class Store(IndexCollections):
+    """Chunks with vectors, articles with their full text, and a generation counter for caches (the collections
+    and the generation: assistant/index_collections.py)."""
 
     # --- registry ---------------------------------------------------------------------------
     def registered(self) -> dict[str, dict[str, Any]]:
@@ -229,25 +185,6 @@ class Store:
         after: int = self.chunks.count()
         return before - after
 
-    def bump_generation(self) -> str:
-        """Mark the index as changed so that caches built on it (BM25) are rebuilt."""
-        gen = uuid.uuid4().hex
-        self._seen_generation = gen  # before it is visible: a reader must not take it for another process's
-        self.state.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"value": gen}])
-        return gen
-
-    @contextmanager
-    def local_write(self) -> Iterator[None]:
-        """While this process writes (as the only writer of the index), a change of generation is its own:
-        refresh() then reopens nothing, which would close the client under the writer."""
-        with self._refresh_lock:
-            self._local_writers += 1
-        try:
-            yield
-        finally:
-            with self._refresh_lock:
-                self._local_writers -= 1
-
     # --- the change log: which articles a generation changed, so followers need not read the registry ---
     def log_changes(self, since: str, doc_ids: Iterable[str]) -> None:
         """Record that the step from generation ``since`` to the current one changed (added, replaced or
@@ -285,33 +222,6 @@ class Store:
             got = self.docs.get(ids=ids[lo : lo + _BATCH], include=["metadatas"])
             out.update({i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
         return out
-
-    def refresh(self) -> bool:
-        """Reopen Chroma when another process (an ingest next to the server) changed the index.
-
-        Chroma holds a persistent index's vector segments in memory per process: after another process
-        wrote, this one's queries fail ('Error finding id') until the client is opened again."""
-        if self._reopen is None:
-            return False
-        with self._refresh_lock:
-            if self._local_writers or self.generation() == self._seen_generation:
-                return False
-            log.info("the index was changed by another process; reopening it")
-            self.client.close()
-            self._open(self._reopen())
-            return True
-
-    def generation(self) -> str:
-        got = self.state.get(ids=["generation"], include=["metadatas"])
-        return str(got["metadatas"][0]["value"]) if got["ids"] else "empty"
-
-    def reset(self) -> None:
-        for name in (f"{self.prefix}_chunks", f"{self.prefix}_docs", f"{self.prefix}_state"):
-            try:
-                self.client.delete_collection(name)
-            except Exception as e:  # chromadb raises NotFoundError/ValueError by version
-                log.debug("collection %s not deleted: %s", name, e)
-        self._open(self.client)
 
     # --- dates (assistant/date_filters.py) ---------------------------------------------------
     def article_dates(self) -> tuple[int | None, int]:

@@ -23,10 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from assistant.events import Sources
 from assistant.factory import build_assistant, build_embedder
 from assistant.questions import analyse
 from assistant.sentence_vectors import FILE_NAME
-from assistant.service import Assistant, Sources
+from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from bench.answers import CORPORA, load_average, questions, summary
 from ingest.factory import build_ingester

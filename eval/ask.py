@@ -6,9 +6,10 @@ import time
 from typing import Any
 
 from assistant.errors import InputError, LLMError
+from assistant.events import Final, Token
 from assistant.models import Answer, Passage
 from assistant.retrieval import Mode
-from assistant.service import Assistant, Final, Token
+from assistant.service import Assistant
 from eval.gold import Question
 from eval.metrics import Span
 from eval.results import AnswerResult, Hit, RetrievalResult

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
+from assistant.events import Event, EventStream, Final, Sources, Token
 from assistant.models import Answer, Timeline
-from assistant.service import Assistant, Event, EventStream, Final, Sources, Token
+from assistant.service import Assistant
 from ui.auth import Guards
 from ui.schemas import (
     AskRequest,

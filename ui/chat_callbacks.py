@@ -9,8 +9,9 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
+from assistant.events import Sources, Token
 from assistant.models import Answer, Filters, Turn
-from assistant.service import Assistant, Sources, Token
+from assistant.service import Assistant
 from assistant.text import question_language
 from ui.chat_render import (
     answer_html,

@@ -109,8 +109,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.events import Final, Token
     from assistant.factory import build_assistant
-    from assistant.service import Final, Token
 
     assistant = build_assistant(settings)
     final = None

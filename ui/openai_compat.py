@@ -34,8 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
+from assistant.events import Event, EventStream, Final, Sources
 from assistant.models import Answer, Filters, Turn
-from assistant.service import Assistant, Event, EventStream, Final, Sources
+from assistant.service import Assistant
 from ui.auth import Guards
 from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
 from ui.streaming import ThreadedEventStream, close_stream, drain_answer, first_event, sse_response

@@ -16,8 +16,8 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError
+from assistant.events import Event, EventStream, Final
 from assistant.models import Answer
-from assistant.service import Event, EventStream, Final
 
 
 def next_event(events: Iterator[Event]) -> Event | None:

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError, LLMBusy
+from assistant.events import Final, Sources, Token
 from assistant.factory import build_assistant
 from assistant.models import Filters, Turn
-from assistant.service import Final, Sources, Token
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.service import Event
+from assistant.events import Event
 from tests.live import ThreadServer
 from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, SlowLLM
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.events import Final, Token
 from assistant.factory import build_assistant
 from assistant.models import Answer
-from assistant.service import Assistant, Final, Token
+from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 

@@ -1,0 +1,68 @@
+"""What becomes of the LLM's draft: the verified answer, an evidence sentence quoted instead, or the refusal."""
+
+from __future__ import annotations
+
+from assistant.answer_items import missing_items
+from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
+from assistant.questions import QuestionInfo
+from assistant.quote import Quote, Quoter
+from assistant.verify import Verification, Verifier
+
+
+def settle_draft(verifier: Verifier, quoter: Quoter, quote_on_refusal: bool, draft: str, evidence: list[Passage],
+                 info: QuestionInfo, lang: str, refusal: str, cut_off: bool) -> tuple[Verification, Quote | None]:
+    """The verifier's checks of the draft, and the evidence sentence quoted instead of the draft (or beside its
+    incomplete list), if any. Without a kept sentence and a quote the answer is the refusal."""
+    check = verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
+    quote: Quote | None = None
+    if not check.kept and (check.rejected or quote_on_refusal):
+        quote = quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
+                             [(c.nearest_source, c.nearest_sentence) for c in check.rejected
+                              if c.nearest_source is not None and c.nearest_sentence])
+    elif check.kept and (info.kind == "list" or info.several):
+        quote = _incomplete(quoter, check, evidence, info, lang)
+    return check, quote
+
+
+def _incomplete(quoter: Quoter, check: Verification, evidence: list[Passage], info: QuestionInfo,
+                lang: str) -> Quote | None:
+    """When the answer names only some of the items its source sentence lists, the source sentence quoted
+    (it names them all); None when the answer is complete."""
+    for c in check.checks:
+        if not c.accepted or not c.source_sentence or not c.cited:
+            continue
+        n = c.cited[0]
+        unit = evidence[n - 1]
+        missing = missing_items(c.sentence, c.source_sentence, lang, unit.language)
+        start = unit.text.find(c.source_sentence)
+        if missing and start >= 0:
+            return quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
+                                     "the draft named only some of the items its source lists (missing: "
+                                     f"{'; '.join(missing)[:120]})")
+    return None
+
+
+def settled_answer(check: Verification, quote: Quote | None, citations: list[Citation], trace: AnswerTrace, *,
+                   lang: Language, refusal: str, timings: dict[str, float], rewritten: str | None,
+                   applied: list[DerivedFilter]) -> Answer:
+    """The answer of a settled draft: its kept sentences with the sources they cite, the quoted evidence sentence,
+    or the refusal; ``trace`` gets the mode (and the reason of a quote or a refusal)."""
+    unsupported = [f"{c.sentence} ({c.reason})" for c in check.rejected]
+    if check.kept and quote is None:
+        cited = [citations[n - 1] for n in sorted(check.cited)]
+        return Answer(answer=check.text, language=lang, answerable=True, citations=cited,
+                      unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                      trace=trace, applied_filters=applied)
+    if quote is not None:
+        trace.mode, trace.quote_reason = "quoted", quote.reason
+        unit = citations[quote.n - 1]
+        quoted = unit.model_copy(update={"text": unit.text[quote.start:quote.end],
+                                         "start": unit.start + quote.start, "end": unit.start + quote.end})
+        return Answer(answer=quote.text, language=lang, answerable=True, citations=[quoted],
+                      unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                      trace=trace, applied_filters=applied)
+    trace.mode = "refused"
+    trace.refusal_cause = "verifier_rejected" if check.rejected else "llm_refused"
+    return Answer(answer=refusal, language=lang, answerable=False, citations=[],
+                  unsupported=unsupported, timings=timings, standalone_question=rewritten,
+                  trace=trace, applied_filters=applied)
