@@ -71,7 +71,7 @@ def measure(index: Path, n: int, repeat: int) -> dict:
     for q in questions(n):
         text, lang = q["question"], q["language"]
         info = analyse(text, lang)
-        passages = assistant.relevant(assistant.retriever.search(text, lang, assistant.settings.context_passages),
+        passages = assistant.relevant(assistant.retriever.search(text, lang, assistant.settings.retrieval.context_passages),
                                       lang)
         row: dict = {"id": q["id"], "language": lang, "passages": len(passages)}
         picked = {}

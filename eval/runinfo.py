@@ -44,7 +44,7 @@ def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: s
 
     return {
         "retrieval": fp(settings_of["retrieval"]),
-        "answer": fp(settings_of["answer"], answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
+        "answer": fp(settings_of["answer"], answer_mode, folder_hash(settings.storage.prompts_dir, "*.yaml")),
     }
 
 
