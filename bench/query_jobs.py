@@ -120,11 +120,11 @@ def job_search_breakdown(a: argparse.Namespace) -> None:
 
     def without_embedding(q: str, f: Filters | None = None) -> float:
         t0 = time.perf_counter()
-        retriever.search(q, "de", settings.top_k, f)
+        retriever.search(q, "de", settings.retrieval.top_k, f)
         return (time.perf_counter() - t0 - TIMER["last_query_s"]) * 1000
 
     vectors = {q: retriever.embedder.query_vector(q) for q in queries}
-    k = max(settings.top_k, settings.dense_candidates)
+    k = max(settings.retrieval.top_k, settings.retrieval.dense_candidates)
     outlet = Filters(outlet=[a.outlet])
     dates = Filters(date_from=a.year, date_to=a.year)
     child_result(
@@ -136,9 +136,9 @@ def job_search_breakdown(a: argparse.Namespace) -> None:
         chroma_nearest_300_ms=med(lambda q: store.nearest(vectors[q], 300)),
         chroma_where_outlet_ms=med(lambda q: store.dense(vectors[q], k, outlet)),
         chroma_where_date_ms=med(lambda q: store.dense(vectors[q], k, dates)),
-        bm25_ms=med(lambda q: view.search(q, "de", settings.bm25_candidates)),
-        bm25_outlet_ms=med(lambda q: view.search(q, "de", settings.bm25_candidates, outlet)),
-        retrieve_ms=med(lambda q: retriever.search(q, "de", settings.top_k)),
+        bm25_ms=med(lambda q: view.search(q, "de", settings.retrieval.bm25_candidates)),
+        bm25_outlet_ms=med(lambda q: view.search(q, "de", settings.retrieval.bm25_candidates, outlet)),
+        retrieve_ms=med(lambda q: retriever.search(q, "de", settings.retrieval.top_k)),
         retrieve_without_embed_ms=p50([without_embedding(q) for q in queries]),
         retrieve_outlet_without_embed_ms=p50([without_embedding(q, outlet) for q in queries]),
         retrieve_date_without_embed_ms=p50([without_embedding(q, dates) for q in queries]),

@@ -76,7 +76,7 @@ def answer(
     timings = dict(final.timings) | {"wall_ms": round(wall, 1)}
     if ttft is not None:
         timings["ttft_ms"] = round(ttft, 1)
-    limit_ms = assistant.settings.llm_timeout_s * 1000 * 0.99
+    limit_ms = assistant.settings.llm.timeout_s * 1000 * 0.99
     timed_out = [s for s in ("condense_ms", "generate_ms") if timings.get(s, 0.0) >= limit_ms]
     return AnswerResult.model_validate(base | {
         "timed_out": timed_out,

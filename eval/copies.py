@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         threshold = None
         for split in splits:
-            r = evaluate(split, Path(tmp), settings.copies_window_days, args.embedding, threshold, args.max_edit)
+            r = evaluate(split, Path(tmp), settings.copies.window_days, args.embedding, threshold, args.max_edit)
             threshold = (r.get("embedding") or {}).get("threshold", threshold)
             results.append(r)
             print(f"{split}: {r['articles']} articles {r['kinds']}, copies edited up to {args.max_edit:.0%}")

@@ -75,7 +75,7 @@ class EvalOptions:
     @classmethod
     def from_args(cls, args: Any, settings: Settings) -> EvalOptions:
         modes = list(dict.fromkeys(args.mode or MODES))
-        answer_mode = args.mode[0] if args.mode else settings.retrieval_mode
+        answer_mode = args.mode[0] if args.mode else settings.retrieval.retrieval_mode
         out = args.out or EVAL_DIR / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
         if getattr(args, "limit", None) is not None and args.limit < 1:
             raise InputError("--limit must be at least 1")
@@ -174,7 +174,7 @@ def run(opts: EvalOptions, settings: Settings, build: Builder = build_assistant)
 
     # The throwaway index: never the user's index folder, never a configured Chroma server.
     with tempfile.TemporaryDirectory(prefix="assistant-eval-", ignore_cleanup_errors=True) as tmp:
-        run_settings = settings.model_copy(update={"index_dir": Path(tmp) / "index", "chroma_host": None})
+        run_settings = settings.replace(index_dir=Path(tmp) / "index", chroma_host=None)
         cached: CachedLLM | None = None
         if opts.llm_cache is not None and not opts.no_llm:
             cached = CachedLLM(build_llm(run_settings), opts.llm_cache)

@@ -32,8 +32,8 @@ def shaping(settings: Settings) -> dict[str, dict[str, str]]:
 
 def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: str) -> dict[str, str]:
     """Configuration fingerprints of retrieval results and of answer results: the settings that shape them,
-    the corpus, the code (CODE_FOLDERS), and for answers the answer mode and the prompts. A result is reused
-    only under the same one (eval/results.py)."""
+    the corpus, the code (CODE_FOLDERS), for retrieval the search depth, and for answers the answer mode and
+    the prompts. A result is reused only under the same one (eval/results.py)."""
     corpus = "".join(folder_hash(d) for d in corpus_dirs)
     code = "".join(folder_hash(PROJECT_ROOT / folder, "*.py") for folder in CODE_FOLDERS)
     settings_of = shaping(settings)
@@ -43,8 +43,8 @@ def fingerprints(settings: Settings, corpus_dirs: Sequence[Path], answer_mode: s
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     return {
-        "retrieval": fp(settings_of["retrieval"]),
-        "answer": fp(settings_of["answer"], answer_mode, folder_hash(settings.prompts_dir, "*.yaml")),
+        "retrieval": fp(settings_of["retrieval"], f"depth={SEARCH_DEPTH}"),
+        "answer": fp(settings_of["answer"], answer_mode, folder_hash(settings.storage.prompts_dir, "*.yaml")),
     }
 
 

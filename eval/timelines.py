@@ -226,7 +226,7 @@ def run_cli(args: Any, settings: Settings) -> int:
     questions = load(getattr(args, "timeline_questions", None) or GOLD, args.split)
     with tempfile.TemporaryDirectory() as tmp:
         index = getattr(args, "index", None) or Path(tmp) / "index"
-        s = settings.model_copy(update={"index_dir": Path(index), "chroma_host": None})
+        s = settings.replace(index_dir=Path(index), chroma_host=None)
         rows = evaluate(build(s, args.corpus or CORPORA, args.quiet), questions)
     print(report(rows, getattr(args, "verbose", False)))
     summary = summarise(rows)

@@ -143,13 +143,13 @@ def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, 
     offline_environment()
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
-    return Ingester(store, embedder, settings.index_dir, settings.chunk_words, settings.chunk_overlap_sentences,
+    return Ingester(store, embedder, settings.storage.index_dir, settings.chunk.words, settings.chunk.overlap_sentences,
                     (bm25 or build_bm25(settings)) if with_bm25 else None, build_copy_detector(settings),
-                    build_sentence_vectors(settings, embedder), settings.sentence_vectors)
+                    build_sentence_vectors(settings, embedder), settings.storage.sentence_vectors)
 
 
 def build_copy_detector(settings: Settings) -> CopyDetector | None:
     """The copy check of ``settings`` (None when ``copies_detect`` is off)."""
-    if not settings.copies_detect:
+    if not settings.copies.detect:
         return None
-    return CopyDetector(policy=CopyPolicy(settings.copies_min_containment, settings.copies_window_days))
+    return CopyDetector(policy=CopyPolicy(settings.copies.min_containment, settings.copies.window_days))

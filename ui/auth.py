@@ -47,11 +47,11 @@ class Guards:
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.keys = [_digest(k) for k in settings.api_keys]
-        register_secrets(settings.api_keys)
-        self.per_minute = settings.rate_limit_per_minute
-        self.ask_cost = settings.rate_cost_ask
-        self.upload_cost = settings.rate_cost_upload
+        self.keys = [_digest(k) for k in settings.server.api_keys]
+        register_secrets(settings.server.api_keys)
+        self.per_minute = settings.server.rate_limit_per_minute
+        self.ask_cost = settings.server.rate_cost_ask
+        self.upload_cost = settings.server.rate_cost_upload
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 

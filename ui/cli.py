@@ -145,15 +145,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.server import serve
 
     if args.host:
-        settings = settings.model_copy(update={"host": args.host})
+        settings = settings.replace(host=args.host)
     if args.port:
-        settings = settings.model_copy(update={"port": args.port})
+        settings = settings.replace(port=args.port)
     t0 = time.perf_counter()
     assistant = build_assistant(settings)
     if not args.no_warm_up:
         assistant.warm_up()
     log.info("start-up: answering from %d articles; serving on http://%s:%d (%.1f s after start)",
-             assistant.health()["documents"], settings.host, settings.port, time.perf_counter() - t0)
+             assistant.health()["documents"], settings.server.host, settings.server.port, time.perf_counter() - t0)
     serve(assistant, settings)
     return EXIT_OK
 
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as e:
         print(f"error: invalid settings:\n{e}", file=sys.stderr)
         return EXIT_ERROR
-    setup_logging(args.log_level or settings.log_level, json_lines=args.command == "serve")
+    setup_logging(args.log_level or settings.server.log_level, json_lines=args.command == "serve")
     try:
         return int(args.func(args, settings))
     except AssistantError as e:

@@ -34,7 +34,7 @@ def _readable(exc: RequestValidationError) -> str:
 def build_jobs(assistant: Assistant, settings: Settings) -> IngestJobs:
     """The upload worker, writing through the assistant's own store, embedder and BM25 index."""
     ingester = build_ingester(settings, assistant.retriever.embedder, assistant.store, assistant.retriever.bm25)
-    return IngestJobs(ingester, keep=settings.upload_jobs_kept)
+    return IngestJobs(ingester, keep=settings.upload.jobs_kept)
 
 
 def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
@@ -48,10 +48,11 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     jobs = (jobs or build_jobs(assistant, settings)).start()
     # the last added runs first: CORS, then the request context (id, body limit, log line), then the key login
     app.add_middleware(KeyCookieLogin, guards=guards)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
-                       upload_body_bytes=settings.upload_max_request_bytes)
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes,
+                       upload_body_bytes=settings.upload.max_request_bytes)
+    if settings.server.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.server.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
 
     @app.exception_handler(RequestValidationError)
@@ -63,9 +64,9 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     app.include_router(build_router(assistant, guards))
     app.include_router(build_documents_router(jobs, guards, limits))
     app.include_router(build_openai_router(assistant, guards))
-    if not settings.api_keys and not settings.is_loopback:
+    if not settings.server.api_keys and not settings.server.is_loopback:
         log.warning("serving on %s without ASSISTANT_API_KEY: anyone who reaches this address can use the "
-                    "API", settings.host)
+                    "API", settings.server.host)
     if with_ui:
         import gradio as gr
 
@@ -78,11 +79,11 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
                    or request.query_params.get("key"))
             return "user" if guards.key_ok(key) else None
 
-        ui = build_ui(assistant, FeedbackLog(settings.feedback_path), jobs, limits)
+        ui = build_ui(assistant, FeedbackLog(settings.storage.feedback_path), jobs, limits)
         gr.mount_gradio_app(app, ui, path="/", footer_links=["api"],
-                            auth_dependency=ui_user if settings.api_keys else None, run_history=False,
+                            auth_dependency=ui_user if settings.server.api_keys else None, run_history=False,
                             show_error=True, css=assets.css(), head=assets.head(),
-                            max_file_size=settings.upload_max_request_bytes)
+                            max_file_size=settings.upload.max_request_bytes)
     return app
 
 
@@ -90,4 +91,4 @@ def serve(assistant: Assistant, settings: Settings) -> None:
     import uvicorn
 
     app = create_app(assistant, settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_config=None, timeout_graceful_shutdown=5)

@@ -48,8 +48,8 @@ class UploadLimits:
 
     @classmethod
     def from_settings(cls, s: Settings) -> UploadLimits:
-        return cls(s.upload_max_file_bytes, s.upload_max_request_bytes, s.upload_max_files, s.upload_zip_max_bytes,
-                   s.upload_zip_max_ratio)
+        return cls(s.upload.max_file_bytes, s.upload.max_request_bytes, s.upload.max_files, s.upload.zip_max_bytes,
+                   s.upload.zip_max_ratio)
 
 
 def safe_name(name: str | None, what: str = "file name") -> str:

@@ -103,8 +103,8 @@ def newsroom(tmp_path: Path, settings: Settings):
 
     # the hash embedder scores an edited copy's passages further apart than a real model: any margin shows
     # the canonical copy whenever it was retrieved at all (the margin itself is tested above)
-    s = settings.model_copy(update={"min_relevance": 0.2, "min_relevance_cross": 0.0, "verify_min_similarity": 0.2,
-                                    "verify_min_similarity_cross": 0.0, "copies_passage_margin": 1.0})
+    s = settings.replace(min_relevance=0.2, min_relevance_cross=0.0, verify_min_similarity=0.2,
+                         verify_min_similarity_cross=0.0, copies_passage_margin=1.0)
     assistant = build_assistant(s, embedder=HashEmbedding(), llm=ScriptedLLM(reply))
     ingest([folder], assistant.store, assistant.retriever.embedder, copies=CopyDetector())
     return assistant

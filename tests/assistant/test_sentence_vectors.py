@@ -26,7 +26,7 @@ QUESTION = "Wann wurde Carlos Ghosn verhaftet?"
 def built(settings: Settings, corpus_copy: Path):
     """An assistant (counting hash embedder, scripted LLM) and its ingester over a copy of the bundled corpus."""
     def _built(**overrides):
-        s = settings.model_copy(update={"min_relevance": 0.05, "verify_min_similarity": 0.1, **overrides})
+        s = settings.replace(**{"min_relevance": 0.05, "verify_min_similarity": 0.1, **overrides})
         embedder = CountingEmbedding()
         assistant = build_assistant(s, embedder=embedder, llm=ScriptedLLM("Dazu steht nichts in den Quellen."))
         ingester = build_ingester(s, embedder=embedder, store=assistant.store, bm25=assistant.retriever.bm25)
@@ -172,7 +172,7 @@ def test_a_reset_forgets_the_kept_vectors(built, corpus_copy: Path) -> None:
 @pytest.mark.parametrize("damage", ["garbage", "directory"])
 def test_an_unreadable_file_means_embedding_as_before(built, corpus_copy: Path, settings: Settings,
                                                       caplog: pytest.LogCaptureFixture, damage: str) -> None:
-    path = settings.index_dir / FILE_NAME
+    path = settings.storage.index_dir / FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     if damage == "garbage":
         path.write_bytes(b"this is not a database" * 100)

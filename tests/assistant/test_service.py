@@ -27,10 +27,10 @@ def ghosn_reply(messages: list[dict[str, str]]) -> str:
 @pytest.fixture
 def make(settings: Settings, corpus_copy: Path):
     def _make(reply, **overrides):
-        s = settings.model_copy(update={"min_relevance": 0.2, "min_relevance_cross": 0.0,
-                                        "verify_min_similarity": 0.2, "verify_min_similarity_cross": 0.0,
-                                        "quote_min_relevance": 0.3, "quote_min_relevance_cross": 0.0,
-                                        **overrides})
+        s = settings.replace(**{"min_relevance": 0.2, "min_relevance_cross": 0.0,
+                                "verify_min_similarity": 0.2, "verify_min_similarity_cross": 0.0,
+                                "quote_min_relevance": 0.3, "quote_min_relevance_cross": 0.0,
+                                **overrides})
         llm = ScriptedLLM(reply)
         a = build_assistant(s, embedder=HashEmbedding(), llm=llm)
         ingest([corpus_copy], a.store, a.retriever.embedder)

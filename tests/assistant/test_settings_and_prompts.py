@@ -7,26 +7,60 @@ from pydantic import ValidationError
 
 from assistant.errors import ConfigError
 from assistant.prompts import PromptLibrary
-from assistant.settings import PROJECT_ROOT, Settings, env_example
+from assistant.settings import BRANCHES, FLAT, PROJECT_ROOT, Settings, env_example
 
 
 def test_env_example_lists_every_setting() -> None:
     text = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^(?:# )?ASSISTANT_([A-Z0-9_]+)=", text, re.M))
-    assert documented == {name.upper() for name in Settings.model_fields}
+    assert documented == {name.upper() for name in FLAT}
+    assert len(FLAT) == 82  # every setting of the flat era kept its variable
     assert text == env_example(), "regenerate .env.example (see its first lines): a default or description changed"
 
 
 def test_every_setting_is_described() -> None:
-    assert all(f.description for f in Settings.model_fields.values())
+    assert all(f.description for model in BRANCHES.values() for f in model.model_fields.values())
+    assert all(model.__doc__ for model in BRANCHES.values())
+
+
+def test_the_tree_reads_flat_variables_from_the_environment_and_the_env_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    env_file = tmp_path / "settings.env"
+    env_file.write_text("ASSISTANT_LLM_THREADS=3\nASSISTANT_TOP_K=9\nASSISTANT_CORS_ORIGINS=[\"http://a\"]\n"
+                        "UNRELATED=1\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")  # the environment wins over the file
+    s = Settings(_env_file=env_file)
+    assert (s.retrieval.top_k, s.llm.threads, s.server.cors_origins) == (7, 3, ["http://a"])
+    assert Settings(_env_file=env_file, top_k=2).retrieval.top_k == 2  # arguments win over both
+    monkeypatch.setenv("ASSISTANT_CORS_ORIGINS", "http://a,http://b")
+    with pytest.raises(ValueError, match="JSON list"):
+        Settings(_env_file=None)
+
+
+def test_flat_names_and_replace(tmp_path) -> None:
+    s = Settings(index_dir=tmp_path, top_k=3, llm_threads=1)
+    assert (s.storage.index_dir, s.retrieval.top_k, s.llm.threads) == (tmp_path.resolve(), 3, 1)
+    t = s.replace(top_k=4, verify_min_similarity=0.5)
+    assert (t.retrieval.top_k, t.verify.min_similarity, t.llm.threads, t.storage.index_dir) == (
+        4, 0.5, 1, tmp_path.resolve())
+    assert s.retrieval.top_k == 3  # the original is untouched
+    assert t.flat()["top_k"] == 4 and t.shaping()["verify_min_similarity"] == "0.5"
+    assert "index_dir" not in t.shaping()  # operational: does not shape results
+    with pytest.raises(ValueError, match="no setting is called 'topk'"):
+        Settings(topk=3)
+    with pytest.raises(ValueError, match="top_k"):
+        s.replace(top_k=0)  # validated like the original
+    # what was set stays set: the openai embedder still needs its served model name after a replace
+    with pytest.raises(ValueError, match="ASSISTANT_EMBED_MODEL"):
+        s.replace(embed_backend="openai", embed_base_url="http://127.0.0.1:9/v1")
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("ASSISTANT_TOP_K", "7")
     monkeypatch.setenv("ASSISTANT_API_KEY", "k1, k2")
     s = Settings()
-    assert s.top_k == 7 and s.api_keys == ["k1", "k2"]
-    assert s.index_dir == (tmp_path / "index").resolve()
+    assert s.retrieval.top_k == 7 and s.server.api_keys == ["k1", "k2"]
+    assert s.storage.index_dir == (tmp_path / "index").resolve()
 
 
 @pytest.mark.parametrize(
@@ -34,8 +68,8 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     [
         ({"ASSISTANT_LLM_BACKEND": "openai"}, "ASSISTANT_LLM_BASE_URL"),
         ({"ASSISTANT_EMBED_BACKEND": "sentence-transformers", "ASSISTANT_EMBED_MODEL": "/nope"}, "model folder"),
-        ({"ASSISTANT_TOP_K": "0"}, "top_k"),
-        ({"ASSISTANT_PORT": "70000"}, "port"),
+        ({"ASSISTANT_TOP_K": "0"}, r"top_k \(ASSISTANT_TOP_K\)"),
+        ({"ASSISTANT_PORT": "70000"}, r"port \(ASSISTANT_PORT\)"),
     ],
 )
 def test_unsafe_values_are_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:

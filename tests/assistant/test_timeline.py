@@ -66,7 +66,7 @@ def newsroom(tmp_path: Path, settings: Settings):
     copy = edit_text(body, 0.06, random.Random(3), ADDED)[0]
     (folder / "copy_t04.md").write_text(f'---\ntitle: "Brücke dicht für Lkw"\noutlet: "Siegener Zeitung"\n'
                                         f"date: 2019-10-02\n---\n{copy}\n", encoding="utf-8")
-    s = settings.model_copy(update={"min_relevance": 0.05, "min_relevance_cross": 0.0})
+    s = settings.replace(min_relevance=0.05, min_relevance_cross=0.0)
     llm = ScriptedLLM("Dazu enthalten die Quellen keine Informationen.")
     assistant = build_assistant(s, embedder=HashEmbedding(), llm=llm)
     ingest([folder], assistant.store, assistant.retriever.embedder, copies=CopyDetector())
@@ -122,7 +122,7 @@ def test_an_english_timeline_question_gets_an_english_frame(newsroom) -> None:
 
 def test_the_timeline_in_ask_can_be_switched_off(newsroom) -> None:
     assistant, llm = newsroom
-    assistant.settings = assistant.settings.model_copy(update={"timeline_in_ask": False})
+    assistant.settings = assistant.settings.replace(timeline_in_ask=False)
     answer = assistant.ask(QUESTION)
     assert answer.timeline is None and llm.calls  # the usual path: the LLM writes the answer
     assert assistant.timeline(QUESTION).events  # POST /api/timeline still works

@@ -81,7 +81,7 @@ def test_run_writes_results_summary_report_and_charts(
 
 def test_the_users_index_is_never_touched(tmp_path: Path, eval_settings: Settings) -> None:
     user_index = tmp_path / "user-index"
-    settings = eval_settings.model_copy(update={"index_dir": user_index, "chroma_host": "chroma.invalid"})
+    settings = eval_settings.replace(index_dir=user_index, chroma_host="chroma.invalid")
     assert (
         main(
             eval_args(tmp_path / "run", "--no-llm", "--mode", "dense"),
@@ -110,7 +110,7 @@ def test_rerun_resumes_and_a_changed_setting_reruns_answers(tmp_path: Path, eval
     assert after["answers"]["overall"] == json.loads(before)["answers"]["overall"]
 
     changed = ScriptedLLM(extractive_reply)
-    assert main(args, eval_settings.model_copy(update={"llm_max_tokens": 64}), builder(changed)) == EXIT_OK
+    assert main(args, eval_settings.replace(llm_max_tokens=64), builder(changed)) == EXIT_OK
     assert len(changed.calls) == len(first.calls)  # answers depend on the setting; retrieval is reused
     assert len(lines(out / "results.stale.jsonl")) == 2
 
@@ -199,7 +199,7 @@ def test_previous_run_differences_appear_in_the_report(tmp_path: Path, eval_sett
     assert (
         main(
             eval_args(second, "--no-llm", "--mode", "bm25", "--previous", str(first)),
-            eval_settings.model_copy(update={"chunk_words": 40}),
+            eval_settings.replace(chunk_words=40),
             builder(ScriptedLLM("")),
         )
         == EXIT_OK
@@ -244,7 +244,7 @@ def test_rescore_recomputes_from_stored_results_without_asking_again(
     (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
     silent = ScriptedLLM(extractive_reply)
-    changed = eval_settings.model_copy(update={"llm_max_tokens": 64})  # would otherwise make results stale
+    changed = eval_settings.replace(llm_max_tokens=64)  # would otherwise make results stale
     assert main(eval_args(out, *args, "--rescore"), changed, builder(silent)) == EXIT_OK
     assert silent.calls == []
     again = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -192,7 +192,7 @@ def test_the_ingester_of_the_settings_checks_for_copies_and_lists_the_story(tmp_
     assert summary.copies == 1 and [o.story_id is not None for o in summary.outcomes].count(True) == 1
     docs = {d.source: d.story_id for d in ingester.store.documents()}
     assert docs["a.md"] and docs["a.md"] == docs["b.md"]
-    off = build_ingester(settings.model_copy(update={"copies_detect": False}), EMBEDDER, with_bm25=False)
+    off = build_ingester(settings.replace(copies_detect=False), EMBEDDER, with_bm25=False)
     assert off.copies is None
 
 
@@ -217,7 +217,7 @@ def test_stories_with_the_on_disk_bm25_outlet_filter_and_delete(tmp_path: Path, 
     article(folder, "b.md", copy_of(ELBTOR, 41), "Weser-Kurier", "2022-05-13")
     article(folder, "eu.md", EU, "Handelsblatt", "2022-11-03")
     # any margin shows the canonical copy whenever it was retrieved (as in tests/assistant/test_copies.py)
-    s = settings.model_copy(update={"copies_passage_margin": 1.0})
+    s = settings.replace(copies_passage_margin=1.0)
     assistant = build_assistant(s, embedder=EMBEDDER)
     ingester = build_ingester(s, EMBEDDER, assistant.store, assistant.retriever.bm25)
     assert ingester.bm25 is not None and ingester.copies is not None

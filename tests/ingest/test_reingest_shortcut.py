@@ -106,7 +106,7 @@ def test_an_unchanged_ingest_into_another_index_dir_writes_its_bm25_index(settin
     directory embeds nothing and leaves that directory's BM25 index."""
     store = build_store(settings, HashEmbedding())
     ingest([corpus_copy], store, HashEmbedding())
-    worker = settings.model_copy(update={"index_dir": settings.index_dir / "worker-2"})
+    worker = settings.replace(index_dir=settings.storage.index_dir / "worker-2")
     summary = ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(worker))
     assert summary.chunks_added == 0
 

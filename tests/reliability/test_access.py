@@ -113,7 +113,7 @@ def test_health_is_open_and_reveals_nothing_sensitive(protected: Built) -> None:
     assert body["status"] == "ok"
     text = json.dumps(body)
     assert KEY not in text and OTHER_KEY not in text
-    assert str(protected.settings.index_dir) not in text and "/" not in text  # no file system paths
+    assert str(protected.settings.storage.index_dir) not in text and "/" not in text  # no file system paths
     assert set(body) == {
         "status",
         "documents",
@@ -132,7 +132,7 @@ def test_without_keys_the_api_is_open(make_app: Callable[..., Built]) -> None:
 
 def test_key_list_setting_is_comma_separated_and_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_API_KEY", f" {KEY} ,, {OTHER_KEY},")
-    assert Settings().api_keys == [KEY, OTHER_KEY]
+    assert Settings().server.api_keys == [KEY, OTHER_KEY]
 
 
 def test_key_comparison_hashes_first_so_time_does_not_depend_on_the_guess() -> None:
@@ -256,7 +256,7 @@ def test_cors_origins_from_environment_json_list(
     make_app: Callable[..., Built], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ASSISTANT_CORS_ORIGINS", '["https://intranet.example"]')
-    origins = Settings().cors_origins
+    origins = Settings().server.cors_origins
     assert origins == ["https://intranet.example"]
     client = TestClient(make_app(cors_origins=origins, api_key=KEY).app)
     allowed = _preflight(client, "https://intranet.example")

@@ -278,7 +278,7 @@ def test_default_budget_takes_a_burst_of_600_searches() -> None:
     from assistant.settings import Settings
 
     s = Settings()
-    assert s.rate_limit_per_minute == 600 and s.rate_cost_ask == 20 and s.rate_cost_upload == 10
+    assert s.server.rate_limit_per_minute == 600 and s.server.rate_cost_ask == 20 and s.server.rate_cost_upload == 10
 
 
 @pytest.mark.integration

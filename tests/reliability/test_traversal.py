@@ -114,7 +114,7 @@ def ui_app(fake_index: Path) -> Built:
 def test_ui_file_routes_serve_nothing_from_the_disk(
     ui_app: Built, secret_in_cwd: Path, route: str, with_key: bool
 ) -> None:
-    path = route.format(secret=secret_in_cwd, project=PROJECT_ROOT, index=ui_app.settings.index_dir)
+    path = route.format(secret=secret_in_cwd, project=PROJECT_ROOT, index=ui_app.settings.storage.index_dir)
     headers = {"X-API-Key": KEY} if with_key else {}
     r = TestClient(ui_app.app).get(path, headers=headers, follow_redirects=False)
     assert not _leaks(r.text), (path, r.status_code)

