@@ -41,7 +41,8 @@ def test_a_job_reports_each_file_and_keeps_the_originals(tmp_path: Path) -> None
     assert job is not None and job.state == "done" and job.done == 3
     got = {f.name: (f.status, f.reason) for f in job.files}
     assert got["a.txt"] == ("new", None) and got["b.zip/x/c.md"] == ("new", None)
-    assert got["leer.txt"][0] == "skipped" and "empty" in got["leer.txt"][1]
+    status, reason = got["leer.txt"]
+    assert status == "skipped" and reason is not None and "empty" in reason
     sources = {d.source for d in jobs.ingester.store.documents()}
     assert sources == {"uploads/a.txt", "uploads/b.zip/x/c.md"}
     assert (tmp_path / "index" / "uploads" / "b.zip" / "x" / "c.md").exists()
@@ -58,7 +59,7 @@ def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(t
     (index / "uploads").mkdir(parents=True, exist_ok=True)
     (first.staging(cut_id) / "a.txt").replace(index / "uploads" / "a.txt")
     first._save(Job(id=cut_id, state="running", created=time.time(), files=[
-        {"name": n, "status": "pending"} for n in names], total=2))  # type: ignore[misc]
+        {"name": n, "status": "pending"} for n in names], total=2))
     stage(first, orphan_id, {"half.txt": TEXT[:20]})  # received in part: no journal entry yet
     first._save(Job(id=done_id, state="done", created=time.time() - 10, files=[], total=0))
 
