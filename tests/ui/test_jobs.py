@@ -7,12 +7,14 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from assistant.errors import IndexUnusable
 from ingest.factory import Ingester, build_ingester
+from ingest.pipeline import IngestSummary
 from tests.fakes import HashEmbedding, fake_settings
 from ui.jobs import IngestJobs, Job, journal_entries
 
@@ -20,9 +22,9 @@ TEXT = ("Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss.
         "kosten und drei Jahre dauern, sagte der Bürgermeister am Montag.\n")
 
 
-def make_jobs(index: Path, **kw: object) -> IngestJobs:
+def make_jobs(index: Path, **kw: Any) -> IngestJobs:
     embedder = HashEmbedding()
-    return IngestJobs(build_ingester(fake_settings(index), embedder=embedder), **kw)  # type: ignore[arg-type]
+    return IngestJobs(build_ingester(fake_settings(index), embedder=embedder), **kw)
 
 
 def stage(jobs: IngestJobs, job_id: str, files: dict[str, str]) -> list[str]:
@@ -68,7 +70,8 @@ def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(t
     assert job is not None and job.state == "done" and job.recovered
     assert {f.name: f.status for f in job.files} == {"a.txt": "new", "b.txt": "new"}
     assert not again.staging(orphan_id).exists()
-    assert again.get(done_id) is not None and again.get(done_id).state == "done"  # type: ignore[union-attr]
+    done = again.get(done_id)
+    assert done is not None and done.state == "done"
     assert {d.source for d in again.ingester.store.documents()} == {"uploads/a.txt", "uploads/b.txt"}
 
 
@@ -78,11 +81,11 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(tmp_path: Path,
     real = Ingester.ingest
     calls = []
 
-    def flaky(self: Ingester, *a: object, **kw: object) -> object:
+    def flaky(self: Ingester, *a: Any, **kw: Any) -> IngestSummary:
         calls.append(1)
         if len(calls) == 1:
             raise IndexUnusable("the disk is full; free space and upload again")
-        return real(self, *a, **kw)  # type: ignore[arg-type]
+        return real(self, *a, **kw)
 
     monkeypatch.setattr(Ingester, "ingest", flaky)
     first = jobs.new_id()

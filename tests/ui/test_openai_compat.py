@@ -15,6 +15,7 @@ import pytest
 from assistant.errors import InputError, LLMError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
+from tests.fakes import ScriptedLLM
 from tests.live import RealServer, ThreadServer
 from tests.ui.conftest import fake_assistant
 from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
@@ -198,7 +199,8 @@ def test_earlier_messages_are_the_conversation(live: Callable[..., tuple[ThreadS
     text = resp.choices[0].message.content
     assert text is not None
     assert "Libanon" in text
-    condense = [m for m in assistant.llm.calls if "Letzte Frage:" in m[-1]["content"]]  # type: ignore[attr-defined]
+    assert isinstance(assistant.llm, ScriptedLLM)
+    condense = [m for m in assistant.llm.calls if "Letzte Frage:" in m[-1]["content"]]
     assert condense
     assert GHOSN in condense[0][-1]["content"]
 
