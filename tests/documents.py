@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
 # A three-page article: every sentence is on exactly one page, and each page has words no other page has.
 PAGES = [
@@ -54,7 +54,7 @@ def write_pdf(path: Path, pages: Sequence[Sequence[str]] = PAGES, *, title: str 
     """A PDF with one page per entry of ``pages`` (paragraphs; with ``headings``, a short first paragraph of a
     page is set as a heading), metadata, a running header and page numbers, optionally encrypted."""
     styles = getSampleStyleSheet()
-    flow: list = []  # type: ignore[type-arg]
+    flow: list[Flowable] = []
     for n, paragraphs in enumerate(pages):
         if n:
             flow.append(PageBreak())

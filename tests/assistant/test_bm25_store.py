@@ -40,6 +40,7 @@ def results(store: BM25Store) -> list[list[tuple[str, float]]]:
 def rebuilt(tmp_path: Path, final: dict[str, DocTokens]) -> BM25Store:
     fresh = BM25Store(tmp_path / "rebuilt")
     with fresh.writer() as w:
+        assert w is not None
         w.add(final.values())
         w.commit("g")
     return fresh
@@ -85,6 +86,7 @@ def test_a_reader_follows_the_writer_of_another_process(tmp_path: Path, docs) ->
     writer_side, reader_side = BM25Store(tmp_path / "bm25"), BM25Store(tmp_path / "bm25")
     assert reader_side.view().n == 0
     with writer_side.writer() as w:
+        assert w is not None
         w.add(docs[:5])
         w.flush()
         assert reader_side.view().n == sum(len(d.chunks) for d in docs[:5])  # visible at each flush
@@ -121,6 +123,7 @@ def test_unpublished_files_of_a_dead_writer_are_removed(tmp_path: Path, docs) ->
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "bm25-v2-abc.pkl").write_bytes(b"old format")
     with bm25.writer() as w:
+        assert w is not None
         w.add(docs[2:3])
         w.commit("g")
     assert bm25.view().n == len(docs[2].chunks)
@@ -144,6 +147,7 @@ def test_it_follows_the_store_registry(settings: Settings, corpus_copy: Path, tm
     (corpus_copy / "001_3ad74785a6077ba1.txt").unlink()
     ingest([corpus_copy], store, HashEmbedding(), prune=True)
     with mine.writer() as w:
+        assert w is not None
         assert w.sync(store) == (1, 2)  # the changed article added again; it and the pruned one removed
     assert mine.view().generation == store.generation()
     assert [c for c, _ in mine.view().search("Zebra-Projekt", "de", 1)][0].startswith(
@@ -197,6 +201,7 @@ def test_a_follower_reads_only_what_the_change_log_names(settings: Settings, cor
     ingest([corpus_copy], store, HashEmbedding())  # nothing changed: no new generation, nothing logged
     monkeypatch.setattr(Store, "registered", lambda self: pytest.fail("the whole registry was read"))
     with follower.writer() as w:
+        assert w is not None
         assert w.sync(store) == (2, 2)  # the changed and the new one added; the changed and the pruned removed
     monkeypatch.undo()
     fresh = BM25Store(tmp_path / "fresh")

@@ -1,10 +1,17 @@
 """The llama.cpp prompt-state cache keeps states small: no per-token logits copies (~300 MB each)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 
 from assistant.llm import LlamaCppLLM
 from assistant.modelfiles import ensure_bundled_gguf
 from assistant.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from llama_cpp import LlamaState
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +42,12 @@ def test_an_answer_from_a_restored_prefix_state_equals_one_computed_afresh() -> 
     restored: list[int] = []
     llama = cached._model()
     real_load = llama.load_state
-    llama.load_state = lambda state: restored.append(state.n_tokens) or real_load(state)  # type: ignore[method-assign]
+
+    def load_state(state: LlamaState) -> None:  # counts the states taken from the cache
+        restored.append(state.n_tokens)
+        real_load(state)
+
+    llama.load_state = load_state
     ask(cached, prefix_de, "Wer ist Carlos Ghosn?")
     ask(cached, prefix_en, "Who is Carlos Ghosn?")
     again = ask(cached, prefix_de, "Wann wurde Carlos Ghosn verhaftet?")  # German prefix from the cache
@@ -64,7 +76,12 @@ def test_static_prompts_saved_at_one_start_are_restored_at_the_next_and_answer_t
     restored: list[int] = []
     llama = second._model()
     real_load = llama.load_state
-    llama.load_state = lambda state: restored.append(state.n_tokens) or real_load(state)  # type: ignore[method-assign]
+
+    def load_state(state: LlamaState) -> None:  # counts the states taken from the cache
+        restored.append(state.n_tokens)
+        real_load(state)
+
+    llama.load_state = load_state
     answer = ask(second)
     assert restored, "the restored static prefix was not used"
     assert answer == ask(LlamaCppLLM(model, n_ctx=2048, threads=2, prefix_cache_mb=0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -19,8 +20,8 @@ from tests.fakes import FakeEmbeddingsServer, HashEmbedding, ScriptedLLM
 URL = "http://embed.test/v1"
 
 
-def client(server: FakeEmbeddingsServer, model: str = "e5-small", **kw: object) -> OpenAIEmbedding:
-    return OpenAIEmbedding(URL, model, "secret", transport=server.transport(), backoff_s=0.0, **kw)  # type: ignore[arg-type]
+def client(server: FakeEmbeddingsServer, model: str = "e5-small", **kw: Any) -> OpenAIEmbedding:
+    return OpenAIEmbedding(URL, model, "secret", transport=server.transport(), backoff_s=0.0, **kw)
 
 
 @pytest.mark.parametrize(("model", "given", "sent", "name"), [

@@ -3,6 +3,7 @@ passages either way."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import assistant.retrieval as retrieval
@@ -10,6 +11,7 @@ from assistant.bm25 import View
 from assistant.factory import build_assistant
 from assistant.filters import matches
 from assistant.models import Filters
+from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.fakes import HashEmbedding, ScriptedLLM
 
@@ -20,7 +22,7 @@ FILTERS = [Filters(outlet=["Reuters"]), Filters(date_from="2019", date_to="2023"
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     index = tmp_path_factory.mktemp("retrieval") / "index"
     a = build_assistant(Settings(index_dir=index, rate_limit_per_minute=0), embedder=HashEmbedding(),
                         llm=ScriptedLLM("x"))
@@ -32,12 +34,17 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=lambda f: f.model_dump_json(exclude_defaults=True))
-def test_filtered_dense_search_equals_chromas_own_filtering(assistant, f: Filters,
+def test_filtered_dense_search_equals_chromas_own_filtering(assistant: Assistant, f: Filters,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     store, retriever = assistant.store, assistant.retriever
     fetched: list[int] = []
     real_nearest = store.nearest
-    monkeypatch.setattr(store, "nearest", lambda v, n: fetched.append(n) or real_nearest(v, n))
+
+    def nearest(vector: np.ndarray, n: int) -> list[tuple[str, float]]:  # records every unfiltered fetch
+        fetched.append(n)
+        return real_nearest(vector, n)
+
+    monkeypatch.setattr(store, "nearest", nearest)
     share = retriever.bm25_index().selectivity(f)
     for q in QUESTIONS:
         got = retriever.search(q, "de", 30, f, mode="dense")
@@ -50,7 +57,7 @@ def test_filtered_dense_search_equals_chromas_own_filtering(assistant, f: Filter
     assert bool(fetched) == (share * retrieval.MAX_FETCH >= 60), (share, fetched)
 
 
-def test_chunks_the_bm25_index_does_not_know_yet_are_checked_in_the_store(assistant,
+def test_chunks_the_bm25_index_does_not_know_yet_are_checked_in_the_store(assistant: Assistant,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     f = Filters(outlet=["Reuters"])
     want = [p.chunk_id for p in assistant.retriever.search(QUESTIONS[0], "de", 20, f, mode="dense")]

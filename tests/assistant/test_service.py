@@ -69,6 +69,7 @@ def test_stream_sends_the_sources_before_any_token_then_one_final(make) -> None:
     tokens = [e for e in events if isinstance(e, Token)]
     assert len(tokens) > 3
     final = events[-1].answer
+    assert final.trace is not None
     assert "".join(t.text for t in tokens) == final.trace.draft
     assert [c.n for c in events[0].citations] == list(range(1, len(events[0].citations) + 1))
     assert final.trace.evidence == events[0].citations  # the numbers the answer cites are the ones shown

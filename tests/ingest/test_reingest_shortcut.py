@@ -1,19 +1,23 @@
 """Re-ingest of unchanged files costs reading and hashing: no cleaning, language detection or embedding."""
 
 from pathlib import Path
+from typing import Any, NoReturn
 
+import numpy as np
 import pytest
 
 import ingest.hashes as hashes
 import ingest.read_stage as read_stage
 from assistant.bm25_store import BM25Writer
 from assistant.factory import build_bm25, build_store
+from assistant.models import Article
 from assistant.settings import Settings
 from ingest.pipeline import ingest
+from ingest.records import RawDoc, Skipped
 from tests.fakes import HashEmbedding
 
 
-def _no_cleaning(raw):  # type: ignore[no-untyped-def]
+def _no_cleaning(raw: RawDoc) -> NoReturn:
     raise AssertionError(f"{raw.source} was cleaned again although its file did not change")
 
 
@@ -38,7 +42,12 @@ def test_a_code_change_cleans_again_but_embeds_only_what_changed(settings: Setti
     monkeypatch.setattr(hashes, "code_fingerprint", lambda: "another version of the cleaning code")
     cleaned: list[str] = []
     real_build = read_stage.build_article
-    monkeypatch.setattr(read_stage, "build_article", lambda raw: cleaned.append(raw.source) or real_build(raw))
+
+    def build(raw: RawDoc) -> Article | Skipped:  # records every file that is cleaned
+        cleaned.append(raw.source)
+        return real_build(raw)
+
+    monkeypatch.setattr(read_stage, "build_article", build)
     summary = ingest([corpus_copy], store, HashEmbedding())
     assert len(cleaned) == 5  # every file is read with the new code...
     assert (summary.unchanged, summary.chunks_added) == (5, 0)  # ...and nothing is embedded again
@@ -63,7 +72,7 @@ class FailsOnSecondArticle(HashEmbedding):
         super().__init__()
         self._calls = 0
 
-    def passages(self, texts):  # type: ignore[no-untyped-def]
+    def passages(self, texts: list[str]) -> np.ndarray:
         self._calls += 1
         if self._calls == 2:
             raise RuntimeError("interrupted")
@@ -90,7 +99,7 @@ def test_ingest_leaves_the_bm25_index_of_the_new_generation_for_the_server(setti
                                             encoding="utf-8")
     ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(settings))
 
-    def must_not_sync(*_a, **_k):  # type: ignore[no-untyped-def]
+    def must_not_sync(*_a: Any, **_k: Any) -> NoReturn:
         raise AssertionError("the server process had to bring BM25 in line itself")
 
     monkeypatch.setattr(BM25Writer, "sync", must_not_sync)
@@ -106,11 +115,11 @@ def test_an_unchanged_ingest_into_another_index_dir_writes_its_bm25_index(settin
     directory embeds nothing and leaves that directory's BM25 index."""
     store = build_store(settings, HashEmbedding())
     ingest([corpus_copy], store, HashEmbedding())
-    worker = settings.replace(index_dir=settings.storage.index_dir / "worker-2")
+    worker = settings.model_copy(update={"index_dir": settings.storage.index_dir / "worker-2"})
     summary = ingest([corpus_copy], store, HashEmbedding(), bm25=build_bm25(worker))
     assert summary.chunks_added == 0
 
-    def must_not_sync(*_a, **_k):  # type: ignore[no-untyped-def]
+    def must_not_sync(*_a: Any, **_k: Any) -> NoReturn:
         raise AssertionError("the worker had to bring BM25 in line itself")
 
     monkeypatch.setattr(BM25Writer, "sync", must_not_sync)

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import httpx
 import numpy as np
 import pytest
+from chromadb.api.types import GetResult
 from pydantic import PrivateAttr
 
 import ingest.read_stage as read_stage
 from assistant.factory import build_store
+from assistant.models import Article
 from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store import Store, StoredArticle
 from ingest.pipeline import ingest
+from ingest.records import RawDoc, Skipped
 from tests.fakes import FakeEmbeddingsServer, HashEmbedding
 
 WORDS = ["Hafen", "Streik", "Werft", "Bahn", "Brücke", "Haushalt", "Schule", "Klinik", "Wahl", "Messe", "Museum"]
@@ -52,7 +58,7 @@ class SlowEmbedding(HashEmbedding):
     def texts(self) -> list[str]:
         return self._texts
 
-    def passages(self, texts):  # type: ignore[no-untyped-def]
+    def passages(self, texts: list[str]) -> np.ndarray:
         self._calls += 1
         if self._gate is not None:
             self._gate.wait(10)
@@ -70,10 +76,12 @@ def test_reading_embedding_and_writing_overlap(settings: Settings, tmp_path: Pat
     corpus = archive(tmp_path / "a", 12)
     busy = {"read": 0.0, "write": 0.0}
     real_build, real_put = read_stage.build_article, Store.put_articles
-    real_build(next(iter(read_stage.iter_documents([corpus]))))  # loads the language detector once, untimed
+    first = next(iter(read_stage.iter_documents([corpus])))
+    assert isinstance(first, RawDoc)
+    real_build(first)  # loads the language detector once, untimed
 
-    def timed(stage, fn):  # type: ignore[no-untyped-def]
-        def run(*a, **k):  # type: ignore[no-untyped-def]
+    def timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*a: Any, **k: Any) -> Any:
             t = time.perf_counter()
             time.sleep(0.1)
             try:
@@ -95,13 +103,19 @@ def test_reading_embedding_and_writing_overlap(settings: Settings, tmp_path: Pat
     assert elapsed < 0.75 * one_after_another, f"{elapsed:.1f} s of {one_after_another:.1f} s: no overlap"
 
 
-def test_articles_are_stored_in_file_order_with_their_own_vectors(settings: Settings, tmp_path: Path) -> None:
+def test_articles_are_stored_in_file_order_with_their_own_vectors(settings: Settings, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches come back from a remote embedder in any order (four requests in flight, random delays)."""
     corpus = archive(tmp_path / "a", 15)
     server = FakeEmbeddingsServer(dim=256, delay_s=0.02)
     real_handle = server.handle
     rng = np.random.default_rng(1)
-    server.handle = lambda r: time.sleep(float(rng.uniform(0, 0.05))) or real_handle(r)  # type: ignore[method-assign]
+
+    def jittered(request: httpx.Request) -> httpx.Response:
+        time.sleep(float(rng.uniform(0, 0.05)))
+        return real_handle(request)
+
+    monkeypatch.setattr(server, "handle", jittered)
     embedder = OpenAIEmbedding("http://embed.test/v1", "plain", transport=server.transport(), batch=5, in_flight=4)
     store = build_store(settings, embedder)
     order: list[str] = []
@@ -122,7 +136,12 @@ def test_the_reader_runs_only_a_bounded_way_ahead(settings: Settings, tmp_path: 
     embedder.passage_batch = 4  # texts per batch: at most 4 articles
     built: list[str] = []
     real_build = read_stage.build_article
-    monkeypatch.setattr(read_stage, "build_article", lambda raw: built.append(raw.source) or real_build(raw))
+
+    def build(raw: RawDoc) -> Article | Skipped:  # records what the reader has read
+        built.append(raw.source)
+        return real_build(raw)
+
+    monkeypatch.setattr(read_stage, "build_article", build)
     store = build_store(settings, embedder)
     runner = threading.Thread(target=lambda: ingest([corpus], store, embedder, queue_articles=4))
     runner.start()
@@ -148,7 +167,7 @@ def test_a_failing_stage_stops_the_ingest_with_its_error(settings: Settings, tmp
     if where == "read":
         real_build = read_stage.build_article
 
-        def build(raw):  # type: ignore[no-untyped-def]
+        def build(raw: RawDoc) -> Article | Skipped:
             if raw.source == "a010.txt":
                 raise RuntimeError("reader died")
             return real_build(raw)
@@ -157,7 +176,7 @@ def test_a_failing_stage_stops_the_ingest_with_its_error(settings: Settings, tmp
     if where == "write":
         real_put = Store.put_articles
 
-        def put(self, items):  # type: ignore[no-untyped-def]
+        def put(self: Store, items: Sequence[StoredArticle]) -> None:
             if any(x.article.source == "a005.txt" for x in items):
                 raise RuntimeError("writer died")
             return real_put(self, items)
@@ -197,7 +216,7 @@ def test_a_half_written_article_is_found_from_the_writing_note(settings: Setting
     store = build_store(settings, HashEmbedding())
     real_docs_add = store.docs.add
 
-    def killed(**kw):  # type: ignore[no-untyped-def]
+    def killed(**kw: Any) -> None:
         if any(m["source"] == "a004.txt" for m in kw["metadatas"]):
             raise KeyboardInterrupt
         return real_docs_add(**kw)
@@ -212,7 +231,12 @@ def test_a_half_written_article_is_found_from_the_writing_note(settings: Setting
 
     scans: list[int] = []
     real_get = store.chunks.get
-    monkeypatch.setattr(store.chunks, "get", lambda **kw: scans.append(kw.get("offset", -1)) or real_get(**kw))
+
+    def get(**kw: Any) -> GetResult:  # records the offset of every read of chunks
+        scans.append(kw.get("offset", -1))
+        return real_get(**kw)
+
+    monkeypatch.setattr(store.chunks, "get", get)
     summary = ingest([corpus], store, HashEmbedding())
     assert summary.orphans_removed > 0 and summary.new == 10 - before
     assert not [o for o in scans if o >= 0], "every chunk was read to find the orphans"

@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
-from assistant.events import Event
+from assistant.events import Event, EventStream
 from tests.live import ThreadServer
 from tests.reliability.conftest import QUESTION, QUESTION_EN, Built, SlowLLM
 
@@ -114,7 +114,7 @@ def test_client_disconnect_stops_the_generation_and_frees_the_llm(
 class _CloseProbe:
     """Wraps the service's event stream: records whether the route closed it (what releases the LLM slot)."""
 
-    def __init__(self, events: Iterator[Event]) -> None:
+    def __init__(self, events: EventStream) -> None:
         self.events = events
         self.closed = threading.Event()
 
@@ -131,7 +131,8 @@ class _CloseProbe:
 
 @pytest.mark.parametrize("endpoint", ["/api/ask", "/v1/chat/completions"])
 def test_streaming_client_disconnect_closes_the_answer_stream(
-    make_app: Callable[..., Built], serve: Callable[..., ThreadServer], endpoint: str
+    make_app: Callable[..., Built], serve: Callable[..., ThreadServer], endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """uvicorn (ASGI spec 2.3) makes Starlette cancel a streaming response when the client disconnects, and
     the route's cleanup ``await run_in_threadpool(events.close)`` is cancelled with it. The answer generator
@@ -146,7 +147,7 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
         probes.append(_CloseProbe(ask_stream(*args, **kwargs)))
         return probes[-1]
 
-    built.assistant.ask_stream = probed  # type: ignore[method-assign]
+    monkeypatch.setattr(built.assistant, "ask_stream", probed)
     with serve(built.app) as server:
         if endpoint == "/api/ask":
             _disconnect_mid_answer(server, QUESTION, stream=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +245,7 @@ def test_llama_cpp_backend_closes_the_stream_when_the_consumer_stops(tmp_path: P
     backend = _Endless()
     llm._llama = backend
     stream = llm.stream([{"role": "user", "content": "hi"}], max_tokens=100_000, timeout_s=60)
+    assert isinstance(stream, Generator)  # so that the consumer can close it
     assert [next(stream) for _ in range(3)] == ["bla "] * 3
     stream.close()
     assert backend.closed.is_set()

@@ -7,6 +7,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,7 +33,7 @@ def test_concurrent_first_searches_sync_the_bm25_index_once(
     syncs: list[int] = []
     real_sync = BM25Writer.sync
 
-    def counted(self, *a, **k):  # type: ignore[no-untyped-def]
+    def counted(self: BM25Writer, *a: Any, **k: Any) -> tuple[int, int]:
         syncs.append(1)
         return real_sync(self, *a, **k)
 

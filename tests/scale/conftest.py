@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +35,18 @@ class RunningServer:
     log: Path
 
 
+# start_server's ``start(name, argv_without_port, ready_path, timeout_s)``
+StartServer = Callable[[str, list[str], str, float], RunningServer]
+
+
 def _tail(log: Path, n: int = 2000) -> str:
     return log.read_text(errors="replace")[-n:] if log.exists() else "(no log)"
 
 
 @pytest.fixture(scope="module")
-def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServer]:
     """``start(name, argv_without_port, ready_path, timeout_s)`` -> RunningServer; all stopped at the end."""
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen[bytes]] = []
 
     def start(name: str, argv: list[str], ready_path: str, timeout_s: float) -> RunningServer:
         work = tmp_path_factory.mktemp(name)
@@ -78,14 +82,14 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
 
 @pytest.fixture(scope="module")
-def chroma_server(start_server) -> RunningServer:  # type: ignore[no-untyped-def]
+def chroma_server(start_server: StartServer) -> RunningServer:
     """``chroma run`` (the CLI that chromadb installs) with its data in a temporary folder."""
     return start_server("chroma", [str(BIN / "chroma"), "run", "--path", "{data}", "--host", "127.0.0.1",
                                    "--port", "{port}"], "/api/v2/heartbeat", 60)
 
 
 @pytest.fixture(scope="module")
-def llama_server(start_server):  # type: ignore[no-untyped-def]
+def llama_server(start_server: StartServer) -> Callable[[str], RunningServer]:
     """``llama_server(bundled)``: llama-cpp-python's OpenAI-compatible server with a bundled GGUF."""
 
     def start(bundled: str) -> RunningServer:
@@ -100,7 +104,7 @@ def llama_server(start_server):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def embeddings_server(start_server) -> RunningServer:  # type: ignore[no-untyped-def]
+def embeddings_server(start_server: StartServer) -> RunningServer:
     """llama-cpp-python's OpenAI-compatible server in embedding mode with the bundled 0.5B GGUF, mean-pooled
     (the GGUF names no pooling, so llama.cpp would send one vector per token). Its vectors are not e5's: this
     proves the wire (batches, in-flight requests, the index recording the served model), not retrieval quality."""

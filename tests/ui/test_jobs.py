@@ -7,12 +7,14 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from assistant.errors import IndexUnusable
 from ingest.factory import Ingester, build_ingester
+from ingest.pipeline import IngestSummary
 from tests.fakes import HashEmbedding, fake_settings
 from ui.jobs import IngestJobs, Job, journal_entries
 
@@ -20,9 +22,9 @@ TEXT = ("Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss.
         "kosten und drei Jahre dauern, sagte der Bürgermeister am Montag.\n")
 
 
-def make_jobs(index: Path, **kw: object) -> IngestJobs:
+def make_jobs(index: Path, **kw: Any) -> IngestJobs:
     embedder = HashEmbedding()
-    return IngestJobs(build_ingester(fake_settings(index), embedder=embedder), **kw)  # type: ignore[arg-type]
+    return IngestJobs(build_ingester(fake_settings(index), embedder=embedder), **kw)
 
 
 def stage(jobs: IngestJobs, job_id: str, files: dict[str, str]) -> list[str]:
@@ -41,7 +43,8 @@ def test_a_job_reports_each_file_and_keeps_the_originals(tmp_path: Path) -> None
     assert job is not None and job.state == "done" and job.done == 3
     got = {f.name: (f.status, f.reason) for f in job.files}
     assert got["a.txt"] == ("new", None) and got["b.zip/x/c.md"] == ("new", None)
-    assert got["leer.txt"][0] == "skipped" and "empty" in got["leer.txt"][1]
+    status, reason = got["leer.txt"]
+    assert status == "skipped" and reason is not None and "empty" in reason
     sources = {d.source for d in jobs.ingester.store.documents()}
     assert sources == {"uploads/a.txt", "uploads/b.zip/x/c.md"}
     assert (tmp_path / "index" / "uploads" / "b.zip" / "x" / "c.md").exists()
@@ -58,7 +61,7 @@ def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(t
     (index / "uploads").mkdir(parents=True, exist_ok=True)
     (first.staging(cut_id) / "a.txt").replace(index / "uploads" / "a.txt")
     first._save(Job(id=cut_id, state="running", created=time.time(), files=[
-        {"name": n, "status": "pending"} for n in names], total=2))  # type: ignore[misc]
+        {"name": n, "status": "pending"} for n in names], total=2))
     stage(first, orphan_id, {"half.txt": TEXT[:20]})  # received in part: no journal entry yet
     first._save(Job(id=done_id, state="done", created=time.time() - 10, files=[], total=0))
 
@@ -67,7 +70,8 @@ def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(t
     assert job is not None and job.state == "done" and job.recovered
     assert {f.name: f.status for f in job.files} == {"a.txt": "new", "b.txt": "new"}
     assert not again.staging(orphan_id).exists()
-    assert again.get(done_id) is not None and again.get(done_id).state == "done"  # type: ignore[union-attr]
+    done = again.get(done_id)
+    assert done is not None and done.state == "done"
     assert {d.source for d in again.ingester.store.documents()} == {"uploads/a.txt", "uploads/b.txt"}
 
 
@@ -77,11 +81,11 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(tmp_path: Path,
     real = Ingester.ingest
     calls = []
 
-    def flaky(self: Ingester, *a: object, **kw: object) -> object:
+    def flaky(self: Ingester, *a: Any, **kw: Any) -> IngestSummary:
         calls.append(1)
         if len(calls) == 1:
             raise IndexUnusable("the disk is full; free space and upload again")
-        return real(self, *a, **kw)  # type: ignore[arg-type]
+        return real(self, *a, **kw)
 
     monkeypatch.setattr(Ingester, "ingest", flaky)
     first = jobs.new_id()

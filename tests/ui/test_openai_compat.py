@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -14,6 +15,7 @@ import pytest
 from assistant.errors import InputError, LLMError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
+from tests.fakes import ScriptedLLM
 from tests.live import RealServer, ThreadServer
 from tests.ui.conftest import fake_assistant
 from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
@@ -76,7 +78,7 @@ def live(corpus_index: Path) -> Iterator[Callable[..., tuple[ThreadServer, Assis
 
     servers: list[ThreadServer] = []
 
-    def start(**overrides: object) -> tuple[ThreadServer, Assistant]:
+    def start(**overrides: Any) -> tuple[ThreadServer, Assistant]:
         assistant = fake_assistant(corpus_index, corpus=None, **overrides)
         srv = ThreadServer(create_app(assistant, assistant.settings, with_ui=False)).__enter__()
         servers.append(srv)
@@ -104,12 +106,14 @@ def test_a_completion_carries_the_verified_answer_and_its_citations(
     resp = client(srv).chat.completions.create(model="whatever-the-client-uses",
                                                messages=[{"role": "user", "content": GHOSN}])
     text = resp.choices[0].message.content
+    assert text is not None
     assert "2018" in text
     assert "[1]" in text
     assert resp.choices[0].finish_reason == "stop"
     assert resp.model == "whatever-the-client-uses"
     assert resp.object == "chat.completion"
     extra = resp.model_extra
+    assert extra is not None
     assert extra["answerable"] is True
     assert extra["language"] == "de"
     assert extra["citations"][0]["n"] == 1
@@ -131,6 +135,7 @@ def test_streaming_sends_the_same_answer_and_citations_in_the_last_chunk(
     assert len(chunks) > 3  # the text arrives in pieces
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop"
+    assert last.model_extra is not None and whole.model_extra is not None
     assert last.model_extra["citations"] == whole.model_extra["citations"]
     assert all("citations" not in (ch.model_extra or {}) for ch in chunks[:-1])
 
@@ -168,7 +173,7 @@ def test_a_stream_sends_the_sources_at_once_and_an_llm_failure_as_an_error_chunk
         live: Callable[..., tuple[ThreadServer, Assistant]]) -> None:
     srv, assistant = live()
     llm = HeldThenFailingLLM()
-    assistant._llm = llm  # type: ignore[assignment]  # the failing backend behind the live server
+    assistant._llm = llm  # the failing backend behind the live server
     with httpx.stream("POST", srv.url + "/v1/chat/completions", timeout=30,
                       json={"stream": True, "messages": [{"role": "user", "content": GHOSN}]}) as r:
         lines = r.iter_lines()
@@ -191,8 +196,11 @@ def test_earlier_messages_are_the_conversation(live: Callable[..., tuple[ThreadS
         {"role": "assistant", "content": "Carlos Ghosn wurde 2018 in Tokio verhaftet [1]."},
         {"role": "user", "content": "Und wohin floh er?"},
     ])
-    assert "Libanon" in resp.choices[0].message.content
-    condense = [m for m in assistant.llm.calls if "Letzte Frage:" in m[-1]["content"]]  # type: ignore[attr-defined]
+    text = resp.choices[0].message.content
+    assert text is not None
+    assert "Libanon" in text
+    assert isinstance(assistant.llm, ScriptedLLM)
+    condense = [m for m in assistant.llm.calls if "Letzte Frage:" in m[-1]["content"]]
     assert condense
     assert GHOSN in condense[0][-1]["content"]
 
@@ -202,9 +210,12 @@ def test_a_question_the_sources_do_not_answer(live: Callable[..., tuple[ThreadSe
     srv, _ = live()
     resp = client(srv).chat.completions.create(model="m", messages=[
         {"role": "user", "content": "Wie viel kostet ein Nissan Rogue?"}])
-    assert resp.model_extra["answerable"] is False
-    assert resp.model_extra["citations"] == []
-    assert "keine Informationen" in resp.choices[0].message.content
+    extra = resp.model_extra
+    text = resp.choices[0].message.content
+    assert extra is not None and text is not None
+    assert extra["answerable"] is False
+    assert extra["citations"] == []
+    assert "keine Informationen" in text
 
 
 @pytest.mark.integration
@@ -257,7 +268,9 @@ def test_v1_needs_the_api_key_when_one_is_set(live: Callable[..., tuple[ThreadSe
         client(srv, "wrong").chat.completions.create(model="m", messages=[{"role": "user", "content": GHOSN}])
     resp = client(srv, "s3cret-key").chat.completions.create(
         model="m", messages=[{"role": "user", "content": GHOSN}])
-    assert "2018" in resp.choices[0].message.content
+    text = resp.choices[0].message.content
+    assert text is not None
+    assert "2018" in text
 
 
 @pytest.mark.model_answers
@@ -270,6 +283,7 @@ def test_the_openai_client_streams_a_verified_answer_from_the_real_models(real_s
                                             messages=[{"role": "user", "content": GHOSN}]))
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks)
     last = chunks[-1].model_extra
+    assert last is not None
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert last["answerable"] is True, (text, last)
     assert "2018" in text
