@@ -30,7 +30,8 @@ from assistant.text import bm25_tokens, fold, sentence_spans
 
 # Sentence openings that refer back to the previous sentence: it is needed to understand this one.
 _ANAPHORA = re.compile(
-    r"^(?:[„\"«»(]\s*)?(?:er|sie|es|ihm|ihr|ihn|dort|damals|dabei|damit|dafür|dazu|daher|deshalb|darum|davon|denn"
+    r"^(?:[„\"«»(]\s*)?(?:er|sie|es|ihm|ihr|ihn|ihnen|sein|seine[mnrs]?|ihre[mnrs]?|deren|dessen|denen|dort|damals"
+    r"|dabei|damit|dafür|dazu|daher|deshalb|darum|davon|darauf|daraufhin|dagegen|demnach|denn|his|its|their"
     r"|doch|jedoch|allerdings|trotzdem|dennoch|stattdessen|zuvor|vorher|später|seitdem|so|because|however|but"
     r"|danach|zudem|außerdem|ebenfalls|auch|diese[rsmn]?|dies|jene[rsmn]?|beide[n]?|die\s+beiden|der\s+konzern"
     r"|das\s+unternehmen|der\s+hersteller|die\s+firma|der\s+verein|die\s+stadt|he|she|it|they|there|this|these"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evidence import EvidencePicker, _previous_sentence_start, article_sentence_texts, sentence_text
+from assistant.evidence import (
+    EvidencePicker,
+    _previous_sentence_start,
+    article_sentence_texts,
+    passage_units,
+    sentence_text,
+)
 from assistant.models import Article, Passage
 from assistant.text import sentence_spans
 from eval.planted import load_originals
@@ -71,3 +77,18 @@ def test_the_previous_sentence_is_found_from_its_own_line_as_from_the_whole_text
     for text in texts:
         for start in range(len(text) + 1):
             assert _previous_sentence_start(text, start) == whole(text, start), (text[:40], start)
+
+
+@pytest.mark.parametrize("opening", ["Sein Nachfolger wird", "Ihre Aktie stieg, als", "Ihnen sollen", "Deren Chef sagte",
+                                     "Dagegen wollen", "Its successor will", "Er sagte"])
+def test_a_sentence_opening_with_a_word_that_refers_back_brings_its_predecessor(opening: str) -> None:
+    """"Sein Nachfolger wird Lars Henningsen" names nobody whose successor he is: the sentence before does."""
+    text = f"Der Reederei-Chef Jan Olsen tritt im Mai zurück. {opening} Lars Henningsen antreten."
+    units = list(passage_units(text, 0, lambda: text))
+    assert units[-1].text == text and units[-1].sentences[0] == "Der Reederei-Chef Jan Olsen tritt im Mai zurück."
+
+
+@pytest.mark.parametrize("opening", ["Seit 2019 wird", "Seitens der Firma wird", "Hier wird", "Deutsche Firmen"])
+def test_a_sentence_that_stands_on_its_own_comes_alone(opening: str) -> None:
+    text = f"Der Reederei-Chef Jan Olsen tritt im Mai zurück. {opening} Lars Henningsen antreten."
+    assert [u.text for u in passage_units(text, 0, lambda: text)][-1] == f"{opening} Lars Henningsen antreten."
