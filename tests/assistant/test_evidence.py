@@ -79,8 +79,8 @@ def test_the_previous_sentence_is_found_from_its_own_line_as_from_the_whole_text
             assert _previous_sentence_start(text, start) == whole(text, start), (text[:40], start)
 
 
-@pytest.mark.parametrize("opening", ["Sein Nachfolger wird", "Ihre Aktie stieg, als", "Ihnen sollen", "Deren Chef sagte",
-                                     "Dagegen wollen", "Its successor will", "Er sagte"])
+@pytest.mark.parametrize("opening", ["Sein Nachfolger wird", "Ihre Aktie stieg, als", "Ihnen sollen",
+                                     "Deren Chef sagte", "Dagegen wollen", "Its successor will", "Er sagte"])
 def test_a_sentence_opening_with_a_word_that_refers_back_brings_its_predecessor(opening: str) -> None:
     """"Sein Nachfolger wird Lars Henningsen" names nobody whose successor he is: the sentence before does."""
     text = f"Der Reederei-Chef Jan Olsen tritt im Mai zurück. {opening} Lars Henningsen antreten."
