@@ -127,9 +127,16 @@ class Settings(BaseSettings):
         return {n: str(values[n]) for n in chosen}
 
 
-BRANCHES: dict[str, type[BaseModel]] = {
-    name: field.annotation for name, field in Settings.model_fields.items()  # type: ignore[misc]
-}
+def _branches() -> dict[str, type[BaseModel]]:
+    out: dict[str, type[BaseModel]] = {}
+    for name, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel), f"{name} is no branch"
+        out[name] = model
+    return out
+
+
+BRANCHES = _branches()  # branch name -> its model, in tree order
 
 
 def _flat(branch: str, field: str) -> str:
