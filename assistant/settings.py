@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -194,7 +194,7 @@ class _FlatSource(PydanticBaseSettingsSource):
                 continue
             info = BRANCHES[branch].model_fields[field]
             value: Any = raw
-            if "list[" in str(info.annotation):  # lists come as JSON, as pydantic-settings reads them
+            if get_origin(info.annotation) is list:  # lists come as JSON, as pydantic-settings reads them
                 try:
                     value = json.loads(raw)
                 except json.JSONDecodeError as e:

