@@ -88,6 +88,9 @@ class Segment:
         return keep
 
 
+PASSING_CACHE = 16  # filters whose passing chunk ids a view remembers
+
+
 @dataclass
 class View:
     """What one search sees: segments with their alive masks, and the statistics over alive chunks."""
@@ -99,6 +102,7 @@ class View:
     avg_length: float = 1.0
     languages: frozenset[str] = frozenset()
     _shares: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    _passing: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         total = length = 0
@@ -227,6 +231,20 @@ class View:
                 self._shares.clear()
             self._shares[key] = self._count_passing(filters) / self.n
         return self._shares[key]
+
+    def passing_ids(self, filters: Filters) -> list[str]:
+        """The ids of the alive chunks that pass ``filters``, remembered for the last few filters of this view
+        (a view never changes: a new generation is a new view)."""
+        key = filters.model_dump_json()
+        if key not in self._passing:
+            if len(self._passing) >= PASSING_CACHE:
+                self._passing.pop(next(iter(self._passing)))
+            ids: list[str] = []
+            for seg, alive in zip(self.segments, self.alive, strict=True):
+                rows = np.arange(seg.n) if alive is None else np.flatnonzero(alive)
+                ids += [c.decode("utf-8") for c in seg.chunk_ids[rows[seg.filter_mask(rows, filters)]]]
+            self._passing[key] = ids
+        return self._passing[key]
 
     def _count_passing(self, filters: Filters) -> int:
         passing = 0

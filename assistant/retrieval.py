@@ -97,12 +97,15 @@ class Retriever:
         when few chunks pass, but a filter that keeps a tenth of a million chunks costs seconds. So when the
         BM25 index's chunk metadata says enough chunks pass, the nearest ``2k / share`` chunks are fetched
         unfiltered (ids and distances only) and filtered here; the result is the same set, unless too few of
-        them pass, when Chroma filters after all."""
+        them pass, when Chroma filters after all. When few chunks pass (outlet and date together: ~1 %), the
+        index names them and Chroma searches among those ids (no ``where``: 45 ms instead of 330 ms at 100k
+        chunks), if the index is in line with the store (during another process's ingest Chroma filters)."""
         if filters is None or filters.is_empty() or view is None:
             return self.store.dense(vector, k, filters)
         share = view.selectivity(filters)
         if share * MAX_FETCH < 2 * k:
-            return self.store.dense(vector, k, filters)
+            among = view.passing_ids(filters) if view.generation == self.store.generation() else None
+            return self.store.dense(vector, k, filters, among)
         fetch = min(MAX_FETCH, math.ceil(2 * k / share))
         near = self.store.nearest(vector, fetch)
         ids = [cid for cid, _ in near]

@@ -263,13 +263,19 @@ class Store(IndexCollections):
             metas.append(dict(meta or {}))
         return out
 
-    def dense(self, vector: np.ndarray, k: int, filters: Filters | None) -> list[Passage]:
-        """The ``k`` nearest chunks that pass ``filters`` (Chroma filters first: fast when few chunks pass)."""
+    def dense(self, vector: np.ndarray, k: int, filters: Filters | None,
+              among: list[str] | None = None) -> list[Passage]:
+        """The ``k`` nearest chunks that pass ``filters`` (Chroma filters first: fast when few chunks pass), or,
+        given ``among``, the ``k`` nearest of those chunk ids (the caller knows which chunks pass: no ``where``,
+        which reads every chunk's metadata)."""
         self.refresh()
+        if among is not None and not among:
+            return []
         got = self.chunks.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
-            where=to_where(filters),
+            where=to_where(filters) if among is None else None,
+            ids=among,
             include=["documents", "metadatas", "distances"],
         )
         return [
