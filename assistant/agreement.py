@@ -35,7 +35,10 @@ def disagreement(claim: str, language: str, local: str, local_language: str) -> 
     local_neg = _negated_clauses(local, local_language)
     claim_tokens = {fold(t) for t in bm25_tokens(claim, language)}
     local_tokens = {fold(t) for t in bm25_tokens(local, local_language)}
-    if not claim_neg and any(_about(_overlap(c, claim_tokens), c, claim_tokens) for c in local_neg):
+    # counted both ways: across languages a German compound ("e-Power-Hybridtechnologie") holds several of
+    # the claim's words, or the glossary finds them only from one side
+    if not claim_neg and any(_about(max(_overlap(c, claim_tokens), _overlap(claim_tokens, c)), c, claim_tokens)
+                             for c in local_neg):
         return "leaves out a negation of the source (the source says the opposite)"
     if claim_neg and not local_neg and any(_about(_overlap(c, local_tokens), c, local_tokens) for c in claim_neg):
         return "adds a negation the source does not have"

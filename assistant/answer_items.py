@@ -40,6 +40,10 @@ _CAUSAL = re.compile(
     r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
     r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
     r"|accused|allegations?|after|following)\b", re.IGNORECASE)
+# a question that asks for a change or a gap ("um wie viele Prozentpunkte", "by how much"): the difference of two
+# numbers of the sentence is then what it asks for, though the sentence states only the two numbers
+_BY_HOW_MUCH = re.compile(r"\b(?:um\s+wie\s*viel\w*|by\s+how\s+(?:many|much)|how\s+(?:many|much)\s+(?:more|fewer|less|"
+                          r"higher|lower)|wie\s*viel\w*\s+(?:mehr|weniger)|difference|unterschied)\b", re.IGNORECASE)
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
 _DETERMINERS = frozenset([
     "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
@@ -80,7 +84,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
     # only numbers the source states: "cut by 28%" for "from 43 % to 15 %" passes the grounding check (a
     # difference) but is not what the source says, and a reader cannot find it there; the quote can
-    numbers = [n for n in numbers if n in ev.numbers]
+    differences = _differences(ev.numbers, claim) if q.kind == "number" and _BY_HOW_MUCH.search(q.text) else set()
+    numbers = [n for n in numbers if n in ev.numbers or n in differences]
     if q.kind == "date":
         dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
                  and token_in(fold(m.group()), ev)]
@@ -112,6 +117,15 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
+
+
+def _differences(numbers: frozenset[str], claim: str) -> set[str]:
+    """The differences of two numbers ("von 43 % auf 15 %" -> 28), except those the claim states as a percentage:
+    the gap between two percentages is in points ("um 28 Prozentpunkte"), "um 28 %" is another, wrong claim."""
+    values = sorted({float(n) for n in numbers if re.fullmatch(r"\d+(?:\.\d+)?", n)})
+    gaps = {f"{b - a:g}" for i, a in enumerate(values) for b in values[i + 1:]}
+    return {g for g in gaps if not re.search(rf"(?<![\d.,]){re.escape(g)}\s*(?:%|prozent\b|per\s*cent\b)", claim,
+                                               re.IGNORECASE)}
 
 
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:

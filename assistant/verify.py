@@ -171,9 +171,11 @@ class Verifier:
         local_text = " ".join(ctx.units[n - 1].sentences[i] for n, i in local)
         # a number must come from the sentence the claim comes from (not from the one before: "Ghosn wurde
         # 2018 verhaftet. Er floh Ende 2019 …" does not make 2018 the year he fled)
-        stray = (numbers_in(claim) | number_words(claim)) - evidence_text(local_text).numbers
+        home = evidence_text(" ".join(ctx.units[n - 1].sentences[i] for n, i in _number_home(claim, local, ctx,
+                                                                                           language)))
+        stray = (numbers_in(claim) | number_words(claim)) - home.numbers
         if stray:
-            stray -= derived_numbers(evidence_text(local_text).numbers)
+            stray -= derived_numbers(home.numbers)
         if stray:
             return reject(f"number(s) {', '.join(sorted(stray))} belong to another statement of the source", sim)
         problem = disagreement(claim, language, local_text, units[0].passage.language)
@@ -206,6 +208,20 @@ class Verifier:
         return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items,
                              source_sentence=local_text)
 
+
+
+def _number_home(claim: str, local: list[tuple[int, int]], ctx: VerificationContext,
+                 language: str) -> list[tuple[int, int]]:
+    """Of the sentences a claim comes from (close in meaning), those that share at least half as many of its
+    words as the one sharing most: where its numbers must stand. "Ghosn floh Ende 2018 in den Libanon" is as
+    close in meaning to "Ghosn wurde 2018 in Tokio verhaftet" as to "Er floh Ende 2019 in den Libanon", but
+    shares only the name with the first."""
+    if len(local) < 2:
+        return local
+    words = {fold(t) for t in bm25_tokens(claim, language) if len(t) >= 3 and not numbers_in(t)}
+    shared = [sum(token_in(w, evidence_text(ctx.units[n - 1].sentences[i])) for w in words) for n, i in local]
+    best = max(shared)
+    return [x for x, k in zip(local, shared, strict=True) if 2 * k >= best] if best else local
 
 
 def _grounding(claim: str, ev: EvidenceText, cited: list[int], ctx: VerificationContext, language: str) -> str | None:

@@ -12,7 +12,7 @@ and with ``chroma run`` serving the same folder: time from process start to read
 latency per mode with and without outlet/date filters, and the worker's memory.
 
     python -m bench.growth --sizes 10000,100000 --before /tmp/base-code
-    python -m bench.growth --sizes 300000,1000000 --before /tmp/base-code     # heavy: only with /work/go-heavy
+    python -m bench.growth --sizes 300000,1000000 --before /tmp/base-code     # hours: ~1 h for 300k, ~3 h more for 1M
     python -m bench.growth --report-only                                      # tables and chart from growth.json
 """
 

