@@ -83,7 +83,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     asked_numbers = numbers_in(q.text) | number_words(q.text)
     numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
     # only numbers the source states: "cut by 28%" for "from 43 % to 15 %" passes the grounding check (a
-    # difference) but is not what the source says, and a reader cannot find it there; the quote can
+    # difference) but is not what the source says, and a reader cannot find it there; the quote can. Only a
+    # question about a change ("by how many points") is answered by such a gap, stated in points
     differences = _differences(ev.numbers, claim) if q.kind == "number" and _BY_HOW_MUCH.search(q.text) else set()
     numbers = [n for n in numbers if n in ev.numbers or n in differences]
     if q.kind == "date":
