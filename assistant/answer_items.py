@@ -10,6 +10,7 @@ from assistant.grounding import (
     NOUN_SHAPE,
     EvidenceText,
     checkable_names,
+    derived_numbers,
     evidence_text,
     name_in,
     number_words,
@@ -123,10 +124,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
 def _differences(numbers: frozenset[str], claim: str) -> set[str]:
     """The differences of two numbers ("von 43 % auf 15 %" -> 28), except those the claim states as a percentage:
     the gap between two percentages is in points ("um 28 Prozentpunkte"), "um 28 %" is another, wrong claim."""
-    values = sorted({float(n) for n in numbers if re.fullmatch(r"\d+(?:\.\d+)?", n)})
-    gaps = {f"{b - a:g}" for i, a in enumerate(values) for b in values[i + 1:]}
-    return {g for g in gaps if not re.search(rf"(?<![\d.,]){re.escape(g)}\s*(?:%|prozent\b|per\s*cent\b)", claim,
-                                               re.IGNORECASE)}
+    return {g for g in derived_numbers(numbers, sums=False)
+            if not re.search(rf"(?<![\d.,]){re.escape(g)}\s*(?:%|prozent\b|per\s*cent\b)", claim, re.IGNORECASE)}
 
 
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:

@@ -17,7 +17,7 @@ and deletes articles, and follows the store.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,19 +239,18 @@ class View:
         if key not in self._passing:
             if len(self._passing) >= PASSING_CACHE:
                 self._passing.pop(next(iter(self._passing)))
-            ids: list[str] = []
-            for seg, alive in zip(self.segments, self.alive, strict=True):
-                rows = np.arange(seg.n) if alive is None else np.flatnonzero(alive)
-                ids += [c.decode("utf-8") for c in seg.chunk_ids[rows[seg.filter_mask(rows, filters)]]]
-            self._passing[key] = ids
+            self._passing[key] = [c.decode("utf-8") for seg, rows in self._passing_rows(filters)
+                                  for c in seg.chunk_ids[rows]]
         return self._passing[key]
 
     def _count_passing(self, filters: Filters) -> int:
-        passing = 0
+        return sum(len(rows) for _, rows in self._passing_rows(filters))
+
+    def _passing_rows(self, filters: Filters) -> Iterator[tuple[Segment, np.ndarray]]:
+        """Each segment with the rows of its alive chunks that pass ``filters``."""
         for seg, alive in zip(self.segments, self.alive, strict=True):
             rows = np.arange(seg.n) if alive is None else np.flatnonzero(alive)
-            passing += int(np.count_nonzero(seg.filter_mask(rows, filters)))
-        return passing
+            yield seg, rows[seg.filter_mask(rows, filters)]
 
 
 def _alive_count(rows: np.ndarray, alive: np.ndarray | None) -> int:

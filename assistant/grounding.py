@@ -109,8 +109,8 @@ def merge_evidence(parts: list[EvidenceText]) -> EvidenceText:
                      frozenset().union(*(p.numbers for p in parts)))
 
 
-def derived_numbers(numbers: frozenset[str] | set[str]) -> set[str]:
-    """Differences and sums of two numbers (a claim may state "28 percentage points" for "from 43 to 15")."""
+def derived_numbers(numbers: frozenset[str] | set[str], sums: bool = True) -> set[str]:
+    """Differences (and sums) of two numbers (a claim may state "28 percentage points" for "from 43 to 15")."""
     values = []
     for n in numbers:
         try:
@@ -120,7 +120,7 @@ def derived_numbers(numbers: frozenset[str] | set[str]) -> set[str]:
     out = set()
     for i, a in enumerate(values):
         for b in values[i + 1:]:
-            for v in (abs(a - b), a + b):
+            for v in (abs(a - b), a + b) if sums else (abs(a - b),):
                 out.add(str(int(v)) if v == int(v) else f"{v:g}")
     return out
 
