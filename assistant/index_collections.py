@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from assistant.errors import EmbeddingModelMismatch, IndexUnusable
+from assistant.errors import EmbeddingModelMismatch, IndexDamaged, IndexUnusable
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +19,25 @@ class IndexCollections:
     adds what is kept in them."""
 
     def __init__(self, client: Any, prefix: str, embed_model: str, dim: int,
-                 reopen: Callable[[], Any] | None = None) -> None:
+                 reopen: Callable[[], Any] | None = None, drop_damaged: bool = False) -> None:
         self._reopen = reopen
         self._refresh_lock = threading.Lock()
         self._local_writers = 0  # writers in this process: the index changes under them are their own
         self.embed_model = embed_model
         self.dim = dim
         self.prefix = prefix
-        self._open(client)
+        try:
+            self._open(client)
+        except IndexDamaged as e:
+            if not drop_damaged:
+                raise
+            log.warning("deleting the damaged collections before the reset: %s", e)
+            self.client = client
+            self.reset()  # unreadable anyway: what the reset would delete, deleted before opening
 
     def _open(self, client: Any) -> None:
-        """Open (or create) the collections through ``client``; refuse an index built with another model."""
+        """Open (or create) the collections through ``client``; refuse an index built with another model or
+        whose files Chroma cannot read."""
         self.client = client
         try:
             self.chunks = client.get_or_create_collection(
@@ -45,6 +53,17 @@ class IndexCollections:
             )
         except Exception as e:
             raise IndexUnusable(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
+        for collection in (self.chunks, self.docs, self.state):
+            try:
+                collection.count()  # Chroma loads the collection's vector index: cut-off files fail here
+            except Exception as e:
+                raise IndexDamaged(
+                    f"the index cannot be read: Chroma fails on the stored vectors of {collection.name!r} "
+                    f"({type(e).__name__}: {str(e)[:300]}). This happens when a process is killed while Chroma "
+                    "writes its vector index to disk. Your article files are not affected: rebuild the index with "
+                    "`assistant ingest PATH --reset` (it embeds every article again), or restore a backup of "
+                    "ASSISTANT_INDEX_DIR."
+                ) from e
         self._seen_generation = self.generation()
         built = self.chunks.metadata or {}
         built_with, built_dim = built.get("embedding_model"), built.get("dim")

@@ -134,15 +134,16 @@ class Ingester:
 
 
 def build_ingester(settings: Settings, embedder: VectorEmbedding | None = None, store: Store | None = None,
-                   bm25: BM25Store | None = None, with_bm25: bool = True) -> Ingester:
+                   bm25: BM25Store | None = None, with_bm25: bool = True, reset: bool = False) -> Ingester:
     """The ingester for ``settings``; the server passes its assistant's embedder, store and BM25 index, so
     that queries and uploads share one model (and its lock) and new articles are searchable at once.
-    ``with_bm25=False`` leaves the BM25 index to the first search (the ingest benchmark measures without it)."""
+    ``with_bm25=False`` leaves the BM25 index to the first search (the ingest benchmark measures without it).
+    ``reset``: the ingest will reset the index, so collections Chroma cannot read are deleted, not refused."""
     from assistant.factory import build_bm25, build_embedder, build_sentence_vectors, build_store, offline_environment
 
     offline_environment()
     embedder = embedder or build_embedder(settings)
-    store = store or build_store(settings, embedder)
+    store = store or build_store(settings, embedder, drop_damaged=reset)
     return Ingester(store, embedder, settings.storage.index_dir, settings.chunk.words, settings.chunk.overlap_sentences,
                     (bm25 or build_bm25(settings)) if with_bm25 else None, build_copy_detector(settings),
                     build_sentence_vectors(settings, embedder), settings.storage.sentence_vectors)

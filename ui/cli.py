@@ -66,7 +66,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.factory import build_ingester
 
-    ingester = build_ingester(settings)
+    ingester = build_ingester(settings, reset=args.reset)
     bar = tqdm(total=0, unit="article", desc="embedding", disable=args.quiet or None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:

@@ -157,3 +157,44 @@ def test_server_does_not_start_on_a_read_only_index(read_only_index: Path) -> No
         read_only_user=True,
     )
     assert_clean_failure(r, str(read_only_index))
+
+
+@pytest.fixture
+def damaged_index(tmp_path: Path, small_corpus: Path) -> Path:
+    """A real index whose chunk vectors Chroma persisted, then cut off mid-file as a killed writer leaves them
+    (seen at 460k chunks: `index_metadata.pickle` truncated). Chroma writes its HNSW files only every
+    ``hnsw:sync_threshold`` additions (1,000 by default), so the collection is created with a threshold of 2."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.factory import build_embedder
+    from assistant.settings import Settings
+
+    index = tmp_path / "damaged"
+    embedder = build_embedder(Settings(index_dir=index))
+    client = chromadb.PersistentClient(path=str(index / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    client.create_collection("news_chunks", embedding_function=None, metadata={
+        "hnsw:space": "cosine", "embedding_model": embedder.model_name, "dim": embedder.dimension(),
+        "hnsw:sync_threshold": 2, "hnsw:batch_size": 2})
+    del client
+    r = run(["ingest", str(small_corpus), "--quiet"], index)
+    assert r.returncode == 0, r.stderr
+    assert run(["search", "Nissan"], index).returncode == 0
+    [pickle] = [p for p in (index / "chroma").glob("*/index_metadata.pickle") if p.stat().st_size > 200]
+    with pickle.open("r+b") as f:
+        f.truncate(pickle.stat().st_size // 2)
+    return index
+
+
+def test_damaged_vectors_stop_search_and_server_with_advice_that_works(damaged_index: Path,
+                                                                       small_corpus: Path) -> None:
+    message = assert_clean_failure(run(["search", "Nissan"], damaged_index), "cannot be read", "news_chunks")
+    assert "`assistant ingest PATH --reset`" in message
+    serve = ["serve", "--no-warm-up", "--host", "127.0.0.1", "--port", str(free_port())]
+    assert_clean_failure(run(serve, damaged_index, timeout=120), "cannot be read")
+    assert_clean_failure(run(["ingest", str(small_corpus), "--quiet"], damaged_index), "cannot be read")
+    # the advice: --reset deletes what Chroma cannot read and builds the index again
+    r = run(["ingest", str(small_corpus), "--reset", "--quiet"], damaged_index)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run(["search", "Nissan"], damaged_index)
+    assert r.returncode == 0 and "001_3ad74785a6077ba1.txt" in r.stdout, r.stdout + r.stderr
