@@ -336,3 +336,39 @@ def test_cli_names_skipped_files_and_exits_2_then_0_when_clean(tmp_path: Path) -
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 new, 0 changed, 1 unchanged" in r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_sigterm_stops_the_cli_ingest_like_ctrl_c_and_the_rerun_finishes(tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM, what a service manager sends) ends `assistant ingest` as Ctrl-C does: the stages are
+    stopped and joined (so the writer is never cut off inside a Chroma write), exit status 130 with the advice
+    to run it again, and the rerun stores the rest."""
+    articles = make_archive(tmp_path / "articles", n=20)
+    env = {**_child_env(), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    cli = [str(PROJECT_ROOT / ".venv" / "bin" / "assistant"), "ingest", str(articles)]
+    settings = Settings(index_dir=tmp_path / "index")
+    embedder = build_embedder(settings)
+
+    def registered() -> int:
+        store = build_store(settings, embedder)
+        try:
+            return len(store.registered())
+        finally:
+            store.client.close()
+
+    proc = subprocess.Popen(cli, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (tmp_path / "index" / "chroma").exists() or registered() < 3:  # a few articles stored
+        assert proc.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be stopped"
+        time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err_text = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err_text[-2000:]
+    assert "interrupted; run the same command again" in err_text and "Traceback" not in err_text
+    stored = registered()
+    assert 3 <= stored < 20  # it stopped mid-way, with work kept
+    rerun = subprocess.run(cli + ["--quiet"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    new, unchanged = map(int, re.search(r"(\d+) new, 0 changed, (\d+) unchanged", rerun.stdout).groups())  # type: ignore[union-attr]
+    assert new + unchanged == 20 and unchanged >= stored
