@@ -100,7 +100,8 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               settings.evidence.sentences, settings.evidence.sentences_list,
                               settings.retrieval.context_passages, settings.evidence.chars,
                               settings.evidence.chars_cross,
-                              sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25))
+                              sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25),
+                              article_chunks=settings.evidence.article_chunks)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin)
     quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from assistant.admission import LLMAdmission
 from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
@@ -228,7 +230,7 @@ class Assistant:
         relevant, dated = self._relevant_dated(standalone, lang, depth, filters, mode, derive_dates, reference_date)
         timings["retrieve_ms"] = _ms(t)
         t = time.perf_counter()
-        evidence = self.evidence.pick(info, relevant, self._article_text) if relevant else []
+        evidence = self.evidence.pick(info, relevant, self._article_text, self._siblings) if relevant else []
         timings["evidence_ms"] = _ms(t)
         citations = [Citation.from_passage(n, e) for n, e in enumerate(evidence, 1)]
         if not evidence:
@@ -304,6 +306,12 @@ class Assistant:
     def _article_text(self, doc_id: str) -> str | None:
         found = self.store.document_text(doc_id)
         return found[1] if found else None
+
+    def _siblings(self, doc_id: str, exclude: Sequence[str], vector: np.ndarray) -> list[Passage]:
+        """An article's chunks other than ``exclude``, scored by their similarity to ``vector``."""
+        left_out = set(exclude)
+        ids = [i for i in self.store.chunk_ids(doc_id) if i not in left_out]
+        return list(self.store.scored_passages(vector, ids).values())
 
     def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         return self.llm.stream(messages, max_tokens, self.settings.llm.timeout_s, self.settings.llm.temperature)

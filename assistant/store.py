@@ -263,6 +263,11 @@ class Store(IndexCollections):
             metas.append(dict(meta or {}))
         return out
 
+    def chunk_ids(self, doc_id: str) -> list[str]:
+        """The ids of an article's stored chunks (ids only: Chroma reads no text or vector for them)."""
+        self.refresh()
+        return list(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+
     def dense(self, vector: np.ndarray, k: int, filters: Filters | None,
               among: list[str] | None = None) -> list[Passage]:
         """The ``k`` nearest chunks that pass ``filters`` (Chroma filters first: fast when few chunks pass), or,

@@ -8,6 +8,7 @@ from assistant.errors import InputError, LLMBusy
 from assistant.events import Final, Sources, Token
 from assistant.factory import build_assistant
 from assistant.models import Filters, Turn
+from assistant.questions import analyse
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding, ScriptedLLM, question_of, source_texts
@@ -268,3 +269,48 @@ def test_warm_up_builds_the_bm25_index_before_the_first_question(make) -> None:
     assert assistant.retriever.bm25.view().generation == assistant.store.generation()
     assert assistant.retriever.bm25.view().n == assistant.store.count_chunks()
     assert llm.calls  # the static prompt prefixes were processed too
+
+
+# --- evidence from the best article's chunks the search did not bring up ----------------------------------
+_PLANT = ("Werk Leipzig der Muster AG\n\n"
+          + "Die Muster AG eröffnet ihr neues Werk in Leipzig im Frühjahr mit einem Festakt. " * 6 + "\n\n"
+          + "Der Vorstand lobte die Stadtverwaltung und die schnellen Genehmigungen für den Bau der Hallen. " * 6
+          + "\n\nIm Werk sollen künftig 2000 Beschäftigte arbeiten, sagte der Werksleiter.")
+_STAFF = "Im Werk sollen künftig 2000 Beschäftigte arbeiten, sagte der Werksleiter."
+
+
+@pytest.mark.parametrize("article_chunks", [12, 0])
+def test_the_answering_sentence_may_come_from_a_chunk_of_the_article_the_search_left_out(
+        make, corpus_copy: Path, article_chunks: int) -> None:
+    (corpus_copy / "werk.txt").write_text(_PLANT, encoding="utf-8")
+    assistant, _ = make(ghosn_reply, evidence_article_chunks=article_chunks)
+    [doc] = [d for d in assistant.documents() if d.source == "werk.txt"]
+    ids = assistant.store.chunk_ids(doc.doc_id)
+    assert len(ids) >= 3 and all(i.startswith(doc.doc_id) for i in ids)  # this article's chunks, no other's
+    opening = assistant.store.scored_passages(assistant.retriever.embedder.query_vector("Werk"), ids[:1])[ids[0]]
+    assert _STAFF not in opening.text
+    question = "Wie viele Beschäftigte sollen im Werk Leipzig der Muster AG arbeiten?"
+    units = assistant.evidence.pick(analyse(question, "de"), [opening], assistant._article_text,
+                                    assistant._siblings)
+    found = [u for u in units if _STAFF in u.text]
+    if article_chunks == 0:
+        assert not found  # only the retrieved passage's sentences
+        return
+    [unit] = found  # offsets into the article, the chunk's own metadata
+    text = assistant._article_text(doc.doc_id)
+    assert text is not None and text[unit.start:unit.end] == unit.text and unit.chunk_id != opening.chunk_id
+    assert unit.doc_id == doc.doc_id and unit.source == "werk.txt"
+    others = assistant.evidence._siblings(analyse(question, "de"), [opening], assistant._siblings)
+    assert {p.chunk_id for p in others} == set(ids[1:])
+    assert all(p.score == opening.score for p in others)  # ranked as the weakest retrieved passage, no better
+
+
+def test_only_the_article_chunks_nearest_the_question_are_added(make, corpus_copy: Path) -> None:
+    (corpus_copy / "werk.txt").write_text(_PLANT, encoding="utf-8")
+    assistant, _ = make(ghosn_reply, evidence_article_chunks=1)
+    [doc] = [d for d in assistant.documents() if d.source == "werk.txt"]
+    ids = assistant.store.chunk_ids(doc.doc_id)
+    opening = assistant.store.scored_passages(assistant.retriever.embedder.query_vector("Werk"), ids[:1])[ids[0]]
+    info = analyse("Wie viele Beschäftigte sollen im Werk arbeiten, sagte der Werksleiter?", "de")
+    [nearest] = assistant.evidence._siblings(info, [opening], assistant._siblings)
+    assert _STAFF in nearest.text  # of the article's other chunks, the one that shares the question's words
