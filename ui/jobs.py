@@ -33,6 +33,10 @@ from ui.uploads import remove_tree
 
 log = logging.getLogger(__name__)
 
+
+class _Stopped(BaseException):  # noqa: N818 - not an error: passes every ``except Exception`` of the ingest
+    """Raised after a batch of articles is stored when the server shuts down: ends the job's ingest there."""
+
 JobState = Literal["queued", "running", "done", "failed"]
 FileStatus = Literal["pending", "new", "changed", "unchanged", "skipped", "failed"]
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -83,6 +87,7 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def uploads(self) -> Path:
@@ -104,6 +109,17 @@ class IngestJobs:
             self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
             self._thread.start()
         return self
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the worker between two writes (the server shuts down): the batch being written is finished, the
+        job stays unfinished in its journal and runs again at the next start. A stop never lands inside a
+        Chroma write, whose files a kill can cut off (bench/SCALING.md). True when the worker has stopped."""
+        self._stopping.set()
+        if self._thread is None:
+            return True
+        self._queue.put("")  # wakes an idle worker
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def recover(self) -> None:
         """Queue the jobs a previous process did not finish; drop uploads it never finished receiving."""
@@ -166,6 +182,8 @@ class IngestJobs:
     def _run(self) -> None:
         while True:
             job_id = self._queue.get()
+            if self._stopping.is_set():
+                return
             try:
                 self.run_job(job_id)
             except Exception:  # the worker must outlive any job; the job itself is marked failed
@@ -183,10 +201,18 @@ class IngestJobs:
             def on_outcome(o: Outcome) -> None:
                 self._record(job, by_file, o)
 
-            self.ingester.ingest(paths, source_prefix=prefixes, on_outcome=on_outcome)
+            def after_write(done: int, total: int) -> None:
+                if self._stopping.is_set():  # a batch is stored and recorded: the rest waits for the next start
+                    raise _Stopped
+
+            self.ingester.ingest(paths, source_prefix=prefixes, on_outcome=on_outcome, progress=after_write)
             if self.ingester.bm25 is not None:  # load the new BM25 index now, not in the next search
                 self.ingester.bm25.current(self.ingester.store)
             error = None
+        except _Stopped:
+            log.info("upload job %s stopped by the server's shutdown after %d of %d files; it runs again at the "
+                     "next start", job_id, job.done, job.total)
+            return
         except (AssistantError, OSError) as e:
             log.error("upload job %s failed: %s", job_id, e)
             error = e

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,11 +44,19 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
                jobs: IngestJobs | None = None) -> FastAPI:
     """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /docs, and the chat UI at /. Starts the upload
     worker (``jobs``, default ``build_jobs``), which first finishes what a previous process left."""
-    app = FastAPI(title="News archive assistant", version="0.1.0",
+    jobs = (jobs or build_jobs(assistant, settings)).start()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # at shutdown (SIGTERM, Ctrl-C) the upload worker stops between two writes, never inside one
+        if not await asyncio.to_thread(jobs.stop):
+            log.warning("the upload worker did not stop within 60 s; its job runs again at the next start")
+
+    app = FastAPI(title="News archive assistant", version="0.1.0", lifespan=lifespan,
                   description="Answers from ingested news articles, with verified [n] citations.")
     guards = Guards(settings)
     limits = UploadLimits.from_settings(settings)
-    jobs = (jobs or build_jobs(assistant, settings)).start()
     # the last added runs first: CORS, then the request context (id, body limit, log line), then the key login
     app.add_middleware(KeyCookieLogin, guards=guards)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -228,3 +230,48 @@ def _slow_upload(url: str) -> None:
     with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
         httpx.post(f"{url}/api/documents", content=body(), timeout=60,
                    headers={"content-type": "multipart/form-data; boundary=b"})
+
+
+# --- a server stopped (SIGTERM) mid-upload ---------------------------------------------------------------------
+def test_server_stopped_mid_upload_stops_its_worker_between_writes_and_finishes_the_job_at_the_next_start(
+        tmp_path: Path) -> None:
+    """SIGTERM (what a service manager sends) shuts the server down; the upload worker stops after the batch it is
+    writing instead of being cut off inside a Chroma write as a daemon thread would be: the server exits on its
+    own and says so, the job's journal keeps it unfinished (not failed), and the next start finishes it."""
+    srv = RealServer(tmp_path)
+    srv.start()
+    try:
+        articles = make_archive(tmp_path / "articles", n=20)
+        files = [("files", (p.name, p.read_bytes())) for p in sorted(articles.iterdir())]
+        with httpx.Client(base_url=srv.url, timeout=60) as client:
+            r = client.post("/api/documents", files=files)
+            assert r.status_code == 202
+            url = r.json()["status_url"]
+            job_id = url.rstrip("/").rsplit("/", 1)[-1]
+            deadline = time.monotonic() + 300
+            while (job := client.get(url).json())["done"] < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert 3 <= job["done"] < 20, job
+        assert srv.proc is not None
+        srv.proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down, then ends with the signal it caught (-15): after the worker stopped, on its own
+        assert srv.proc.wait(timeout=90) in (0, -signal.SIGTERM), srv.log_tail()
+        log = srv.log.read_text(errors="replace")
+        stopped = log.find(f"upload job {job_id} stopped by the server's shutdown")
+        assert 0 <= stopped < log.find("Application shutdown complete."), srv.log_tail()
+        journal = json.loads((tmp_path / "index" / "jobs" / f"{job_id}.json").read_text())
+        assert journal["state"] == "running" and 3 <= journal["done"] < 20, journal
+        srv.serve()
+        with httpx.Client(base_url=srv.url, timeout=60) as client:
+            job = wait_job(client, url)
+            assert job["state"] == "done" and job["recovered"] and job["done"] == 20, job
+            assert {f["status"] for f in job["files"]} <= {"new", "unchanged"}
+            docs = client.get("/api/documents").json()["documents"]
+            assert sorted(d["source"] for d in docs if d["source"].startswith("uploads/")) == \
+                sorted(f"uploads/{name}" for name, _ in [f[1][:2] for f in files])
+        store = build_store(Settings(index_dir=tmp_path / "index"), build_embedder(Settings()))
+        registry = store.registered()
+        per_doc = Counter(m["doc_id"] for _, _, metas in store.all_chunks() for m in metas)
+        assert all(per_doc[d] == m["chunks"] for d, m in registry.items()) and set(per_doc) == set(registry)
+    finally:
+        srv.stop()
