@@ -179,25 +179,32 @@ def test_cli_ingest_while_the_server_serves_and_uploads_corrupts_nothing(tmp_pat
 
 
 # --- a server killed mid-upload ------------------------------------------------------------------------------
+def _upload_archive(srv: RealServer, tmp_path: Path, done: int) -> tuple[list[Any], str, dict[str, Any]]:
+    """POST 20 articles; wait until ``done`` files are stored. The files, the job's status URL and state."""
+    articles = make_archive(tmp_path / "articles", n=20)
+    files = [("files", (p.name, p.read_bytes())) for p in sorted(articles.iterdir())]
+    with httpx.Client(base_url=srv.url, timeout=60) as client:
+        r = client.post("/api/documents", files=files)
+        assert r.status_code == 202
+        url = r.json()["status_url"]
+        deadline = time.monotonic() + 300
+        while (job := client.get(url).json())["done"] < done and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert done <= job["done"] < 20, job
+    return files, url, job
+
+
 def test_server_killed_mid_upload_keeps_what_was_done_and_finishes_the_rest(tmp_path: Path) -> None:
     srv = RealServer(tmp_path)
     srv.start()
     try:
-        articles = make_archive(tmp_path / "articles", n=20)
-        files = [("files", (p.name, p.read_bytes())) for p in sorted(articles.iterdir())]
-        with httpx.Client(base_url=srv.url, timeout=60) as client:
-            r = client.post("/api/documents", files=files)
-            assert r.status_code == 202
-            url = r.json()["status_url"]
-            deadline = time.monotonic() + 300
-            while (job := client.get(url).json())["done"] < 4 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            reported = {f["name"]: f["doc_ids"] for f in job["files"] if f["status"] == "new"}
-            assert 4 <= len(reported) < 20, job
-            # and one upload that is still being received when the server dies
-            slow = threading.Thread(target=_slow_upload, args=(srv.url,), daemon=True)
-            slow.start()
-            time.sleep(1.0)
+        files, url, job = _upload_archive(srv, tmp_path, done=4)
+        reported = {f["name"]: f["doc_ids"] for f in job["files"] if f["status"] == "new"}
+        assert 4 <= len(reported) < 20, job
+        # and one upload that is still being received when the server dies
+        slow = threading.Thread(target=_slow_upload, args=(srv.url,), daemon=True)
+        slow.start()
+        time.sleep(1.0)
         srv.kill()
         srv.serve()
         with httpx.Client(base_url=srv.url, timeout=60) as client:
@@ -241,17 +248,8 @@ def test_server_stopped_mid_upload_stops_its_worker_between_writes_and_finishes_
     srv = RealServer(tmp_path)
     srv.start()
     try:
-        articles = make_archive(tmp_path / "articles", n=20)
-        files = [("files", (p.name, p.read_bytes())) for p in sorted(articles.iterdir())]
-        with httpx.Client(base_url=srv.url, timeout=60) as client:
-            r = client.post("/api/documents", files=files)
-            assert r.status_code == 202
-            url = r.json()["status_url"]
-            job_id = url.rstrip("/").rsplit("/", 1)[-1]
-            deadline = time.monotonic() + 300
-            while (job := client.get(url).json())["done"] < 3 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert 3 <= job["done"] < 20, job
+        files, url, _ = _upload_archive(srv, tmp_path, done=3)
+        job_id = url.rstrip("/").rsplit("/", 1)[-1]
         assert srv.proc is not None
         srv.proc.send_signal(signal.SIGTERM)
         # uvicorn shuts down, then ends with the signal it caught (-15): after the worker stopped, on its own
