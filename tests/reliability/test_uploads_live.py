@@ -213,18 +213,28 @@ def test_server_killed_mid_upload_keeps_what_was_done_and_finishes_the_rest(tmp_
             assert {f["status"] for f in job["files"]} == {"new"}  # its articles were stored in the first run
             got = {f["name"]: f["doc_ids"] for f in job["files"]}
             assert all(got[name] == ids for name, ids in reported.items())
-            docs = client.get("/api/documents").json()["documents"]
-            assert sorted(d["source"] for d in docs if d["source"].startswith("uploads/")) == \
-                sorted(f"uploads/{name}" for name, _ in [f[1][:2] for f in files])
+            _assert_uploaded(client, files)
             assert [j["id"] for j in client.get("/api/jobs").json()["jobs"]] == [job["id"]]  # no half upload
         staging = tmp_path / "index" / "uploads" / ".staging"
         assert not staging.exists() or not any(staging.iterdir())
-        store = build_store(Settings(index_dir=tmp_path / "index"), build_embedder(Settings()))
-        registry = store.registered()
-        per_doc = Counter(m["doc_id"] for _, _, metas in store.all_chunks() for m in metas)
-        assert all(per_doc[d] == m["chunks"] for d, m in registry.items()) and set(per_doc) == set(registry)
+        _assert_every_article_has_its_chunks(tmp_path / "index")
     finally:
         srv.stop()
+
+
+def _assert_uploaded(client: httpx.Client, files: list[Any]) -> None:
+    """Every uploaded file is an article of the index, under uploads/."""
+    docs = client.get("/api/documents").json()["documents"]
+    assert sorted(d["source"] for d in docs if d["source"].startswith("uploads/")) == \
+        sorted(f"uploads/{name}" for name, _ in [f[1][:2] for f in files])
+
+
+def _assert_every_article_has_its_chunks(index: Path) -> None:
+    """No orphan chunks, and every registered article has as many chunks as its record says."""
+    store = build_store(Settings(index_dir=index), build_embedder(Settings()))
+    registry = store.registered()
+    per_doc = Counter(m["doc_id"] for _, _, metas in store.all_chunks() for m in metas)
+    assert all(per_doc[d] == m["chunks"] for d, m in registry.items()) and set(per_doc) == set(registry)
 
 
 def _slow_upload(url: str) -> None:
@@ -264,12 +274,7 @@ def test_server_stopped_mid_upload_stops_its_worker_between_writes_and_finishes_
             job = wait_job(client, url)
             assert job["state"] == "done" and job["recovered"] and job["done"] == 20, job
             assert {f["status"] for f in job["files"]} <= {"new", "unchanged"}
-            docs = client.get("/api/documents").json()["documents"]
-            assert sorted(d["source"] for d in docs if d["source"].startswith("uploads/")) == \
-                sorted(f"uploads/{name}" for name, _ in [f[1][:2] for f in files])
-        store = build_store(Settings(index_dir=tmp_path / "index"), build_embedder(Settings()))
-        registry = store.registered()
-        per_doc = Counter(m["doc_id"] for _, _, metas in store.all_chunks() for m in metas)
-        assert all(per_doc[d] == m["chunks"] for d, m in registry.items()) and set(per_doc) == set(registry)
+            _assert_uploaded(client, files)
+        _assert_every_article_has_its_chunks(tmp_path / "index")
     finally:
         srv.stop()
