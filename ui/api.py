@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.events import Event, EventStream, Final, Sources, Token
@@ -121,7 +120,7 @@ async def _sse(first: Event | None, events: EventStream, request: Request) -> As
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(stream.next)
+                event = await stream.step()
             except AssistantError as e:
                 yield f"event: error\ndata: {json.dumps({'detail': str(e)}, ensure_ascii=False)}\n\n"
                 return

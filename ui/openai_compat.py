@@ -31,7 +31,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.concurrency import run_in_threadpool
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.events import Event, EventStream, Final, Sources
@@ -213,7 +212,7 @@ async def _sse(first: Event | None, events: EventStream, request: Request, model
             if await request.is_disconnected():
                 return
             try:
-                event = await run_in_threadpool(stream.next)
+                event = await stream.step()
             except AssistantError as e:
                 yield _data({"error": {"message": str(e), "type": "server_error", "param": None,
                                        "code": None}})

@@ -7,6 +7,7 @@ answer (``drain_answer``). Whatever happens, the stream is closed: closing is wh
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -49,6 +50,12 @@ class ThreadedEventStream:
         with self._lock:
             return next(self._events, None)
 
+    async def step(self) -> Event | None:
+        """``next`` in a thread of the event loop's own executor. (In anyio's worker pool, after an earlier
+        server's stream had been cancelled in the same process, the step was sometimes handed to a worker that
+        never ran it: the answer stalled after its first chunk, about one test run in four.)"""
+        return await asyncio.get_running_loop().run_in_executor(None, self.next)
+
     def close(self) -> None:
         with self._lock:
             self._events.close()
@@ -70,7 +77,7 @@ async def drain_answer(first: Event | None, events: EventStream, request: Reques
                 return event.answer
             if await request.is_disconnected():
                 return None
-            event = await run_in_threadpool(stream.next)
+            event = await stream.step()
         return None
     finally:
         await close_stream(stream)

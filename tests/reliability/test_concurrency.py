@@ -151,7 +151,10 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
     with serve(built.app) as server:
         if endpoint == "/api/ask":
             _disconnect_mid_answer(server, QUESTION, stream=True)
-        else:  # the OpenAI-compatible stream: leave after the first chunk (the role)
+        else:  # the OpenAI-compatible stream: leave after the first chunk (the role and sources; its text comes
+            # verified, at the end), once the LLM is generating. (About one run in four the generation never
+            # started: the route's next step was handed to an anyio worker that did not run it; the stream now
+            # steps in the event loop's own executor, ui/streaming.py.)
             body = {"messages": [{"role": "user", "content": QUESTION}], "stream": True}
             with (
                 httpx.Client(timeout=30) as client,
@@ -159,6 +162,10 @@ def test_streaming_client_disconnect_closes_the_answer_stream(
             ):
                 assert r.status_code == 200
                 next(line for line in r.iter_lines() if line.startswith("data: "))
+                deadline = time.monotonic() + 5.0
+                while not llm.active and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert llm.active == 1, "the generation did not start"
         assert len(probes) == 1
         assert probes[0].closed.wait(3.0), "the route never closed the answer stream"
         _check_stopped_and_free(server, llm)
