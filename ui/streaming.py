@@ -8,6 +8,7 @@ answer (``drain_answer``). Whatever happens, the stream is closed: closing is wh
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -54,7 +55,8 @@ class ThreadedEventStream:
         """``next`` in a thread of the event loop's own executor. (In anyio's worker pool, after an earlier
         server's stream had been cancelled in the same process, the step was sometimes handed to a worker that
         never ran it: the answer stalled after its first chunk, about one test run in four.)"""
-        return await asyncio.get_running_loop().run_in_executor(None, self.next)
+        context = contextvars.copy_context()  # the request id and the like, as run_in_threadpool passes them
+        return await asyncio.get_running_loop().run_in_executor(None, context.run, self.next)
 
     def close(self) -> None:
         with self._lock:
