@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--no-bm25", action="store_true")
         s.set_defaults(func=fn)
     a = p.parse_args(argv)
+    from ingest.pipeline import stop_on_sigterm
+
+    stop_on_sigterm()  # `kill PID` stops an ingest job between two writes, never inside one (grow-index runs for hours)
     if a.cpus:
         import os
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,17 @@ from ingest.write_stage import write_articles
 
 log = logging.getLogger(__name__)
 WRITE_CHUNKS = 512  # chunks written to the store in one call while more embedded articles are waiting
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``kill PID``, a service manager's stop) stop this process's ingest as Ctrl-C does: between
+    two Python steps, so the writer finishes the Chroma write it is in (its files are not cut off, see
+    bench/SCALING.md). For the main thread of a process whose work is an ingest (the CLI, the bench jobs)."""
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
 
 def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, chunk_words: int = 90,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import time
 from datetime import date
@@ -218,16 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (``kill PID``, a service manager's stop) stops an ingest as Ctrl-C does: between two Python steps,
-    so the writer finishes the Chroma write it is in (its files are not cut off, see bench/SCALING.md)."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "ingest":
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        from ingest.pipeline import stop_on_sigterm
+
+        stop_on_sigterm()
     try:
         settings = Settings()
     except ValidationError as e:
