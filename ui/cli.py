@@ -61,6 +61,26 @@ def _also_in(copies: list[AlsoIn]) -> str:
     return ", ".join(f"{c.outlet or c.source}" + (f" ({c.date})" if c.date else "") for c in copies)
 
 
+PROGRESS_LINE_S = 30.0
+
+
+class _ProgressLines:
+    """Progress of a long ingest as a line every ``every_s`` seconds when stderr is no terminal (a log file, a
+    service manager's journal), where the progress bar is off."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self.started = self.last = time.monotonic()
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s and done < total:
+            return
+        self.last = now
+        rate = done / max(now - self.started, 1e-9)
+        print(f"ingest: {done} of {total} articles ({rate:.1f}/s)", file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
@@ -68,11 +88,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     ingester = build_ingester(settings, reset=args.reset)
     bar = tqdm(total=0, unit="article", desc="embedding", disable=args.quiet or None, file=sys.stderr)
+    lines = _ProgressLines(every_s=PROGRESS_LINE_S) if bar.disable and not args.quiet else None
 
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.n = done
         bar.refresh()
+        if lines is not None:
+            lines.update(done, total)
 
     def waiting() -> None:
         print("another ingest (or the server's upload worker) is writing this index; waiting for it",

@@ -368,7 +368,9 @@ def test_sigterm_stops_the_cli_ingest_like_ctrl_c_and_the_rerun_finishes(tmp_pat
     assert "interrupted; run the same command again" in err_text and "Traceback" not in err_text
     stored = registered()
     assert 3 <= stored < 20  # it stopped mid-way, with work kept
-    rerun = subprocess.run(cli + ["--quiet"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(cli, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     new, unchanged = map(int, re.search(r"(\d+) new, 0 changed, (\d+) unchanged", rerun.stdout).groups())  # type: ignore[union-attr]
     assert new + unchanged == 20 and unchanged >= stored
+    # stderr is a pipe here, as in a log file: no progress bar, but a progress line (at least the last one)
+    assert f"ingest: {new} of {new} articles" in rerun.stderr and "\r" not in rerun.stderr, rerun.stderr[-1000:]
