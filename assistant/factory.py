@@ -101,7 +101,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               settings.retrieval.context_passages, settings.evidence.chars,
                               settings.evidence.chars_cross,
                               sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25),
-                              article_chunks=settings.evidence.article_chunks)
+                              article_chunks=settings.evidence.article_chunks, window=settings.evidence.window)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin)
     quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross)

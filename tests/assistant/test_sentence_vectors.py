@@ -116,7 +116,7 @@ def test_vectors_kept_at_ingest_leave_the_picker_only_the_question_to_embed(buil
 def test_scores_are_the_same_with_and_without_kept_vectors(built, corpus_copy: Path) -> None:
     assistant, ingester, embedder = built()
     ingester.ingest([corpus_copy])
-    plain = EvidencePicker(embedder)  # no store: embeds every sentence, as before
+    plain = EvidencePicker(embedder, window=assistant.evidence.window)  # no store: embeds every sentence, as before
     assert assistant.evidence.sentence_vectors is not None
     for question in (QUESTION, "Warum kooperieren BMW und Daimler beim Leichtbau?", "Wer leitet Renault?"):
         info = analyse(question, "de")
@@ -186,7 +186,7 @@ def test_an_unreadable_file_means_embedding_as_before(built, corpus_copy: Path, 
         units_again, encoded_again = pick(assistant, embedder)
     assert units and units == units_again
     assert len(encoded) > 5 and encoded == encoded_again  # every sentence embedded each time, as before
-    plain = EvidencePicker(embedder).pick(analyse(QUESTION, "de"), assistant.relevant(
+    plain = EvidencePicker(embedder, window=assistant.evidence.window).pick(analyse(QUESTION, "de"), assistant.relevant(
         assistant.retriever.search(QUESTION, "de", 5), "de"), assistant._article_text)
     assert units == plain
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

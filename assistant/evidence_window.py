@@ -1,0 +1,63 @@
+"""Evidence in context: a chosen sentence widened by its neighbours, and where an article's sentences begin and end.
+
+A row of single sentences is hard reading for a small model; the sentence after and the one before (within
+the paragraph, never an instruction to the model) give it the context (see assistant/evidence.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.citations import instructs
+from assistant.models import Passage
+from assistant.text import sentence_spans
+
+
+def widen(units: list[Passage], article_text: Callable[[str], str | None], budget: float,
+           used: int) -> list[Passage]:
+    """Each unit, best first, with the sentence after it and then the one before it in its article (same
+    paragraph), while the evidence stays within ``budget`` characters: a small model reads a sentence in
+    its context better than a row of single sentences."""
+    out = list(units)
+    for step in ("next", "previous"):
+        for n, u in enumerate(out):
+            text = article_text(u.doc_id)
+            if text is None or text[u.start:u.end] != u.text:
+                continue
+            if step == "next":
+                end = next_sentence_end(text, u.end)
+                start = u.start
+            else:
+                start, end = previous_sentence_start(text, u.start), u.end
+            extra = (end - u.end) + (u.start - start)
+            if extra <= 0 or used + extra > budget or instructs(text[start:end]):
+                continue
+            used += extra
+            out[n] = u.model_copy(update={"text": text[start:end], "start": start, "end": end})
+    return out
+
+
+def previous_sentence_start(text: str, start: int) -> int:
+    """Where the sentence before offset ``start`` starts (``start`` if there is none or a paragraph break is in
+    between). Sentences never cross a line break, so only the last line with text before ``start`` is split:
+    ingest asks this for every sentence that refers back, in articles of any length."""
+    last = len(text[:start].rstrip()) - 1  # the last character of the previous sentence
+    if last < 0:
+        return start
+    line = text.rfind("\n", 0, last) + 1
+    spans = sentence_spans(text[line:start])
+    prev_start, prev_end = spans[-1][0] + line, spans[-1][1] + line
+    return prev_start if "\n\n" not in text[prev_end:start] else start  # not across a paragraph break
+
+
+def next_sentence_end(text: str, end: int) -> int:
+    """Where the sentence after offset ``end`` ends (``end`` if there is none or a paragraph break is in
+    between)."""
+    rest = text[end:]
+    start = end + len(rest) - len(rest.lstrip())
+    if start >= len(text) or "\n\n" in text[end:start]:
+        return end
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    spans = sentence_spans(text[start:line_end])
+    return start + spans[0][1] if spans else end
