@@ -19,9 +19,10 @@ def widen(units: list[Passage], article_text: Callable[[str], str | None], budge
     paragraph), while the evidence stays within ``budget`` characters: a small model reads a sentence in
     its context better than a row of single sentences."""
     out = list(units)
+    texts = {doc: article_text(doc) for doc in dict.fromkeys(u.doc_id for u in units)}  # one read per article
     for step in ("next", "previous"):
         for n, u in enumerate(out):
-            text = article_text(u.doc_id)
+            text = texts[u.doc_id]
             if text is None or text[u.start:u.end] != u.text:
                 continue
             if step == "next":
