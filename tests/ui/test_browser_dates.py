@@ -1,7 +1,8 @@
 """Dates from the question in headless Chromium with the real models (the shared `assistant serve` over the
 bundled corpus, where only 004 is dated: June 2018): a question with "2018" shows the chip and answers from
-the 2018 article only; the chip's ✕ asks the same question again without the date. The two tests share one
-page, in file order (the second looks at the answer the first one's ✕ brought)."""
+the 2018 article only; the chip's ✕ asks the same question again over all dates (the undated GM article is
+among the sources shown at once). The two tests share one page, in file order (the second looks at the answer
+the first one's ✕ brought)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ DATED = "004_575870f288329a95.txt"  # BMW and Toyota, dpa, 2018-06; 003 (BMW and
 ANSWERED_AGAIN = """() => { const bots = document.querySelectorAll('#chat [data-testid="bot"]');
   const last = bots[bots.length - 1];
   return last && !last.querySelector('.chips') && last.querySelector('.answer, .state-not-in-sources'); }"""
+UNDATED = "003_09edd9866d9f63b6.txt"  # BMW and GM, Handelsblatt, no date
+ALL_DATES_SEARCHED = f"() => document.querySelector('#sources').innerText.includes('{UNDATED}')"
 SEEN: dict[str, str] = {}  # the answer with the chip, which the ✕ replaces
 
 
@@ -35,6 +38,8 @@ def ask_and_remove_the_chip(page: Any) -> None:
     shot(page, "30_dates_chip")
     users = page.locator('#chat [data-testid="user"]').count()
     chip.locator("a.chip-x").click()
+    # the sources, shown at once, come from all dates again: the undated GM article, which 2018 kept out
+    page.wait_for_function(ALL_DATES_SEARCHED, timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_function(ANSWERED_AGAIN, timeout=ANSWER_TIMEOUT_MS)
     # the same question, answered again in place of the first answer, and without any chip
     assert page.locator('#chat [data-testid="user"]').count() == users
@@ -49,12 +54,11 @@ def test_a_year_becomes_a_removable_chip_and_the_answer_comes_from_that_year(pag
 
 
 @pytest.mark.model_answers
-def test_the_chip_s_answer_is_toyota_and_without_it_the_undated_gm_article_answers(page: Any) -> None:
-    """What removing the chip is for: over all dates the best answer comes from another article."""
+def test_the_chip_s_answer_is_toyota_and_without_it_there_is_still_an_answer(page: Any) -> None:
+    """The model's answers: Toyota with the chip; an answer again without it (which company it names is the
+    model's choice: the question still says 2018, the year of the Toyota article, and GM's is undated)."""
     if "first" not in SEEN:  # run alone
         ask_and_remove_the_chip(page)
     assert "Toyota" in SEEN["first"]
     again = last_bot(page)
-    assert again.locator(".answer").count() == 1, again.inner_text()
-    assert "GM" in again.inner_text()
-    assert "003_09edd9866d9f63b6.txt" in page.locator("#sources").inner_text()
+    assert again.locator(".answer").count() == 1, again.inner_text()  # answered, not refused
