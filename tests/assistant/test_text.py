@@ -50,6 +50,10 @@ def test_detect_language(text: str, lang: str) -> None:
         ("Wie viel kostet ein Nissan Rogue?", "de"),
         ("In which markets will the expanded Nissan EV strategy apply?", "en"),
         ("When was Ghosn arrested?", "en"),
+        # English questions full of German names: the function words decide, not the letters
+        ("How much severance did Hanseatia Lübeck pay Markus Thielen?", "en"),
+        ("Which new players had Hanseatia Lübeck signed by the time Markus Thielen was presented?", "en"),
+        ("Wer übernimmt bei Hanseatia Lübeck nach der Entlassung von Markus Thielen?", "de"),
     ],
 )
 def test_question_language(question: str, lang: str) -> None:
