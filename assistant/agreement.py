@@ -8,7 +8,7 @@ from assistant.grounding import EvidenceText, numbers_in, token_in
 from assistant.text import bm25_tokens, fold, split_sentences
 
 _NEGATION = re.compile(
-    r"\b(?:nicht|kein\w*|nie|niemals|weder|noch\s+nicht|nichts|ohne|not|no|never|neither|nor|none|without"
+    r"\b(?:nicht|kein\w*|nie|niemals|weder|noch\s+nicht|nichts|ohne|not|no(?!\.\s*\d)|never|neither|nor|none|without"
     r"|n't|lehnt\w*(?:\s+\w+){0,4}\s+ab|abgelehnt|ruled?\s+out|rules\s+out|refus\w+|declin\w+)\b", re.IGNORECASE)
 _CONTRAST = re.compile(r",?\s\b(?:aber|sondern|jedoch|doch|während|but|whereas|while|however)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"[,;:–]\s*(?:das|die|der|dem|den|deren|dessen|welche\w*|which|who|whom|that|where|wo)\b",

@@ -45,6 +45,21 @@ _CAUSAL = re.compile(
 # numbers of the sentence is then what it asks for, though the sentence states only the two numbers
 _BY_HOW_MUCH = re.compile(r"\b(?:um\s+wie\s*viel\w*|by\s+how\s+(?:many|much)|how\s+(?:many|much)\s+(?:more|fewer|less|"
                           r"higher|lower)|wie\s*viel\w*\s+(?:mehr|weniger)|difference|unterschied)\b", re.IGNORECASE)
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}\.\s*(?=(?i:{_MONTHS})\b)")  # "am 1. Oktober"
+_MONTH_DAY = re.compile(rf"\b((?i:{_MONTHS}))\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]\d)")  # "October 1"
+# "Hellweg 1904.", "Heidekreis 08 -": a capitalised word, then a founding year or a number with a leading zero
+# (as clubs are named), and no unit after it
+_NAME_NUMBER = re.compile(r"(\b[A-ZÄÖÜ][\wäöüß-]{2,})\s+(?:0\d|1[89]\d\d)\b(?![.,]\d)(?=\s*(?:[.;:)–-]|,\s|$))")
+_ORDINAL_NOUN = re.compile(r"(?<=[\w,;:] )(?:Erst|Zweit|Dritt|Viert|Fünft|Sechst)[a-zäöüß]{3,}\b")
+_SPEECH = r"(?:sagte|sagten|sagt|sagen|erklärte\w*|berichtete\w*|hieß\s+es|heißt\s+es|said|says|say|told\s+\w+)"
+_ATTRIBUTION_AFTER = re.compile(rf",\s*(?:so\s+)?{_SPEECH}\b.*$|,\s*(?:[\w'’-]+\s+){{1,8}}{_SPEECH}\s*[.!]?\s*$",
+                                re.IGNORECASE | re.DOTALL)
+_ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[^,]{0,80},\s*", re.IGNORECASE)
+# qualifiers of a time that say the same: "nächste" = "kommende" = "next"; "letzte" = "vergangene" = "last"
+_QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
+    ("nächst", "kommend", "folgend", "next", "coming", "upcoming", "following"),
+    ("letzt", "vergangen", "vorig", "last", "past", "previous")))
+_FILLERS = frozenset(fold(w) for w in ["des", "der", "dem", "den", "of", "the", "this", "in", "im"])
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
 _DETERMINERS = frozenset([
     "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
@@ -80,9 +95,12 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
     if isinstance(ev, str):
         ev = evidence_text(ev)
+    if q.kind != "name":  # who said it answers "who"; for anything else the attribution states nothing
+        claim = without_attribution(claim)
     asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
     asked_numbers = numbers_in(q.text) | number_words(q.text)
-    numbers = sorted((numbers_in(claim) | number_words(claim)) - asked_numbers)
+    stated = claim if q.kind != "number" else quantities_text(claim)
+    numbers = sorted((numbers_in(stated) | number_words(stated)) - asked_numbers)
     # only numbers the source states: "cut by 28%" for "from 43 % to 15 %" passes the grounding check (a
     # difference) but is not what the source says, and a reader cannot find it there; the quote can. Only a
     # question about a change ("by how many points") is answered by such a gap, stated in points
@@ -90,7 +108,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     numbers = [n for n in numbers if n in ev.numbers or n in differences]
     if q.kind == "date":
         dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
-                 and token_in(fold(m.group()), ev)]
+                 and _date_in(m.group(), ev)]
         years = [n for n in numbers if _YEAR.fullmatch(n)]
         return list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
     if q.kind == "number":
@@ -103,8 +121,9 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     if q.kind == "place":
         places = [m.group(1) for m in _LOCATIVE.finditer(claim) if name_in(m.group(1), ev)
                   and m.group(1).lower() not in q.text.lower() and not _DATE_WORDS.fullmatch(m.group(1))]
-        adjectives = [w for w in bm25_tokens(claim, language) if is_place(w) and token_in(fold(w), ev)
-                      and fold(w) not in fold(q.text)]
+        # the words as written (a stemmer cuts "France" to "franc", which no place begins with) and stemmed
+        words = re.findall(r"[\w-]+", claim) + bm25_tokens(claim, language)  # "chinesisches" meets "chinesische"
+        adjectives = [w for w in words if is_place(w) and token_in(fold(w), ev) and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
         found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
@@ -119,6 +138,39 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
+
+
+def without_attribution(claim: str) -> str:
+    """The claim without who said it: "…, two people involved in the talks said.", "…, sagten zwei Personen,
+    die …", "According to the sources, …", "Laut dem Bericht, …" (a restated event with its attribution
+    answers no "why" and no "how many")."""
+    return _ATTRIBUTION_AFTER.sub("", _ATTRIBUTION_BEFORE.sub("", claim)) or claim
+
+
+def quantities_text(claim: str) -> str:
+    """The claim without the numbers that count nothing, for a "how many / how much" question: a day of a
+    month ("am 1. Oktober", "October 1"), a number that is part of a name ("Borussia Hellweg 1904", "SV
+    Heidekreis 08": a founding year or a number with a leading zero after a name, and no unit) and a noun
+    made with an ordinal ("Drittligist")."""
+    out = _MONTH_DAY.sub(lambda m: m.group(1), _DAY_OF_MONTH.sub(" ", claim))
+    out = _NAME_NUMBER.sub(lambda m: m.group(1), out)
+    return _ORDINAL_NOUN.sub(" ", out)
+
+
+def _date_in(phrase: str, ev: EvidenceText) -> bool:
+    """Whether a date phrase of the claim is in the evidence: as written, or word by word with its qualifier
+    in other words ("in den nächsten Monaten" for "in den kommenden Monaten", "next months")."""
+    if token_in(fold(phrase), ev):
+        return True
+    words = fold(phrase).split()
+    if len(words) < 2:
+        return False
+
+    def found(w: str) -> bool:
+        if w in _FILLERS or token_in(w, ev):
+            return True
+        return any(any(f in ev.folded for f in group) for group in _QUALIFIERS if w.startswith(group))
+    return all(found(w) for w in words)
 
 
 def _differences(numbers: frozenset[str], claim: str) -> set[str]:

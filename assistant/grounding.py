@@ -73,7 +73,9 @@ def number_words(text: str, loose: bool = False) -> set[str]:
     table = _NUMBER_WORDS | (_LOOSE_NUMBER_WORDS if loose else {})
     out = {table[w] for w in words if w in table}
     out |= {str(_UNITS[m.group(1)] + _TENS[m.group(2)]) for m in _COMPOUND.finditer(low)}
-    out |= {d for w in words for o, d in _ORDINALS.items() if w.startswith(o) and len(w) <= len(o) + 8}
+    # "erst" alone is the adverb ("erst vergangene Woche": only last week), not "erste"
+    out |= {d for w in words for o, d in _ORDINALS.items()
+            if w.startswith(o) and len(w) <= len(o) + 8 and w != "erst"}
     return out
 
 
@@ -142,6 +144,19 @@ def checkable_names(claim: str, language: str) -> list[str]:
                 continue
         found.append(re.sub(r"['’]s$", "", word))
     return list(dict.fromkeys(found))
+
+
+_NOUN_BEFORE = re.compile(
+    r"(?:der|die|das|des|dem|den|ein|eine|einer|eines|einem|einen|kein\w*|dies\w*|jed\w*|sein\w*|ihr\w*"
+    r"|unser\w*|im|am|zum|zur|vom|beim|ins|mit|von|für|bei|aus|nach|über|unter|ohne|durch|gegen|um"
+    r"|[a-zäöüß]+(?:e|en|er|es|em))$")
+
+
+def common_noun_in(claim: str, word: str) -> bool:
+    """Whether a capitalised word of a German sentence stands as a common noun there: after an article, a
+    preposition or an inflected adjective ("der Fahrzeuge", "mit Partnern", "neuen Modelle"), where a name
+    mostly stands without one ("hat Google als Partner", "Fitch und Moody's")."""
+    return any(_NOUN_BEFORE.search(m.group(1)) for m in re.finditer(rf"(\S+)\s+{re.escape(word)}\b", claim))
 
 
 def glossary_words(claim: str) -> list[str]:

@@ -32,7 +32,10 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|um\s+wie\s+viel|welche[nrs]?\s+(?:anteil|betrag|summe|preis|wert|umsatz|gewinn|prozentsatz)"
         r"|how\s+(?:many|much|high|large|big|long|old|fast)|by\s+how\s+much"
         r"|what\s+(?:share|percentage|proportion|amount|sum|price|stake|figure)"
-        r"|which\s+(?:share|percentage|amount|sum|price))\b", re.I)),
+        r"|which\s+(?:share|percentage|amount|sum|price)"
+        # a rank is a number: "Where does Nissan rank …", "Auf welchem Platz …", "Which position …"
+        r"|(?:wo|where)\s+(?:\S+\s+){0,4}?(?:rank\w*|rangier\w*|platzier\w*)|auf\s+welche[mn]\s+(?:platz|rang)"
+        r"|(?:which|what)\s+(?:rank|position)|an\s+welcher\s+(?:stelle|position))\b", re.I)),
     ("place", re.compile(
         r"\b(?:wo|wohin|woher|(?:in|aus)\s+welche[mnr]\s+(?:land|stadt|region|ort|staat|länder|städte)"
         r"|where|in\s+which\s+(?:country|city|region|town|state|countries|cities)"

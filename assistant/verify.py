@@ -9,15 +9,17 @@ A sentence is kept only when all of these hold (the first that fails is the reco
    model names in any language, capitalised words in English, capitalised words in German except a few
    generic nouns) and every English word the glossary can map to German (fuel cell/Brennstoffzelle,
    convicted/verurteilt) occurs there - spelling-folded (Tokyo/Tokio), as a compound part (V6/V6-Basis) or
-   a close spelling; a name only an uncited source holds means a wrong citation. In the sources' own
-   language at least half of its content words occur there too;
+   a close spelling; a name only an uncited source holds means a wrong citation. A long German sentence
+   may use one common noun its source does not (after an article, a preposition or an adjective: "der
+   Fahrzeuge"), never a new name ("hat Google als Partner"). In the sources' own language at least half of
+   its content words occur there too;
 4. it agrees with the evidence sentence it comes from (the cited sentence closest in meaning): its
    numbers stand in the same relation ("um 15 %" is not "auf 15 %"), and it does not drop or add a
    negation ("keine Pläne" is not "plans");
 5. it answers the question: it states an item of the kind asked for (a date for "when", a number for "how
-   many", a reason for "why", something beyond the question's own words otherwise) taken from that
-   evidence sentence, and that sentence is about the question (ranked close to the best one), not a
-   neighbouring fact of the same article;
+   many" - not a day of a month, a club's "1904" or who said it -, a reason for "why", something beyond
+   the question's own words otherwise) taken from that evidence sentence, and that sentence is about
+   the question (ranked close to the best one), not a neighbouring fact of the same article;
 6. it is close in meaning to the cited evidence (multilingual embeddings; the bar is lower across
    languages, and a short answer that passed 3-5 - "Xiaomi [1]." - needs no sentence to compare).
 """
@@ -36,6 +38,7 @@ from assistant.grounding import (
     NOUN_SHAPE,
     EvidenceText,
     checkable_names,
+    common_noun_in,
     compound_grounded,
     derived_numbers,
     evidence_text,
@@ -248,8 +251,8 @@ def _grounding(claim: str, ev: EvidenceText, cited: list[int], ctx: Verification
             return f"'{name}' appears in another source, not in the cited one"
         if from_question:
             continue  # repeating the question's subject ("General Motors", "EV strategy") claims nothing new
-        if tolerated and not ACRONYM.fullmatch(name):
-            tolerated -= 1  # a long German sentence may paraphrase one noun
+        if tolerated and not ACRONYM.fullmatch(name) and common_noun_in(claim, name):
+            tolerated -= 1  # a long German sentence may paraphrase one noun (not name someone new)
             continue
         return f"'{name}' is not in the cited source"
     if language == "en":

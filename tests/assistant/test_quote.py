@@ -42,3 +42,14 @@ def test_the_drafts_sentence_is_not_quoted_when_its_source_is_not_about_the_ques
     assert quote is None or quote.n != 2  # [2] is below the relevance floor: never quoted
     assert strict.quote(QUESTION, EVIDENCE, "de", written_from=[(5, "no such source")]) == \
         strict.quote(QUESTION, EVIDENCE, "de")  # a number that is not a source is ignored
+
+
+def test_a_number_in_a_name_or_a_day_of_a_month_is_no_quote_for_how_many() -> None:
+    """An unanswerable "how much" question gets no quote from a sentence whose only numbers count nothing."""
+    evidence = [unit("Mittelfeldspieler Elias Brandhuber wechselt mit sofortiger Wirkung zum Bundesligisten "
+                     "Borussia Hellweg 1904. Den Vorverkauf eröffnet der Verein am 1. Oktober.", 1, 0.99)]
+    salary = analyse("Wie hoch ist das Jahresgehalt von Elias Brandhuber bei Borussia Hellweg?", "de")
+    assert QUOTER.quote(salary, evidence, "de", cited=[1]) is None
+    fee = [unit("Brandhuber kommt für eine Ablöse von 250.000 Euro zu Borussia Hellweg 1904.", 1, 0.99)]
+    quote = QUOTER.quote(analyse("Wie viel zahlte Borussia Hellweg für Brandhuber?", "de"), fee, "de", cited=[1])
+    assert quote is not None and "250.000 Euro" in quote.text

@@ -291,7 +291,8 @@ def test_numbers_in(text: str, numbers: set[str]) -> None:
     ("text", "numbers"),
     [("drei Werke", {"3"}), ("dreiundzwanzig Jahre", {"23"}), ("Japans drittgrößter Hersteller", {"3"}),
      ("null Prozent", {"0"}), ("three plants", {"3"}), ("eine Fusion", set()), ("the first plant", {"1"}),
-     ("rund achtzig Zulieferbetriebe", {"80"}), ("dreiundachtzig", {"83"}), ("about forty suppliers", {"40"})],
+     ("rund achtzig Zulieferbetriebe", {"80"}), ("dreiundachtzig", {"83"}), ("about forty suppliers", {"40"}),
+     ("Erst vergangene Woche", set()), ("die erste Vereinbarung", {"1"})],  # the adverb "erst" is no ordinal
 )
 def test_number_words(text: str, numbers: set[str]) -> None:
     assert number_words(text) == numbers
@@ -440,3 +441,77 @@ def test_a_dropped_sentence_names_the_source_sentence_it_was_written_from(lenien
     kept = lenient.verify("Ghosn wurde 2018 in Tokio verhaftet [2].", sources, REFUSAL_DE, "de",
                           analyse("Wann wurde Ghosn verhaftet?", "de"))
     assert kept.kept and kept.checks[0].nearest_source is None  # only dropped sentences carry it
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "source", "kept"),
+    [
+        # a number that is part of a name, or a day of a month, is not how many or how much
+        ("Wie hoch ist das Gehalt von Brandhuber?", "Brandhuber wechselt zu Borussia Hellweg 1904 [1].",
+         "Brandhuber wechselt zum Bundesligisten Borussia Hellweg 1904.", False),
+        ("Wie viele Tickets wurden verkauft?", "Der Vorverkauf beginnt am 1. Oktober [1].",
+         "Der Vorverkauf beginnt am 1. Oktober.", False),
+        ("Wie viele Tickets gibt es zum Frühbucherpreis?", "Es gibt 2.000 Tickets zum Frühbucherpreis [1].",
+         "Am 1. Oktober gibt es die ersten 2.000 Tickets zum Frühbucherpreis.", True),
+        ("Wie viel zahlte der Verein für Hechtfischer?", "Der Verein zahlte 250.000 Euro an den SV Heidekreis 08 [1].",
+         "Hechtfischer kommt für eine Ablöse von 250.000 Euro vom SV Heidekreis 08.", True),
+        ("Wie viel zahlte der Verein für Hechtfischer?", "Hechtfischer kam vom SV Heidekreis 08 [1].",
+         "Hechtfischer kommt für eine Ablöse von 250.000 Euro vom SV Heidekreis 08.", False),
+        # a rank is a number ("drittgrößter" is 3)
+        ("Where does Nissan rank among Japan's carmakers?", "Nissan is Japan's No. 3 carmaker [1].",
+         "Japans drittgrößter Autohersteller (gemessen am Umsatz) sucht einen Partner.", True),
+        # a nationality answers "which country", as written ("France") and inflected ("chinesisches")
+        ("Which country is the carmaker behind Ampere from?", "France [1].",
+         "Nissan investiert in Ampere des französischen Automobilherstellers.", True),
+        ("Aus welchem Land kommt Geely?", "Geely ist ein chinesisches Unternehmen [1].",
+         "Renault gründet ein Joint Venture mit der chinesischen Geely.", True),
+        # "in den nächsten Monaten" is "in den kommenden Monaten"; "im nächsten Jahr" is not "in diesem Jahr"
+        ("Bis wann sollen konkrete Projekte entstehen?", "Die Projekte sollen in den nächsten Monaten entstehen [1].",
+         "Nun sollen konkrete Projekte in den kommenden Monaten erarbeitet werden.", True),
+        ("Bis wann sollen konkrete Projekte entstehen?", "Die Projekte sollen im nächsten Jahr entstehen [1].",
+         "Nun sollen konkrete Projekte in diesem Jahr erarbeitet werden.", False),
+    ],
+)
+def test_the_item_asked_for_is_read_as_a_reader_would(lenient: Verifier, question: str, answer: str, source: str,
+                                                     kept: bool) -> None:
+    language = "en" if question.startswith(("Where", "Which")) else "de"
+    result = lenient.verify(answer, [passage(source)], REFUSAL_DE, language, analyse(question, language))
+    assert bool(result.kept) == kept, reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        # a long German sentence may paraphrase one common noun of its source ...
+        ("Nissan ist offen für vieles, bis hin zum bloßen Umlabeln der Fahrzeuge des Partners [1].", True),
+        # ... but a name the source does not hold is invented, however long the sentence
+        ("Nissan hat Google als Partner für seine Software mit den Diensten ausgewählt [1].", False),
+        ("Die Agenturen Fitch und Moody's vergaben gestern schlechte Noten für den Konzern [1].", False),
+    ],
+)
+def test_a_long_german_sentence_may_paraphrase_a_noun_but_not_invent_a_name(lenient: Verifier, answer: str,
+                                                                           kept: bool) -> None:
+    sources = [passage("Nissan zeigt sich offen für vieles, vom Technologietransfer bis zum bloßen Umlabeln des "
+                       "Partners. Die Software soll Autos mit Diensten verbinden, einen Partner für die Software "
+                       "hat Nissan ausgewählt. Die Agentur Fitch vergab gestern schlechte Noten für den Konzern.")]
+    result = lenient.verify(answer, sources, REFUSAL_DE, "de", analyse("Was plant Nissan?", "de"))
+    assert bool(result.kept) == kept, reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        # who said it is no reason and no count
+        ("Why is Nissan looking for a partner?", "Nissan is looking for a partner, two people involved in the "
+         "talks said [1].", False),
+        ("Why is Nissan looking for a partner?", "Nissan is looking for a partner to develop software that "
+         "connects its cars to cloud services, two people said [1].", True),
+        ("How many partners is Nissan looking for?", "Nissan is looking for a partner outside the car industry, "
+         "two people said [1].", False),
+    ],
+)
+def test_an_attribution_states_no_reason(lenient: Verifier, question: str, answer: str, kept: bool) -> None:
+    source = ("Nissan sucht einen Partner außerhalb der Autoindustrie, um Software zu entwickeln, die Fahrzeuge mit "
+              "Cloud-basierten Diensten verbindet, sagten zwei Personen, die an den Gesprächen beteiligt waren.")
+    result = lenient.verify(answer, [passage(source)], REFUSAL_DE, "en", analyse(question, "en"))
+    assert bool(result.kept) == kept, reasons(result)
