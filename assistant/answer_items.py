@@ -6,6 +6,7 @@ import re
 
 from assistant.grounding import (
     ACRONYM,
+    DETERMINERS,
     GENERIC_NOUNS,
     NOUN_SHAPE,
     EvidenceText,
@@ -61,12 +62,6 @@ _QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
     ("letzt", "vergangen", "vorig", "last", "past", "previous")))
 _FILLERS = frozenset(fold(w) for w in ["des", "der", "dem", "den", "of", "the", "this", "in", "im"])
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
-_DETERMINERS = frozenset([
-    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
-    "keine", "keiner", "keines", "keinem", "keinen", "dieser", "diese", "dieses", "diesem", "diesen", "jeder",
-    "jede", "jedes", "jedem", "jeden", "sein", "seine", "seiner", "seines", "seinem", "seinen", "ihr", "ihre",
-    "ihrer", "ihres", "ihrem", "ihren", "unser", "unsere", "the", "a", "an", "this", "that", "its", "their",
-    "his", "her", "neue", "neuen", "neuer", "neues"])
 
 
 def missing_items(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
@@ -197,7 +192,7 @@ def _proper(word: str, ev: EvidenceText) -> bool:
         return False
     for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
         before = (m.group(1) or "").lower()
-        if before not in _DETERMINERS:
+        if before not in DETERMINERS:
             return True
     return False
 

@@ -146,17 +146,23 @@ def checkable_names(claim: str, language: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-_NOUN_BEFORE = re.compile(
-    r"(?:der|die|das|des|dem|den|ein|eine|einer|eines|einem|einen|kein\w*|dies\w*|jed\w*|sein\w*|ihr\w*"
-    r"|unser\w*|im|am|zum|zur|vom|beim|ins|mit|von|für|bei|aus|nach|über|unter|ohne|durch|gegen|um"
-    r"|[a-zäöüß]+(?:e|en|er|es|em))$")
+DETERMINERS = frozenset([
+    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "kein",
+    "keine", "keiner", "keines", "keinem", "keinen", "dieser", "diese", "dieses", "diesem", "diesen", "jeder",
+    "jede", "jedes", "jedem", "jeden", "sein", "seine", "seiner", "seines", "seinem", "seinen", "ihr", "ihre",
+    "ihrer", "ihres", "ihrem", "ihren", "unser", "unsere", "the", "a", "an", "this", "that", "its", "their",
+    "his", "her", "neue", "neuen", "neuer", "neues"])
+_PREPOSITIONS = frozenset(["im", "am", "zum", "zur", "vom", "beim", "ins", "mit", "von", "für", "bei", "aus", "nach",
+                           "über", "unter", "ohne", "durch", "gegen", "um"])
+_INFLECTED = re.compile(r"[a-zäöüß]+(?:e|en|er|es|em)")  # "neuen", "bloßen", "diesem"
 
 
 def common_noun_in(claim: str, word: str) -> bool:
     """Whether a capitalised word of a German sentence stands as a common noun there: after an article, a
     preposition or an inflected adjective ("der Fahrzeuge", "mit Partnern", "neuen Modelle"), where a name
     mostly stands without one ("hat Google als Partner", "Fitch und Moody's")."""
-    return any(_NOUN_BEFORE.search(m.group(1)) for m in re.finditer(rf"(\S+)\s+{re.escape(word)}\b", claim))
+    before = [m.group(1) for m in re.finditer(rf"(\S+)\s+{re.escape(word)}\b", claim)]
+    return any(b.lower() in DETERMINERS or b.lower() in _PREPOSITIONS or _INFLECTED.fullmatch(b) for b in before)
 
 
 def glossary_words(claim: str) -> list[str]:
