@@ -121,7 +121,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         adjectives = [w for w in words if is_place(w) and token_in(fold(w), ev) and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
-        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or proper_name(n, ev))]
         if found or _names_in(ev, q):
             return found  # who / with whom: a name, not just more words, when the source names one
         # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
@@ -178,11 +178,11 @@ def _differences(numbers: frozenset[str], claim: str) -> set[str]:
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
     """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
     asked = fold(q.text)
-    return any(fold(m.group()) not in asked and _proper(m.group(), ev)
+    return any(fold(m.group()) not in asked and proper_name(m.group(), ev)
                for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
 
 
-def _proper(word: str, ev: EvidenceText) -> bool:
+def proper_name(word: str, ev: EvidenceText) -> bool:
     """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
     name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
     Espinosa", not "des Leiters")."""
