@@ -200,3 +200,14 @@ def proper_name(word: str, ev: EvidenceText) -> bool:
 def _asked(word: str, asked: set[str]) -> bool:
     w = fold(word)
     return any(len(a) >= 5 and (w.startswith(a) or a.startswith(w)) for a in asked)
+
+
+def asked_words(q: QuestionInfo, ev: EvidenceText) -> set[str]:
+    """The question's focus words (folded) beyond the names it holds: what it asks about ("Motorenlieferungen",
+    "finance minister", "severance"), not whom ("BMW-Chef Reithofer": names as the evidence ``ev`` writes them,
+    without an article before them; every capitalised word of an English question)."""
+    names = {part for name in checkable_names(q.text, q.language)
+             if q.language == "en" or proper_name(name, ev)
+             for part in re.split(r"[\s-]+", fold(name)) if part}
+    return {f for f in map(fold, q.focus) if not any(n.startswith(f) or f.startswith(n) for n in names)}
+

@@ -203,7 +203,7 @@ class Verifier:
                 return reject("comes from a cited sentence that lacks what the question is about (it shares "
                               f"{coverage:.0%} of the question's words, another sentence "
                               f"{ctx.best_question_coverage:.0%})", sim, off=True)
-            misplaced = ctx.misplaced_focus(without_attribution(claim), cited, local)
+            misplaced = ctx.misplaced_focus(without_attribution(claim), cited)
             if misplaced:
                 return reject(f"says '{misplaced[0]}' of the question, which the cited source does not and another "
                               "source does (its item belongs to another statement)", sim, off=True)

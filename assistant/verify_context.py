@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_items import proper_name
+from assistant.answer_items import asked_words
 from assistant.citations import mask_instructions
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence import focus_in, lexical_coverage, refers_back
-from assistant.grounding import EvidenceText, checkable_names, evidence_text, merge_evidence
+from assistant.grounding import EvidenceText, evidence_text, merge_evidence
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
-from assistant.text import fold, sentence_spans
+from assistant.text import sentence_spans
 
 _LOCAL_MARGIN = 0.03  # evidence sentences this close to the best match count as where a sentence comes from
 
@@ -108,7 +107,7 @@ class VerificationContext:
         local = [(n, i) for s, n, i in scored if s >= top - _LOCAL_MARGIN]
         return max(top, best_unit), local
 
-    def misplaced_focus(self, claim: str, cited: list[int], local: list[tuple[int, int]]) -> list[str]:
+    def misplaced_focus(self, claim: str, cited: list[int]) -> list[str]:
         """The question's words that the claim repeats but its cited sources do not hold, while another evidence
         sentence does: the claim pairs what the question asks about with an item of another statement ("Wo
         sprach Reithofer über Motorenlieferungen?" -> "… über Motorenlieferungen … in München [2]", where [2]
@@ -116,11 +115,7 @@ class VerificationContext:
         q = self.question
         if q is None or not q.focus or q.several or q.kind == "list":
             return []  # a list gathers its items from several statements
-        every = merge_evidence([u.evidence for u in self.units])
-        names = {part for name in checkable_names(q.text, q.language)
-                 if q.language == "en" or proper_name(name, every)
-                 for part in re.split(r"[\s-]+", fold(name)) if part}
-        words = {f for f in map(fold, q.focus) if not any(n.startswith(f) or f.startswith(n) for n in names)}
+        words = asked_words(q, merge_evidence([u.evidence for u in self.units]))
         repeated = focus_in(q, words, claim, cross=False)
         held = focus_in(q, repeated, " ".join(self.units[n - 1].text for n in cited))
         missing = repeated - held
