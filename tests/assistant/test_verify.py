@@ -457,6 +457,11 @@ def test_a_dropped_sentence_names_the_source_sentence_it_was_written_from(lenien
          "Hechtfischer kommt für eine Ablöse von 250.000 Euro vom SV Heidekreis 08.", True),
         ("Wie viel zahlte der Verein für Hechtfischer?", "Hechtfischer kam vom SV Heidekreis 08 [1].",
          "Hechtfischer kommt für eine Ablöse von 250.000 Euro vom SV Heidekreis 08.", False),
+        # a person named by their age counts nothing, unless the question asks how old
+        ("Wie hoch ist das Gehalt von Brandhuber?", "Der 21-Jährige wechselt zu Borussia Hellweg [1].",
+         "Der 21-Jährige wechselt zum Bundesligisten Borussia Hellweg.", False),
+        ("Wie alt ist Brandhuber?", "Der 21-Jährige wechselt zu Borussia Hellweg [1].",
+         "Der 21-Jährige wechselt zum Bundesligisten Borussia Hellweg.", True),
         # a rank is a number ("drittgrößter" is 3)
         ("Where does Nissan rank among Japan's carmakers?", "Nissan is Japan's No. 3 carmaker [1].",
          "Japans drittgrößter Autohersteller (gemessen am Umsatz) sucht einen Partner.", True),
