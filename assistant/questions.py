@@ -41,14 +41,19 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|where|in\s+which\s+(?:country|city|region|town|state|countries|cities)"
         r"|which\s+(?:country|city|countries|cities))\b", re.I)),
     ("name", re.compile(
-        r"\b(?:wer|wem|wen|wessen|mit\s+wem|von\s+wem|who|whom|whose|with\s+whom)\b", re.I)),
+        r"\b(?:wer|wem|wen|wessen|mit\s+wem|von\s+wem|who|whom|whose|with\s+whom"
+        # what someone or something is called: a name
+        r"|wie\s+(?:heißt|heisst|hieß|hiess|heißen|hießen|lautet\s+der\s+name)|what\s+is\s+the\s+name"
+        r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called)\b", re.I)),
 ]
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
     r"\b(?:welche[nmrs]?|which|what)\s+(?:\w+\s+){0,2}?"
-    r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
+    r"(?!(?:is|was|has|does|hat|ist|war)\b)(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
     r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
-    r"(?!\s+(?:hat|ist|war|wird|wurde|has|is|was|does|did)\b)",
+    # a noun with a singular verb after it is one thing ("Welches Unternehmen hat …"); in English the verb after
+    # "which players" agrees with the subject that follows ("Which players was Hanseatia missing?")
+    r"(?!\s+(?:hat|ist|war|wird|wurde|has|is)\b)",
     re.I)
 _LIST_WORDS = re.compile(
     r"\b(?:alle|sämtliche|all|both|beide[n]?|welche\s+\w+\s+(?:und|and)\b|(?:in|laut|nach)\s+den\s+(?:artikeln"

@@ -392,6 +392,26 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
     assert analyse(question, language).kind == kind
 
 
+@pytest.mark.parametrize(
+    ("question", "language", "kind", "several"),
+    [
+        ("Wie heißt der Leiter der Produktplanung von Nissan?", "de", "name", False),  # what someone is called
+        ("What is the new EV business of Renault called?", "en", "name", False),
+        ("What is the name of the platform?", "en", "name", False),
+        # "is" and "has" are no plural nouns ("What is …" asks for one thing), and the verb after an English
+        # plural noun agrees with the subject after it
+        ("Which tech company has Nissan picked as its software partner?", "en", "fact", False),
+        ("What is Toyota regarded as a leader in?", "en", "fact", False),
+        ("Which injured players was Hanseatia missing?", "en", "list", True),
+        ("Which carmakers has BMW cooperated with?", "en", "list", True),
+        ("Welche Technologien will Nissan schützen?", "de", "list", True),
+    ],
+)
+def test_what_a_question_asks_for(question: str, language: str, kind: str, several: bool) -> None:
+    info = analyse(question, language)
+    assert (info.kind, info.several) == (kind, several)
+
+
 def test_an_answer_restating_a_question_about_unnamed_sources_is_not_a_refusal(lenient: Verifier) -> None:
     """The question speaks of sources that were not named: the answer repeats those words and is an answer."""
     sources = [passage("Die Quellen wollten nicht namentlich genannt werden, weil die Gespräche noch andauern.")]
