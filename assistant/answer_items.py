@@ -124,7 +124,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         adjectives = [w for w in words if is_place(w) and token_in(fold(w), ev) and fold(w) not in fold(q.text)]
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
-        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or proper_name(n, ev))]
+        found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
         if found or _names_in(ev, q):
             return found  # who / with whom: a name, not just more words, when the source names one
         # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
@@ -184,11 +184,11 @@ def _differences(numbers: frozenset[str], claim: str) -> set[str]:
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
     """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
     asked = fold(q.text)
-    return any(fold(m.group()) not in asked and proper_name(m.group(), ev)
+    return any(fold(m.group()) not in asked and _proper(m.group(), ev)
                for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
 
 
-def proper_name(word: str, ev: EvidenceText) -> bool:
+def _proper(word: str, ev: EvidenceText) -> bool:
     """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
     name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
     Espinosa", not "des Leiters")."""
@@ -206,14 +206,3 @@ def proper_name(word: str, ev: EvidenceText) -> bool:
 def _asked(word: str, asked: set[str]) -> bool:
     w = fold(word)
     return any(len(a) >= 5 and (w.startswith(a) or a.startswith(w)) for a in asked)
-
-
-def asked_words(q: QuestionInfo, ev: EvidenceText) -> set[str]:
-    """The question's focus words (folded) beyond the names it holds: what it asks about ("Motorenlieferungen",
-    "finance minister", "severance"), not whom ("BMW-Chef Reithofer": names as the evidence ``ev`` writes them,
-    without an article before them; every capitalised word of an English question)."""
-    names = {part for name in checkable_names(q.text, q.language)
-             if q.language == "en" or proper_name(name, ev)
-             for part in re.split(r"[\s-]+", fold(name)) if part}
-    return {f for f in map(fold, q.focus) if not any(n.startswith(f) or f.startswith(n) for n in names)}
-

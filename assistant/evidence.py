@@ -296,18 +296,6 @@ def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = 
     return [sum(weights[f] for f in p) / total for p in present]
 
 
-def focus_in(info: QuestionInfo, words: Iterable[str], text: str, cross: bool = True) -> set[str]:
-    """Which of ``words`` (folded focus words of the question) ``text`` holds, matched as ``lexical_coverage``
-    matches them; ``cross``: an English word also matches its German forms from the glossary."""
-    ts = {fold(t) for t in bm25_tokens(text, "de") + bm25_tokens(text, "en")}
-    cross = cross and info.language == "en"
-
-    def held(w: str) -> bool:  # also as the head of a compound ("technolog" in "Hybridtechnologie")
-        return _matches(w, ts) or (len(w) >= 6 and any(w in t for t in ts))
-
-    return {f for f in words if held(f) or (cross and any(held(g) for g in german_forms(f)))}
-
-
 def _matches(word: str, tokens: set[str]) -> bool:
     if word in tokens:
         return True

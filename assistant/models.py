@@ -188,9 +188,6 @@ class SentenceCheck(BaseModel):
                                                                  "it is closest to in meaning, among those it "
                                                                  "cites.")
     nearest_sentence: str | None = Field(default=None, description="A dropped sentence: that source sentence.")
-    off_question: bool = Field(default=False, description="Dropped because the source sentence it was written "
-                                                          "from is not about what the question asks (then "
-                                                          "that sentence is no answer to quote either).")
 
 
 AnswerMode = Literal["generated", "quoted", "refused", "timeline"]

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer_items import answer_items, asked_words
-from assistant.evidence import focus_in, lexical_coverage, refers_back
-from assistant.grounding import evidence_text
+from assistant.answer_items import answer_items
+from assistant.evidence import lexical_coverage, refers_back
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
 from assistant.text import sentence_spans
@@ -61,7 +60,7 @@ class Quoter:
         for n, sentence in written_from:
             unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
-            if unit is None or span is None or not _on_what_is_asked(info, unit, span, language):
+            if unit is None or span is None:
                 continue
             items = answer_items(unit.text[span[0]:span[1]], info, unit.text[span[0]:span[1]], unit.language)
             if items:
@@ -81,8 +80,6 @@ class Quoter:
             if found is None:
                 continue
             (start, end), items = found
-            if not _on_what_is_asked(info, unit, (start, end), language):
-                continue
             return self.quote_span(n, unit, start, end, language,
                                    f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) "
                                    f"and is about the question (relevance {unit.score:.2f})")
@@ -119,16 +116,6 @@ def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int
         return None
     _, _, span, items = max(options)
     return span, items
-
-
-def _on_what_is_asked(info: QuestionInfo, unit: Passage, span: tuple[int, int], language: str) -> bool:
-    """Across languages, whether the sentence holds at least one of the question's words beyond its names (in
-    the glossary's German forms): a sentence that only shares the names ("Hanseatia", "Thielen") is about them,
-    not about what is asked ("severance"). Within a language, ``Quoter._about`` asks for most of the words."""
-    if unit.language == language:
-        return True
-    words = asked_words(info, evidence_text(unit.text))
-    return not words or bool(focus_in(info, words, unit.text[span[0]:span[1]]))
 
 
 def _sentence_span(unit: Passage, sentence: str) -> tuple[int, int] | None:

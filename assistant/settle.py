@@ -16,8 +16,7 @@ def settle_draft(verifier: Verifier, quoter: Quoter, quote_on_refusal: bool, dra
     check = verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
     quote: Quote | None = None
     if not check.kept and (check.rejected or quote_on_refusal):
-        # a sentence dropped as written from a statement off the question points to no answer (nor do its sources)
-        quote = quoter.quote(info, evidence, lang, [n for c in check.rejected if not c.off_question for n in c.cited],
+        quote = quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
                               if c.nearest_source is not None and c.nearest_sentence])
     elif check.kept and (info.kind == "list" or info.several):

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.agreement import disagreement
-from assistant.answer_items import answer_items, without_attribution
+from assistant.answer_items import answer_items
 from assistant.citations import markers, sentences_with_markers, split_valid, strip_markers
 from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
@@ -142,10 +142,9 @@ class Verifier:
     def _with_nearest(check: SentenceCheck, ctx: VerificationContext) -> SentenceCheck:
         """A dropped sentence with the source sentence it was most likely written from (the quote's first
         candidate: the model usually found the right sentence even when it worded the answer wrongly). Only
-        among the sources it cites: an uncited fragment ("The expanded Nissan EV") points nowhere reliably; and
-        not for a sentence dropped because it was written from a sentence that is not about the question."""
+        among the sources it cites: an uncited fragment ("The expanded Nissan EV") points nowhere reliably."""
         cited = [n for n in check.cited if 1 <= n <= len(ctx.units)]
-        if check.accepted or check.off_question or not check.sentence.strip() or not cited:
+        if check.accepted or not check.sentence.strip() or not cited:
             return check
         n, sentence = ctx.nearest(check.sentence, cited)
         return check.model_copy(update={"nearest_source": n, "nearest_sentence": sentence})
@@ -162,9 +161,9 @@ class Verifier:
 
     # --- one sentence against its cited sources -----------------------------------------------------
     def _judge(self, claim: str, cited: list[int], ctx: VerificationContext, language: str) -> SentenceCheck:
-        def reject(reason: str, sim: float | None = None, off: bool = False) -> SentenceCheck:
+        def reject(reason: str, sim: float | None = None) -> SentenceCheck:
             return SentenceCheck(sentence=claim, cited=cited, accepted=False, reason=reason,
-                                 similarity=None if sim is None else round(sim, 3), off_question=off)
+                                 similarity=None if sim is None else round(sim, 3))
 
         units = [ctx.units[n - 1] for n in cited]
         ev = merge_evidence([u.evidence for u in units])
@@ -196,17 +195,12 @@ class Verifier:
             relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
             if ctx.best_question_relevance - relevance > self.locality_margin:
                 return reject("comes from a cited sentence that is not about the question (a neighbouring "
-                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim,
-                              off=True)
+                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
             coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
             if ctx.best_question_coverage - coverage > self.coverage_margin:
                 return reject("comes from a cited sentence that lacks what the question is about (it shares "
                               f"{coverage:.0%} of the question's words, another sentence "
-                              f"{ctx.best_question_coverage:.0%})", sim, off=True)
-            misplaced = ctx.misplaced_focus(without_attribution(claim), cited)
-            if misplaced:
-                return reject(f"says '{misplaced[0]}' of the question, which the cited source does not and another "
-                              "source does (its item belongs to another statement)", sim, off=True)
+                              f"{ctx.best_question_coverage:.0%})", sim)
         if language == "en" and _german_function_words(claim):
             return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_items import asked_words
 from assistant.citations import mask_instructions
 from assistant.embeddings import VectorEmbedding
-from assistant.evidence import focus_in, lexical_coverage, refers_back
-from assistant.grounding import EvidenceText, evidence_text, merge_evidence
+from assistant.evidence import lexical_coverage, refers_back
+from assistant.grounding import EvidenceText, evidence_text
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
 from assistant.text import sentence_spans
@@ -106,24 +105,6 @@ class VerificationContext:
         top = max(s for s, _, _ in scored)
         local = [(n, i) for s, n, i in scored if s >= top - _LOCAL_MARGIN]
         return max(top, best_unit), local
-
-    def misplaced_focus(self, claim: str, cited: list[int]) -> list[str]:
-        """The question's words that the claim repeats but its cited sources do not hold, while another evidence
-        sentence does: the claim pairs what the question asks about with an item of another statement ("Wo
-        sprach Reithofer über Motorenlieferungen?" -> "… über Motorenlieferungen … in München [2]", where [2]
-        is about something else he said in Munich and [1] says Motorenlieferungen, in Paris)."""
-        q = self.question
-        if q is None or not q.focus or q.several or q.kind == "list":
-            return []  # a list gathers its items from several statements
-        words = asked_words(q, merge_evidence([u.evidence for u in self.units]))
-        repeated = focus_in(q, words, claim, cross=False)
-        held = focus_in(q, repeated, " ".join(self.units[n - 1].text for n in cited))
-        missing = repeated - held
-        if not missing:
-            return []
-        others = " ".join(s for n, u in enumerate(self.units, 1) if n not in cited for s in u.sentences)
-        elsewhere = sorted(focus_in(q, missing, others))
-        return elsewhere if len(elsewhere) >= 2 else []  # one word may be put otherwise ("Partner": "mit")
 
     def nearest(self, claim: str, cited: list[int]) -> tuple[int, str]:
         """The source sentence closest in meaning to the claim, among the cited sources: where a dropped

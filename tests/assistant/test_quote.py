@@ -53,38 +53,3 @@ def test_a_number_in_a_name_or_a_day_of_a_month_is_no_quote_for_how_many() -> No
     fee = [unit("Brandhuber kommt für eine Ablöse von 250.000 Euro zu Borussia Hellweg 1904.", 1, 0.99)]
     quote = QUOTER.quote(analyse("Wie viel zahlte Borussia Hellweg für Brandhuber?", "de"), fee, "de", cited=[1])
     assert quote is not None and "250.000 Euro" in quote.text
-
-
-def test_a_draft_written_from_a_sentence_off_the_question_is_not_quoted_from_that_sentence() -> None:
-    """The verifier drops "… in München [2]" because [2] is about something else; the quote then comes from the
-    source about the question ([1], Paris), not from the sentence the draft was written from."""
-    from assistant.settle import settle_draft
-    from assistant.verify import Verifier
-    from tests.fakes import HashEmbedding
-
-    evidence = [unit("BMW-Chef Norbert Reithofer hatte auf dem Autosalon in Paris gesagt, dass die Bayern mit "
-                     "mehreren Herstellern über Motorenlieferungen verhandelten.", 1, 0.9),
-                unit("«Wir sind in Zukunft führend», sagte BMW-Chef Norbert Reithofer am Freitag in München.", 2, 0.9)]
-    question = analyse("Wo sprach BMW-Chef Reithofer über Motorenlieferungen an andere Hersteller?", "de")
-    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
-    draft = "BMW-Chef Norbert Reithofer sprach am Freitag über Motorenlieferungen an andere Hersteller in München [2]."
-    check, quote = settle_draft(verifier, QUOTER, False, draft, evidence, question, "de", "x", cut_off=False)
-    assert not check.kept and check.rejected[0].off_question
-    assert quote is not None and quote.n == 1 and "Paris" in quote.text
-
-
-def test_a_german_sentence_that_shares_only_the_names_is_no_quote_for_an_english_question() -> None:
-    """Across languages the quote must hold one of the question's words beyond its names: a transfer fee paid
-    by Hanseatia answers no question about the severance Hanseatia paid Thielen; the sentence on the squad's
-    budget answers the question on the budget."""
-    evidence = [unit("Hechtfischer kommt für eine Ablöse von 250.000 Euro - die höchste Summe, die Hanseatia je für "
-                     "einen Spieler bezahlt hat.", 1, 0.9),
-                unit("Der Etat für den Profikader von Hanseatia liegt bei 4,3 Millionen Euro.", 2, 0.9)]
-    severance = analyse("How much severance did Hanseatia pay Markus Thielen?", "en")
-    assert QUOTER.quote(severance, evidence, "en", cited=[1]) is None
-    budget = analyse("How big is the budget for Hanseatia's professional squad?", "en")
-    quote = QUOTER.quote(budget, evidence, "en", cited=[1])
-    assert quote is not None and quote.n == 2 and "4,3 Millionen" in quote.text
-    # within one language the question's words are weighed by Quoter._about, as before
-    fee = analyse("Wie viel zahlte Hanseatia für Hechtfischer?", "de")
-    assert QUOTER.quote(fee, evidence, "de", cited=[1]) is not None
