@@ -49,7 +49,8 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
     r"\b(?:welche[nmrs]?|which|what)\s+(?:\w+\s+){0,2}?"
-    r"(?!(?:is|was|has|does|hat|ist|war)\b)(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
+    r"(?!(?:is|was|has|does|hat|ist|war)\b)"  # an auxiliary verb is no plural noun ("What is …", "Which X has …")
+    r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
     r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
     # a noun with a singular verb after it is one thing ("Welches Unternehmen hat …"); in English the verb after
     # "which players" agrees with the subject that follows ("Which players was Hanseatia missing?")
