@@ -19,10 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.models import Passage
+from assistant.models import AnswerTrace, Citation, Language, Passage
 from assistant.questions import analyse
 from assistant.service import Assistant
-from assistant.settle import settle_draft
+from assistant.settle import settle_draft, settled_answer
 from assistant.text import detect_language
 from eval.gold import Question
 from eval.metrics import key_fact_scores
@@ -53,17 +53,15 @@ def resettle(assistant: Assistant, record: AnswerResult, question: Question | No
         return None
     evidence = [Passage(**{k: v for k, v in c.items() if k in Passage.model_fields},
                         language=detect_language(c["text"])) for c in trace.get("evidence", [])]
-    lang = record.language
+    lang: Language = "en" if record.language == "en" else "de"
     info = analyse(record.standalone_question or record.question, lang)
     refusal = assistant.prompts.get("answer", lang).extra("refusal")
     check, quote = settle_draft(assistant.verifier, assistant.quoter, assistant.settings.quote.on_refusal, draft,
                                 evidence, info, lang, refusal, bool(trace.get("cut_off")))
-    if check.kept and quote is None:
-        after, refused = check.text, False
-    elif quote is not None:
-        after, refused = quote.text, False
-    else:
-        after, refused = refusal, True
+    answer = settled_answer(check, quote, [Citation.from_passage(n, e) for n, e in enumerate(evidence, 1)],
+                            AnswerTrace(question_kind=info.kind, mode="generated"), lang=lang, refusal=refusal,
+                            timings={}, rewritten=None, applied=[])
+    after, refused = answer.answer, not answer.answerable
     facts = [list(f) for f in question.key_facts] if question is not None else []
 
     def right(text: str, was_refused: bool) -> bool:
