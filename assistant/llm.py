@@ -99,8 +99,9 @@ class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
     def __init__(self, model_path: Path, n_ctx: int = 2048, threads: int = 2, prefix_cache_mb: int = 0,
-                 n_batch: int = 256, state_dir: Path | None = None) -> None:
+                 n_batch: int = 256, state_dir: Path | None = None, mmap: bool = False) -> None:
         self.model_path = model_path
+        self.mmap = mmap  # off: read into RAM; llama.cpp's CPU repack copies most weights anyway (settings)
         self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
         self.n_batch = n_batch
@@ -122,6 +123,7 @@ class LlamaCppLLM:
                     self._llama = lean_llama_class()(
                         model_path=str(self.model_path), n_ctx=self.n_ctx, n_batch=self.n_batch,
                         n_threads=self.threads, n_threads_batch=self.threads, chat_format="chatml", verbose=False,
+                        use_mmap=self.mmap,
                     )
                 except (ValueError, RuntimeError) as e:
                     raise ModelError(f"cannot load {self.model_path}: {e}") from e
