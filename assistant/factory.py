@@ -79,7 +79,8 @@ def build_llm(settings: Settings) -> LLM:
     path: Path = settings.llm.model_path or ensure_bundled_gguf(settings.llm.bundled, settings.llm.model_dir)
     return LlamaCppLLM(path, n_ctx=settings.llm.context, threads=settings.llm.threads,
                        prefix_cache_mb=settings.llm.prefix_cache_mb, n_batch=settings.llm.batch,
-                       mmap=settings.llm.mmap, state_dir=settings.storage.index_dir / "cache" / "llm")
+                       mmap=settings.llm.mmap, flash_attn=settings.llm.flash_attn,
+                       state_dir=settings.storage.index_dir / "cache" / "llm")
 
 
 def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,

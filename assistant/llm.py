@@ -99,8 +99,11 @@ class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
     def __init__(self, model_path: Path, n_ctx: int = 2048, threads: int = 2, prefix_cache_mb: int = 0,
-                 n_batch: int = 256, state_dir: Path | None = None, mmap: bool = False) -> None:
+                 n_batch: int = 256, state_dir: Path | None = None, mmap: bool = False,
+                 flash_attn: bool = True) -> None:
         self.model_path = model_path
+        self.flash_attn = flash_attn  # faster prompt processing on CPU; the KV layout differs (saved states)
+        self.variant = "flash_attn" if flash_attn else ""  # greedy replies may differ in rare tokens (eval's cache)
         self.mmap = mmap  # off: read into RAM; llama.cpp's CPU repack copies most weights anyway (settings)
         self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
@@ -123,7 +126,7 @@ class LlamaCppLLM:
                     self._llama = lean_llama_class()(
                         model_path=str(self.model_path), n_ctx=self.n_ctx, n_batch=self.n_batch,
                         n_threads=self.threads, n_threads_batch=self.threads, chat_format="chatml", verbose=False,
-                        use_mmap=self.mmap,
+                        use_mmap=self.mmap, flash_attn=self.flash_attn,
                     )
                 except (ValueError, RuntimeError) as e:
                     raise ModelError(f"cannot load {self.model_path}: {e}") from e
@@ -168,14 +171,15 @@ class LlamaCppLLM:
 
     def _state_path(self, messages: list[Message]) -> Path | None:
         """Where the processed state of this prompt is kept: one file per model file, context, batch size,
-        llama.cpp version and prompt text."""
+        attention kind (its KV layout), llama.cpp version and prompt text."""
         if self.state_dir is None:
             return None
         import llama_cpp
 
         stat = self.model_path.stat()
+        attention = ["flash_attn"] if self.flash_attn else []  # earlier states (no flash attention) keep their names
         ident = json.dumps([self.model_path.name, stat.st_size, int(stat.st_mtime), self.n_ctx, self.n_batch,
-                            llama_cpp.__version__, messages], ensure_ascii=False)
+                            llama_cpp.__version__, messages, *attention], ensure_ascii=False)
         return self.state_dir / f"prompt-{hashlib.sha256(ident.encode('utf-8')).hexdigest()[:20]}.state"
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,

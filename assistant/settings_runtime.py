@@ -129,6 +129,11 @@ class LLMSettings(_Group):
         default=256, ge=32, le=4096,
         description="llama.cpp batch size for prompt processing; its logits buffer costs n_batch x 0.6 MB of RAM.",
     )
+    flash_attn: bool = Field(
+        default=True,
+        description="llama.cpp flash attention: prompts are processed faster on CPU (first token ~20 % sooner on two "
+        "cores); greedy answers may differ in rare tokens.",
+    )
     mmap: bool = Field(
         default=False,
         description="Map the GGUF file instead of reading it into RAM. Off: llama.cpp repacks ~600 MB of the 1.5B "

@@ -24,6 +24,8 @@ class CachedLLM:
     def __init__(self, inner: LLM, path: Path) -> None:
         self.inner = inner
         self.name = inner.name
+        # what else changes the replies of one model (llama.cpp's flash attention): part of the key when set
+        self.variant: str = getattr(inner, "variant", "")
         self.path = path
         self.replayed = 0
         self.generated = 0
@@ -42,8 +44,8 @@ class CachedLLM:
 
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
                temperature: float = 0.0) -> Iterator[str]:
-        key = hashlib.sha256(json.dumps([self.name, messages, max_tokens, temperature],
-                                        ensure_ascii=False).encode("utf-8")).hexdigest()
+        parts: list[object] = [self.name, messages, max_tokens, temperature, *([self.variant] if self.variant else [])]
+        key = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
         if key in self._replies:
             self.replayed += 1
             yield from self._replies[key]
