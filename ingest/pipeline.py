@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -16,12 +17,13 @@ from assistant.store import Store
 from ingest.copies import CopyDetector, CopyIndex
 from ingest.embed_stage import embed_articles
 from ingest.read_stage import Done, RawHashes, Reader, Work
-from ingest.stages import Pipeline
+from ingest.stages import END, Pipeline
 from ingest.summary import IngestSummary, Outcome
 from ingest.write_stage import write_articles
 
 log = logging.getLogger(__name__)
-WRITE_CHUNKS = 512  # chunks written to the store in one call while more embedded articles are waiting
+WRITE_CHUNKS = 1000  # chunks written to the store in one call (Chroma's cost is mostly per call; its add batch)
+WRITE_WAIT_S = 1.0  # longest an embedded article waits for others to be written with (fewer chunks come slowly)
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
@@ -47,7 +49,9 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     embedding (a thread keeping ``embedder.max_in_flight`` batches going) and writing to the store (this
     thread), so the embedder never waits for the files or for Chroma. Articles are written in the order they
     were read, each one complete (its registry record last), so an interrupted ingest resumes where it stopped:
-    what is stored is unchanged next time and costs a hash, not an embedding.
+    what is stored is unchanged next time and costs a hash, not an embedding. They are written several at a time
+    (Chroma's cost is mostly per call): once WRITE_CHUNKS chunks are ready, WRITE_WAIT_S after the first of them
+    came, before an item that is not an embedded article, and when another stage fails.
 
     With ``bm25``, the BM25 index on disk is brought in line with the store first (repairing an interrupted
     run) and then gets every stored article at once, so a server sharing the index folder searches them without
@@ -100,6 +104,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         pipeline.start("read", lambda: reader.run(read))
         pipeline.start("embed", lambda: embed_articles(embedder, read, embedded))
         ready: list[Work] = []
+        due = 0.0  # when the articles in ``ready`` are written even if fewer than WRITE_CHUNKS chunks are ready
 
         def write() -> None:
             nonlocal changed
@@ -114,10 +119,24 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
             if progress:
                 progress(summary.new + summary.changed, reader.to_embed)
 
-        for item in embedded:
-            if isinstance(item, list):  # embedded articles: written together while more are waiting
+        def next_item() -> object:
+            """The embed stage's next item; meanwhile the ready articles are written when they are due, and when
+            another stage failed (what it embedded is kept; its error then goes on)."""
+            while True:
+                try:
+                    return embedded.get(timeout=max(0.0, due - time.monotonic()) if ready else None)
+                except queue.Empty:
+                    write()
+                except Exception:
+                    write()
+                    raise
+
+        while (item := next_item()) is not END:
+            if isinstance(item, list):  # embedded articles: written together, WRITE_CHUNKS or WRITE_WAIT_S at a time
+                if not ready:
+                    due = time.monotonic() + WRITE_WAIT_S
                 ready.extend(item)
-                if sum(len(w.chunks) for w in ready) >= WRITE_CHUNKS or embedded.empty():
+                if sum(len(w.chunks) for w in ready) >= WRITE_CHUNKS:
                     write()
                 continue
             write()  # what came before this item first: outcomes stay in file order

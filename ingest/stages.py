@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,17 +76,20 @@ class Channel:
             except queue.Full:
                 continue
 
-    def get(self, block: bool = True) -> Any:
-        """The next item; with ``block=False`` raises ``queue.Empty`` when none is waiting."""
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """The next item; raises ``queue.Empty`` when none is waiting (``block=False``) or none came within
+        ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self._p.stop.is_set():
                 self._p.check()
                 raise Stopped
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if not block or left <= 0:
+                return self._q.get_nowait()
             try:
-                return self._q.get(timeout=0.1) if block else self._q.get_nowait()
+                return self._q.get(timeout=left)
             except queue.Empty:
-                if not block:
-                    raise
                 continue
 
     def empty(self) -> bool:

@@ -21,8 +21,9 @@ from assistant.models import Article
 from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.settings import Settings
 from assistant.store import Store, StoredArticle
-from ingest.pipeline import ingest
+from ingest.pipeline import WRITE_WAIT_S, ingest
 from ingest.records import RawDoc, Skipped
+from ingest.summary import Outcome
 from tests.fakes import FakeEmbeddingsServer, HashEmbedding
 
 WORDS = ["Hafen", "Streik", "Werft", "Bahn", "Brücke", "Haushalt", "Schule", "Klinik", "Wahl", "Messe", "Museum"]
@@ -154,6 +155,63 @@ def test_the_reader_runs_only_a_bounded_way_ahead(settings: Settings, tmp_path: 
     # article in the reader's hands; the other 47 wait until the embedder moves
     assert 5 <= ahead <= 4 + 2 * 4 + 1, ahead
     assert store.count_chunks() > 0 and len(store.documents()) == 60
+
+
+class HeldEmbedding(HashEmbedding):
+    """Embeds the texts that contain ``held`` only once ``release`` is set (at most 10 s later)."""
+
+    held: str = ""
+    _release: threading.Event = PrivateAttr(default_factory=threading.Event)
+    _waited: list[bool] = PrivateAttr(default_factory=list)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if any(self.held in t for t in texts):
+            self._waited.append(self._release.wait(10))
+        return super().passages(texts)
+
+
+def test_articles_that_come_faster_than_a_write_are_written_together(settings: Settings, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two articles every 0.1 s, 0.02 s a write: the writer used to write whenever no embedded article was
+    waiting, two articles a call (15 calls); now it collects them for WRITE_WAIT_S (or WRITE_CHUNKS chunks)."""
+    corpus = archive(tmp_path / "a", 30)
+    writes: list[int] = []
+    real_put = Store.put_articles
+
+    def put(self: Store, items: Sequence[StoredArticle]) -> None:
+        writes.append(len(items))
+        time.sleep(0.02)
+        real_put(self, items)
+
+    monkeypatch.setattr(Store, "put_articles", put)
+    embedder = SlowEmbedding(delay_s=0.1)
+    embedder.passage_batch = 1  # one article a call, two calls in flight
+    store = build_store(settings, embedder)
+    t = time.perf_counter()
+    summary = ingest([corpus], store, embedder)
+    elapsed = time.perf_counter() - t
+    assert summary.new == 30 and sum(writes) == 30 and store.count_chunks() == summary.chunks_added
+    assert len(writes) <= 2 + elapsed / WRITE_WAIT_S, (writes, elapsed)
+
+
+def test_an_article_that_comes_alone_is_written_within_the_wait(settings: Settings, tmp_path: Path) -> None:
+    """The third article's embedding waits until the second is stored: the writer must not hold the first two
+    until more come (or until the end), but write them WRITE_WAIT_S after they came."""
+    corpus = archive(tmp_path / "a", 3)
+    embedder = HeldEmbedding(held="Nummer 2 meldet")
+    embedder.passage_batch = 1  # one article a call: the third is held alone
+    store = build_store(settings, embedder)
+    stored: dict[str, float] = {}
+
+    def outcome(o: Outcome) -> None:
+        stored[o.source] = time.perf_counter()
+        if o.source == "a001.txt":
+            embedder._release.set()
+
+    t = time.perf_counter()
+    summary = ingest([corpus], store, embedder, on_outcome=outcome)
+    assert summary.new == 3 and embedder._waited == [True]
+    assert stored["a001.txt"] - t < WRITE_WAIT_S + 4, stored
 
 
 @pytest.mark.parametrize("where", ["read", "embed", "write"])
