@@ -7,6 +7,7 @@ import logging
 import queue
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
     were read, each one complete (its registry record last), so an interrupted ingest resumes where it stopped:
     what is stored is unchanged next time and costs a hash, not an embedding. They are written several at a time
     (Chroma's cost is mostly per call): once WRITE_CHUNKS chunks are ready, WRITE_WAIT_S after the first of them
-    came, before an item that is not an embedded article, and when another stage fails.
+    came, and when another stage fails; the outcomes of unchanged or skipped files among them are recorded in
+    between, so ``on_outcome`` still hears of every file in file order.
 
     With ``bm25``, the BM25 index on disk is brought in line with the store first (repairing an interrupted
     run) and then gets every stored article at once, so a server sharing the index folder searches them without
@@ -103,28 +105,47 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         read, embedded = pipeline.channel(queue_articles), pipeline.channel(queue_articles)
         pipeline.start("read", lambda: reader.run(read))
         pipeline.start("embed", lambda: embed_articles(embedder, read, embedded))
-        ready: list[Work] = []
-        due = 0.0  # when the articles in ``ready`` are written even if fewer than WRITE_CHUNKS chunks are ready
+        held: list[Work | Done] = []  # embedded articles to write, with the outcomes known in between (file order)
+        chunks = 0  # in the articles held
+        due = 0.0  # when the articles held are written even if fewer than WRITE_CHUNKS chunks are ready
+
+        def finish(done: Done) -> None:
+            if done.skipped is not None:
+                summary.skipped.append(done.skipped)
+            summary.unchanged += done.outcome.status == "unchanged"
+            record(done.outcome)
 
         def write() -> None:
-            nonlocal changed
-            if not ready:
+            nonlocal changed, chunks
+            if not held:
                 return
             if not changed:  # before the first write: caches (BM25) must not outlive an interrupted ingest
                 store.bump_generation()
                 changed = True
+            ready = [w for w in held if isinstance(w, Work)]
+            rest = deque(held)
+
+            def in_order(outcome: Outcome) -> None:  # write_articles records its articles in order
+                while isinstance(done := rest.popleft(), Done):
+                    finish(done)
+                record(outcome)
+
             store.mark_writing([w.article.doc_id for w in ready])
-            write_articles(ready, store, registered, lexical, summary, record, copies, load_copies(), sentences)
-            ready.clear()
+            write_articles(ready, store, registered, lexical, summary, in_order, copies, load_copies(), sentences)
+            for done in rest:  # the outcomes known after the last of them
+                assert isinstance(done, Done)
+                finish(done)
+            held.clear()
+            chunks = 0
             if progress:
                 progress(summary.new + summary.changed, reader.to_embed)
 
         def next_item() -> object:
-            """The embed stage's next item; meanwhile the ready articles are written when they are due, and when
+            """The embed stage's next item; meanwhile the held articles are written when they are due, and when
             another stage failed (what it embedded is kept; its error then goes on)."""
             while True:
                 try:
-                    return embedded.get(timeout=max(0.0, due - time.monotonic()) if ready else None)
+                    return embedded.get(timeout=max(0.0, due - time.monotonic()) if held else None)
                 except queue.Empty:
                     write()
                 except Exception:
@@ -133,19 +154,19 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
 
         while (item := next_item()) is not END:
             if isinstance(item, list):  # embedded articles: written together, WRITE_CHUNKS or WRITE_WAIT_S at a time
-                if not ready:
+                if not held:
                     due = time.monotonic() + WRITE_WAIT_S
-                ready.extend(item)
-                if sum(len(w.chunks) for w in ready) >= WRITE_CHUNKS:
+                held.extend(item)
+                chunks += sum(len(w.chunks) for w in item)
+                if chunks >= WRITE_CHUNKS:
                     write()
-                continue
-            write()  # what came before this item first: outcomes stay in file order
-            if isinstance(item, Done):
-                if item.skipped is not None:
-                    summary.skipped.append(item.skipped)
-                summary.unchanged += item.outcome.status == "unchanged"
-                record(item.outcome)
+            elif isinstance(item, Done):  # unchanged or skipped: recorded after the articles before it are written
+                if held:
+                    held.append(item)
+                else:
+                    finish(item)
             elif isinstance(item, RawHashes):
+                write()  # what came before it first, as before any item that is not an article
                 store.set_raw_hashes(item.hashes)
         write()
         pipeline.check()

@@ -214,6 +214,34 @@ def test_an_article_that_comes_alone_is_written_within_the_wait(settings: Settin
     assert stored["a001.txt"] - t < WRITE_WAIT_S + 4, stored
 
 
+def test_changed_articles_among_unchanged_ones_are_written_together_in_file_order(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every third article changed: the unchanged ones between them used to force a write each (10 writes); now
+    their outcomes wait for the articles before them, and every outcome still comes in file order."""
+    corpus = archive(tmp_path / "a", 30)
+    store = build_store(settings, HashEmbedding())
+    ingest([corpus], store, HashEmbedding())
+    for f in sorted(corpus.iterdir())[::3]:
+        f.write_text(f.read_text(encoding="utf-8") + "\nNachtrag: Die Redaktion ergänzt einen Satz.\n",
+                     encoding="utf-8")
+    writes: list[int] = []
+    real_put = Store.put_articles
+
+    def put(self: Store, items: Sequence[StoredArticle]) -> None:
+        writes.append(len(items))
+        real_put(self, items)
+
+    monkeypatch.setattr(Store, "put_articles", put)
+    order: list[tuple[str, str]] = []
+    t = time.perf_counter()
+    summary = ingest([corpus], store, HashEmbedding(), on_outcome=lambda o: order.append((o.source, o.status)))
+    elapsed = time.perf_counter() - t
+    assert (summary.changed, summary.unchanged) == (10, 20)
+    assert order == [(f"a{i:03d}.txt", "changed" if i % 3 == 0 else "unchanged") for i in range(30)]
+    assert sum(writes) == 10 and len(writes) <= 1 + elapsed / WRITE_WAIT_S, (writes, elapsed)
+    assert store.count_chunks() == sum(d.chunks for d in store.documents())
+
+
 @pytest.mark.parametrize("where", ["read", "embed", "write"])
 def test_a_failing_stage_stops_the_ingest_with_its_error(settings: Settings, tmp_path: Path, where: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
