@@ -99,7 +99,8 @@ def test_reading_embedding_and_writing_overlap(settings: Settings, tmp_path: Pat
     t = time.perf_counter()
     summary = ingest([corpus], store, embedder)
     elapsed = time.perf_counter() - t
-    assert summary.new == 12 and embedder.calls >= 12
+    # about one article per call; two when the reader got ahead (a loaded machine): the sum below counts calls
+    assert summary.new == 12 and embedder.calls >= 6
     one_after_another = busy["read"] + busy["write"] + 0.1 * embedder.calls
     assert elapsed < 0.75 * one_after_another, f"{elapsed:.1f} s of {one_after_another:.1f} s: no overlap"
 
