@@ -318,9 +318,13 @@ class Assistant:
 
     @staticmethod
     def _render_sources(sources: list[Passage], label: str) -> str:
+        """One line per evidence unit: "Quelle [n] (outlet, date): text". The outlet and date are given once per
+        article, at its first unit: ~60 % of the units repeat an article, and each label costs ~10 prompt tokens."""
         lines = []
+        shown: set[str] = set()
         for n, p in enumerate(sources, 1):
-            meta = neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
+            meta = "" if p.doc_id in shown else neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
+            shown.add(p.doc_id)
             head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
             lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
         return "\n".join(lines)
