@@ -26,14 +26,18 @@ from tests.documents import docx_blocks, write_docx, write_pdf, write_scanned_pd
 from tests.fakes import HashEmbedding
 
 # The child: a real process running the real ingest pipeline and Chroma store (hash embedder: the store's
-# write order, not the embedding model, is what crash safety depends on). It reports each stored article.
+# write order, not the embedding model, is what crash safety depends on). It reports each stored article. The
+# writer gathers up to WRITE_CHUNKS chunks per write (1,000: the whole archive at once with an embedder this
+# fast); ten keeps several writes of a few articles each, so that the kill lands between and inside writes.
 CHILD = """
 import sys
 from pathlib import Path
+import ingest.pipeline as writer
 from assistant.factory import build_embedder, build_store
 from assistant.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
+writer.WRITE_CHUNKS = 10
 settings = Settings(index_dir=Path(sys.argv[1]))
 embedder = HashEmbedding()
 summary = ingest([Path(sys.argv[2])], build_store(settings, embedder), embedder,
