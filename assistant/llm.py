@@ -102,7 +102,7 @@ class LlamaCppLLM:
                  n_batch: int = 256, state_dir: Path | None = None, mmap: bool = False,
                  flash_attn: bool = True) -> None:
         self.model_path = model_path
-        self.flash_attn = flash_attn  # faster prompt processing on CPU; the KV layout differs (saved states)
+        self.flash_attn = flash_attn  # faster prompts on a busy CPU; the KV layout differs (saved states)
         self.variant = "flash_attn" if flash_attn else ""  # greedy replies may differ in rare tokens (eval's cache)
         self.mmap = mmap  # off: read into RAM; llama.cpp's CPU repack copies most weights anyway (settings)
         self.prefix_cache_mb = prefix_cache_mb
