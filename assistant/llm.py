@@ -103,7 +103,6 @@ class LlamaCppLLM:
                  flash_attn: bool = True) -> None:
         self.model_path = model_path
         self.flash_attn = flash_attn  # faster prompts on a busy CPU; the KV layout differs (saved states)
-        self.variant = "flash_attn" if flash_attn else ""  # greedy replies may differ in rare tokens (eval's cache)
         self.mmap = mmap  # off: read into RAM; llama.cpp's CPU repack copies most weights anyway (settings)
         self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
@@ -113,6 +112,11 @@ class LlamaCppLLM:
         self.name = model_path.stem
         self._llama: Any = None
         self._load_lock = threading.Lock()
+
+    @property
+    def variant(self) -> str:
+        """What besides the model changes its greedy replies (rare tokens): keys the eval's reply cache."""
+        return "flash_attn" if self.flash_attn else ""
 
     def warm_up(self) -> None:
         self._model()

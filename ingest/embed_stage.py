@@ -42,7 +42,7 @@ def embed_articles(embedder: VectorEmbedding, read: Channel, out: Channel) -> No
         done = False
         while not done:
             try:
-                item = read.get(block=not texts)  # with texts waiting, do not sit on them: send them
+                item = read.get(timeout=0 if texts else None)  # with texts waiting, do not sit on them: send them
             except queue.Empty:
                 submit()
                 emit(wait=False)

@@ -106,7 +106,6 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         pipeline.start("read", lambda: reader.run(read))
         pipeline.start("embed", lambda: embed_articles(embedder, read, embedded))
         held: list[Work | Done] = []  # embedded articles to write, with the outcomes known in between (file order)
-        chunks = 0  # in the articles held
         due = 0.0  # when the articles held are written even if fewer than WRITE_CHUNKS chunks are ready
 
         def finish(done: Done) -> None:
@@ -116,7 +115,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
             record(done.outcome)
 
         def write() -> None:
-            nonlocal changed, chunks
+            nonlocal changed
             if not held:
                 return
             if not changed:  # before the first write: caches (BM25) must not outlive an interrupted ingest
@@ -136,7 +135,6 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 assert isinstance(done, Done)
                 finish(done)
             held.clear()
-            chunks = 0
             if progress:
                 progress(summary.new + summary.changed, reader.to_embed)
 
@@ -157,8 +155,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
                 if not held:
                     due = time.monotonic() + WRITE_WAIT_S
                 held.extend(item)
-                chunks += sum(len(w.chunks) for w in item)
-                if chunks >= WRITE_CHUNKS:
+                if sum(len(w.chunks) for w in held if isinstance(w, Work)) >= WRITE_CHUNKS:
                     write()
             elif isinstance(item, Done):  # unchanged or skipped: recorded after the articles before it are written
                 if held:

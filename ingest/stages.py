@@ -76,24 +76,20 @@ class Channel:
             except queue.Full:
                 continue
 
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        """The next item; raises ``queue.Empty`` when none is waiting (``block=False``) or none came within
-        ``timeout`` seconds."""
+    def get(self, timeout: float | None = None) -> Any:
+        """The next item; raises ``queue.Empty`` when none came within ``timeout`` seconds (0: none is waiting)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self._p.stop.is_set():
                 self._p.check()
                 raise Stopped
             left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
-            if not block or left <= 0:
+            if left <= 0:
                 return self._q.get_nowait()
             try:
                 return self._q.get(timeout=left)
             except queue.Empty:
                 continue
-
-    def empty(self) -> bool:
-        return self._q.empty()
 
     def __iter__(self) -> Iterator[Any]:
         while (item := self.get()) is not END:
