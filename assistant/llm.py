@@ -186,36 +186,6 @@ class LlamaCppLLM:
                             llama_cpp.__version__, messages, *attention], ensure_ascii=False)
         return self.state_dir / f"prompt-{hashlib.sha256(ident.encode('utf-8')).hexdigest()[:20]}.state"
 
-    def choice_probs(self, messages: list[Message], reply_start: str, options: list[str]) -> list[float]:
-        """How likely each of ``options`` (one token each, e.g. the source numbers "1".."9") is as the next token
-        of a reply that begins with ``reply_start``, normalised over the options. One pass over the prompt, which
-        the next ``stream`` of the same messages reuses: only ``reply_start``'s few tokens are extra."""
-        import numpy as np
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import format_chatml
-
-        llama = self._model()
-        prompt = format_chatml(messages=messages).prompt  # what create_chat_completion sends with chat_format chatml
-        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True) + \
-            llama.tokenize(reply_start.encode("utf-8"), add_bos=False, special=False)
-        ids = [llama.tokenize(o.encode("utf-8"), add_bos=False, special=False) for o in options]
-        if not options or any(len(i) != 1 for i in ids):
-            raise ValueError(f"each option must be one token: {options}")
-        if len(tokens) >= self.n_ctx:
-            raise LLMError(f"the prompt ({len(tokens)} tokens) does not fit the context window ({self.n_ctx})")
-        cache = getattr(llama, "cache", None)
-        if cache is not None and tokens in cache:  # e.g. the other language's static prefix, as stream() does
-            state = cache[tokens]
-            if Llama.longest_token_prefix(state.input_ids[: state.n_tokens].tolist(), tokens) > \
-                    Llama.longest_token_prefix(llama._input_ids.tolist(), tokens):
-                llama.load_state(state)
-        llama.n_tokens = min(Llama.longest_token_prefix(llama._input_ids.tolist(), tokens), len(tokens) - 1)
-        llama.eval(tokens[llama.n_tokens:])
-        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
-        chosen = np.array([logits[i[0]] for i in ids], dtype=np.float64)
-        p = np.exp(chosen - chosen.max())
-        return [float(x) for x in p / p.sum()]
-
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
                temperature: float = 0.0) -> Iterator[str]:
         llama = self._model()

@@ -210,10 +210,6 @@ class AnswerTrace(BaseModel):
                                          "dated event sentences quoted from the articles (a timeline question).")
     refusal_cause: RefusalCause | None = None
     quote_reason: str | None = Field(default=None, description="Why a quoted answer replaced the draft.")
-    source_probs: list[float] = Field(default_factory=list,
-                                      description="The LLM's probability, for each source [n] (up to 9), that it "
-                                                  "is the one answering the question; empty when the backend "
-                                                  "cannot tell (an OpenAI-compatible server) or it was not asked.")
 
 
 # --- filters taken from the question's own words (assistant/date_filters.py) --------------------------

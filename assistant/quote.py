@@ -12,20 +12,14 @@ sources".
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.admission import LLMAdmission
 from assistant.answer_items import answer_items
-from assistant.errors import LLMBusy, LLMError
 from assistant.evidence import lexical_coverage, refers_back
-from assistant.llm import LLM, Message
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
 from assistant.text import sentence_spans
-
-log = logging.getLogger(__name__)
 
 _INTRO = {
     ("de", "de"): "Laut der Quelle: „{text}“ [{n}]",
@@ -58,22 +52,11 @@ class Quoter:
         self.candidates = candidates
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
-              cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = (),
-              picked: int | None = None) -> Quote | None:
-        """The quoted answer from an evidence unit that clearly holds the answer, or None. First the source the
-        LLM itself picked as the answering one (``picked``, read from its next-token probabilities; asked
-        directly, it finds the answering source more often than the evidence scores do), then the sentences
+              cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = ()) -> Quote | None:
+        """The quoted answer from an evidence unit that clearly holds the answer, or None. First the sentences
         the rejected draft was written from (``written_from``: source number and sentence; the model usually
         finds the right sentence even when it words the answer wrongly), then the units it cited, then the
         best-scored ones."""
-        if picked is not None and 1 <= picked <= len(evidence):
-            from_picked = [(n, s) for n, s in written_from if n == picked]
-            if from_picked:  # the draft was written from the picked source: its sentence first
-                written_from = from_picked + [(n, s) for n, s in written_from if n != picked]
-            else:
-                quote = self._picked(info, evidence, language, picked)
-                if quote is not None:
-                    return quote
         for n, sentence in written_from:
             unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
@@ -102,18 +85,6 @@ class Quoter:
                                    f"and is about the question (relevance {unit.score:.2f})")
         return None
 
-    def _picked(self, info: QuestionInfo, evidence: list[Passage], language: str, n: int) -> Quote | None:
-        """The sentence of source [n], which the LLM picked, that states an item of the kind asked for."""
-        unit = evidence[n - 1]
-        found = _holding_sentence(info, unit) if self._about(info, unit, language) else None
-        if found is None:
-            return None
-        (start, end), items = found
-        return self.quote_span(n, unit, start, end, language,
-                               f"the draft failed verification; the LLM picked source [{n}] as the answering "
-                               f"one, it states a {info.kind} ({items[0]}) and is about the question "
-                               f"(relevance {unit.score:.2f})")
-
     def _about(self, info: QuestionInfo, unit: Passage, language: str) -> bool:
         """Whether the unit is clearly about the question: relevance score and question words (English question
         words meet German ones through the glossary, but not all do)."""
@@ -129,25 +100,6 @@ class Quoter:
         text = " ".join(unit.text[start:end].split())
         intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
         return Quote(intro.format(text=text, n=n), n, reason, start, end)
-
-
-def source_probs(llm: LLM, admission: LLMAdmission, enabled: bool, messages: list[Message], reply_start: str,
-                 n: int) -> list[float]:
-    """The LLM's probability for each source number (up to 9) as the answering one: its next token when its
-    reply starts with ``reply_start`` ("Die Frage beantwortet Quelle ["), over the draft's prompt, which
-    llama.cpp usually still holds (~8 tokens to process). Asked after the draft, so the draft and its first
-    token are as without it. Empty when the backend cannot tell, ``enabled`` is off or the LLM is busy."""
-    choose = getattr(llm, "choice_probs", None)
-    if choose is None or not enabled or n < 1:
-        return []
-    if n == 1:
-        return [1.0]
-    try:
-        with admission.slot():
-            return list(choose(messages, reply_start, [str(i) for i in range(1, min(n, 9) + 1)]))
-    except (LLMError, LLMBusy) as e:  # the quote falls back to the draft's own sources
-        log.warning("no source pick: %s", e)
-        return []
 
 
 def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int], list[str]] | None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from assistant.admission import LLMAdmission
-from assistant.citations import neutralise_prompt_text, render_sources
+from assistant.citations import neutralise_prompt_text, neutralise_source_text
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.events import Event, EventStream, Final, Sources, Token
@@ -35,7 +35,7 @@ from assistant.models import (
 )
 from assistant.prompts import PromptLibrary
 from assistant.questions import analyse
-from assistant.quote import Quoter, source_probs
+from assistant.quote import Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
 from assistant.settle import settle_draft, settled_answer
@@ -242,7 +242,7 @@ class Assistant:
                                standalone_question=rewritten, trace=trace, applied_filters=dated.applied))
             return
 
-        messages = prompt.messages(sources=render_sources(evidence, prompt.extra("source_label")),
+        messages = prompt.messages(sources=self._render_sources(evidence, prompt.extra("source_label")),
                                    question=neutralise_prompt_text(standalone))
         pieces: list[str] = []
         with self.admission.queue() as place:  # a full queue says "busy" now, before the sources are sent
@@ -263,21 +263,12 @@ class Assistant:
             timings["generate_ms"] >= self.settings.llm.timeout_s * 1000
 
         t = time.perf_counter()
-        probs: list[float] = []
-
-        def pick() -> list[float]:  # only for a quote: most answers never ask
-            t_pick = time.perf_counter()
-            probs[:] = source_probs(self.llm, self.admission, self.settings.quote.source_pick, messages,
-                                    prompt.extra("pick_start"), len(evidence))
-            timings["pick_ms"] = _ms(t_pick)
-            return probs
-
         check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote.on_refusal, draft, evidence, info,
-                                    lang, refusal, cut_off, pick)
+                                    lang, refusal, cut_off)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)
         trace = AnswerTrace(question_kind=info.kind, evidence=citations, draft=draft, draft_language=lang,
-                            cut_off=cut_off, checks=check.checks, mode="generated", source_probs=probs)
+                            cut_off=cut_off, checks=check.checks, mode="generated")
         yield Final(settled_answer(check, quote, citations, trace, lang=lang, refusal=refusal, timings=timings,
                                    rewritten=rewritten, applied=dated.applied))
 
@@ -324,6 +315,19 @@ class Assistant:
 
     def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         return self.llm.stream(messages, max_tokens, self.settings.llm.timeout_s, self.settings.llm.temperature)
+
+    @staticmethod
+    def _render_sources(sources: list[Passage], label: str) -> str:
+        """One line per evidence unit: "Quelle [n] (outlet, date): text". The outlet and date are given once per
+        article, at its first unit: ~60 % of the units repeat an article, and each label costs ~10 prompt tokens."""
+        lines = []
+        shown: set[str] = set()
+        for n, p in enumerate(sources, 1):
+            meta = "" if p.doc_id in shown else neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
+            shown.add(p.doc_id)
+            head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
+            lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
+        return "\n".join(lines)
 
 
 def _check_question(q: str) -> str:

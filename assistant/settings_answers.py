@@ -185,9 +185,3 @@ class QuoteSettings(_Group):
         default=False,
         description="Also quote the evidence when the LLM itself said the sources hold no answer.",
     )
-    source_pick: bool = Field(
-        default=True,
-        description="Before the draft, ask the LLM which source answers (its next-token probabilities after "
-                    "prompts/answer.*.yaml pick_start: ~8 prompt tokens more, llama.cpp backend only); when the "
-                    "draft fails verification, that source is quoted first.",
-    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from assistant.answer_items import missing_items
 from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
 from assistant.questions import QuestionInfo
@@ -12,21 +10,15 @@ from assistant.verify import Verification, Verifier
 
 
 def settle_draft(verifier: Verifier, quoter: Quoter, quote_on_refusal: bool, draft: str, evidence: list[Passage],
-                 info: QuestionInfo, lang: str, refusal: str, cut_off: bool,
-                 pick: Callable[[], Sequence[float]] | None = None) -> tuple[Verification, Quote | None]:
+                 info: QuestionInfo, lang: str, refusal: str, cut_off: bool) -> tuple[Verification, Quote | None]:
     """The verifier's checks of the draft, and the evidence sentence quoted instead of the draft (or beside its
-    incomplete list), if any. Without a kept sentence and a quote the answer is the refusal. ``pick``: asked
-    only when a rejected draft is to be quoted, the LLM's probability of each source being the answering one
-    (AnswerTrace.source_probs); its best source is tried first."""
+    incomplete list), if any. Without a kept sentence and a quote the answer is the refusal."""
     check = verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
     quote: Quote | None = None
     if not check.kept and (check.rejected or quote_on_refusal):
-        source_probs = pick() if pick is not None else ()
         quote = quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
-                              if c.nearest_source is not None and c.nearest_sentence],
-                              picked=1 + max(range(len(source_probs)), key=source_probs.__getitem__)
-                              if source_probs else None)
+                              if c.nearest_source is not None and c.nearest_sentence])
     elif check.kept and (info.kind == "list" or info.several):
         quote = _incomplete(quoter, check, evidence, info, lang)
     return check, quote

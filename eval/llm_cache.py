@@ -31,44 +31,21 @@ class CachedLLM:
         self.generated = 0
         self._lock = threading.Lock()
         self._replies: dict[str, list[str]] = {}
-        self._probs: dict[str, list[float]] = {}  # choice_probs answers
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     rec = json.loads(line)
-                    if "probs" in rec:
-                        self._probs[rec["key"]] = rec["probs"]
-                    else:
-                        self._replies[rec["key"]] = rec["pieces"]
+                    self._replies[rec["key"]] = rec["pieces"]
 
     def warm_up(self) -> None:
         warm = getattr(self.inner, "warm_up", None)
         if warm:
             warm()
 
-    def choice_probs(self, messages: list[Message], reply_start: str, options: list[str]) -> list[float]:
-        """The inner LLM's ``choice_probs``, replayed when recorded; [] when the inner LLM cannot tell."""
-        choose = getattr(self.inner, "choice_probs", None)
-        if choose is None:
-            return []
-        key = self._key(["choice_probs", messages, reply_start, options])
-        if key not in self._probs:
-            probs = list(choose(messages, reply_start, options))
-            self._record(key, "probs", probs)
-            self._probs[key] = probs
-        return self._probs[key]
-
-    def _key(self, parts: list[object]) -> str:
-        parts = [self.name, *parts, *([self.variant] if self.variant else [])]
-        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-    def _record(self, key: str, field: str, value: object) -> None:
-        with self._lock, self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"key": key, field: value}, ensure_ascii=False) + "\n")
-
     def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
                temperature: float = 0.0) -> Iterator[str]:
-        key = self._key([messages, max_tokens, temperature])
+        parts: list[object] = [self.name, messages, max_tokens, temperature, *([self.variant] if self.variant else [])]
+        key = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
         if key in self._replies:
             self.replayed += 1
             yield from self._replies[key]
@@ -78,5 +55,7 @@ class CachedLLM:
             pieces.append(piece)
             yield piece
         self.generated += 1
-        self._replies[key] = pieces
-        self._record(key, "pieces", pieces)
+        with self._lock:
+            self._replies[key] = pieces
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"key": key, "pieces": pieces}, ensure_ascii=False) + "\n")

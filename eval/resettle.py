@@ -57,8 +57,7 @@ def resettle(assistant: Assistant, record: AnswerResult, question: Question | No
     info = analyse(record.standalone_question or record.question, lang)
     refusal = assistant.prompts.get("answer", lang).extra("refusal")
     check, quote = settle_draft(assistant.verifier, assistant.quoter, assistant.settings.quote.on_refusal, draft,
-                                evidence, info, lang, refusal, bool(trace.get("cut_off")),
-                                lambda: trace.get("source_probs") or [])
+                                evidence, info, lang, refusal, bool(trace.get("cut_off")))
     answer = settled_answer(check, quote, [Citation.from_passage(n, e) for n, e in enumerate(evidence, 1)],
                             AnswerTrace(question_kind=info.kind, mode="generated"), lang=lang, refusal=refusal,
                             timings={}, rewritten=None, applied=[])

@@ -6,12 +6,10 @@ from assistant.citations import (
     markers,
     neutralise_source_text,
     normalise_markers,
-    render_sources,
     sentences_with_markers,
     split_valid,
     strip_markers,
 )
-from assistant.models import Passage
 
 
 @pytest.mark.parametrize(
@@ -60,16 +58,3 @@ def test_strip_and_neutralise() -> None:
 )
 def test_sentences_with_markers(answer: str, expected: list[str]) -> None:
     assert sentences_with_markers(answer) == expected
-
-
-def test_each_article_s_outlet_and_date_are_given_once_in_the_prompt() -> None:
-    """Most evidence units repeat an article; its label then carries only the number (fewer prompt tokens)."""
-    def unit(doc: str, outlet: str, date: str | None, text: str) -> Passage:
-        return Passage(doc_id=doc, source=f"{doc}.txt", title=doc, outlet=outlet, date=date, chunk_id=f"{doc}-0",
-                       text=text, start=0, end=len(text), score=0.9)
-
-    rendered = render_sources([unit("a", "dpa", "2018-06", "Erster Satz."),
-                               unit("b", "Reuters", None, "Anderer Artikel."),
-                               unit("a", "dpa", "2018-06", "Zweiter Satz.")], "Quelle")
-    assert rendered.splitlines() == ["Quelle [1] (dpa, 2018-06): Erster Satz.",
-                                     "Quelle [2] (Reuters): Anderer Artikel.", "Quelle [3]: Zweiter Satz."]

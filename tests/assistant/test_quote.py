@@ -53,21 +53,3 @@ def test_a_number_in_a_name_or_a_day_of_a_month_is_no_quote_for_how_many() -> No
     fee = [unit("Brandhuber kommt für eine Ablöse von 250.000 Euro zu Borussia Hellweg 1904.", 1, 0.99)]
     quote = QUOTER.quote(analyse("Wie viel zahlte Borussia Hellweg für Brandhuber?", "de"), fee, "de", cited=[1])
     assert quote is not None and "250.000 Euro" in quote.text
-
-
-def test_the_source_the_llm_picked_is_quoted_before_the_drafts_sentence() -> None:
-    """The LLM's own pick of the answering source ([2]) comes before the sentence of another source the rejected
-    draft was written from, and before the best-scored source."""
-    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", cited=[1], written_from=[(1, EVIDENCE[0].text)], picked=2)
-    assert quote is not None and quote.n == 2 and "Wertpapierfonds" in quote.text
-    assert "picked source [2]" in quote.reason
-    # the draft's sentence from the picked source keeps its place as the span quoted
-    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", written_from=[(1, EVIDENCE[0].text), (2, DRAFTED_FROM)], picked=2)
-    assert quote is not None and quote.n == 2 and "written from" in quote.reason
-
-
-def test_a_picked_source_below_the_relevance_floor_or_out_of_range_is_not_quoted() -> None:
-    strict = Quoter(min_relevance=0.9, min_relevance_cross=0.9, min_coverage=0.0)
-    quote = strict.quote(QUESTION, EVIDENCE, "de", picked=2)  # [2] scores 0.86 < 0.9
-    assert quote is None or quote.n != 2
-    assert QUOTER.quote(QUESTION, EVIDENCE, "de", picked=7) == QUOTER.quote(QUESTION, EVIDENCE, "de")

@@ -50,27 +50,3 @@ def test_saved_prompt_states_are_kept_apart_by_attention_kind(tmp_path: Path) ->
     assert paths[True] != paths[False]
     assert LlamaCppLLM(model, flash_attn=True).variant == "flash_attn"
     assert LlamaCppLLM(model, flash_attn=False).variant == ""
-
-
-class _Choosing(_Counting):
-    def choice_probs(self, messages: list[Message], reply_start: str, options: list[str]) -> list[float]:
-        self.calls += 1
-        return [1.0 / (i + 1) for i in range(len(options))] if "[" in reply_start else [0.5] * len(options)
-
-
-def test_source_picks_are_recorded_beside_the_replies_and_replayed(tmp_path: Path) -> None:
-    path = tmp_path / "cache.jsonl"
-    messages = [{"role": "user", "content": "q"}]
-    inner = _Choosing()
-    first = CachedLLM(inner, path)
-    assert first.choice_probs(messages, "Quelle [", ["1", "2"]) == [1.0, 0.5]
-    assert _ask(first, "q") == "plain q"
-    again = CachedLLM(inner, path)
-    assert again.choice_probs(messages, "Quelle [", ["1", "2"]) == [1.0, 0.5]
-    assert _ask(again, "q") == "plain q"
-    assert inner.calls == 2  # one pick, one reply: both replayed the second time
-    assert again.choice_probs(messages, "Source ", ["1", "2"]) == [0.5, 0.5] and inner.calls == 3
-
-
-def test_an_llm_that_cannot_pick_gives_no_probabilities(tmp_path: Path) -> None:
-    assert CachedLLM(_Counting(), tmp_path / "c.jsonl").choice_probs([], "Quelle [", ["1"]) == []
