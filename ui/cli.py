@@ -164,8 +164,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from assistant.factory import build_assistant
-    from ui.server import serve
 
     if args.host:
         settings = settings.replace(host=args.host)
@@ -173,8 +174,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.replace(port=args.port)
     t0 = time.perf_counter()
     assistant = build_assistant(settings)
-    if not args.no_warm_up:
-        assistant.warm_up()
+    with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as pool:
+        # the models load and the static prompts are processed while the web modules are imported (~2.5 s, mostly
+        # gradio): llama.cpp and the GGUF read release the GIL. The app is built after both, as before.
+        warming = None if args.no_warm_up else pool.submit(assistant.warm_up)
+        from ui.server import import_web_modules, serve
+
+        import_web_modules()
+        if warming is not None:
+            warming.result()  # a failed warm-up stops the start here, with its own message
     log.info("start-up: answering from %d articles; serving on http://%s:%d (%.1f s after start)",
              assistant.health()["documents"], settings.server.host, settings.server.port, time.perf_counter() - t0)
     serve(assistant, settings)

@@ -98,6 +98,16 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
     return app
 
 
+def import_web_modules() -> None:
+    """Import what ``create_app`` and ``serve`` need (gradio alone takes ~2 s), e.g. while the models warm up."""
+    import gradio  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import ui.articles  # noqa: F401
+    import ui.assets  # noqa: F401
+    import ui.feedback  # noqa: F401
+
+
 def serve(assistant: Assistant, settings: Settings) -> None:
     import uvicorn
 

@@ -28,13 +28,14 @@ NO_OVERRIDE = [
 
 
 def run(
-    args: Sequence[str], index_dir: Path, timeout: float = 180, read_only_user: bool = False
+    args: Sequence[str], index_dir: Path, timeout: float = 180, read_only_user: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     cmd = [CLI, *args]
     if read_only_user and os.geteuid() == 0:
         assert shutil.which("setpriv"), "setpriv (util-linux) is needed to test a read-only index as root"
         cmd = NO_OVERRIDE + cmd
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir)}
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), **(env or {})}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
 
 
@@ -117,6 +118,18 @@ def test_server_does_not_start_on_a_corrupt_index(corrupt_index: Path) -> None:
         timeout=120,
     )
     assert_clean_failure(r, "cannot open the index")
+
+
+def test_a_warm_up_that_fails_stops_the_start_with_its_message(tmp_path: Path, small_corpus: Path) -> None:
+    """The models warm up in a thread while the web modules are imported: its failure (no GGUF at the configured
+    path) still ends the start with one clear error, and no server listens."""
+    index = tmp_path / "index"
+    assert run(["ingest", str(small_corpus), "--quiet"], index).returncode == 0
+    port = free_port()
+    r = run(["serve", "--host", "127.0.0.1", "--port", str(port)], index, timeout=120,
+            env={"ASSISTANT_LLM_MODEL_PATH": str(tmp_path / "missing.gguf")})
+    assert_clean_failure(r, "missing.gguf", "not found")
+    assert "serving on" not in r.stderr and f":{port}" not in r.stderr
 
 
 def test_the_advice_for_a_corrupt_index_works(corrupt_index: Path, small_corpus: Path) -> None:
