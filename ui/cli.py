@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -164,8 +165,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from assistant.factory import build_assistant
 
     if args.host:
@@ -174,15 +173,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.replace(port=args.port)
     t0 = time.perf_counter()
     assistant = build_assistant(settings)
-    with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as pool:
-        # the models load and the static prompts are processed while the web modules are imported (~2.5 s, mostly
-        # gradio): llama.cpp and the GGUF read release the GIL. The app is built after both, as before.
-        warming = None if args.no_warm_up else pool.submit(assistant.warm_up)
-        from ui.server import import_web_modules, serve
+    # The models load and the static prompts are processed while the web modules are imported (~2.5 s, mostly
+    # gradio): llama.cpp and the GGUF read release the GIL. The app is built after both, as before. A daemon
+    # thread, so that Ctrl-C during the start ends the process at once.
+    failed: list[BaseException] = []
 
-        import_web_modules()
-        if warming is not None:
-            warming.result()  # a failed warm-up stops the start here, with its own message
+    def warm_up() -> None:
+        try:
+            assistant.warm_up()
+        except BaseException as e:  # noqa: BLE001 - raised again in the main thread below
+            failed.append(e)
+
+    warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    if not args.no_warm_up:
+        warming.start()
+    from ui.server import import_web_modules, serve
+
+    import_web_modules()
+    if not args.no_warm_up:
+        warming.join()
+    if failed:
+        raise failed[0]  # a failed warm-up stops the start here, with its own message
     log.info("start-up: answering from %d articles; serving on http://%s:%d (%.1f s after start)",
              assistant.health()["documents"], settings.server.host, settings.server.port, time.perf_counter() - t0)
     serve(assistant, settings)
