@@ -184,13 +184,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except BaseException as e:  # noqa: BLE001 - raised again in the main thread below
             failed.append(e)
 
-    warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
-    if not args.no_warm_up:
+    warming = None if args.no_warm_up else threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    if warming is not None:
         warming.start()
     from ui.server import import_web_modules, serve
 
     import_web_modules()
-    if not args.no_warm_up:
+    if warming is not None:
         warming.join()
     if failed:
         raise failed[0]  # a failed warm-up stops the start here, with its own message
