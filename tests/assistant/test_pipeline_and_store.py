@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.errors import EmbeddingModelMismatch
 from assistant.factory import build_store
 from assistant.settings import Settings
+from assistant.store import TEXT_KEY
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
 
@@ -101,3 +103,31 @@ def test_a_search_does_not_reopen_the_index_under_a_writer_of_this_process(setti
         store.state.count()  # the writer's client still works
     other.bump_generation()
     assert store.refresh() and store.client is not client
+
+
+def test_chunk_text_is_kept_outside_the_full_text_index_and_old_chunks_still_read(store, corpus_copy: Path) -> None:
+    """New chunks keep their text in the metadata (Chroma's FTS index of documents costs half the write time);
+    chunks an older version wrote as documents read the same way: search, BM25 rows, an article's chunks."""
+    ingest([corpus_copy], store, HashEmbedding())
+    raw = store.chunks.get(include=["documents", "metadatas", "embeddings"])
+    assert all(d is None for d in raw["documents"]) and all(m[TEXT_KEY] for m in raw["metadatas"])
+    vector = raw["embeddings"][0]
+    before = {p.chunk_id: p.text for p in store.dense(vector, 8, None)}
+    rows_before = _rows(store)
+    assert all(TEXT_KEY not in m for _, m in rows_before.values())  # callers see the metadata as before
+    assert {i: t for i, (t, _) in rows_before.items()} == dict(zip(raw["ids"], [m[TEXT_KEY] for m in raw["metadatas"]],
+                                                                      strict=True))
+    # the same chunks written the old way: the text as a Chroma document
+    store.chunks.delete(ids=raw["ids"])
+    store.chunks.add(ids=raw["ids"], embeddings=raw["embeddings"], documents=[m[TEXT_KEY] for m in raw["metadatas"]],
+                     metadatas=[{k: v for k, v in m.items() if k != TEXT_KEY} for m in raw["metadatas"]])
+    assert {p.chunk_id: p.text for p in store.dense(vector, 8, None)} == before
+    assert _rows(store) == rows_before
+    doc_id = next(iter(rows_before.values()))[1]["doc_id"]
+    ids, texts, _ = store.chunks_of([doc_id])[doc_id]
+    assert texts == [rows_before[i][0] for i in ids] and all(texts)
+    assert store.scored_passages(np.asarray(vector), ids[:1])[ids[0]].text == rows_before[ids[0]][0]
+
+
+def _rows(store) -> dict:
+    return {i: (t, m) for ids, texts, metas in store.all_chunks() for i, t, m in zip(ids, texts, metas, strict=True)}

@@ -20,7 +20,7 @@ from assistant.factory import build_store
 from assistant.models import Article
 from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.settings import Settings
-from assistant.store import Store, StoredArticle
+from assistant.store import TEXT_KEY, Store, StoredArticle
 from ingest.pipeline import WRITE_WAIT_S, ingest
 from ingest.records import RawDoc, Skipped
 from ingest.summary import Outcome
@@ -124,9 +124,8 @@ def test_articles_are_stored_in_file_order_with_their_own_vectors(settings: Sett
     summary = ingest([corpus], store, embedder, on_outcome=lambda o: order.append(o.source))
     assert order == sorted(p.name for p in corpus.iterdir())
     assert summary.new == 15 and server.max_active >= 2
-    got = store.chunks.get(include=["embeddings", "documents", "metadatas"])
-    expected = HashEmbedding(256).passages([f"{m['title']}\n{t}" for t, m in zip(got["documents"], got["metadatas"],
-                                                                                     strict=True)])
+    got = store.chunks.get(include=["embeddings", "metadatas"])
+    expected = HashEmbedding(256).passages([f"{m['title']}\n{m[TEXT_KEY]}" for m in got["metadatas"]])
     assert np.allclose(np.asarray(got["embeddings"]), expected, atol=1e-5)
 
 
