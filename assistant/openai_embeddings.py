@@ -1,8 +1,14 @@
 """Embeddings from any OpenAI-compatible ``/v1/embeddings`` server (vLLM, Text Embeddings Inference, Infinity,
-llama.cpp's server): batches, several requests in flight, retries with backoff, clear errors."""
+llama.cpp's server): batches, several requests in flight, retries with backoff, clear errors.
+
+Vectors are asked for as base64 (``encoding_format``, OpenAI's own API and vLLM, TEI, Infinity and llama.cpp's
+server know it): a quarter of the bytes of JSON numbers and no number parsing, which was a tenth of the ingest's
+own time per chunk through a fast server. A server that sends numbers anyway (llama-cpp-python's) is read as
+before; one that refuses the field is asked without it from then on."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -41,6 +47,7 @@ class OpenAIEmbedding(VectorEmbedding):
     backoff_s: float = 0.5
     _client: httpx.Client = PrivateAttr()
     _headers: dict[str, str] = PrivateAttr(default_factory=dict)
+    _base64: bool = PrivateAttr(default=True)  # until the server refuses encoding_format
 
     def __init__(self, base_url: str, model: str, api_key: str = "", *, query_prefix: str | None = None,
                  passage_prefix: str | None = None, batch: int = 64, in_flight: int = 4, timeout_s: float = 60.0,
@@ -107,14 +114,21 @@ class OpenAIEmbedding(VectorEmbedding):
         problem = ""
         for attempt in range(self.max_retries + 1):
             wait = min(30.0, self.backoff_s * 2**attempt) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
+            base64_asked = self._base64
+            body = {"model": self.served_model, "input": texts, **({"encoding_format": "base64"} if base64_asked
+                                                                      else {})}
             try:
-                r = self._client.post("/embeddings", json={"model": self.served_model, "input": texts},
-                                      headers=self._headers)
+                r = self._client.post("/embeddings", json=body, headers=self._headers)
             except httpx.TransportError as e:
                 problem = f"{type(e).__name__}: {e}"
             else:
                 if r.status_code == 200:
                     return self._vectors(r, len(texts))
+                if base64_asked and r.status_code in (400, 422):  # a server that knows no encoding_format
+                    log.info("the embeddings server at %s refused a request with encoding_format=base64 (HTTP %d); "
+                             "asking for numbers from now on", url, r.status_code)
+                    self._base64 = False
+                    return self._post(texts)
                 if r.status_code not in RETRY_STATUS:
                     raise EmbeddingServerError(
                         f"the embeddings server at {url} refused the request (HTTP {r.status_code}: "
@@ -141,7 +155,9 @@ class OpenAIEmbedding(VectorEmbedding):
             ) from e
         if len(rows) != n:
             raise EmbeddingServerError(f"the embeddings server returned {len(rows)} vectors for {n} texts")
-        if rows and rows[0] and isinstance(rows[0][0], list):
+        if rows and isinstance(rows[0], str):
+            rows = [_from_base64(row) for row in rows]
+        if rows and len(rows[0]) and isinstance(rows[0][0], list):
             raise EmbeddingServerError(
                 "the embeddings server returned one vector per token, not one per text: start it with pooling "
                 "(llama.cpp: --pooling mean; llama-cpp-python: --kv_overrides <arch>.pooling_type=int:1)"
@@ -158,6 +174,17 @@ class OpenAIEmbedding(VectorEmbedding):
             )
         self.dim = dim
         return np.asarray(rows, dtype=np.float32)
+
+
+def _from_base64(row: Any) -> np.ndarray:
+    """One vector sent as base64 (little-endian float32, as OpenAI's API sends it)."""
+    try:
+        raw = base64.b64decode(row, validate=True)
+        if len(raw) % 4:
+            raise ValueError(f"{len(raw)} bytes are no float32 vector")
+    except (ValueError, TypeError) as e:
+        raise EmbeddingServerError(f"the embeddings server sent a vector that is no base64 float32 ({e})") from e
+    return np.frombuffer(raw, dtype="<f4")
 
 
 def _detail(r: httpx.Response) -> str:

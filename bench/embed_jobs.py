@@ -64,8 +64,8 @@ def job_compare_composed(a: argparse.Namespace) -> None:
 
 
 def job_embed_throughput(a: argparse.Namespace) -> None:
-    """The embeddings server's own throughput: the pipeline's chunk texts in the same batches and requests in
-    flight as the ingest sends them, and nothing else."""
+    """The embeddings server's own throughput: the pipeline's chunk texts in the same batches, requests in flight
+    and encoding (base64) as the ingest sends them, and nothing else."""
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
@@ -74,7 +74,7 @@ def job_embed_throughput(a: argparse.Namespace) -> None:
     batches = [texts[i : i + a.batch] for i in range(0, len(texts), a.batch)]
     with httpx.Client(base_url=a.url, timeout=600, trust_env=False) as client:
         def send(batch: list[str]) -> int:
-            r = client.post("/embeddings", json={"model": a.model, "input": batch})
+            r = client.post("/embeddings", json={"model": a.model, "input": batch, "encoding_format": "base64"})
             r.raise_for_status()
             return len(r.json()["data"])
 

@@ -9,6 +9,7 @@ fast as one core allows, or at a set rate (to see how far the ingest keeps up wi
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import threading
 import time
@@ -94,7 +95,10 @@ def embeddings_app(sentence_cache: Path, rate: float = 0.0, model: str = "compos
         stats["requests"] += 1
         stats["texts"] += len(texts)
         stats["busy_s"] += time.perf_counter() - t
-        data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]
+        as_base64 = body.get("encoding_format") == "base64"  # as vLLM, TEI, Infinity and OpenAI answer it
+        data = [{"object": "embedding", "index": i,
+                 "embedding": base64.b64encode(v.astype("<f4").tobytes()).decode() if as_base64 else v.tolist()}
+                for i, v in enumerate(vectors)]
         return JSONResponse({"object": "list", "model": model, "data": data})
 
     return app

@@ -101,9 +101,12 @@ class FakeEmbeddingsServer:
     """An OpenAI ``/v1/embeddings`` endpoint for ``httpx.MockTransport``: bag-of-words hash vectors (so rankings
     mean something), a script of failures to send first, and a record of every request and of concurrency."""
 
-    def __init__(self, dim: int = 64, failures: list[Any] | None = None, delay_s: float = 0.0) -> None:
+    def __init__(self, dim: int = 64, failures: list[Any] | None = None, delay_s: float = 0.0,
+                 encodings: tuple[str, ...] = ("float", "base64"), strict: bool = False) -> None:
         import threading
 
+        self.encodings = encodings  # the encoding_format values it knows (others are answered with numbers)
+        self.strict = strict  # refuse a request with a field it does not know (422), as a strict server does
         self.embedder = HashEmbedding(dim)
         self.failures = list(failures or [])  # each: an int status, an exception to raise, or a callable
         self.delay_s = delay_s
@@ -138,8 +141,14 @@ class FakeEmbeddingsServer:
                 return failure(body)
             if isinstance(failure, int):
                 return httpx.Response(failure, headers={"Retry-After": "0"}, text=f"scripted {failure}")
+            encoding = body.get("encoding_format", "float")
+            if self.strict and encoding not in self.encodings:
+                refusal = {"type": "extra_forbidden", "loc": ["body", "encoding_format"]}
+                return httpx.Response(422, json={"detail": [refusal]})
             vectors = self.embedder._encode(list(body["input"]), is_query=False)
-            data = [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]
+            data = [{"object": "embedding", "index": i,
+                     "embedding": _base64(v) if encoding == "base64" and "base64" in self.encodings else v.tolist()}
+                    for i, v in enumerate(vectors)]
             data.reverse()  # servers may answer in any order; ``index`` says which text a vector belongs to
             return httpx.Response(200, json={"object": "list", "model": body["model"], "data": data})
         finally:
@@ -149,3 +158,11 @@ class FakeEmbeddingsServer:
     @property
     def texts(self) -> list[str]:
         return [t for r in self.requests for t in r["input"]]
+
+
+def _base64(vector: Any) -> str:
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")

@@ -105,10 +105,40 @@ def test_a_server_that_is_down_is_named_in_the_error() -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 404])
 def test_client_errors_are_not_retried(status: int) -> None:
-    server = FakeEmbeddingsServer(failures=[lambda _b, s=status: httpx.Response(s, text='{"error": "no such model"}')])
+    refusal = lambda _b, s=status: httpx.Response(s, text='{"error": "no such model"}')  # noqa: E731
+    server = FakeEmbeddingsServer(failures=[refusal, refusal])
     with pytest.raises(EmbeddingServerError, match=f"refused the request \\(HTTP {status}: .*no such model"):
         client(server, "plain").query_vector("x")
-    assert len(server.requests) == 1
+    # a 400 may mean "no encoding_format here": asked once more without it, then reported
+    assert [r.get("encoding_format") for r in server.requests] == (["base64", None] if status == 400 else ["base64"])
+
+
+def test_vectors_come_as_base64_and_read_as_the_numbers_would() -> None:
+    texts = ["Hafen Streik", "Werft Bahn Brücke", "Klinik"]
+    as_base64, as_numbers = FakeEmbeddingsServer(), FakeEmbeddingsServer(encodings=("float",))  # one ignores it
+    got = client(as_base64, "plain").passages(texts)
+    assert np.array_equal(got, client(as_numbers, "plain").passages(texts))
+    assert np.allclose(got, HashEmbedding(64).passages(texts), atol=1e-6)
+    assert [r["encoding_format"] for r in as_base64.requests] == ["base64"]
+    assert isinstance(as_base64.handle(httpx.Request("POST", URL, json=as_base64.requests[0])).json()["data"][0][
+        "embedding"], str)  # the fake really answered in base64
+
+
+def test_a_server_that_refuses_encoding_format_is_asked_for_numbers_from_then_on() -> None:
+    server = FakeEmbeddingsServer(encodings=("float",), strict=True)
+    e = client(server, "plain")
+    first = e.passages(["Hafen Streik"])
+    assert np.allclose(first, HashEmbedding(64).passages(["Hafen Streik"]), atol=1e-6)
+    e.passages(["Werft"])
+    assert [r.get("encoding_format") for r in server.requests] == ["base64", None, None]
+
+
+def test_a_vector_that_is_no_base64_float32_is_a_clear_error() -> None:
+    for bad in ("@@not base64@@", "AAAAAAA="):  # the second decodes to 5 bytes
+        server = FakeEmbeddingsServer(failures=[lambda _b, v=bad: httpx.Response(200, json={
+            "data": [{"index": 0, "embedding": v}]})])
+        with pytest.raises(EmbeddingServerError, match="no base64 float32"):
+            client(server, "plain").query_vector("x")
 
 
 @pytest.mark.parametrize(("reply", "message"), [
