@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class IndexCollections:
-    """The chunks, docs (article registry) and state collections of one index, and its generation; ``Store``
-    adds what is kept in them."""
+    """The chunks, docs (article registry), texts (articles' full texts) and state collections of one index, and
+    its generation; ``Store`` adds what is kept in them."""
 
     def __init__(self, client: Any, prefix: str, embed_model: str, dim: int,
                  reopen: Callable[[], Any] | None = None, drop_damaged: bool = False) -> None:
@@ -48,12 +48,15 @@ class IndexCollections:
             self.docs = client.get_or_create_collection(
                 f"{self.prefix}_docs", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
+            self.texts = client.get_or_create_collection(
+                f"{self.prefix}_texts", metadata={"hnsw:space": "l2"}, embedding_function=None
+            )
             self.state = client.get_or_create_collection(
                 f"{self.prefix}_state", metadata={"hnsw:space": "l2"}, embedding_function=None
             )
         except Exception as e:
             raise IndexUnusable(f"cannot open the Chroma collections ({type(e).__name__}: {e})") from e
-        for collection in (self.chunks, self.docs, self.state):
+        for collection in (self.chunks, self.docs, self.texts, self.state):
             try:
                 collection.count()  # Chroma loads the collection's vector index: cut-off files fail here
             except Exception as e:
@@ -77,7 +80,7 @@ class IndexCollections:
             )
 
     def reset(self) -> None:
-        for name in (f"{self.prefix}_chunks", f"{self.prefix}_docs", f"{self.prefix}_state"):
+        for name in (f"{self.prefix}_chunks", f"{self.prefix}_docs", f"{self.prefix}_texts", f"{self.prefix}_state"):
             try:
                 self.client.delete_collection(name)
             except Exception as e:  # chromadb raises NotFoundError/ValueError by version

@@ -20,9 +20,9 @@ from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
 from assistant.store_rows import article_meta, chunk_rows, passage_from_row
 
 _BATCH = 1000
-# A chunk's text is kept in its metadata under this key, not as a Chroma document: Chroma indexes every document
-# for full-text search (an FTS5 trigram table nothing here queries), which was half of the ingest's write time
-# (0.65 -> 0.34 ms a chunk) and 40 % of the index on disk. Chunks written before keep their document; both read.
+# Texts are kept in metadata under this key (chunks: their own; articles: in the texts collection, apart from the
+# registry that every ingest reads whole), never as Chroma documents, which Chroma also puts into an FTS5 index
+# nothing here queries: half of a chunk's write time, 40 % of the disk. Older indexes' documents read as before.
 TEXT_KEY = "text"
 _LOG_MAX_DOCS = 2000  # articles named in one change-log record; more are recorded as "all"
 _LOG_KEEP = 64  # change-log records kept (a follower further behind compares the whole registry)
@@ -60,7 +60,10 @@ class Store(IndexCollections):
         fields = ("source", "title", "outlet", "date", "url", "language", "story_id")
         info = DocumentInfo(doc_id=doc_id, **{k: m.get(k) for k in fields if m.get(k) is not None},
                             chunks=int(m.get("chunks", 0)), content_hash=m.get("content_hash", ""))
-        return info, got["documents"][0] or ""
+        if got["documents"][0] is not None:  # an article stored by an older version: its text is the document
+            return info, got["documents"][0]
+        kept = self.texts.get(ids=[doc_id], include=["metadatas"])
+        return info, str((kept["metadatas"][0] or {}).get(TEXT_KEY, "")) if kept["ids"] else ""
 
     # --- writes -----------------------------------------------------------------------------
     def put_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray,
@@ -79,6 +82,9 @@ class Store(IndexCollections):
         if replaced:
             self.docs.delete(ids=replaced)
             self.chunks.delete(where={"doc_id": {"$in": replaced}})
+        # the full texts before the registry records (a text without its record is overwritten next time)
+        self.texts.upsert(ids=[x.article.doc_id for x in items], embeddings=[[1.0]] * len(items),
+                          metadatas=[{TEXT_KEY: x.article.text} for x in items])
         copy_fields = [{k: v for k, v in (x.copy_fields or {}).items() if v is not None} for x in items]
         story = [{"story_id": f["story_id"]} if f.get("story_id") else {} for f in copy_fields]
         rows = [chunk_rows(x.article, x.chunks) for x in items]
@@ -93,7 +99,6 @@ class Store(IndexCollections):
                             metadatas=metas[lo : lo + _BATCH])
         self.docs.add(
             ids=[x.article.doc_id for x in items],
-            documents=[x.article.text for x in items],
             embeddings=[[1.0]] * len(items),
             metadatas=[{**article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
                         "chunks": len(x.chunks), "dropped": len(x.article.dropped),
@@ -113,6 +118,7 @@ class Store(IndexCollections):
         story = (got["metadatas"][0] or {}).get("story_id") if got["ids"] else None
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
+        self.texts.delete(ids=[doc_id])
         if story:
             self.leave_story(str(story))
 
@@ -168,14 +174,16 @@ class Store(IndexCollections):
         """Remove chunks whose article is not registered (left by an interrupted ingest); return how many.
         ``registered`` is the registry if the caller has just read it."""
         registered = self.registered() if registered is None else registered
+        got = self.state.get(ids=["writing"], include=["metadatas"])
+        noted = str(got["metadatas"][0].get("doc_ids", "")) if got["ids"] else ""
+        unfinished = [d for d in noted.split(",") if d and d not in registered]
+        if unfinished:  # the articles an interrupted ingest was writing: their full texts go first
+            self.texts.delete(ids=unfinished)
         expected = sum(int(m.get("chunks", 0)) for m in registered.values())
         before: int = self.chunks.count()
         if before == expected:
             return 0
-        got = self.state.get(ids=["writing"], include=["metadatas"])
-        noted = str(got["metadatas"][0].get("doc_ids", "")) if got["ids"] else ""
-        unfinished = [d for d in noted.split(",") if d and d not in registered]
-        if unfinished:  # the articles the interrupted ingest was writing: no need to read every chunk
+        if unfinished:  # no need to read every chunk
             self.chunks.delete(where={"doc_id": {"$in": unfinished}})
             if self.chunks.count() == expected:
                 return before - expected

@@ -131,3 +131,25 @@ def test_chunk_text_is_kept_outside_the_full_text_index_and_old_chunks_still_rea
 
 def _rows(store) -> dict:
     return {i: (t, m) for ids, texts, metas in store.all_chunks() for i, t, m in zip(ids, texts, metas, strict=True)}
+
+
+def test_article_texts_are_kept_apart_from_the_registry_and_old_ones_still_read(store, corpus_copy: Path) -> None:
+    ingest([corpus_copy], store, HashEmbedding())
+    docs = store.docs.get(include=["documents", "metadatas"])
+    assert all(d is None for d in docs["documents"]) and all(TEXT_KEY not in m for m in docs["metadatas"])
+    doc_id = docs["ids"][0]
+    info, text = store.document_text(doc_id)
+    assert len(text) > 200 and store.texts.count() == len(docs["ids"])
+    # an article an older version stored: its text as the registry record's document, nothing in texts
+    store.texts.delete(ids=[doc_id])
+    store.docs.delete(ids=[doc_id])
+    store.docs.add(ids=[doc_id], embeddings=[[1.0]], documents=[text], metadatas=[docs["metadatas"][0]])
+    assert store.document_text(doc_id) == (info, text)
+    # a text whose registry record an interrupted ingest did not write is removed at the next start
+    store.mark_writing(["never-registered"])
+    store.texts.add(ids=["never-registered"], embeddings=[[1.0]], metadatas=[{TEXT_KEY: "Halb geschrieben."}])
+    store.reconcile()
+    assert store.texts.get(ids=["never-registered"])["ids"] == []
+    other = docs["ids"][1]
+    store.delete_article(other)
+    assert store.texts.get(ids=[other])["ids"] == [] and store.document_text(other) is None
