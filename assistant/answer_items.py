@@ -89,6 +89,32 @@ def missing_items(answer: str, source_sentence: str, language: str, source_langu
     return [i for i, f in zip(items, flags, strict=True) if not f]
 
 
+def left_out(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
+    """What a source sentence says beyond an answer that copies it only in part (the answer's words are, in order,
+    the sentence's, but a clause is cut off: "… 400 Euro angeboten" of "… 400 Euro angeboten, bei einer Laufzeit
+    von 24 Monaten"): its numbers and capitalised words the answer lacks; [] when the answer is no such copy (its
+    own wording, another language, or a short or very long sentence)."""
+    if language != source_language:
+        return []
+    said = [fold(w) for w in _WORD.findall(answer)]
+    words = _WORD.findall(source_sentence)
+    if len(said) < 4 or len(words) > 60:
+        return []
+    folded, at, copied = [fold(w) for w in words], 0, 0
+    for w in said:  # in order
+        if w in folded[at:]:
+            at = folded.index(w, at) + 1
+            copied += 1
+    if copied < 0.9 * len(said):
+        return []
+    known = set(said)
+    return [w for i, w in enumerate(words) if fold(w) not in known and (any(c.isdigit() for c in w)
+                                                                         or (i > 0 and w[0].isupper()))]
+
+
+_WORD = re.compile(r"\w[\w-]*")
+
+
 def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: str) -> list[str]:
     """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
     if isinstance(ev, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer_items import missing_items
+from assistant.answer_items import left_out, missing_items
 from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
 from assistant.questions import QuestionInfo
 from assistant.quote import Quote, Quoter
@@ -19,26 +19,35 @@ def settle_draft(verifier: Verifier, quoter: Quoter, quote_on_refusal: bool, dra
         quote = quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
                               if c.nearest_source is not None and c.nearest_sentence])
-    elif check.kept and (info.kind == "list" or info.several):
+    elif check.kept:
         quote = _incomplete(quoter, check, evidence, info, lang)
     return check, quote
 
 
 def _incomplete(quoter: Quoter, check: Verification, evidence: list[Passage], info: QuestionInfo,
                 lang: str) -> Quote | None:
-    """When the answer names only some of the items its source sentence lists, the source sentence quoted
-    (it names them all); None when the answer is complete."""
+    """When the answer names only some of the items its source sentence lists (a question about several
+    things), or copies the sentence with a clause cut off, the source sentence quoted (it says it all); None
+    when the answer is complete."""
     for c in check.checks:
         if not c.accepted or not c.source_sentence or not c.cited:
             continue
         n = c.cited[0]
         unit = evidence[n - 1]
-        missing = missing_items(c.sentence, c.source_sentence, lang, unit.language)
         start = unit.text.find(c.source_sentence)
-        if missing and start >= 0:
+        if start < 0:
+            continue
+        missing = missing_items(c.sentence, c.source_sentence, lang, unit.language) \
+            if info.kind == "list" or info.several else []
+        if missing:
             return quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
                                      "the draft named only some of the items its source lists (missing: "
                                      f"{'; '.join(missing)[:120]})")
+        cut = left_out(c.sentence, c.source_sentence, lang, unit.language)
+        if cut:
+            return quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
+                                     "the draft copied its source sentence with a part cut off (left out: "
+                                     f"{' '.join(cut)[:120]})")
     return None
 
 

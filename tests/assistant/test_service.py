@@ -161,6 +161,21 @@ def test_an_answer_naming_only_some_of_the_listed_items_becomes_the_quote_that_n
     assert answer.trace.checks[0].accepted  # the draft was right as far as it went
 
 
+def test_an_answer_that_copies_its_source_with_a_clause_cut_off_becomes_the_whole_sentence(make) -> None:
+    def cut(messages):
+        for n, text in source_texts(messages).items():
+            if "Dieselmotoren" in text:
+                return f"Die Konzerne haben unter anderem die Lieferung von Dieselmotoren vereinbart [{n}]."
+        return "Dazu enthalten die Quellen keine Informationen."
+
+    assistant, _ = make(cut, verify_locality_margin=1.0, verify_coverage_margin=1.0)
+    answer = assistant.ask("Was hatten BMW und Toyota im Dezember vereinbart?")
+    assert answer.answerable and answer.trace.mode == "quoted", answer.trace
+    assert "Grundlagenforschung" in answer.answer and answer.answer.startswith("Laut der Quelle")
+    assert "cut off (left out: Dezember Japaner Grundlagenforschung)" in answer.trace.quote_reason
+    assert answer.citations[0].text.endswith("Grundlagenforschung.")  # the citation spans the whole sentence
+
+
 def test_a_full_llm_queue_says_busy_before_the_sources(make) -> None:
     assistant, _ = make(ghosn_reply, llm_max_waiting=0)
     with assistant.admission.slot():  # someone else is generating; nobody may wait

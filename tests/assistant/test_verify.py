@@ -331,6 +331,30 @@ def test_an_answer_that_names_only_some_listed_items_is_incomplete(answer: str, 
     assert missing_items(answer, source, "en", "de") == []  # across languages the words cannot be compared
 
 
+@pytest.mark.parametrize(
+    ("answer", "left"),
+    [
+        ("Die Arbeitgeber haben bislang eine Erhöhung um 2,8 Prozent in zwei Stufen und eine Einmalzahlung von 400 "
+         "Euro angeboten [1].", ["Laufzeit", "24", "Monaten"]),  # a clause cut off: what it said is named
+        ("Die Konzerne haben eine Erhöhung um 2,8 Prozent und 400 Euro angeboten.", ["Arbeitgeber", "Stufen",
+                                                                                   "Einmalzahlung", "Laufzeit",
+                                                                                   "24", "Monaten"]),
+        ("Die Arbeitgeber bieten den Hafenarbeitern mehr Geld für zwei Jahre an.", []),  # its own wording
+        ("Die Arbeitgeber haben bislang eine Erhöhung um 2,8 Prozent in zwei Stufen und eine Einmalzahlung von 400 "
+         "Euro angeboten, bei einer Laufzeit von 24 Monaten.", []),  # all of it
+        ("Angeboten.", []),  # too short to be a copy
+    ],
+)
+def test_an_answer_that_copies_its_source_with_a_clause_cut_off_leaves_something_out(answer: str,
+                                                                                     left: list[str]) -> None:
+    from assistant.answer_items import left_out
+
+    source = ("Die Arbeitgeber haben bislang eine Erhöhung um 2,8 Prozent in zwei Stufen und eine Einmalzahlung von "
+              "400 Euro angeboten, bei einer Laufzeit von 24 Monaten.")
+    assert left_out(answer, source, "de", "de") == left
+    assert left_out(answer, source, "en", "de") == []  # a translation is no copy
+
+
 def test_the_answer_must_come_from_the_sentence_that_shares_the_questions_words() -> None:
     lenient = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0)  # the default coverage margin
     sources = [passage("Das Finanzministerium übernimmt der bisherige Fraktionsgeschäftsführer Achim Lauer.", 1),
