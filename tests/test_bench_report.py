@@ -24,3 +24,4 @@ def test_records_of_the_pickled_bm25_index_still_render() -> None:
     old = {**BREAKDOWN, "bm25_build_s": 2.1, "bm25_pickle_load_s": 0.01, "bm25_nnz": 51234}
     text = render({**RUN, "search": {"1000": {**SEARCH, "breakdown": old}}})
     assert "pickle: build 2.1 s, load 0.01 s" in text
+    assert "Not measured in this run (`--skip ingest`)." in text  # no empty table
