@@ -89,11 +89,10 @@ class Store(IndexCollections):
         story = [{"story_id": f["story_id"]} if f.get("story_id") else {} for f in copy_fields]
         rows = [chunk_rows(x.article, x.chunks) for x in items]
         ids = [i for r in rows for i in r[0]]
-        texts = [t for r in rows for t in r[1]]
-        metas = [{**m, **s} for r, s in zip(rows, story, strict=True) for m in r[2]]
+        metas = [{**m, **s, TEXT_KEY: t} for r, s in zip(rows, story, strict=True)
+                 for t, m in zip(r[1], r[2], strict=True)]
         vectors = np.concatenate([np.asarray(x.vectors, dtype=np.float32).reshape(len(x.chunks), -1)
                                   for x in items]) if ids else np.zeros((0, self.dim), np.float32)
-        metas = [{**m, TEXT_KEY: t} for m, t in zip(metas, texts, strict=True)]
         for lo in range(0, len(ids), _BATCH):
             self.chunks.add(ids=ids[lo : lo + _BATCH], embeddings=vectors[lo : lo + _BATCH],
                             metadatas=metas[lo : lo + _BATCH])
