@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.admission import LLMAdmission
@@ -10,6 +11,13 @@ from assistant.citations import neutralise_prompt_text
 from assistant.models import Turn
 from assistant.prompts import PromptLibrary
 from assistant.text import bm25_tokens
+
+# Words by which a follow-up points back at the conversation ("its rate", "was wurde damals vereinbart"). Left
+# out: words as often used without a referent ("es", "sie", "das", "da", "it").
+_REFERS_BACK = frozenset(
+    "he him his she her hers its they them their theirs that this these those there then "
+    "er ihm ihn sein seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres deren dessen dort damals "
+    "dabei dafür davon daran darüber dazu dadurch diese dieser dieses diesem diesen dies jene jener jenes".split())
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +37,34 @@ def standalone_question(question: str, history: Sequence[Turn], lang: str, promp
     with admission.slot():
         out = "".join(generate(prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
     line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
-    if _keeps_question(line, question, lang):
-        return line
-    # Small models sometimes repeat the previous question instead of rewriting the new one: then
-    # retrieve (and answer) with both, which still carries the missing referent.
     last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
+    if _keeps_question(line, question, last_user, lang) and not _leaves_referent_open(line, question, lang):
+        return line
+    # Small models sometimes repeat the previous question instead of rewriting the new one, or hand the new
+    # one back unchanged with its "its" or "damals": then retrieve (and answer) with both questions, which
+    # still carries the missing referent.
     log.info("follow-up rewrite %r rejected; using the previous question as context", line)
     return f"{last_user.strip()} {question}".strip()
 
 
-def _keeps_question(rewrite: str, question: str, lang: str) -> bool:
-    """A usable rewrite is a single question of sane length that keeps most of the new question's words."""
+def _keeps_question(rewrite: str, question: str, previous: str, lang: str) -> bool:
+    """A usable rewrite is a single question of sane length that keeps at least half of the new question's
+    words, among them one that the previous question lacks: "Was bekommt Nissan im Gegenzug?" rewritten as
+    the previous question ("Wie viel senkt Renault seinen Anteil an Nissan?") keeps "Nissan" only."""
     if not 5 <= len(rewrite) <= 400:
         return False
-    asked = set(bm25_tokens(question, lang))
+    asked = set(bm25_tokens(question, lang)) - _REFERS_BACK
     if not asked:
         return True
-    return len(asked & set(bm25_tokens(rewrite, lang))) >= max(1, len(asked) // 2)
+    kept = asked & set(bm25_tokens(rewrite, lang))
+    own = asked - set(bm25_tokens(previous, lang))
+    return len(kept) >= max(1, len(asked) // 2) and (not own or bool(own & kept))
+
+
+def _leaves_referent_open(rewrite: str, question: str, lang: str) -> bool:
+    """Whether the rewrite adds no word to a question that points back ("And what is happening to its
+    overdraft rate?" handed back as it was): retrieval would not know whose rate."""
+    words = {w.casefold() for w in re.findall(r"\w+", question)}
+    if not words & _REFERS_BACK:
+        return False
+    return not set(bm25_tokens(rewrite, lang)) - set(bm25_tokens(question, lang))

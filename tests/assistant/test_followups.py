@@ -1,0 +1,53 @@
+"""Follow-up rewrites that retrieval cannot use are replaced by the previous question plus the new one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.admission import LLMAdmission
+from assistant.followups import standalone_question
+from assistant.models import Turn
+from assistant.prompts import PromptLibrary
+from assistant.settings import PROJECT_ROOT
+
+
+def rewrite_with(reply: str, question: str, previous: str, lang: str) -> str:
+    def generate(messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        yield reply
+
+    history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
+    return standalone_question(question, history, lang, PromptLibrary(PROJECT_ROOT / "prompts"), LLMAdmission(1, 1),
+                               generate, 4)
+
+
+@pytest.mark.parametrize(("previous", "question", "reply", "lang"), [
+    # the previous question again: it keeps "Nissan", but none of the words the new question adds
+    ("Um wie viel will Renault seinen Anteil an Nissan senken?", "Und was bekommt Nissan im Gegenzug?",
+     "Wie viel senkt Renault seinen Anteil an Nissan?", "de"),
+    # the new question handed back unchanged, with its "its" / "damals" / "that" still open
+    ("What is the Sparkasse Ammersee-Lech changing about its current account fees?",
+     "And what is happening to its overdraft rate?", "And what is happening to its overdraft rate?", "en"),
+    ("Mit welchem Hersteller hat BMW im Dezember eine erste Vereinbarung unterzeichnet?",
+     "Was wurde damals konkret vereinbart?", "Was wurde damals konkret vereinbart?", "de"),
+    ("What are BMW and Toyota looking into together?", "Did that affect any other partnership BMW had planned?",
+     "Did that affect any other partnership BMW had planned?", "en"),
+])
+def test_an_unusable_rewrite_falls_back_to_both_questions(previous, question, reply, lang) -> None:
+    assert rewrite_with(reply, question, previous, lang) == f"{previous} {question}"
+
+
+@pytest.mark.parametrize(("previous", "question", "reply", "lang"), [
+    ("Wann wurde Carlos Ghosn verhaftet?", "Und wohin floh er?", "Wohin floh Carlos Ghosn?", "de"),
+    # the pronoun replaced by a name and "pay" by "cost": it keeps "club", a word of the new question's own
+    ("Who scored Hanseatia Lübeck's goal against Gütersloh?", "How much did the club pay for him?",
+     "How much did Timo Hechtfischer cost the club?", "en"),
+    ("Which Chinese company did Ford hold talks with?", "Has that company had car plans of its own before?",
+     "Has Xiaomi had car plans of its own before?", "en"),
+    # a follow-up that points nowhere, handed back unchanged: it is a question of its own
+    ("Wann wurde Carlos Ghosn verhaftet?", "Wie viele Arbeitsplätze schafft das Werk in Debrecen?",
+     "Wie viele Arbeitsplätze schafft das Werk in Debrecen?", "de"),
+])
+def test_a_usable_rewrite_is_kept(previous, question, reply, lang) -> None:
+    assert rewrite_with(reply, question, previous, lang) == reply
