@@ -104,7 +104,8 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25),
                               article_chunks=settings.evidence.article_chunks, window=settings.evidence.window)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
-                        settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin)
+                        settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin,
+                        locality_evidence_margin=settings.verify.locality_evidence_margin)
     quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross)
     timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
                                 settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)

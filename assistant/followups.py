@@ -14,10 +14,13 @@ from assistant.text import bm25_tokens
 
 # Words by which a follow-up points back at the conversation ("its rate", "was wurde damals vereinbart"). Left
 # out: words as often used without a referent ("es", "sie", "das", "da", "it").
-_REFERS_BACK = frozenset(
-    "he him his she her hers its they them their theirs that this these those there then "
-    "er ihm ihn sein seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres deren dessen dort damals "
-    "dabei dafür davon daran darüber dazu dadurch diese dieser dieses diesem diesen dies jene jener jenes".split())
+_REFERS_BACK = frozenset({
+    "he", "him", "his", "she", "her", "hers", "its", "they", "them", "their", "theirs", "that", "this", "these",
+    "those", "there", "then", "er", "ihm", "ihn", "sein", "seine", "seinem", "seinen", "seiner", "seines", "ihr",
+    "ihre", "ihrem", "ihren", "ihrer", "ihres", "deren", "dessen", "dort", "damals", "dabei", "dafür", "davon",
+    "daran", "darüber", "dazu", "dadurch", "diese", "dieser", "dieses", "diesem", "diesen", "dies", "jene", "jener",
+    "jenes"
+})
 
 log = logging.getLogger(__name__)
 

@@ -161,6 +161,11 @@ class VerifySettings(_Group):
         default=0.08, ge=0, le=1,
         description="An answer's items must come from evidence scoring at most this far below the best sentence.",
     )
+    locality_evidence_margin: float = Field(
+        default=0.06, ge=0, le=1,
+        description="...and the evidence picker scored that sentence more than this below its best one (half "
+                    "its own margin): both rankings must call it a neighbouring fact.",
+    )
     coverage_margin: float = Field(
         default=0.4, ge=0, le=1,
         description="An answer's sentence may share at most this much less of the question's words than the "

@@ -19,7 +19,8 @@ A sentence is kept only when all of these hold (the first that fails is the reco
 5. it answers the question: it states an item of the kind asked for (a date for "when", a number for "how
    many" - not a day of a month, a club's "1904" or who said it -, a reason for "why", something beyond
    the question's own words otherwise) taken from that evidence sentence, and that sentence is about
-   the question (ranked close to the best one), not a neighbouring fact of the same article;
+   the question (ranked close to the best one by the verifier or by the evidence picker), not a neighbouring
+   fact of the same article;
 6. it is close in meaning to the cited evidence (multilingual embeddings; the bar is lower across
    languages, and a short answer that passed 3-5 - "Xiaomi [1]." - needs no sentence to compare).
 """
@@ -82,11 +83,13 @@ class Verifier:
 
     def __init__(self, embedder: VectorEmbedding, min_similarity: float,
                  min_similarity_cross: float | None = None, locality_margin: float = 0.05,
-                 short_answer_words: int = 4, coverage_margin: float = 0.4) -> None:
+                 short_answer_words: int = 4, coverage_margin: float = 0.4,
+                 locality_evidence_margin: float = 0.06) -> None:
         self.embedder = embedder
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
         self.locality_margin = locality_margin
+        self.locality_evidence_margin = locality_evidence_margin  # the picker's ranking of the same sentence
         self.coverage_margin = coverage_margin  # "Wer wird Finanzminister?": from the sentence about finance
         self.short_answer_words = short_answer_words
 
@@ -193,7 +196,12 @@ class Verifier:
                 return reject(f"does not answer the question (no {_KIND_NAMES[q.kind]} from the cited "
                               "evidence)", sim)
             relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
-            if ctx.best_question_relevance - relevance > self.locality_margin:
+            # the evidence picker's score of the claim's sentence (of a one-sentence source: a source of two
+            # sentences has one score for both)
+            picked = max((ctx.units[n - 1].passage.score for n, _ in local if len(ctx.units[n - 1].sentences) == 1),
+                         default=float("-inf"))
+            if ctx.best_question_relevance - relevance > self.locality_margin and \
+                    ctx.best_evidence_score - picked > self.locality_evidence_margin:
                 return reject("comes from a cited sentence that is not about the question (a neighbouring "
                               f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
             coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)

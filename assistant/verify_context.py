@@ -48,6 +48,7 @@ class VerificationContext:
         self.claim_vectors: dict[str, np.ndarray] = {}
         self.best_question_relevance = 0.0
         self.best_question_coverage = 0.0
+        self.best_evidence_score = max((p.score for p in sources), default=0.0)
 
     def embed(self, claims: list[str]) -> None:
         """Embed the claims, the question and every source sentence in one batch."""

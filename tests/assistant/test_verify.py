@@ -171,6 +171,24 @@ def test_a_neighbouring_fact_of_the_same_source_is_not_an_answer() -> None:
     assert not wrong.kept and "not about the question" in first_reason(wrong)
 
 
+def test_a_sentence_the_evidence_picker_ranked_near_its_best_is_no_neighbouring_fact() -> None:
+    """Seen on new articles: the right name was dropped because the verifier's own ranking put its sentence
+    0.09 below the best, although the picker had scored it 0.01 below. Both rankings must call it a neighbour."""
+    question = analyse("Wer ist die Geschäftsführerin der Stadtwerke Kirchheide?", "de")
+
+    def verdict(second_score: float, evidence_margin: float) -> Verification:
+        sources = [passage("Die Geschäftsführerin der Stadtwerke Kirchheide will ein Wasserwerk bauen.", 1,
+                           score=0.913),
+                   passage("Annette Vollrath sagte am Montag, das alte Werk reiche nicht mehr.", 2, score=second_score)]
+        verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=0.0, coverage_margin=1.0,
+                            locality_evidence_margin=evidence_margin)
+        return verifier.verify("Annette Vollrath [2].", sources, REFUSAL_DE, "de", question)
+
+    assert "not about the question" in first_reason(verdict(0.902, 0.0))  # any gap in both rankings
+    assert verdict(0.902, 0.06).kept  # the picker ranked it 0.011 below its best
+    assert "not about the question" in first_reason(verdict(0.70, 0.06))  # both rank it far below
+
+
 @pytest.mark.parametrize(
     ("answer", "kept"),
     [
