@@ -41,11 +41,13 @@ def standalone_question(question: str, history: Sequence[Turn], lang: str, promp
         out = "".join(generate(prompt.messages(history=rendered, question=neutralise_prompt_text(question)), 64))
     line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
     last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
-    if _keeps_question(line, question, last_user, lang) and not _leaves_referent_open(line, question, lang):
+    said = " ".join(t.content for t in recent)
+    if _keeps_question(line, question, last_user, lang) and not _leaves_referent_open(line, question, lang) \
+            and not _invents(line, question, said, lang):
         return line
-    # Small models sometimes repeat the previous question instead of rewriting the new one, or hand the new
-    # one back unchanged with its "its" or "damals": then retrieve (and answer) with both questions, which
-    # still carries the missing referent.
+    # Small models sometimes repeat the previous question instead of rewriting the new one, hand the new one
+    # back unchanged with its "its" or "damals", or answer it with the names of the prompt's example: then
+    # retrieve (and answer) with both questions, which still carries the missing referent.
     log.info("follow-up rewrite %r rejected; using the previous question as context", line)
     return f"{last_user.strip()} {question}".strip()
 
@@ -71,3 +73,15 @@ def _leaves_referent_open(rewrite: str, question: str, lang: str) -> bool:
     if not words & _REFERS_BACK:
         return False
     return not set(bm25_tokens(rewrite, lang)) - set(bm25_tokens(question, lang))
+
+
+def _invents(rewrite: str, question: str, conversation: str, lang: str) -> bool:
+    """Whether the rewrite is an answer ("… [1].") or brings in words that neither the new question nor the
+    conversation holds (seen: the prompt's example names, "Anna Beispiel", after a long history)."""
+    if re.search(r"\[\d+\]", rewrite):
+        return True
+    said = f"{question} {conversation}"
+    known = set(bm25_tokens(said, "de")) | set(bm25_tokens(said, "en"))
+    prefixes = {k[:5] for k in known if len(k) >= 5}
+    added = set(bm25_tokens(rewrite, lang)) - known
+    return len({w for w in added if len(w) < 5 or w[:5] not in prefixes}) >= 2

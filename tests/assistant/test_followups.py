@@ -13,11 +13,11 @@ from assistant.prompts import PromptLibrary
 from assistant.settings import PROJECT_ROOT
 
 
-def rewrite_with(reply: str, question: str, previous: str, lang: str) -> str:
+def rewrite_with(reply: str, question: str, previous: str, lang: str, answer: str = "…") -> str:
     def generate(messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         yield reply
 
-    history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
+    history = [Turn(role="user", content=previous), Turn(role="assistant", content=answer)]
     return standalone_question(question, history, lang, PromptLibrary(PROJECT_ROOT / "prompts"), LLMAdmission(1, 1),
                                generate, 4)
 
@@ -33,21 +33,26 @@ def rewrite_with(reply: str, question: str, previous: str, lang: str) -> str:
      "Was wurde damals konkret vereinbart?", "Was wurde damals konkret vereinbart?", "de"),
     ("What are BMW and Toyota looking into together?", "Did that affect any other partnership BMW had planned?",
      "Did that affect any other partnership BMW had planned?", "en"),
+    # an answer instead of a question, with the names of the prompt's own example (seen after a long history)
+    ("Was kostet das neue Wasserwerk in Kirchheide?", "Und wer ist die Geschäftsführerin?",
+     "Die Geschäftsführerin ist Anna Beispiel [1].", "de"),
+    ("Was kostet das neue Wasserwerk in Kirchheide?", "Und wer ist die Geschäftsführerin?",
+     "Wer ist die Geschäftsführerin der Muster AG, Anna Beispiel?", "de"),
 ])
 def test_an_unusable_rewrite_falls_back_to_both_questions(previous, question, reply, lang) -> None:
     assert rewrite_with(reply, question, previous, lang) == f"{previous} {question}"
 
 
-@pytest.mark.parametrize(("previous", "question", "reply", "lang"), [
-    ("Wann wurde Carlos Ghosn verhaftet?", "Und wohin floh er?", "Wohin floh Carlos Ghosn?", "de"),
-    # the pronoun replaced by a name and "pay" by "cost": it keeps "club", a word of the new question's own
-    ("Who scored Hanseatia Lübeck's goal against Gütersloh?", "How much did the club pay for him?",
-     "How much did Timo Hechtfischer cost the club?", "en"),
-    ("Which Chinese company did Ford hold talks with?", "Has that company had car plans of its own before?",
-     "Has Xiaomi had car plans of its own before?", "en"),
+@pytest.mark.parametrize(("previous", "answer", "question", "reply", "lang"), [
+    ("Wann wurde Carlos Ghosn verhaftet?", "2018 [1].", "Und wohin floh er?", "Wohin floh Carlos Ghosn?", "de"),
+    # the pronoun replaced by the name the answer gave, "pay" by "cost": it keeps "club", a word of its own
+    ("Who scored Hanseatia Lübeck's goal against Gütersloh?", "Timo Hechtfischer [1].",
+     "How much did the club pay for him?", "How much did Timo Hechtfischer cost the club?", "en"),
+    ("Which Chinese company did Ford hold talks with?", "Ford held talks with Xiaomi [2].",
+     "Has that company had car plans of its own before?", "Has Xiaomi had car plans of its own before?", "en"),
     # a follow-up that points nowhere, handed back unchanged: it is a question of its own
-    ("Wann wurde Carlos Ghosn verhaftet?", "Wie viele Arbeitsplätze schafft das Werk in Debrecen?",
+    ("Wann wurde Carlos Ghosn verhaftet?", "2018 [1].", "Wie viele Arbeitsplätze schafft das Werk in Debrecen?",
      "Wie viele Arbeitsplätze schafft das Werk in Debrecen?", "de"),
 ])
-def test_a_usable_rewrite_is_kept(previous, question, reply, lang) -> None:
-    assert rewrite_with(reply, question, previous, lang) == reply
+def test_a_usable_rewrite_is_kept(previous, answer, question, reply, lang) -> None:
+    assert rewrite_with(reply, question, previous, lang, answer) == reply
