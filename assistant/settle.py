@@ -44,6 +44,8 @@ def _incomplete(quoter: Quoter, check: Verification, evidence: list[Passage], in
                                      "the draft named only some of the items its source lists (missing: "
                                      f"{'; '.join(missing)[:120]})")
         cut = left_out(c.sentence, c.source_sentence, lang, unit.language)
+        if info.kind in ("date", "number"):  # the answer states the date or number asked for: only another
+            cut = [w for w in cut if any(ch.isdigit() for ch in w)]  # figure of the sentence is left out of it
         if cut:
             return quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
                                      "the draft copied its source sentence with a part cut off (left out: "

@@ -176,6 +176,19 @@ def test_an_answer_that_copies_its_source_with_a_clause_cut_off_becomes_the_whol
     assert answer.citations[0].text.endswith("Grundlagenforschung.")  # the citation spans the whole sentence
 
 
+def test_a_date_answer_that_leaves_out_a_clause_without_figures_stays_as_written(make) -> None:
+    """The README's first example: the date asked for is there; what was cut off holds no other figure."""
+    def arrest(messages):
+        for n, text in source_texts(messages).items():
+            if "Komplotts" in text:
+                return f"Ghosn wurde 2018 in Tokio unter dem Vorwurf des finanziellen Fehlverhaltens verhaftet [{n}]."
+        return "Dazu enthalten die Quellen keine Informationen."
+
+    assistant, _ = make(arrest, verify_locality_margin=1.0, verify_coverage_margin=1.0)
+    answer = assistant.ask("Wann wurde Carlos Ghosn verhaftet?")
+    assert answer.trace.mode == "generated" and answer.answer.startswith("Ghosn wurde 2018"), answer.trace
+
+
 def test_a_full_llm_queue_says_busy_before_the_sources(make) -> None:
     assistant, _ = make(ghosn_reply, llm_max_waiting=0)
     with assistant.admission.slot():  # someone else is generating; nobody may wait
