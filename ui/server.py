@@ -42,7 +42,7 @@ def build_jobs(assistant: Assistant, settings: Settings) -> IngestJobs:
 
 def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
                jobs: IngestJobs | None = None) -> FastAPI:
-    """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /docs, and the chat UI at /. Starts the upload
+    """The FastAPI app: /api (JSON), /v1 (OpenAI-compatible), /openapi.json, and the chat UI at /. Starts the upload
     worker (``jobs``, default ``build_jobs``), which first finishes what a previous process left."""
     jobs = (jobs or build_jobs(assistant, settings)).start()
 
@@ -53,7 +53,9 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
         if not await asyncio.to_thread(jobs.stop):
             log.warning("the upload worker did not stop within 60 s; its job runs again at the next start")
 
-    app = FastAPI(title="News archive assistant", version="0.1.0", lifespan=lifespan,
+    # no /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, which an offline machine cannot
+    # reach (and the assistant promises not to); /openapi.json is served for any local OpenAPI viewer
+    app = FastAPI(title="News archive assistant", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Answers from ingested news articles, with verified [n] citations.")
     guards = Guards(settings)
     limits = UploadLimits.from_settings(settings)

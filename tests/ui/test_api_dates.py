@@ -96,6 +96,12 @@ def test_a_reference_date_that_is_no_day_is_422(client: TestClient, value: Any) 
         assert r.status_code == 422, (path, value, r.text)
 
 
+def test_no_page_of_the_server_loads_scripts_from_a_cdn(client: TestClient) -> None:
+    """FastAPI's /docs and /redoc fetch Swagger UI / ReDoc from cdn.jsdelivr.net: off; the schema stays."""
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").status_code == 200
+
+
 def test_openapi_documents_applied_filters_and_the_flags(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
