@@ -30,14 +30,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from assistant.errors import AssistantError, InputError, LLMBusy
 from assistant.events import Event, EventStream, Final, Sources
 from assistant.models import Answer, Filters, Turn
 from assistant.service import Assistant
 from ui.auth import Guards
-from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay
+from ui.schemas import DERIVE_DATES, REFERENCE_DATE, IsoDay, TopK
 from ui.streaming import ThreadedEventStream, close_stream, drain_answer, first_event, sse_response
 
 MODEL_ID = "news-assistant"
@@ -72,12 +72,12 @@ class ChatCompletionRequest(BaseModel):
 
     model: str | None = Field(default=None, description=f"Any name; /v1/models lists {MODEL_ID!r}.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
-    stream: bool = False
+    stream: StrictBool = False
     n: int | None = Field(default=None, ge=1, le=1, description="Only one choice is generated.")
     language: Literal["de", "en"] | None = Field(default=None, description="Extension: answer language.")
-    top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: passages to retrieve.")
+    top_k: TopK = Field(default=None, ge=1, le=50, description="Extension: passages to retrieve.")
     filters: Filters | None = Field(default=None, description="Extension: retrieval filters, as in /api/ask.")
-    derive_dates: bool = Field(default=True, description="Extension: " + DERIVE_DATES)
+    derive_dates: StrictBool = Field(default=True, description="Extension: " + DERIVE_DATES)
     reference_date: IsoDay = Field(default=None, description="Extension: " + REFERENCE_DATE)
 
     @field_validator("messages")

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
 from assistant.models import AlsoIn, Answer, DerivedFilter, DocumentInfo, Filters, Turn
@@ -62,9 +62,9 @@ class AskRequest(BaseModel):
     language: Literal["de", "en"] | None = Field(default=None, description="Answer language; default: the question's.")
     top_k: TopK = Field(default=None, ge=1, le=50, description="Passages to retrieve.")
     filters: Filters | None = None
-    derive_dates: bool = Field(default=True, description=DERIVE_DATES)
+    derive_dates: StrictBool = Field(default=True, description=DERIVE_DATES)
     reference_date: IsoDay = Field(default=None, description=REFERENCE_DATE)
-    stream: bool = Field(
+    stream: StrictBool = Field(
         default=False,
         description="Server-sent events: `sources` (the numbered evidence, as soon as retrieval is done), "
                     "`token` (the draft as the LLM writes it), then `final` (the verified answer).",
@@ -83,7 +83,7 @@ class SearchRequest(BaseModel):
     top_k: TopK = Field(default=None, ge=1, le=50)
     filters: Filters | None = None
     mode: Literal["hybrid", "dense", "bm25"] | None = Field(default=None, description="Retriever; default hybrid.")
-    derive_dates: bool = Field(default=True, description=DERIVE_DATES)
+    derive_dates: StrictBool = Field(default=True, description=DERIVE_DATES)
     reference_date: IsoDay = Field(default=None, description=REFERENCE_DATE)
 
     _blank = field_validator("query")(_not_blank)

@@ -89,6 +89,17 @@ def test_reference_date_moves_relative_words(client: TestClient) -> None:
     assert {x["date"][:4] for x in body["results"]} == {"2018"}
 
 
+@pytest.mark.parametrize(("field", "value"), [("derive_dates", "no"), ("derive_dates", "off"), ("derive_dates", 0),
+                                              ("stream", "yes"), ("stream", 1)])
+def test_a_flag_is_json_true_or_false(client: TestClient, field: str, value: Any) -> None:
+    """Pydantic alone takes "no", "off" and 0 for false: a typo in a client would then pass unnoticed."""
+    for path, key in (("/api/search", "query"), ("/api/ask", "question")):
+        if field == "stream" and path == "/api/search":
+            continue
+        r = client.post(path, json={key: QUESTION, field: value})
+        assert r.status_code == 422 and field in r.text, (path, value, r.text)
+
+
 @pytest.mark.parametrize("value", ["2019", "2019-02-30", "15.01.2019", 0, 1547510400, "0"])
 def test_a_reference_date_that_is_no_day_is_422(client: TestClient, value: Any) -> None:
     for path, key in (("/api/search", "query"), ("/api/ask", "question")):

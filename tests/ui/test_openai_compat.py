@@ -43,6 +43,11 @@ def test_the_last_user_message_is_the_question_and_earlier_turns_the_history() -
      "last message must be the user's question"),
     ({"messages": [{"role": "robot", "content": "x"}]}, "role"),
     ({"messages": [{"role": "user", "content": "x"}], "n": 2}, "less than or equal to 1"),
+    # the same types as /api/ask: JSON true/false for the flags, a whole number for top_k
+    ({"messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "valid boolean"),
+    ({"messages": [{"role": "user", "content": "x"}], "derive_dates": 0}, "valid boolean"),
+    ({"messages": [{"role": "user", "content": "x"}], "top_k": True}, "whole number"),
+    ({"messages": [{"role": "user", "content": "x"}], "top_k": "5"}, "whole number"),
 ])
 def test_invalid_requests_are_refused_with_a_reason(body: dict, says: str) -> None:
     with pytest.raises(ValueError, match=says):
