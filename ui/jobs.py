@@ -7,7 +7,7 @@ is "unchanged") and ingests them, one job at a time, as the index's only writer.
 ``new``/``changed`` only after its registry record is stored (the store writes it last), so a kill loses
 nothing that a job reported. At start, ``recover`` runs queued and interrupted jobs again (ingest is
 idempotent: what was stored comes back "unchanged") and removes staging folders of uploads that were
-never completely received.
+never completely received. A file that gives no article (every line or item skipped) is not kept.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 STAGING = ".staging"
 # A file with several articles (.jsonl) shows the most telling of their outcomes.
 _RANK = {"pending": 0, "skipped": 1, "unchanged": 2, "changed": 3, "new": 4, "failed": 5}
+MAX_REASONS = 20  # skip reasons shown per file; more are counted ("… and 5 more")
 
 
 class FileResult(BaseModel):
@@ -50,7 +51,8 @@ class FileResult(BaseModel):
 
     name: str = Field(description="As uploaded; files from an archive as 'archive.zip/folder/file.txt'.")
     status: FileStatus = Field(description="pending until ingested; new, changed, unchanged or skipped after.")
-    reason: str | None = Field(default=None, description="Why it was skipped or failed.")
+    reason: str | None = Field(default=None, description="Why it failed, or why it or some of its lines or items "
+                               "were skipped: every reason, '; '-separated (the first 20, then '… and N more').")
     doc_ids: list[str] = Field(default_factory=list, description="Its articles (a .jsonl file may hold several).")
     chunks: int = 0
 
@@ -197,9 +199,10 @@ class IngestJobs:
         try:
             paths, prefixes = self._place(job)
             by_file = {f.name: f for f in job.files}
+            reasons: dict[str, list[str]] = {}  # this run's: a job run again after a restart lists them anew
 
             def on_outcome(o: Outcome) -> None:
-                self._record(job, by_file, o)
+                self._record(job, by_file, reasons, o)
 
             def after_write(done: int, total: int) -> None:
                 if self._stopping.is_set():  # a batch is stored and recorded: the rest waits for the next start
@@ -228,6 +231,8 @@ class IngestJobs:
         final.error = f"{type(error).__name__}: {error}" if error is not None else None
         self._save(final)  # on disk first: a job is reported final only once its journal says so
         remove_tree(self.staging(job_id))  # before it is reported: a final job has left nothing staged
+        if error is None:
+            self._drop_unused(final)
         with self._lock:
             self._jobs[job_id] = job = final
         if self.after_job:
@@ -249,7 +254,34 @@ class IngestJobs:
             prefixes.append(f"{UPLOADS}/" + ("" if folder == "." else folder + "/"))
         return paths, prefixes
 
-    def _record(self, job: Job, by_file: dict[str, FileResult], o: Outcome) -> None:
+    def _drop_unused(self, job: Job) -> None:
+        """Remove the kept originals of the job's files that gave no article: no API call could remove them (they
+        have no doc_id). A file that an article is still stored from (uploaded before) stays, for DELETE."""
+        names = [f.name for f in job.files if f.status == "skipped"]
+        if not names:
+            return
+        try:
+            with self.ingester.writing():  # no other writer stores an article from one of them meanwhile
+                stored = {d.source.split("#", 1)[0] for d in self.ingester.store.documents()}
+                for name in names:
+                    if f"{UPLOADS}/{name}" not in stored:
+                        self._remove_upload(PurePosixPath(name))
+        except (AssistantError, OSError) as e:  # the job's articles are stored: it is done all the same
+            log.warning("upload job %s: the originals of its skipped files stay in %s (%s); remove them there",
+                        job.id, self.uploads, e)
+
+    def _remove_upload(self, rel: PurePosixPath) -> None:
+        """Remove the kept original ``rel`` and the folders of its archive that this leaves empty."""
+        path = self.uploads / rel
+        if not path.resolve().is_relative_to(self.uploads.resolve()):
+            return  # cannot happen for a checked upload name; cheap
+        path.unlink(missing_ok=True)
+        for folder in list(path.parents)[: len(rel.parts) - 1]:  # its archive's folders, innermost first
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
+
+    def _record(self, job: Job, by_file: dict[str, FileResult], reasons: dict[str, list[str]], o: Outcome) -> None:
         name = o.source.split("#", 1)[0].removeprefix(f"{UPLOADS}/")
         f = by_file.get(name)
         if f is None or o.status == "removed":
@@ -261,8 +293,12 @@ class IngestJobs:
                 f.doc_ids.append(o.doc_id)
             f.chunks += o.chunks
             if o.reason:
-                line = o.source.partition("#")[2]
-                f.reason = (f"line {line}: " if line else "") + o.reason
+                key = o.source.partition("#")[2]  # the line of a .jsonl file, the item of a feed
+                where = f"{'line' if name.lower().endswith('.jsonl') else 'item'} {key}: " if key else ""
+                seen = reasons.setdefault(name, [])
+                seen.append(where + o.reason)
+                more = [f"… and {len(seen) - MAX_REASONS} more"] if len(seen) > MAX_REASONS else []
+                f.reason = "; ".join(seen[:MAX_REASONS] + more)
             job.done = sum(x.status != "pending" for x in job.files)
         self._save(job)
 

@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from assistant.errors import InputError
 from assistant.settings import Settings
 
-MAX_NAME_CHARS = 200
+MAX_NAME_BYTES = 200  # of one file or folder name in UTF-8: file systems allow 255 bytes, and ZIP_PART is added
+MAX_PATH_BYTES = 1024  # of an archive entry's path in UTF-8, with the archive's name (Linux allows 4096 in all)
 HEAD_BYTES = 1024  # what check_content looks at
 ZIP_PART = ".zip-upload"  # a received archive waits as NAME.zip-upload; it is unpacked into the folder NAME.zip/
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -55,8 +56,8 @@ class UploadLimits:
 def safe_name(name: str | None, what: str = "file name") -> str:
     """``name`` if it is a plain file name that stays where it is put; else an UploadRejected (400).
 
-    No folders, no ``..``, no hidden files, no control characters, no drive letters, at most 200 characters.
-    The name is NFC-normalised (macOS sends decomposed umlauts)."""
+    No folders, no ``..``, no hidden files, no control characters, no drive letters, at most 200 bytes in UTF-8
+    (a file system counts bytes: "ä" is two). The name is NFC-normalised (macOS sends decomposed umlauts)."""
     if not name or not name.strip():
         raise UploadRejected(f"a file has no {what}: send every file with a name such as article.txt")
     shown = name.encode("unicode_escape").decode("ascii")[:120]
@@ -67,8 +68,10 @@ def safe_name(name: str | None, what: str = "file name") -> str:
         raise UploadRejected(f"the {what} {shown!r} contains control characters; rename the file")
     if clean.startswith(".") or clean != clean.strip() or (len(clean) > 1 and clean[1] == ":"):
         raise UploadRejected(f"the {what} {shown!r} is hidden, padded or names a drive; rename the file")
-    if len(clean) > MAX_NAME_CHARS:
-        raise UploadRejected(f"the {what} is {len(clean)} characters long; at most {MAX_NAME_CHARS} are allowed")
+    size = len(clean.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise UploadRejected(f"the {what} {clean[:40] + '…'!r} is {size} bytes long in UTF-8; at most "
+                             f"{MAX_NAME_BYTES} bytes are allowed (a letter such as ä takes two): shorten the name")
     return clean
 
 
@@ -101,7 +104,12 @@ def entry_path(name: str, archive: str) -> PurePosixPath:
     parts = PurePosixPath(name).parts
     if not parts or len(parts) > 20:
         raise UploadRejected(f"{archive}: the entry {name!r} has no name or is nested more than 20 folders deep")
-    return PurePosixPath(*(safe_name(p, f"path in {archive}") for p in parts))
+    rel = PurePosixPath(*(safe_name(p, f"path in {archive}") for p in parts))
+    size = len(f"{archive}/{rel}".encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH_BYTES:
+        raise UploadRejected(f"{archive}: the entry {str(rel)[:40] + '…'!r} has a path of {size} bytes in UTF-8; at "
+                             f"most {MAX_PATH_BYTES} bytes are allowed: pack it with shorter folder or file names")
+    return rel
 
 
 def zip_entries(path: Path, name: str, limits: UploadLimits, supported: Iterable[str],

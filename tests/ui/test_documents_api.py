@@ -131,6 +131,12 @@ HOSTILE: list[tuple[str, list[tuple[str, bytes]], int, str]] = [
     ("zip with too many files", [("n.zip", _zip({f"{i}.txt": b"x" for i in range(6)}))], 413, "more than 5"),
     ("zip of nothing", [("n.zip", _zip({"a.exe": b"x"}))], 415, "unsupported"),
     ("not a zip", [("n.zip", b"PK\x03\x04 broken")], 400, "not a readable"),
+    # 'ä' is two bytes in UTF-8: 134 characters are 264 bytes, more than the 255 a file system allows
+    ("name over 255 bytes", [("ä" * 130 + ".txt", ZEBRA.encode())], 400, "264 bytes long in UTF-8"),
+    ("zip named over 255 bytes", [("ä" * 130 + ".zip", _zip({"a.txt": b"x"}))], 400, "264 bytes long"),
+    ("zip entry over 255 bytes", [("a.zip", _zip({"ä" * 130 + ".txt": ZEBRA.encode()}))], 400, "264 bytes"),
+    ("zip entry path over 4096 bytes", [("a.zip", _zip({"/".join(["ö" * 100] * 19) + "/" + "ö" * 98 + ".txt": b"x"}))],
+     400, "at most 1024 bytes"),
 ]
 
 
@@ -205,3 +211,56 @@ def test_deleting_an_article_from_a_folder_keeps_the_users_file(tmp_path: Path) 
     r = client.delete(f"/api/documents/{doc['doc_id']}")
     assert r.status_code == 200 and r.json()["original_removed"] is False
     assert (CORPUS / doc["source"]).exists()
+
+
+MIXED = "\n".join([json.dumps({"text": OTHER_TEXT[:1500], "title": "Export"}), "{kaputt", "[1, 2]",
+                   json.dumps({"title": "ohne Text"}), json.dumps({"text": ZEBRA, "title": "Zoo"}),
+                   json.dumps({"text": "   "})]) + "\n"
+FEED = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Quellstadt Bote</title>"
+        f"<item><guid>zoo-1</guid><title>Zoo</title><description>{ZEBRA}</description></item>"
+        "<item><guid>leer-2</guid><title>Leer</title><description></description></item>"
+        "<item><guid>leer-3</guid><title>Auch leer</title></item></channel></rss>").encode()
+
+
+def test_a_file_result_names_every_skipped_line_and_item(app_env: dict[str, Any]) -> None:
+    client = app_env["client"]
+    job = wait_done(client, upload(client, ("mixed.jsonl", MIXED.encode()), ("bote.rss", FEED)).json()["status_url"])
+    files = {f["name"]: f for f in job["files"]}
+    assert files["mixed.jsonl"]["status"] == "new" and len(files["mixed.jsonl"]["doc_ids"]) == 2
+    assert files["mixed.jsonl"]["reason"].split("; ") == [
+        "line 2: invalid JSON (Expecting property name enclosed in double quotes at column 2): fix or remove this line",
+        'line 3: not a JSON object: each line must be one article like {"text": "..."}',
+        "line 4: no article text: put it in a 'text', 'body' or 'content' field",
+        "line 6: no article text: put it in a 'text', 'body' or 'content' field"]
+    assert files["bote.rss"]["status"] == "new" and len(files["bote.rss"]["doc_ids"]) == 1
+    reasons = files["bote.rss"]["reason"].split("; ")
+    assert [r.split(":", 1)[0] for r in reasons] == ["item leer-2", "item leer-3"]
+    assert all("feed item has no text" in r for r in reasons)
+
+
+def test_an_upload_that_gives_no_article_leaves_no_original(app_env: dict[str, Any]) -> None:
+    client, index = app_env["client"], app_env["index"]
+    docx = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document>" * 500})[:300]  # cut off
+    job = wait_done(client, upload(client, ("empty.txt", b""), ("blank.md", b"  \n\n"), ("cut.docx", docx),
+                                   ("mixed.jsonl", MIXED.encode())).json()["status_url"])
+    got = {f["name"]: (f["status"], f["reason"]) for f in job["files"]}
+    assert [got[n][0] for n in ("empty.txt", "blank.md", "cut.docx")] == ["skipped"] * 3, got
+    assert "empty" in got["empty.txt"][1] and "whitespace" in got["blank.md"][1] and "DOCX" in got["cut.docx"][1]
+    kept = sorted(str(p.relative_to(index / "uploads")) for p in (index / "uploads").rglob("*"))
+    assert kept == [".staging", "mixed.jsonl"]  # a file with some good lines stays
+
+    bundle = _zip({"heute/zoo.txt": ZEBRA.encode(), "heute/leer.txt": b"", "morgen/leer.txt": b""})
+    job = wait_done(client, upload(client, ("bundle.zip", bundle)).json()["status_url"])
+    assert [f["status"] for f in job["files"]].count("skipped") == 2
+    kept = sorted(str(p.relative_to(index / "uploads")) for p in (index / "uploads" / "bundle.zip").rglob("*"))
+    assert kept == ["bundle.zip/heute", "bundle.zip/heute/zoo.txt"]  # and no folder emptied by the removal
+
+
+def test_an_article_stored_before_keeps_its_original_when_uploaded_again_unusable(app_env: dict[str, Any]) -> None:
+    client, index = app_env["client"], app_env["index"]
+    first = wait_done(client, upload(client, ("zoo.txt", ZEBRA.encode())).json()["status_url"])
+    again = wait_done(client, upload(client, ("zoo.txt", b"")).json()["status_url"])
+    assert again["files"][0]["status"] == "skipped"
+    assert (index / "uploads" / "zoo.txt").exists()  # the article is still indexed: DELETE removes both
+    d = client.delete(f"/api/documents/{first['files'][0]['doc_ids'][0]}").json()
+    assert d["original_removed"] is True and not (index / "uploads" / "zoo.txt").exists()

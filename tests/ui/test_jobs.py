@@ -15,8 +15,9 @@ import pytest
 from assistant.errors import IndexUnusable
 from ingest.factory import Ingester, build_ingester
 from ingest.pipeline import IngestSummary
+from ingest.summary import Outcome
 from tests.fakes import HashEmbedding, fake_settings
-from ui.jobs import IngestJobs, Job, journal_entries
+from ui.jobs import FileResult, IngestJobs, Job, journal_entries
 
 TEXT = ("Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss. Der Bau soll 40 Millionen Euro "
         "kosten und drei Jahre dauern, sagte der Bürgermeister am Montag.\n")
@@ -57,18 +58,22 @@ def test_restart_runs_an_interrupted_job_again_and_drops_half_received_uploads(t
     first = make_jobs(index)
     done_id, cut_id, orphan_id = first.new_id(), first.new_id(), first.new_id()
     # a job that was running when the server died: one file already moved to the originals, one still staged
-    names = stage(first, cut_id, {"a.txt": TEXT, "b.txt": TEXT.replace("Montag", "Dienstag")})
+    names = stage(first, cut_id, {"a.txt": TEXT, "b.txt": TEXT.replace("Montag", "Dienstag"), "c.jsonl": "[]\n{}\n"})
     (index / "uploads").mkdir(parents=True, exist_ok=True)
     (first.staging(cut_id) / "a.txt").replace(index / "uploads" / "a.txt")
-    first._save(Job(id=cut_id, state="running", created=time.time(), files=[
-        {"name": n, "status": "pending"} for n in names], total=2))
+    first._save(Job(id=cut_id, state="running", created=time.time(), files=[  # c.jsonl's first line was read
+        {"name": n, "status": "pending"} for n in names[:2]] + [FileResult(
+            name="c.jsonl", status="skipped", reason="line 1: not a JSON object")], total=3))
     stage(first, orphan_id, {"half.txt": TEXT[:20]})  # received in part: no journal entry yet
     first._save(Job(id=done_id, state="done", created=time.time() - 10, files=[], total=0))
 
     again = make_jobs(index).start()
     job = again.wait(cut_id)
     assert job is not None and job.state == "done" and job.recovered
-    assert {f.name: f.status for f in job.files} == {"a.txt": "new", "b.txt": "new"}
+    assert {f.name: f.status for f in job.files} == {"a.txt": "new", "b.txt": "new", "c.jsonl": "skipped"}
+    assert [r[:26] for r in (job.files[2].reason or "").split("; ")] == ["line 1: not a JSON object:",
+                                                                         "line 2: no article text: p"]
+    assert sorted(p.name for p in (index / "uploads").iterdir()) == [".staging", "a.txt", "b.txt"]
     assert not again.staging(orphan_id).exists()
     done = again.get(done_id)
     assert done is not None and done.state == "done"
@@ -92,9 +97,35 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(tmp_path: Path,
     failed = jobs.wait(jobs.submit(first, stage(jobs, first, {"a.txt": TEXT})).id)
     assert failed is not None and failed.state == "failed" and "disk is full" in (failed.error or "")
     assert failed.files[0].status == "failed" and "disk is full" in (failed.files[0].reason or "")
+    assert (tmp_path / "index" / "uploads" / "a.txt").exists()  # a failed job loses no upload
     second = jobs.new_id()
     ok = jobs.wait(jobs.submit(second, stage(jobs, second, {"b.txt": TEXT})).id)
     assert ok is not None and ok.state == "done" and ok.files[0].status == "new"
+
+
+def test_a_job_that_fails_after_skipping_a_file_keeps_that_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def skip_then_fail(self: Ingester, *a: Any, on_outcome: Any, **kw: Any) -> IngestSummary:
+        on_outcome(Outcome("uploads/leer.txt", "skipped", reason="empty file"))
+        raise IndexUnusable("the disk is full; free space and upload again")
+
+    monkeypatch.setattr(Ingester, "ingest", skip_then_fail)
+    jobs = make_jobs(tmp_path / "index").start()
+    job_id = jobs.new_id()
+    job = jobs.wait(jobs.submit(job_id, stage(jobs, job_id, {"leer.txt": ""})).id)
+    assert job is not None and job.state == "failed" and job.files[0].status == "skipped"
+    assert (tmp_path / "index" / "uploads" / "leer.txt").exists()
+
+
+def test_reasons_are_all_kept_up_to_a_cap(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path / "index").start()
+    job_id = jobs.new_id()
+    lines = [json.dumps({"text": TEXT})] + [f'{{"n": {i}}}' for i in range(2, 27)]  # lines 2..26 have no text
+    job = jobs.wait(jobs.submit(job_id, stage(jobs, job_id, {"x.jsonl": "\n".join(lines)})).id)
+    assert job is not None and job.files[0].status == "new"
+    reasons = (job.files[0].reason or "").split("; ")
+    assert [r.split(":", 1)[0] for r in reasons] == [f"line {i}" for i in range(2, 22)] + ["… and 5 more"]
+    assert (tmp_path / "index" / "uploads" / "x.jsonl").exists()
 
 
 def test_old_finished_jobs_are_pruned_from_the_journal(tmp_path: Path) -> None:
