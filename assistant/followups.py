@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from assistant.admission import LLMAdmission
 from assistant.citations import neutralise_prompt_text
 from assistant.models import Turn
 from assistant.prompts import PromptLibrary
+from assistant.questions import QuestionInfo, analyse
 from assistant.text import bm25_tokens
 
 # Words by which a follow-up points back at the conversation ("its rate", "was wurde damals vereinbart"). Left
@@ -28,8 +30,25 @@ log = logging.getLogger(__name__)
 Generate = Callable[[list[dict[str, str]], int], Iterator[str]]
 
 
+@dataclass(frozen=True)
+class Standalone:
+    """A follow-up made searchable: ``text`` for retrieval and the prompt; ``asks`` is the question whose
+    wording says what kind of item answers it (the rewrite itself, or the new question when ``text`` is the
+    previous question followed by the new one)."""
+
+    text: str
+    asks: str
+
+    def analysed(self, lang: str) -> QuestionInfo:
+        info = analyse(self.text, lang)
+        if self.asks == self.text:
+            return info
+        own = analyse(self.asks, lang)  # "Um wie viel …? Und was bekommt Nissan im Gegenzug?" asks for a thing
+        return replace(info, kind=own.kind, several=own.several)
+
+
 def standalone_question(question: str, history: Sequence[Turn], lang: str, prompts: PromptLibrary,
-                        admission: LLMAdmission, generate: Generate, history_turns: int) -> str:
+                        admission: LLMAdmission, generate: Generate, history_turns: int) -> Standalone:
     """Rewrite a follow-up into a question that retrieval can use on its own."""
     prompt = prompts.get("condense", lang)
     speaker = {"de": {"user": "Nutzer", "assistant": "Assistent"},
@@ -44,12 +63,12 @@ def standalone_question(question: str, history: Sequence[Turn], lang: str, promp
     said = " ".join(t.content for t in recent)
     if _keeps_question(line, question, last_user, lang) and not _leaves_referent_open(line, question, lang) \
             and not _invents(line, question, said, lang):
-        return line
+        return Standalone(line, line)
     # Small models sometimes repeat the previous question instead of rewriting the new one, hand the new one
     # back unchanged with its "its" or "damals", or answer it with the names of the prompt's example: then
     # retrieve (and answer) with both questions, which still carries the missing referent.
     log.info("follow-up rewrite %r rejected; using the previous question as context", line)
-    return f"{last_user.strip()} {question}".strip()
+    return Standalone(f"{last_user.strip()} {question}".strip(), question)
 
 
 def _keeps_question(rewrite: str, question: str, previous: str, lang: str) -> bool:

@@ -17,7 +17,7 @@ from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.events import Event, EventStream, Final, Sources, Token
 from assistant.evidence import EvidencePicker
-from assistant.followups import standalone_question
+from assistant.followups import Standalone, standalone_question
 from assistant.llm import LLM
 from assistant.models import (
     Answer,
@@ -34,7 +34,6 @@ from assistant.models import (
     is_language,
 )
 from assistant.prompts import PromptLibrary
-from assistant.questions import analyse
 from assistant.quote import Quoter
 from assistant.retrieval import Mode, Retriever
 from assistant.settings import Settings
@@ -209,13 +208,14 @@ class Assistant:
         question = _check_question(question)
         lang: Language = language if is_language(language) else question_language(question)
         timings: dict[str, float] = {}
-        standalone = question
+        made = Standalone(question, question)
         if history:
             t = time.perf_counter()
-            standalone = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
-                                             self.settings.retrieval.history_turns)
+            made = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
+                                       self.settings.retrieval.history_turns)
             timings["condense_ms"] = _ms(t)
-        info = analyse(standalone, lang)
+        standalone = made.text
+        info = made.analysed(lang)
         prompt = self.prompts.get("answer", lang)
         refusal = prompt.extra("refusal")
         rewritten = standalone if history else None

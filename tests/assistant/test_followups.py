@@ -10,6 +10,7 @@ from assistant.admission import LLMAdmission
 from assistant.followups import standalone_question
 from assistant.models import Turn
 from assistant.prompts import PromptLibrary
+from assistant.questions import analyse
 from assistant.settings import PROJECT_ROOT
 
 
@@ -19,7 +20,7 @@ def rewrite_with(reply: str, question: str, previous: str, lang: str, answer: st
 
     history = [Turn(role="user", content=previous), Turn(role="assistant", content=answer)]
     return standalone_question(question, history, lang, PromptLibrary(PROJECT_ROOT / "prompts"), LLMAdmission(1, 1),
-                               generate, 4)
+                               generate, 4).text
 
 
 @pytest.mark.parametrize(("previous", "question", "reply", "lang"), [
@@ -56,3 +57,18 @@ def test_an_unusable_rewrite_falls_back_to_both_questions(previous, question, re
 ])
 def test_a_usable_rewrite_is_kept(previous, answer, question, reply, lang) -> None:
     assert rewrite_with(reply, question, previous, lang, answer) == reply
+
+
+def test_a_fallback_asks_for_what_the_new_question_asks_for() -> None:
+    """The previous question comes first in the fallback; its "Um wie viel" must not make this a number question."""
+    def generate(messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        yield "Wie viel senkt Renault seinen Anteil an Nissan?"
+
+    history = [Turn(role="user", content="Um wie viel will Renault seinen Anteil an Nissan senken?"),
+               Turn(role="assistant", content="Von 43 % auf 15 % [1].")]
+    made = standalone_question("Und was bekommt Nissan im Gegenzug?", history, "de",
+                               PromptLibrary(PROJECT_ROOT / "prompts"), LLMAdmission(1, 1), generate, 4)
+    assert made.text.startswith("Um wie viel") and made.asks == "Und was bekommt Nissan im Gegenzug?"
+    info = made.analysed("de")
+    assert info.kind == "fact" and analyse(made.text, "de").kind == "number"
+    assert "renault" in info.focus  # the words of both questions still count for the evidence
