@@ -214,17 +214,20 @@ def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
                for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
 
 
+_WITH_ARTICLE = frozenset({"am", "im", "zum", "zur", "vom", "beim", "ins", "ans", "aufs", "übers", "unterm"})
+
+
 def _proper(word: str, ev: EvidenceText) -> bool:
     """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
     name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
-    Espinosa", not "des Leiters")."""
+    Espinosa", not "des Leiters", nor "am Ufer": a contraction holds the article)."""
     if ACRONYM.fullmatch(word):
         return True
     if NOUN_SHAPE.search(word) or fold(word) in GENERIC_NOUNS:
         return False
     for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
         before = (m.group(1) or "").lower()
-        if before not in DETERMINERS:
+        if before not in DETERMINERS and before not in _WITH_ARTICLE:
             return True
     return False
 

@@ -19,8 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.followups import Standalone
 from assistant.models import AnswerTrace, Citation, Language, Passage
-from assistant.questions import analyse
 from assistant.service import Assistant
 from assistant.settle import settle_draft, settled_answer
 from assistant.text import detect_language
@@ -54,7 +54,10 @@ def resettle(assistant: Assistant, record: AnswerResult, question: Question | No
     evidence = [Passage(**{k: v for k, v in c.items() if k in Passage.model_fields},
                         language=detect_language(c["text"])) for c in trace.get("evidence", [])]
     lang: Language = "en" if record.language == "en" else "de"
-    info = analyse(record.standalone_question or record.question, lang)
+    standalone = record.standalone_question or record.question
+    # a fallback (previous question + this one) asks what this one asks, as in the service (Standalone)
+    fallback = standalone != record.question and standalone.endswith(record.question)
+    info = Standalone(standalone, record.question if fallback else standalone).analysed(lang)
     refusal = assistant.prompts.get("answer", lang).extra("refusal")
     check, quote = settle_draft(assistant.verifier, assistant.quoter, assistant.settings.quote.on_refusal, draft,
                                 evidence, info, lang, refusal, bool(trace.get("cut_off")))

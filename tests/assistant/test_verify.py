@@ -582,3 +582,14 @@ def test_an_attribution_states_no_reason(lenient: Verifier, question: str, answe
               "Cloud-basierten Diensten verbindet, sagten zwei Personen, die an den Gesprächen beteiligt waren.")
     result = lenient.verify(answer, [passage(source)], REFUSAL_DE, "en", analyse(question, "en"))
     assert bool(result.kept) == kept, reasons(result)
+
+
+def test_a_noun_after_a_contracted_article_is_no_name() -> None:
+    """"am Ufer der Lauter": "am" is "an dem", so "Ufer" is a common noun, not the name a who-question asks for."""
+    from assistant.answer_items import answer_items
+
+    question = analyse("Wer ist die Geschäftsführerin der Stadtwerke Kirchheide?", "de")
+    river = "Die Stadtwerke Kirchheide wollen bis 2027 ein neues Wasserwerk am Ufer der Lauter bauen."
+    person = "Geschäftsführerin Annette Vollrath sagte am Montag, das alte Werk reiche nicht mehr."
+    assert "Ufer" not in answer_items(river, question, river, "de")
+    assert {"Annette", "Vollrath"} <= set(answer_items(person, question, person, "de"))
