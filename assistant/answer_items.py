@@ -67,6 +67,14 @@ _FILLERS = frozenset(fold(w) for w in ["des", "der", "dem", "den", "of", "the", 
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
 
 
+_FINITE_VERBS = frozenset({
+    "ist", "sind", "war", "waren", "hat", "haben", "hatte", "hatten", "wird", "werden", "wurde", "wurden", "soll",
+    "sollen", "kann", "können", "will", "wollen", "muss", "müssen", "darf", "dürfen", "bleibt", "bleiben", "gilt",
+    "gelten", "is", "are", "was", "were", "has", "have", "had", "would", "can", "could", "must", "shall",
+    "should", "remains", "remain"
+})
+
+
 def missing_items(answer: str, source_sentence: str, language: str, source_language: str) -> list[str]:
     """The items of an enumeration in the source sentence ("Brennstoffzellen, Sportwagen, Elektroantriebe und
     Leichtbau") that the answer leaves out, when it names some of them; [] when it names all or none, or the
@@ -74,7 +82,10 @@ def missing_items(answer: str, source_sentence: str, language: str, source_langu
     if language != source_language:
         return []
     parts = [p.strip() for p in _LIST_SPLIT.split(source_sentence) if p.strip()]
-    items = [p for p in parts[1:] if 1 <= len(p.split()) <= 6]  # the first part holds subject and verb
+    # the first part holds subject and verb; a part that opens with a verb ("… heißen Aruna und Temir und sind
+    # drei Jahre alt") starts another statement, which ends the enumeration
+    clause = next((i for i, p in enumerate(parts[1:], 1) if p.split()[0].lower() in _FINITE_VERBS), len(parts))
+    items = [p for p in parts[1:clause] if 1 <= len(p.split()) <= 6]
     if len(items) < 2:
         return []
     answer_ev = evidence_text(answer)

@@ -349,6 +349,16 @@ def test_an_answer_that_names_only_some_listed_items_is_incomplete(answer: str, 
     assert missing_items(answer, source, "en", "de") == []  # across languages the words cannot be compared
 
 
+def test_a_statement_after_an_enumeration_is_no_item_of_it() -> None:
+    """Seen on a new article: "… heißen Aruna, Temir und Sura und sind drei Jahre alt" lists three names; "sind
+    drei Jahre alt" opens another statement, which a complete answer need not repeat."""
+    from assistant.answer_items import missing_items
+
+    source = "Die Schneeleoparden im Zoo Lindenau heißen Aruna, Temir und Sura und sind drei Jahre alt."
+    assert missing_items("Sie heißen Aruna, Temir und Sura [1].", source, "de", "de") == []
+    assert missing_items("Sie heißen Aruna und Temir [1].", source, "de", "de") == ["Sura"]
+
+
 @pytest.mark.parametrize(
     ("answer", "left"),
     [
