@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from assistant.admission import LLMAdmission
 from assistant.citations import neutralise_prompt_text
+from assistant.grounding import common_noun_in
 from assistant.models import Turn
 from assistant.prompts import PromptLibrary
 from assistant.questions import QuestionInfo, analyse
@@ -61,11 +62,14 @@ def standalone_question(question: str, history: Sequence[Turn], lang: str, promp
     line = out.strip().splitlines()[0].strip().strip('"„“«»') if out.strip() else ""
     last_user = next((t.content for t in reversed(recent) if t.role == "user"), "")
     said = " ".join(t.content for t in recent)
+    last_answer = next((t.content for t in reversed(recent) if t.role == "assistant"), "")
     if _keeps_question(line, question, last_user, lang) and not _leaves_referent_open(line, question, lang) \
-            and not _invents(line, question, said, lang):
+            and not _invents(line, question, said, lang) and not _drops_topic(line, question, last_user,
+                                                                               last_answer, lang):
         return Standalone(line, line)
     # Small models sometimes repeat the previous question instead of rewriting the new one, hand the new one
-    # back unchanged with its "its" or "damals", or answer it with the names of the prompt's example: then
+    # back unchanged with its "its" or "damals", answer it with the names of the prompt's example, or resolve
+    # "Und wer ist die Geschäftsführerin?" to "… des Unternehmens" instead of the company talked about: then
     # retrieve (and answer) with both questions, which still carries the missing referent.
     log.info("follow-up rewrite %r rejected; using the previous question as context", line)
     return Standalone(f"{last_user.strip()} {question}".strip(), question)
@@ -104,3 +108,19 @@ def _invents(rewrite: str, question: str, conversation: str, lang: str) -> bool:
     prefixes = {k[:5] for k in known if len(k) >= 5}
     added = set(bm25_tokens(rewrite, lang)) - known
     return len({w for w in added if len(w) < 5 or w[:5] not in prefixes}) >= 2
+
+
+_CONTINUES = frozenset({"und", "and", "also", "auch", "sowie", "plus"})
+
+
+def _drops_topic(rewrite: str, question: str, previous: str, answer: str, lang: str) -> bool:
+    """Whether a follow-up that continues the conversation ("Und wer ist die Geschäftsführerin?") was rewritten
+    without its topic: it adds no word of the previous question and no name of the previous answer ("… des
+    Unternehmens" adds a common noun of the answer, not "Kirchheide" or "Wasserwerk")."""
+    words = question.split()
+    if not words or words[0].strip(",").casefold() not in _CONTINUES:
+        return False
+    names = [w for w in re.findall(r"(?<=\S )[A-ZÄÖÜ][\w-]+", answer) if not common_noun_in(answer, w)]
+    topic = set(bm25_tokens(previous, lang)) | set(bm25_tokens(" ".join(names), lang))
+    added = set(bm25_tokens(rewrite, lang)) - set(bm25_tokens(question, lang))
+    return not any(a == t or (len(a) >= 5 and len(t) >= 5 and a[:5] == t[:5]) for a in added for t in topic)

@@ -72,3 +72,17 @@ def test_a_fallback_asks_for_what_the_new_question_asks_for() -> None:
     info = made.analysed("de")
     assert info.kind == "fact" and analyse(made.text, "de").kind == "number"
     assert "renault" in info.focus  # the words of both questions still count for the evidence
+
+
+@pytest.mark.parametrize(("rewrite", "kept"), [
+    ("Wer ist die Geschäftsführerin des Unternehmens?", False),  # a common noun of the answer: no topic
+    ("Wer ist die Geschäftsführerin der Stadtwerke Kirchheide?", True),  # a word of the previous question
+    ("Wer ist die Geschäftsführerin von Aqualis?", True),  # a name the answer gave
+])
+def test_a_continuing_follow_up_keeps_the_topic_of_the_conversation(rewrite: str, kept: bool) -> None:
+    """Seen on new articles: the rewrite lost the waterworks, retrieval found another company's founder, and
+    a wrong answer passed. "Und …" continues the conversation: its rewrite must carry the conversation's topic."""
+    previous, question = "Was kostet das neue Wasserwerk in Kirchheide?", "Und wer ist die Geschäftsführerin?"
+    answer = "Das Projekt kostet nach Angaben des Unternehmens Aqualis rund 52 Millionen Euro [1]."
+    made = rewrite_with(rewrite, question, previous, "de", answer)
+    assert made == (rewrite if kept else f"{previous} {question}")
