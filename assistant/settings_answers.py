@@ -163,8 +163,8 @@ class VerifySettings(_Group):
     )
     locality_evidence_margin: float = Field(
         default=0.06, ge=0, le=1,
-        description="...and the evidence picker scored that sentence more than this below its best one (half "
-                    "its own margin): both rankings must call it a neighbouring fact.",
+        description="A sentence below the locality margin still counts as about the question when the evidence "
+                    "picker scored it at most this far below its best one (half the picker's own margin).",
     )
     coverage_margin: float = Field(
         default=0.4, ge=0, le=1,
