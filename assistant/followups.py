@@ -105,9 +105,8 @@ def _invents(rewrite: str, question: str, conversation: str, lang: str) -> bool:
         return True
     said = f"{question} {conversation}"
     known = set(bm25_tokens(said, "de")) | set(bm25_tokens(said, "en"))
-    prefixes = {k[:5] for k in known if len(k) >= 5}
     added = set(bm25_tokens(rewrite, lang)) - known
-    return len({w for w in added if len(w) < 5 or w[:5] not in prefixes}) >= 2
+    return sum(not _stem_in(w, known) for w in added) >= 2
 
 
 _CONTINUES = frozenset({"und", "and", "also", "auch", "sowie", "plus"})
@@ -123,4 +122,10 @@ def _drops_topic(rewrite: str, question: str, previous: str, answer: str, lang: 
     names = [w for w in re.findall(r"(?<=\S )[A-ZÄÖÜ][\w-]+", answer) if not common_noun_in(answer, w)]
     topic = set(bm25_tokens(previous, lang)) | set(bm25_tokens(" ".join(names), lang))
     added = set(bm25_tokens(rewrite, lang)) - set(bm25_tokens(question, lang))
-    return not any(a == t or (len(a) >= 5 and len(t) >= 5 and a[:5] == t[:5]) for a in added for t in topic)
+    return not any(_stem_in(a, topic) for a in added)
+
+
+def _stem_in(word: str, words: set[str]) -> bool:
+    """Whether ``word`` is among ``words``, or shares its first five letters with one of five or more
+    ("investiert" / "investieren", "Verhaftung" / "verhaftet")."""
+    return word in words or (len(word) >= 5 and any(len(w) >= 5 and w[:5] == word[:5] for w in words))
