@@ -44,6 +44,9 @@ def is_refusal(sentence: str, refusal: str, question: str = "") -> bool:
     return a == b or prefix or (bool(_NO_INFO.search(strip_markers(sentence))) and not _NO_INFO.search(question))
 
 
+_SHORT_SENTENCE_WORDS = 16
+
+
 def garbled_reason(sentence: str, question: str = "", sources: Sequence[str] = ()) -> str | None:
     """A sentence that repeats itself is a generation gone wrong, whatever its words (what the question
     itself repeats, such as "zero percent - zero percent", does not count, nor does what a source repeats:
@@ -73,7 +76,10 @@ def garbled_reason(sentence: str, question: str = "", sources: Sequence[str] = (
         return "garbled (a phrase is repeated)"
     parts = Counter(fold(p) for p in re.findall(r"[^\W\d_]{4,}", sentence.lower()))
     repeated = [w for w, n in parts.items() if n >= 2 and w not in _REPEATABLE and n > in_source[w]]
-    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 3:
+    # a word three times, three words twice, or two words twice in a short sentence ("Die Bayern prüfen die
+    # Japaner bei den Bayern im Leichtbau der Japaner"): more often than any source names them
+    if any(parts[w] >= 3 for w in repeated) or len(repeated) >= 3 or \
+            (len(repeated) == 2 and len(sentence.split()) <= _SHORT_SENTENCE_WORDS):
         return f"garbled ('{repeated[0]}' repeated)"
     return None
 

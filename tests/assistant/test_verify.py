@@ -603,3 +603,23 @@ def test_a_noun_after_a_contracted_article_is_no_name() -> None:
     person = "Geschäftsführerin Annette Vollrath sagte am Montag, das alte Werk reiche nicht mehr."
     assert "Ufer" not in answer_items(river, question, river, "de")
     assert {"Annette", "Vollrath"} <= set(answer_items(person, question, person, "de"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "garbled"),
+    [
+        # two words each named twice in twelve words, where the source names each once: a generation gone wrong
+        ("Die Bayern prüfen die Japaner bei den Bayern im Leichtbau der Japaner [1].", True),
+        # one name twice in a short sentence is ordinary
+        ("Die Bayern prüfen mit Toyota, ob die Bayern Leichtbau teilen [1].", False),
+        # a long sentence may name two things twice
+        ("Die Bayern und die Japaner prüfen eine Zusammenarbeit beim Leichtbau, bei Brennstoffzellen und bei "
+         "Batterien, wobei die Bayern Motoren liefern und die Japaner ihre Hybridtechnik einbringen [1].", False),
+    ],
+)
+def test_a_short_sentence_repeating_two_words_more_often_than_its_source_is_garbled(lenient: Verifier, answer: str,
+                                                                                      garbled: bool) -> None:
+    sources = [passage("Die Bayern und die Japaner prüfen eine Zusammenarbeit beim Leichtbau, bei Brennstoffzellen "
+                       "und bei Batterien, bei Motoren und bei der Hybridtechnik.")]
+    result = lenient.verify(answer, sources, REFUSAL_DE, "de", analyse("Was prüfen BMW und Toyota?", "de"))
+    assert any("garbled" in (c.reason or "") for c in result.checks) == garbled, result.checks
