@@ -30,6 +30,10 @@ _COMPOUND = re.compile(rf"\b({'|'.join(_UNITS)})und({'|'.join(_TENS)})\b")
 # Names whose presence can be checked: acronyms and model names (BMW, QX80, e-Power, i3) in any language.
 ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*|[a-z]{1,2}\d+\w*)\b")
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]{2,}(?:['’]s)?(?:-[A-ZÄÖÜ]?[\wäöüß]+)*\b")
+# German nouns naming a person's function ("Geschäftsführerin", "Vorstandschef", "Bürgermeister", "Trainerin"):
+# saying someone holds a role is a claim of its own, never a paraphrase of another noun
+ROLE_NOUN = re.compile(r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|"
+                       r"gründer|inhaber|eigentümer|manager|vorstand)(?:in|innen|en|e|er|s|n|r)?$", re.IGNORECASE)
 # German common nouns by their endings ("Herstellern", "Lieferungen"): not the name a "wer" question wants
 NOUN_SHAPE = re.compile(r"(?:ung|ungen|heit|keit|schaft|tion|tionen|ität|ern|ismus|nis|tum|ment|enz|ie|ien)$")
 _ENGLISH_COMMON_STARTS = frozenset([

@@ -37,6 +37,7 @@ from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
     ACRONYM,
     NOUN_SHAPE,
+    ROLE_NOUN,
     EvidenceText,
     checkable_names,
     common_noun_in,
@@ -259,7 +260,7 @@ def _grounding(claim: str, ev: EvidenceText, cited: list[int], ctx: Verification
             return f"'{name}' appears in another source, not in the cited one"
         if from_question:
             continue  # repeating the question's subject ("General Motors", "EV strategy") claims nothing new
-        if tolerated and not ACRONYM.fullmatch(name) and common_noun_in(claim, name):
+        if tolerated and not ACRONYM.fullmatch(name) and not ROLE_NOUN.search(name) and common_noun_in(claim, name):
             tolerated -= 1  # a long German sentence may paraphrase one noun (not name someone new)
             continue
         return f"'{name}' is not in the cited source"

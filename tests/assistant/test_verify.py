@@ -623,3 +623,22 @@ def test_a_short_sentence_repeating_two_words_more_often_than_its_source_is_garb
                        "und bei Batterien, bei Motoren und bei der Hybridtechnik.")]
     result = lenient.verify(answer, sources, REFUSAL_DE, "de", analyse("Was prüfen BMW und Toyota?", "de"))
     assert any("garbled" in (c.reason or "") for c in result.checks) == garbled, result.checks
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        # a long German sentence may paraphrase one noun ("Firma" for "Unternehmen") ...
+        ("Die Firma Lichtwerk aus Jena wurde im Jahr 2019 von der Unternehmerin Helga Marquardt gegründet [1].", True),
+        # ... but not give someone a role the source does not give her
+        ("Die Geschäftsführerin Helga Marquardt hat das Unternehmen Lichtwerk aus Jena im Jahr 2019 gegründet [1].",
+         False),
+    ],
+)
+def test_a_role_the_source_does_not_give_is_not_a_paraphrase(lenient: Verifier, answer: str, kept: bool) -> None:
+    sources = [passage("Gegründet hat das Unternehmen Lichtwerk aus Jena im Jahr 2019 die Unternehmerin Helga "
+                       "Marquardt.")]
+    result = lenient.verify(answer, sources, REFUSAL_DE, "de", analyse("Wer hat Lichtwerk gegründet?", "de"))
+    assert bool(result.kept) == kept, reasons(result)
+    if not kept:
+        assert "Geschäftsführerin" in first_reason(result)
