@@ -37,10 +37,15 @@ BUNDLED = {
 }
 
 
+def bundled_file_name(key: str) -> str:
+    """The file name of the bundled GGUF for ``key`` (e.g. qwen2.5-coder-1.5b-instruct-q4_k_m.gguf)."""
+    return f"{BUNDLED[key].name}.gguf"
+
+
 def ensure_bundled_gguf(key: str, dest_dir: Path) -> Path:
     """Path of the verified GGUF for ``key``, assembling it into ``dest_dir`` on first use."""
     spec = BUNDLED[key]
-    target = dest_dir / f"{spec.name}.gguf"
+    target = dest_dir / bundled_file_name(key)
     stamp = target.with_suffix(".gguf.sha256")
     if target.exists() and stamp.exists() and target.stat().st_size == spec.size \
             and stamp.read_text().strip() == spec.sha256:

@@ -19,6 +19,7 @@ from assistant.events import Event, EventStream, Final, Sources, Token
 from assistant.evidence import EvidencePicker
 from assistant.followups import Standalone, standalone_question
 from assistant.llm import LLM
+from assistant.modelfiles import bundled_file_name
 from assistant.models import (
     Answer,
     AnswerTrace,
@@ -131,20 +132,24 @@ class Assistant:
         return self.store.document_text(doc_id)
 
     def health(self) -> dict[str, Any]:
+        """Counts and the models that serve: ``llm`` is the GGUF file llama.cpp runs (``llm_bundled``: its key
+        when it is a bundled one) or the model name asked of the OpenAI-compatible server. Nothing is loaded."""
+        llm = self.settings.llm
+        bundled = llm.bundled if llm.backend == "llama-cpp" and llm.model_path is None else None
+        if llm.backend == "openai":
+            name = llm.model
+        else:  # the file build_llm runs, named without assembling it
+            name = llm.model_path.name if llm.model_path else bundled_file_name(llm.bundled)
         return {
             "status": "ok",
             "documents": self.store.count_documents(),  # counted, not read: health checks come every few seconds
             "chunks": self.store.count_chunks(),
             "embedding_model": self.store.embed_model,
-            "llm": self.settings.llm.model if self.settings.llm.backend == "openai" else self._llm_name(),
-            "llm_backend": self.settings.llm.backend,
+            "llm": name,
+            "llm_bundled": bundled,
+            "llm_backend": llm.backend,
             "llm_waiting": self.admission.waiting,
         }
-
-    def _llm_name(self) -> str:
-        if self.settings.llm.model_path:
-            return self.settings.llm.model_path.name
-        return self.settings.llm.bundled
 
     # --- timelines (issue 12.3; assistant/timeline.py) --------------------------------------------
     def timeline(self, question: str, language: str | None = None, top_k: int | None = None,

@@ -145,7 +145,11 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     embedding_model: str
-    llm: str
+    llm: str = Field(description="The model that answers: the GGUF file llama.cpp runs (e.g. "
+                                 "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf), or the model name asked of the "
+                                 "OpenAI-compatible server (llm_backend openai).")
+    llm_bundled: str | None = Field(default=None, description="The bundled model's key (e.g. qwen2.5-1.5b) when "
+                                                              "the GGUF is a bundled one; null otherwise.")
     llm_backend: str
     llm_waiting: int
 

@@ -120,6 +120,7 @@ def test_health_is_open_and_reveals_nothing_sensitive(protected: Built) -> None:
         "chunks",
         "embedding_model",
         "llm",
+        "llm_bundled",
         "llm_backend",
         "llm_waiting",
     }
