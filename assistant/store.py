@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,13 +16,17 @@ import numpy as np
 from assistant.filters import to_where
 from assistant.index_collections import IndexCollections
 from assistant.models import Article, Chunk, DocumentInfo, Filters, Passage
-from assistant.store_rows import article_meta, chunk_rows, passage_from_row
+from assistant.store_rows import (
+    TEXT_KEY,
+    StoredArticle,
+    article_meta,
+    chunk_rows,
+    file_fields,
+    passage_from_row,
+    text_and_meta,
+)
 
 _BATCH = 1000
-# Texts are kept in metadata under this key (chunks: their own; articles: in the texts collection, apart from the
-# registry that every ingest reads whole), never as Chroma documents, which Chroma also puts into an FTS5 index
-# nothing here queries: half of a chunk's write time, 40 % of the disk. Older indexes' documents read as before.
-TEXT_KEY = "text"
 _LOG_MAX_DOCS = 2000  # articles named in one change-log record; more are recorded as "all"
 _LOG_KEEP = 64  # change-log records kept (a follower further behind compares the whole registry)
 
@@ -101,7 +104,7 @@ class Store(IndexCollections):
             embeddings=[[1.0]] * len(items),
             metadatas=[{**article_meta(x.article), "content_hash": x.content_hash or x.article.content_hash,
                         "chunks": len(x.chunks), "dropped": len(x.article.dropped),
-                        **({"raw_hash": x.raw_hash} if x.raw_hash else {}), **f}
+                        **({"raw_hash": x.raw_hash} if x.raw_hash else {}), **file_fields(x.article.source), **f}
                        for x, f in zip(items, copy_fields, strict=True)],
         )
 
@@ -226,6 +229,25 @@ class Store(IndexCollections):
             current = str(meta.get("prev", ""))
         return None
 
+    def files_with_articles(self, files: Sequence[str]) -> set[str]:
+        """Those of ``files`` ("uploads/a.txt") a registered article comes from, as its source or as an item of it
+        ("uploads/x.jsonl#3", its ``file`` field): a ``where`` on the registry, which is never read whole here."""
+        files, found = list(dict.fromkeys(files)), set()
+        for lo in range(0, len(files), _BATCH):
+            part = files[lo : lo + _BATCH]
+            got = self.docs.get(where={"$or": [{"source": {"$in": part}}, {"file": {"$in": part}}]},
+                                include=["metadatas"])
+            found |= {str(m.get("file") or m.get("source")) for m in got["metadatas"] if m}
+        return found & set(files)
+
+    def add_file_fields(self, registered: dict[str, dict[str, Any]]) -> int:
+        """Give registry records of items ("x.jsonl#3") written before ``file`` existed that field; how many."""
+        missing = {d: f for d, m in registered.items() if "file" not in m and (f := file_fields(str(m.get("source"))))}
+        self.set_registry_fields(missing)
+        for doc_id, fields in missing.items():
+            registered[doc_id].update(fields)
+        return len(missing)
+
     def registered_subset(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """doc_id -> registry metadata of those of ``doc_ids`` that are registered."""
         ids = list(doc_ids)
@@ -260,7 +282,7 @@ class Store(IndexCollections):
         total = self.chunks.count()
         for offset in range(0, total, _BATCH):
             got = self.chunks.get(include=["documents", "metadatas"], limit=_BATCH, offset=offset)
-            rows = [_text_and_meta(t, m) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
+            rows = [text_and_meta(t, m) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
             yield got["ids"], [t for t, _ in rows], [m for _, m in rows]
 
     def chunks_of(self, doc_ids: Sequence[str]) -> dict[str, tuple[list[str], list[str], list[dict[str, Any]]]]:
@@ -270,7 +292,7 @@ class Store(IndexCollections):
             return out
         got = self.chunks.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"])
         for cid, document, stored in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            text, meta = _text_and_meta(document, stored)
+            text, meta = text_and_meta(document, stored)
             ids, texts, metas = out.setdefault(str(meta.get("doc_id")), ([], [], []))
             ids.append(cid)
             texts.append(text)
@@ -298,7 +320,7 @@ class Store(IndexCollections):
             include=["documents", "metadatas", "distances"],
         )
         return [
-            passage_from_row(i, *_text_and_meta(t, m), 1.0 - float(d))
+            passage_from_row(i, *text_and_meta(t, m), 1.0 - float(d))
             for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
                                   strict=True)
         ]
@@ -315,7 +337,7 @@ class Store(IndexCollections):
         if not ids:
             return {}
         got = self.chunks.get(ids=ids, include=["metadatas"])
-        return {i: _text_and_meta(None, m)[1] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: text_and_meta(None, m)[1] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def scored_passages(self, vector: np.ndarray, ids: list[str]) -> dict[str, Passage]:
         """The passages of ``ids`` with their cosine similarity to ``vector`` (one read of the store)."""
@@ -325,25 +347,4 @@ class Store(IndexCollections):
         got = self.chunks.get(ids=ids, include=["embeddings", "documents", "metadatas"])
         sims = (np.asarray(got["embeddings"], dtype=np.float32) @ vector).tolist()
         rows = zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
-        return {i: passage_from_row(i, *_text_and_meta(t, m), float(sim)) for i, t, m, sim in rows}
-
-
-def _text_and_meta(document: str | None, stored: Any) -> tuple[str, dict[str, Any]]:
-    """A chunk's text and its metadata without it, from either way of keeping the text (see TEXT_KEY)."""
-    meta = dict(stored or {})
-    text = meta.pop(TEXT_KEY, None)
-    return str(document if document is not None else text or ""), meta
-
-
-@dataclass
-class StoredArticle:
-    """An article to store: its chunks with their vectors, the hashes its registry record keeps, and whether an
-    earlier version is registered (and must be replaced)."""
-
-    article: Article
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
-    content_hash: str | None = None
-    raw_hash: str | None = None
-    replace: bool = True
-    copy_fields: dict[str, Any] | None = None  # signature and story (ingest/copies.py)
+        return {i: passage_from_row(i, *text_and_meta(t, m), float(sim)) for i, t, m, sim in rows}

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from assistant.filters import date_bounds
 from assistant.models import Article, Chunk, Passage
+
+# Texts are kept in metadata under this key (chunks: their own; articles: in the texts collection, apart from the
+# registry that every ingest reads whole), never as Chroma documents, which Chroma also puts into an FTS5 index
+# nothing here queries: half of a chunk's write time, 40 % of the disk. Older indexes' documents read as before.
+TEXT_KEY = "text"
 
 
 def chunk_rows(article: Article, chunks: Sequence[Chunk]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -31,6 +39,13 @@ def article_meta(a: Article) -> dict[str, Any]:
     return meta
 
 
+def file_fields(source: str) -> dict[str, str]:
+    """The registry's ``file`` field of an article that is an item of a file ("uploads/x.jsonl#3" ->
+    "uploads/x.jsonl"), so that the articles of one file are found with a ``where``; none for a whole file."""
+    file, item, _ = source.partition("#")
+    return {"file": file} if item else {}
+
+
 def _page_meta(c: Chunk) -> dict[str, int]:
     """Chroma keeps no None values: the page fields are present only for paged formats (PDF)."""
     return {k: v for k, v in (("page", c.page), ("page_end", c.page_end)) if v is not None}
@@ -43,3 +58,24 @@ def passage_from_row(chunk_id: str, text: str, m: dict[str, Any], score: float) 
         start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=score, dense_score=score,
         page=m.get("page"), page_end=m.get("page_end"), story_id=m.get("story_id"),
     )
+
+
+def text_and_meta(document: str | None, stored: Any) -> tuple[str, dict[str, Any]]:
+    """A chunk's text and its metadata without it, from either way of keeping the text (see TEXT_KEY)."""
+    meta = dict(stored or {})
+    text = meta.pop(TEXT_KEY, None)
+    return str(document if document is not None else text or ""), meta
+
+
+@dataclass
+class StoredArticle:
+    """An article to store: its chunks with their vectors, the hashes its registry record keeps, and whether an
+    earlier version is registered (and must be replaced)."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    content_hash: str | None = None
+    raw_hash: str | None = None
+    replace: bool = True
+    copy_fields: dict[str, Any] | None = None  # signature and story (ingest/copies.py)

@@ -122,10 +122,8 @@ class Ingester:
         path = (self.index_dir / file_part).resolve()
         if not path.is_relative_to(self.uploads_dir.resolve()) or not path.is_file():
             return False
-        if "#" in source:
-            others = [s for s in (d.source for d in self.store.documents()) if s.split("#", 1)[0] == file_part]
-            if others:
-                return False  # other articles of the same file are still indexed
+        if "#" in source and self.store.files_with_articles([file_part]):
+            return False  # other articles of the same file are still indexed
         try:
             path.unlink()
         except OSError as e:

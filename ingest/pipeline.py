@@ -84,6 +84,7 @@ def ingest(paths: Sequence[Path], store: Store, embedder: VectorEmbedding, *, ch
         store.reset()
     registered = store.registered()
     summary.orphans_removed = store.reconcile(registered)  # removes chunks only: the registry stays valid
+    store.add_file_fields(registered)  # items of files from before the field: found by file (uploads)
     since = store.generation()
     reader = Reader(paths, prefixes, registered, chunk_words, overlap_sentences, with_tokens=bm25 is not None,
                      copies=copies, sentences=sentences)

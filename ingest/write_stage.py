@@ -10,7 +10,8 @@ import numpy as np
 
 from assistant.bm25_store import BM25Writer
 from assistant.sentence_vectors import SentenceVectors
-from assistant.store import Store, StoredArticle
+from assistant.store import Store
+from assistant.store_rows import StoredArticle
 from ingest.copies import CopyDetector, CopyIndex
 from ingest.read_stage import Work
 from ingest.summary import IngestSummary, Outcome, Status

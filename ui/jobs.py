@@ -262,7 +262,7 @@ class IngestJobs:
             return
         try:
             with self.ingester.writing():  # no other writer stores an article from one of them meanwhile
-                stored = {d.source.split("#", 1)[0] for d in self.ingester.store.documents()}
+                stored = self.ingester.store.files_with_articles([f"{UPLOADS}/{name}" for name in names])
                 for name in names:
                     if f"{UPLOADS}/{name}" not in stored:
                         self._remove_upload(PurePosixPath(name))

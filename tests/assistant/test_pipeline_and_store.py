@@ -1,5 +1,6 @@
 """Ingest into a real (embedded) Chroma with the hash embedder: idempotence, replacement, pruning, model record."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from assistant.errors import EmbeddingModelMismatch
 from assistant.factory import build_store
 from assistant.settings import Settings
-from assistant.store import TEXT_KEY
+from assistant.store_rows import TEXT_KEY
 from ingest.pipeline import ingest
 from tests.fakes import HashEmbedding
 
@@ -153,3 +154,37 @@ def test_article_texts_are_kept_apart_from_the_registry_and_old_ones_still_read(
     other = docs["ids"][1]
     store.delete_article(other)
     assert store.texts.get(ids=[other])["ids"] == [] and store.document_text(other) is None
+
+
+def test_the_articles_of_a_file_are_found_by_a_where_on_the_registry(store, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upload clean-up asks which files still give an article: a lookup by source (whole files) or by ``file``
+    (items of a .jsonl or feed), never a read of the whole registry; items stored before ``file`` existed get it
+    at the next ingest."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    text = "Die Stadtwerke von Quellstadt bauen ein neues Wasserkraftwerk am Fluss für 40 Millionen Euro.\n"
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    lines = [json.dumps({"text": text.strip()}), json.dumps({"text": text.strip().replace("Fluss", "See")})]
+    (folder / "x.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest([folder], store, HashEmbedding(), source_prefix="uploads/")
+    sources = {d.source: d.doc_id for d in store.documents()}
+    assert set(sources) == {"uploads/a.txt", "uploads/x.jsonl#1", "uploads/x.jsonl#2"}
+
+    def no_whole_read() -> dict:
+        raise AssertionError("the whole registry was read")
+
+    wanted = ["uploads/a.txt", "uploads/x.jsonl", "uploads/gone.txt", "uploads/x.jsonl#1"]
+    with monkeypatch.context() as m:
+        m.setattr(store, "registered", no_whole_read)
+        assert store.files_with_articles(wanted) == {"uploads/a.txt", "uploads/x.jsonl"}
+    # an index written before the field: its items are found again once an ingest has added it
+    store.docs.update(ids=[sources["uploads/x.jsonl#1"], sources["uploads/x.jsonl#2"]],
+                      metadatas=[{"file": None}, {"file": None}])
+    assert store.files_with_articles(["uploads/x.jsonl"]) == set()
+    ingest([folder / "a.txt"], store, HashEmbedding(), source_prefix="uploads/")
+    assert store.files_with_articles(["uploads/x.jsonl"]) == {"uploads/x.jsonl"}
+    store.delete_article(sources["uploads/x.jsonl#1"])
+    assert store.files_with_articles(["uploads/x.jsonl"]) == {"uploads/x.jsonl"}
+    store.delete_article(sources["uploads/x.jsonl#2"])
+    assert store.files_with_articles(["uploads/x.jsonl", "uploads/a.txt"]) == {"uploads/a.txt"}

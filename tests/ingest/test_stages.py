@@ -20,7 +20,8 @@ from assistant.factory import build_store
 from assistant.models import Article
 from assistant.openai_embeddings import OpenAIEmbedding
 from assistant.settings import Settings
-from assistant.store import TEXT_KEY, Store, StoredArticle
+from assistant.store import Store
+from assistant.store_rows import TEXT_KEY, StoredArticle
 from ingest.pipeline import WRITE_WAIT_S, ingest
 from ingest.records import RawDoc, Skipped
 from ingest.summary import Outcome

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from assistant.errors import IndexUnusable
+from assistant.store import Store
 from ingest.factory import Ingester, build_ingester
 from ingest.pipeline import IngestSummary
 from ingest.summary import Outcome
@@ -126,6 +127,29 @@ def test_reasons_are_all_kept_up_to_a_cap(tmp_path: Path) -> None:
     reasons = (job.files[0].reason or "").split("; ")
     assert [r.split(":", 1)[0] for r in reasons] == [f"line {i}" for i in range(2, 22)] + ["… and 5 more"]
     assert (tmp_path / "index" / "uploads" / "x.jsonl").exists()
+
+
+def test_skipped_files_are_checked_by_a_lookup_not_by_reading_the_registry(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which skipped files an article is still stored from is asked of the registry by source (a ``where``),
+    never by listing every article: at a million articles that list costs more than the upload."""
+    jobs = make_jobs(tmp_path / "index").start()
+    first = jobs.new_id()
+    lines = "\n".join(json.dumps({"text": TEXT.replace("Montag", day)}) for day in ("Montag", "Dienstag"))
+    assert jobs.wait(jobs.submit(first, stage(jobs, first, {"a.txt": TEXT, "x.jsonl": lines})).id) is not None
+
+    def whole_registry(*_: Any) -> Any:
+        raise AssertionError("the whole registry was listed")
+
+    monkeypatch.setattr(Store, "documents", whole_registry)
+    second = jobs.new_id()
+    names = stage(jobs, second, {"leer.txt": "", "x.jsonl": "[]\n", "a.txt": " "})
+    job = jobs.wait(jobs.submit(second, names).id, timeout=30)
+    assert job is not None and job.state == "done", job
+    assert {f.name: f.status for f in job.files} == {"leer.txt": "skipped", "x.jsonl": "skipped", "a.txt": "skipped"}
+    uploads = tmp_path / "index" / "uploads"
+    assert not (uploads / "leer.txt").exists()  # gave no article: not kept
+    assert (uploads / "a.txt").exists() and (uploads / "x.jsonl").exists()  # their articles are still stored
 
 
 def test_old_finished_jobs_are_pruned_from_the_journal(tmp_path: Path) -> None:
