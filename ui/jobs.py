@@ -2,12 +2,14 @@
 
 An upload is received into ``INDEX_DIR/uploads/.staging/JOB/`` and checked there; only then does its job
 exist, as a journal file ``INDEX_DIR/jobs/JOB.json`` (written atomically, updated after every article).
-The worker moves the files to ``INDEX_DIR/uploads/`` (the kept originals: uploading the same file again
-is "unchanged") and ingests them, one job at a time, as the index's only writer. An article is reported
-``new``/``changed`` only after its registry record is stored (the store writes it last), so a kill loses
-nothing that a job reported. At start, ``recover`` runs queued and interrupted jobs again (ingest is
-idempotent: what was stored comes back "unchanged") and removes staging folders of uploads that were
-never completely received. A file that gives no article (every line or item skipped) is not kept.
+The worker ingests the staged files, one job at a time, as the index's only writer, and moves a file to
+``INDEX_DIR/uploads/`` (the kept originals: uploading the same file again is "unchanged") once an article of it
+is stored, under the same lock. An article is reported ``new``/``changed`` only after its registry record is
+stored (the store writes it last), so a kill loses nothing that a job reported. At start, ``recover`` runs
+queued and interrupted jobs again (ingest is idempotent: what was stored comes back "unchanged") and removes
+staging folders of uploads that were never completely received. A file that gives no article (every line or
+item skipped, a damaged PDF, an empty file) is not kept, and never replaces the kept original of an article
+stored from an earlier upload of that name: that article stays, and so does the file it was read from.
 """
 
 from __future__ import annotations
@@ -197,7 +199,7 @@ class IngestJobs:
             job.state, job.started = "running", time.time()
         self._save(job)
         try:
-            paths, prefixes = self._place(job)
+            paths, prefixes = self._sources(job)
             by_file = {f.name: f for f in job.files}
             reasons: dict[str, list[str]] = {}  # this run's: a job run again after a restart lists them anew
 
@@ -230,6 +232,10 @@ class IngestJobs:
         final.state = "failed" if error is not None else "done"
         final.error = f"{type(error).__name__}: {error}" if error is not None else None
         self._save(final)  # on disk first: a job is reported final only once its journal says so
+        if error is not None:  # a failed job loses no upload, but replaces no kept original either
+            for f in final.files:
+                if not (self.uploads / f.name).exists():
+                    self._keep(job_id, f.name)
         remove_tree(self.staging(job_id))  # before it is reported: a final job has left nothing staged
         if error is None:
             self._drop_unused(final)
@@ -239,25 +245,32 @@ class IngestJobs:
             self.after_job(job)
         self._prune()
 
-    def _place(self, job: Job) -> tuple[list[Path], list[str]]:
-        """Move the received files to the kept originals (again after a restart: already moved ones stay)."""
+    def _sources(self, job: Job) -> tuple[list[Path], list[str]]:
+        """Where the job's files are read from (staged; kept already when a job runs again after a restart) and
+        their source prefixes: read from staging, a file's source is still ``uploads/NAME``."""
         paths, prefixes = [], []
-        staged = self.staging(job.id)
         for f in job.files:
             rel = PurePosixPath(f.name)
-            src, dst = staged / rel, self.uploads / rel
-            if src.is_file():
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
-            paths.append(dst)
+            staged = self.staging(job.id) / rel
+            paths.append(staged if staged.is_file() else self.uploads / rel)
             folder = str(rel.parent)
             prefixes.append(f"{UPLOADS}/" + ("" if folder == "." else folder + "/"))
         return paths, prefixes
 
+    def _keep(self, job_id: str, name: str) -> None:
+        """Make the staged file ``name`` the kept original (replacing an earlier one); nothing if it is not staged
+        (kept already, in an earlier run of the job)."""
+        rel = PurePosixPath(name)
+        src, dst = self.staging(job_id) / rel, self.uploads / rel
+        if src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+
     def _drop_unused(self, job: Job) -> None:
-        """Remove the kept originals of the job's files that gave no article: no API call could remove them (they
-        have no doc_id). A file that an article is still stored from (uploaded before) stays, for DELETE."""
-        names = [f.name for f in job.files if f.status == "skipped"]
+        """Remove kept originals under the names of the job's files that gave no article and from which no article
+        is stored (left by a failed job, or by a version that kept a file before ingesting it): no API call could
+        remove them (they have no doc_id). A file that an article is still stored from stays, for DELETE."""
+        names = [f.name for f in job.files if f.status == "skipped" and (self.uploads / f.name).exists()]
         if not names:
             return
         try:
@@ -286,6 +299,8 @@ class IngestJobs:
         f = by_file.get(name)
         if f is None or o.status == "removed":
             return
+        if o.status in ("new", "changed", "unchanged"):  # stored (under the ingest's lock): its file is the original
+            self._keep(job.id, name)
         with self._lock:
             if _RANK[o.status] > _RANK[f.status]:
                 f.status = o.status

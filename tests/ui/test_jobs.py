@@ -17,6 +17,7 @@ from assistant.store import Store
 from ingest.factory import Ingester, build_ingester
 from ingest.pipeline import IngestSummary
 from ingest.summary import Outcome
+from tests.documents import write_pdf
 from tests.fakes import HashEmbedding, fake_settings
 from ui.jobs import FileResult, IngestJobs, Job, journal_entries
 
@@ -127,6 +128,44 @@ def test_reasons_are_all_kept_up_to_a_cap(tmp_path: Path) -> None:
     reasons = (job.files[0].reason or "").split("; ")
     assert [r.split(":", 1)[0] for r in reasons] == [f"line {i}" for i in range(2, 22)] + ["… and 5 more"]
     assert (tmp_path / "index" / "uploads" / "x.jsonl").exists()
+
+
+@pytest.mark.parametrize(("name", "again"), [
+    ("bericht.txt", b""),
+    ("bericht.txt", b" \n\t\n"),
+    ("bericht.pdf", b"%PDF-1.4\n% cut off: no objects, no pages\n"),
+])
+def test_a_reupload_that_gives_no_article_leaves_the_kept_original_of_the_stored_one(
+        tmp_path: Path, name: str, again: bytes) -> None:
+    """The kept original is what the stored article was read from; a new upload of the same name replaces it only
+    once an article of it is stored (the article is kept when its new file cannot be read, and so is its original)."""
+    jobs = make_jobs(tmp_path / "index").start()
+    source = tmp_path / name
+    if name.endswith(".pdf"):
+        write_pdf(source)
+    else:
+        source.write_text(TEXT, encoding="utf-8")
+    original = tmp_path / "index" / "uploads" / name
+
+    def upload(content: bytes) -> Job:
+        job_id = jobs.new_id()
+        jobs.staging(job_id).mkdir(parents=True)
+        (jobs.staging(job_id) / name).write_bytes(content)
+        job = jobs.wait(jobs.submit(job_id, [name]).id, timeout=60)
+        assert job is not None and job.state == "done", job
+        assert not jobs.staging(job_id).exists()
+        return job
+
+    assert upload(source.read_bytes()).files[0].status == "new"
+    kept = original.read_bytes()
+    [doc] = jobs.ingester.store.documents()
+    assert upload(again).files[0].status == "skipped"
+    assert [d.doc_id for d in jobs.ingester.store.documents()] == [doc.doc_id]  # the article stays indexed
+    assert original.read_bytes() == kept  # and so does the file it was read from
+    if name.endswith(".txt"):  # a readable new version does replace it
+        changed = TEXT.replace("Montag", "Freitag").encode("utf-8")
+        assert upload(changed).files[0].status == "changed"
+        assert original.read_bytes() == changed
 
 
 def test_skipped_files_are_checked_by_a_lookup_not_by_reading_the_registry(tmp_path: Path,
