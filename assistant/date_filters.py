@@ -3,9 +3,10 @@
 The words are read by ``assistant.dates``; here they meet the archive. Relative words count from the
 request's reference date, else from the newest article. An event ("vor der Insolvenz von GM") is dated by
 the earliest dated article whose text holds all of its words; an event the archive cannot date filters
-nothing. The request's own date_from/date_to win over derived dates. A derived period without any article
-(matching the request's other filters) is not applied: the search covers all dates and says so — as does
-the ask path when the period holds articles but nothing relevant to the question.
+nothing. The request's own date_from/date_to win over derived dates; they are reported too (``origin``
+request), so that a response says for either kind how many undated articles a date filter left out. A derived
+period without any article (matching the request's other filters) is not applied: the search covers all dates
+and says so — as does the ask path when the period holds articles but nothing relevant to the question.
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ class DatePlan:
     @property
     def narrowed(self) -> bool:
         """Whether derived dates restrict this search (so that widening it again could find more)."""
-        return any(f.kind == "date_range" and f.applied for f in self.applied)
+        return any(f.kind == "date_range" and f.applied and f.origin == "question" for f in self.applied)
 
     def widened(self, question: str) -> DatePlan:
         """The same search over all dates, because the derived period held nothing relevant."""
         applied = [replace_filter(f, applied=False, status="no_match",
                                   note=f"nothing relevant dated {period(f.date_from, f.date_to)}; searched all dates")
-                   if f.kind == "date_range" and f.applied else f for f in self.applied]
+                   if f.kind == "date_range" and f.applied and f.origin == "question" else f for f in self.applied]
         return replace(self, filters=self.request_filters, query=question, applied=applied)
 
     def order_hits(self, passages: list[Passage]) -> list[Passage]:
@@ -113,7 +114,8 @@ class DateFilters:
 
     def plan(self, question: str, language: str, filters: Filters | None, derive: bool = True,
              reference: date | None = None) -> DatePlan:
-        base = DatePlan(filters, question, [], filters, self.newest_first_margin)
+        requested = self._requested(filters)
+        base = DatePlan(filters, question, requested, filters, self.newest_first_margin)
         if not (self.enabled and derive):
             return base
         if parse(question, reference).empty:  # most questions: no date words, no need to read the archive
@@ -146,7 +148,15 @@ class DateFilters:
                                          reference=ref_kind,
                                          applied=False, status="ignored", note=f"'{s.text}' {verb}{ign.reason}"))
         applied.sort(key=lambda f: f.start)
-        return DatePlan(effective, _without(question, strip), applied, filters, self.newest_first_margin)
+        return DatePlan(effective, _without(question, strip), requested + applied, filters, self.newest_first_margin)
+
+    def _requested(self, filters: Filters | None) -> list[DerivedFilter]:
+        """The request's own date filter as a record (none without one), with the note a derived one gets."""
+        if filters is None or not (filters.date_from or filters.date_to):
+            return []
+        return [self._undated_note(DerivedFilter(kind="date_range", origin="request", text="", start=0, end=0,
+                                                 date_from=filters.date_from, date_to=filters.date_to, applied=True,
+                                                 status="applied"))]
 
     # --- one derived date range ------------------------------------------------------------------
     def _range_record(self, found: QuestionDates, ref: date | None, ref_kind: DateReference) -> DerivedFilter | None:
@@ -213,6 +223,10 @@ class DateFilters:
             return replace_filter(f, applied=False, status="no_match",
                                   note=f"no article dated {period(f.date_from, f.date_to)} in the archive"
                                        f"{' matches the other filters' if others else ''}; searched all dates")
+        return self._undated_note(f)
+
+    def _undated_note(self, f: DerivedFilter) -> DerivedFilter:
+        """``f`` (an applied date range) saying how many articles it leaves out because they have no date."""
         undated = self._archive()[1]
         if undated:
             left_out = "1 article without a date is left out" if undated == 1 else \

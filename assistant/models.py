@@ -219,10 +219,13 @@ DerivedStatus = Literal["applied", "overridden", "no_match", "unresolved", "igno
 
 class DerivedFilter(BaseModel):
     """A filter the question's own words asked for ("2018", "seit 2019", "letztes Jahr", "neueste", "vor der
-    Insolvenz von GM"), and what became of it."""
+    Insolvenz von GM"), and what became of it; or the request's own date filter (``origin`` request)."""
 
     kind: DerivedKind = Field(description="date_range: only articles dated date_from..date_to; newest_first: "
                                           "among the relevant passages, the newest article's answer.")
+    origin: Literal["question", "request"] = Field(
+        default="question", description="question: taken from the question's words; request: the request's own "
+                                        "date_from/date_to (text empty, start and end 0), reported for its note.")
     text: str = Field(description="The words of the question it was taken from, e.g. 'im Dezember 2018'.")
     start: int = Field(description="Where the words start in the question (in standalone_question when a "
                                    "follow-up was rewritten).")

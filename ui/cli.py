@@ -46,7 +46,8 @@ def _derived(filters: list[DerivedFilter]) -> str:
     for f in filters:
         what = "newest first" if f.kind == "newest_first" else \
             f"{f.date_from or '…'} to {f.date_to or '…'}" if f.date_from != f.date_to else str(f.date_from)
-        lines.append(f"from the question: '{f.text}' -> {what} ({f.status}{': ' + f.note if f.note else ''})")
+        where = "from the request" if f.origin == "request" else f"from the question: '{f.text}'"
+        lines.append(f"{where} -> {what} ({f.status}{': ' + f.note if f.note else ''})")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ The ✕ of an applied chip asks the same question again without them (``derive_d
 (ui/static/chips.js) clicks the chat's hidden ``#drop-dates`` button, whose callback is
 ``ChatCallbacks.respond_without_dates``.
 Only the latest answer's chips keep their ✕. Filters that were not applied are shown muted, with the reason.
+The request's own date filter (the date fields) is shown too, without a ✕, for its note on undated articles.
 The chat sanitises message HTML (data-* and aria-* attributes are dropped): state is in class names.
 """
 
@@ -21,14 +22,14 @@ MONTHS = {"de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "
           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                  "November", "December"]}
 TEXT: dict[str, dict[str, str]] = {
-    "de": {"period": "Zeitraum", "newest": "Neueste zuerst", "from": "ab", "to": "bis",
+    "de": {"period": "Zeitraum", "request": "Datumsfilter", "newest": "Neueste zuerst", "from": "ab", "to": "bis",
            "remove": "Erneut fragen, ohne Filter aus der Frage",
            "no_match": "keine passenden Artikel in diesem Zeitraum – alle Zeiträume durchsucht",
            "overridden": "nicht angewendet: der Datumsfilter gilt",
            "unresolved": "nicht angewendet: das Archiv kann das nicht datieren",
            "ignored": "nicht angewendet: liegt nach dem neuesten Artikel",
            "relative": "gezählt ab", "event": "datiert auf"},
-    "en": {"period": "Period", "newest": "Newest first", "from": "from", "to": "up to",
+    "en": {"period": "Period", "request": "Date filter", "newest": "Newest first", "from": "from", "to": "up to",
            "remove": "Ask again without filters from the question",
            "no_match": "no matching articles in this period – searched all dates",
            "overridden": "not applied: the date filter wins",
@@ -58,9 +59,12 @@ def period_label(f: DerivedFilter, lang: str) -> str:
 
 
 def chip_html(f: DerivedFilter, lang: str, removable: bool = True) -> str:
-    """One chip: what was taken from the question, and a ✕ when it was applied."""
+    """One chip: what was taken from the question, and a ✕ when it was applied; the request's own date filter
+    (the date fields) without a ✕, for its note on undated articles."""
     t = TEXT[lang]
-    label = t["newest"] if f.kind == "newest_first" else f"{t['period']}: {period_label(f, lang)}"
+    label = t["newest"] if f.kind == "newest_first" else \
+        f"{t['request' if f.origin == 'request' else 'period']}: {period_label(f, lang)}"
+    removable = removable and f.origin == "question"
     why = []
     if f.event and f.event_date:
         why.append(f"„{f.event}“ {t['event']} {f.event_date}")

@@ -8,7 +8,8 @@ answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
                    page, page_end (PDF pages; null for other formats)]
     "answerable": false when the sources do not contain the answer
     "language":   "de" | "en"
-    "applied_filters": [filters taken from the question's words (dates, newest first), as in /api/ask]
+    "applied_filters": [filters taken from the question's words (dates, newest first) and the request's own
+                        date filter, as in /api/ask]
 
 Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first (with an extra
 ``sources`` field: the numbered evidence, sent as soon as retrieval is done), then the verified answer

@@ -60,9 +60,27 @@ def test_retrieval_searches_without_the_date_words(archive: Assistant) -> None:
 def test_the_request_s_own_dates_win(archive: Assistant) -> None:
     found = archive.search_with_dates(BMW_2018, top_k=10, filters=Filters(date_from="2022"))
     assert found.passages and all(p.date and p.date >= "2022" for p in found.passages)
-    [f] = found.applied_filters
+    [f] = [f for f in found.applied_filters if f.origin == "question"]
     assert (f.applied, f.status) == (False, "overridden")
     assert "request's date filter (from 2022)" in (f.note or "")
+
+
+@pytest.mark.parametrize("derive", [True, False])
+def test_the_request_s_own_dates_say_that_undated_articles_are_left_out(archive: Assistant, derive: bool) -> None:
+    """An explicit date filter leaves out the undated articles as a derived one does, and says so the same way:
+    a record of the request's dates (``origin`` "request") with the note; words of the question are reported
+    beside it (here: overridden by it)."""
+    for found in (archive.search_with_dates(BMW_2018, top_k=10, filters=Filters(date_from="2018", outlet="dpa"),
+                                            derive_dates=derive),
+                  archive.ask("Was bauten BMW und Toyota aus?", filters=Filters(date_from="2018", date_to="2018"),
+                              derive_dates=derive)):
+        request = [f for f in found.applied_filters if f.origin == "request"]
+        assert [(f.kind, f.applied, f.status, f.note) for f in request] == [
+            ("date_range", True, "applied", "4 articles without a date are left out")]  # corpus/000-003
+        assert (request[0].date_from, request[0].text) == ("2018", "")
+    assert [f.status for f in archive.search_with_dates(BMW_2018, filters=Filters(date_from="2022")).applied_filters
+            if f.origin == "question"] == ["overridden"]
+    assert archive.search_with_dates("Wer baute was aus?", filters=Filters(outlet="dpa")).applied_filters == []
 
 
 def test_derived_dates_join_the_request_s_other_filters(archive: Assistant) -> None:

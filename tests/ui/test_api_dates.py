@@ -53,7 +53,9 @@ def test_search_reports_the_date_it_took_from_the_query(client: TestClient) -> N
 def test_explicit_filters_win_and_are_reported(client: TestClient) -> None:
     body = client.post("/api/search", json={"query": QUESTION, "filters": {"date_from": "2022"}}).json()
     assert all(x["date"] >= "2022" for x in body["results"])
-    assert [(f["status"], f["applied"]) for f in body["applied_filters"]] == [("overridden", False)]
+    assert [(f["origin"], f["status"], f["applied"]) for f in body["applied_filters"]] == [
+        ("request", "applied", True), ("question", "overridden", False)]
+    assert body["applied_filters"][0]["note"].endswith("articles without a date are left out")
 
 
 def test_a_date_without_articles_is_reported_not_silently_empty(client: TestClient) -> None:

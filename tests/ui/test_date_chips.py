@@ -51,6 +51,13 @@ def test_a_filter_that_was_not_applied_is_muted_with_its_reason_and_no_remover()
     assert 'title="no article dated 2015 in the archive; searched all dates"' in html
 
 
+def test_the_request_s_own_date_filter_shows_its_note_and_has_no_remover() -> None:
+    """The date fields' filter is not taken from the question: asking again without the question's dates keeps it."""
+    html = chip_html(derived(origin="request", text="", note="4 articles without a date are left out"), "de")
+    assert '<span class="chip-label">Datumsfilter: 2018</span>' in html and "✕" not in html
+    assert 'title="4 articles without a date are left out"' in html
+
+
 def test_relative_words_and_events_say_what_they_were_counted_from() -> None:
     rel = chip_html(derived(text="letztes Jahr", date_from="2024", date_to="2024", relative_to="2025-05-20",
                             reference="newest_article"), "de")
