@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.models import Passage
 from assistant.text import sentence_spans, split_sentences
 
 # "[1]", "[1, 2]", "[1][2]", "[Quelle 1]", "[Source 2, 3]", "(Quelle 1)" -> normalised to "[1]" / "[1][2]"
@@ -104,3 +105,17 @@ def neutralise_source_text(text: str) -> str:
     """Source text carries no ``[n]`` markers of its own (fake citations), nothing a prompt obeys and no
     sentence that instructs the model."""
     return MARKER.sub(r"(\1)", mask_instructions(neutralise_prompt_text(text)))
+
+
+def render_sources(sources: list[Passage], label: str) -> str:
+    """The LLM's numbered sources, one line per evidence unit: "Quelle [n] (outlet, date): text". The outlet and date
+    are given once per article, at its first unit: ~60 % of the units repeat an article, and each label costs ~10
+    prompt tokens."""
+    lines = []
+    shown: set[str] = set()
+    for n, p in enumerate(sources, 1):
+        meta = "" if p.doc_id in shown else neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
+        shown.add(p.doc_id)
+        head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
+        lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
+    return "\n".join(lines)

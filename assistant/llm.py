@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import LLMError, ModelError
+from assistant.models import TokenUsage
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -23,7 +24,9 @@ Message = dict[str, str]
 
 
 class LLM(Protocol):
-    """Streams the reply to a chat as text pieces; stops at ``max_tokens`` or after ``timeout_s``."""
+    """Streams the reply to a chat as text pieces; stops at ``max_tokens`` or after ``timeout_s``. A backend that
+    counts tokens sets ``last_usage`` (a TokenUsage) when a stream ends; the one LLM slot (assistant/admission.py)
+    keeps another stream from starting before the caller has read it."""
 
     name: str
 
@@ -37,13 +40,23 @@ def lean_llama_class() -> Any:
     not counted against the cache's capacity) and copies the state buffer once instead of twice. Loading a
     state re-evaluates the last token (llama-cpp-python sets ``_requires_eval``), so no other row is read.
     The stock version grew the server by ~250 MB per question and its transient copies raised peak RSS by
-    ~0.9 GB with a 256 MB cache."""
+    ~0.9 GB with a 256 MB cache. Its ``generate`` counts what a completion processes (``counted``: prompt
+    tokens, tokens generated but the end-of-generation one), as llama.cpp's usage would; a stream reports none."""
     import ctypes
 
     import llama_cpp
     from llama_cpp import Llama, LlamaState
 
     class LeanStateLlama(Llama):
+        counted: TokenUsage | None = None
+
+        def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
+            counted = self.counted = TokenUsage(prompt_tokens=len(tokens))
+            for token in super().generate(tokens, *args, **kwargs):
+                if not llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
+                    counted.completion_tokens += 1
+                yield token
+
         def save_state(self) -> LlamaState:
             size = int(llama_cpp.llama_state_get_size(self._ctx.ctx))
             buf = (ctypes.c_uint8 * size)()
@@ -110,6 +123,7 @@ class LlamaCppLLM:
         self.state_dir = state_dir
         self.threads = threads
         self.name = model_path.stem
+        self.last_usage: TokenUsage | None = None
         self._llama: Any = None
         self._load_lock = threading.Lock()
 
@@ -190,6 +204,7 @@ class LlamaCppLLM:
                temperature: float = 0.0) -> Iterator[str]:
         llama = self._model()
         deadline = time.monotonic() + timeout_s
+        self.last_usage = llama.counted = None
         try:
             chunks = llama.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
@@ -209,6 +224,7 @@ class LlamaCppLLM:
             close = getattr(chunks, "close", None)
             if close:
                 close()
+            self.last_usage = getattr(llama, "counted", None)
 
 
 class OpenAICompatibleLLM:
@@ -219,6 +235,7 @@ class OpenAICompatibleLLM:
 
         self.name = model
         self.base_url = base_url
+        self.last_usage: TokenUsage | None = None
         self._client = OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
 
     def warm_up(self) -> None:
@@ -229,13 +246,18 @@ class OpenAICompatibleLLM:
         import openai
 
         deadline = time.monotonic() + timeout_s
+        self.last_usage = None
         try:
             response = self._client.chat.completions.create(
                 model=self.name, messages=_openai_messages(messages), max_tokens=max_tokens,
                 temperature=temperature, stream=True, timeout=timeout_s,
+                stream_options={"include_usage": True},  # the last chunk's usage; servers that do not know it ignore it
             )
             try:
                 for chunk in response:
+                    if chunk.usage is not None:
+                        self.last_usage = TokenUsage(prompt_tokens=chunk.usage.prompt_tokens,
+                                                     completion_tokens=chunk.usage.completion_tokens)
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
                     if time.monotonic() > deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Annotated, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
@@ -271,6 +272,25 @@ class Timeline(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
 
 
+class TokenUsage(BaseModel):
+    """Tokens the LLM processed for one answer, over all its calls (a follow-up's rewrite, the answer's draft)."""
+
+    prompt_tokens: int = Field(default=0, description="Prompt tokens, whole prompts (also those cached).")
+    completion_tokens: int = Field(default=0, description="Tokens generated (0 when the LLM was not called).")
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @classmethod
+    def total(cls, calls: Sequence[TokenUsage | None]) -> TokenUsage | None:
+        """The sum over the LLM calls (none: zeros); None when a backend did not report a call's counts."""
+        if any(c is None for c in calls):
+            return None
+        return cls(prompt_tokens=sum(c.prompt_tokens for c in calls if c),
+                   completion_tokens=sum(c.completion_tokens for c in calls if c))
+
+
 class Answer(BaseModel):
     """The assistant's reply: verified text, the sources it cites, and what was dropped."""
 
@@ -288,6 +308,9 @@ class Answer(BaseModel):
     timeline: list[TimelineEvent] | None = Field(
         default=None, description="For a timeline question: the dated events in order; the answer text lists them "
                                   "with [n] markers, and citations[n-1] is event n's source.")
+    usage: TokenUsage | None = Field(
+        default=None, description="Tokens the LLM processed for this answer (zeros when it was not called); null "
+                                  "when its backend does not report them.")
 
 
 class DocumentInfo(BaseModel):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from assistant.admission import LLMAdmission
-from assistant.citations import neutralise_prompt_text, neutralise_source_text
+from assistant.citations import neutralise_prompt_text, render_sources
 from assistant.date_filters import DateFilters, DatePlan, replace_filter
 from assistant.errors import InputError
 from assistant.events import Event, EventStream, Final, Sources, Token
@@ -31,6 +33,7 @@ from assistant.models import (
     Passage,
     RefusalCause,
     Timeline,
+    TokenUsage,
     Turn,
     is_language,
 )
@@ -41,7 +44,7 @@ from assistant.settings import Settings
 from assistant.settle import settle_draft, settled_answer
 from assistant.store import Store
 from assistant.text import question_language
-from assistant.timeline import TimelineBuilder, timeline_text, timeline_topic
+from assistant.timeline import TimelineBuilder, timeline_answer, timeline_topic
 from assistant.verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -175,20 +178,7 @@ class Assistant:
             timeline = self.timelines.build(question, lang, plan.filters, top_k)
         applied = [replace_filter(f, applied=False, status="ignored", note="a timeline lists its events oldest first")
                    if f.kind == "newest_first" and f.applied else f for f in plan.applied]
-        yield from self._timeline_events(timeline, refusal, rewritten, t_start, applied)
-
-    def _timeline_events(self, timeline: Timeline, refusal: str, rewritten: str | None,
-                         t_start: float, applied: list[DerivedFilter] | None = None) -> Iterator[Event]:
-        """A timeline question's answer: the events as the answer text, their sources as its citations."""
-        citations = [e.citation for e in timeline.events]
-        yield Sources(citations)
-        timings = {**timeline.timings, "sources_ms": _ms(t_start), "total_ms": _ms(t_start)}
-        trace = AnswerTrace(question_kind="timeline", evidence=citations, mode="timeline",
-                            refusal_cause=None if citations else "no_relevant_passage")
-        yield Final(Answer(answer=timeline_text(timeline) if citations else refusal, language=timeline.language,
-                           answerable=bool(citations), citations=citations, timings=timings,
-                           standalone_question=rewritten, trace=trace,
-                           timeline=timeline.events if citations else None, applied_filters=applied or []))
+        yield from timeline_answer(timeline, refusal, rewritten, _ms(t_start), applied)
 
     # --- ask -----------------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), language: str | None = None,
@@ -207,8 +197,19 @@ class Assistant:
                    mode: Mode | None = None, derive_dates: bool = True,
                    reference_date: date | None = None) -> EventStream:
         """One Sources event as soon as the evidence is chosen, Token events while the LLM writes, then one
-        Final event with the verified answer (see assistant/verify.py) or a refusal. Dates in the question
-        filter the articles unless ``derive_dates`` is False (see assistant/date_filters.py)."""
+        Final event with the verified answer (see assistant/verify.py) or a refusal, and the tokens the LLM
+        processed for it (``usage``). Dates in the question filter the articles unless ``derive_dates`` is False
+        (see assistant/date_filters.py)."""
+        calls: list[TokenUsage | None] = []
+        with closing(self._ask_events(question, history, language, top_k, filters, mode, derive_dates,
+                                      reference_date, partial(self._generate, calls=calls))) as events:
+            for event in events:
+                yield Final(event.answer.model_copy(update={"usage": TokenUsage.total(calls)})) \
+                    if isinstance(event, Final) else event
+
+    def _ask_events(self, question: str, history: Sequence[Turn], language: str | None, top_k: int | None,
+                    filters: Filters | None, mode: Mode | None, derive_dates: bool, reference_date: date | None,
+                    generate: Callable[[list[dict[str, str]], int], Iterator[str]]) -> EventStream:
         t_start = time.perf_counter()
         question = _check_question(question)
         lang: Language = language if is_language(language) else question_language(question)
@@ -216,7 +217,7 @@ class Assistant:
         made = Standalone(question, question)
         if history:
             t = time.perf_counter()
-            made = standalone_question(question, history, lang, self.prompts, self.admission, self._generate,
+            made = standalone_question(question, history, lang, self.prompts, self.admission, generate,
                                        self.settings.retrieval.history_turns)
             timings["condense_ms"] = _ms(t)
         standalone = made.text
@@ -247,7 +248,7 @@ class Assistant:
                                standalone_question=rewritten, trace=trace, applied_filters=dated.applied))
             return
 
-        messages = prompt.messages(sources=self._render_sources(evidence, prompt.extra("source_label")),
+        messages = prompt.messages(sources=render_sources(evidence, prompt.extra("source_label")),
                                    question=neutralise_prompt_text(standalone))
         pieces: list[str] = []
         with self.admission.queue() as place:  # a full queue says "busy" now, before the sources are sent
@@ -257,7 +258,7 @@ class Assistant:
             place.wait()
             t = time.perf_counter()
             timings["queue_ms"] = round((t - t_wait) * 1000, 1)
-            for piece in self._generate(messages, self.settings.llm.max_tokens):
+            for piece in generate(messages, self.settings.llm.max_tokens):
                 if not pieces:
                     timings["first_token_ms"] = _ms(t_start)
                 pieces.append(piece)
@@ -318,21 +319,13 @@ class Assistant:
         ids = [i for i in self.store.chunk_ids(doc_id) if i not in left_out]
         return list(self.store.scored_passages(vector, ids).values())
 
-    def _generate(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        return self.llm.stream(messages, max_tokens, self.settings.llm.timeout_s, self.settings.llm.temperature)
-
-    @staticmethod
-    def _render_sources(sources: list[Passage], label: str) -> str:
-        """One line per evidence unit: "Quelle [n] (outlet, date): text". The outlet and date are given once per
-        article, at its first unit: ~60 % of the units repeat an article, and each label costs ~10 prompt tokens."""
-        lines = []
-        shown: set[str] = set()
-        for n, p in enumerate(sources, 1):
-            meta = "" if p.doc_id in shown else neutralise_source_text(", ".join(x for x in (p.outlet, p.date) if x))
-            shown.add(p.doc_id)
-            head = f"{label} [{n}]" + (f" ({meta})" if meta else "")
-            lines.append(f"{head}: {neutralise_source_text(' '.join(p.text.split()))}")
-        return "\n".join(lines)
+    def _generate(self, messages: list[dict[str, str]], max_tokens: int,
+                  calls: list[TokenUsage | None] | None = None) -> Iterator[str]:
+        """The LLM's reply; appends to ``calls`` what its backend counted (None: it does not say)."""
+        llm = self.llm
+        yield from llm.stream(messages, max_tokens, self.settings.llm.timeout_s, self.settings.llm.temperature)
+        if calls is not None:
+            calls.append(getattr(llm, "last_usage", None))
 
 
 def _check_question(q: str) -> str:

@@ -18,11 +18,13 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.citations import instructs
 from assistant.eventdates import EventDate, event_date, format_date, in_past_tense, parse_iso, plans_only
-from assistant.models import Citation, Filters, Passage, Timeline, TimelineEvent
+from assistant.events import Event, Final, Sources
+from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Filters, Passage, Timeline, TimelineEvent
 from assistant.retrieval import Retriever
 from assistant.text import bm25_tokens, fold, sentence_spans
 
@@ -274,3 +276,17 @@ def _article_key(p: Passage) -> tuple[int, int, int]:
 
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 1)
+
+
+def timeline_answer(timeline: Timeline, refusal: str, rewritten: str | None, elapsed_ms: float,
+                    applied: list[DerivedFilter] | None = None) -> Iterator[Event]:
+    """A timeline question's answer in the chat: the events as the answer text, their sources as its citations."""
+    citations = [e.citation for e in timeline.events]
+    yield Sources(citations)
+    timings = {**timeline.timings, "sources_ms": elapsed_ms, "total_ms": elapsed_ms}
+    trace = AnswerTrace(question_kind="timeline", evidence=citations, mode="timeline",
+                        refusal_cause=None if citations else "no_relevant_passage")
+    yield Final(Answer(answer=timeline_text(timeline) if citations else refusal, language=timeline.language,
+                       answerable=bool(citations), citations=citations, timings=timings,
+                       standalone_question=rewritten, trace=trace,
+                       timeline=timeline.events if citations else None, applied_filters=applied or []))

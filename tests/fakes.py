@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import PrivateAttr
 
 from assistant.embeddings import VectorEmbedding
+from assistant.models import TokenUsage
 from assistant.settings import Settings
 
 
@@ -83,6 +84,26 @@ class ScriptedLLM:
         self.calls.append(messages)
         text = self.reply(messages)
         yield from re.findall(r"\S+\s*", text)[:max_tokens]
+
+
+class CountingLLM(ScriptedLLM):
+    """A scripted LLM that reports usage as a backend does: prompt words and pieces streamed, per call."""
+
+    def __init__(self, reply: Callable[[list[dict[str, str]]], str] | str) -> None:
+        super().__init__(reply)
+        self.last_usage: TokenUsage | None = None
+        self.counted: list[TokenUsage] = []
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, timeout_s: float,
+               temperature: float = 0.0) -> Iterator[str]:
+        self.last_usage = None
+        pieces = 0
+        for piece in super().stream(messages, max_tokens, timeout_s, temperature):
+            pieces += 1
+            yield piece
+        self.last_usage = TokenUsage(prompt_tokens=sum(len(m["content"].split()) for m in messages),
+                                     completion_tokens=pieces)
+        self.counted.append(self.last_usage)
 
 
 def question_of(messages: list[dict[str, str]]) -> str:

@@ -13,7 +13,11 @@ answer with ``[n]`` markers. Extra top-level fields, outside the OpenAI schema:
 
 Streaming (``"stream": true``) sends OpenAI ``chat.completion.chunk`` events: the role first (with an extra
 ``sources`` field: the numbered evidence, sent as soon as retrieval is done), then the verified answer
-text, then a last chunk with ``finish_reason`` and the extra fields, then ``data: [DONE]``.
+text, then a last chunk with ``finish_reason`` and the extra fields, then (with ``stream_options:
+{"include_usage": true}``) a chunk with no choices and the ``usage``, then ``data: [DONE]``.
+``usage`` counts the tokens the LLM processed for the answer (a follow-up's rewrite and the draft; zeros when
+it was not called); it is null when the LLM backend does not report them. Invalid requests get 400 with
+OpenAI's error body: ``{"error": {"message", "type": "invalid_request_error", "param", "code"}}``.
 The draft the LLM writes is not streamed as content, because it can hold claims that verification drops;
 while it is being written the stream sends SSE comments (``: generating``) so that proxies keep it open.
 Optional request extensions: ``language`` ("de"/"en"), ``top_k``, ``filters``, ``derive_dates`` and
@@ -66,6 +70,12 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: StrictBool = False
+
+
 class ChatCompletionRequest(BaseModel):
     """POST /v1/chat/completions. Other OpenAI fields (temperature, max_tokens, ...) are accepted, ignored."""
 
@@ -74,6 +84,7 @@ class ChatCompletionRequest(BaseModel):
     model: str | None = Field(default=None, description=f"Any name; /v1/models lists {MODEL_ID!r}.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: StrictBool = False
+    stream_options: StreamOptions | None = Field(default=None, description="include_usage: a last chunk with usage.")
     n: int | None = Field(default=None, ge=1, le=1, description="Only one choice is generated.")
     language: Literal["de", "en"] | None = Field(default=None, description="Extension: answer language.")
     top_k: TopK = Field(default=None, ge=1, le=50, description="Extension: passages to retrieve.")
@@ -102,17 +113,38 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     return messages[-1].text(), history
 
 
-def openai_error(e: AssistantError | str, status: int | None = None) -> JSONResponse:
-    """An error in OpenAI's shape; 422 for bad input, 503 with Retry-After when the LLM is busy or down."""
-    message = str(e)
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="invalid_request_error (400) or server_error (503).")
+    param: str | None = Field(default=None, description="The request field at fault, e.g. messages[0].role.")
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """OpenAI's error body."""
+
+    error: OpenAIErrorDetail
+
+
+def openai_error(e: AssistantError | str, status: int | None = None, param: str | None = None) -> JSONResponse:
+    """An error in OpenAI's shape: 400 (invalid_request_error) for bad input, 503 with Retry-After when the LLM is
+    busy or down."""
     if status is None:
-        status = 422 if isinstance(e, InputError) else 503
-    kind = "invalid_request_error" if status == 422 else "server_error"
+        status = 400 if isinstance(e, InputError) else 503
+    kind = "invalid_request_error" if status == 400 else "server_error"
     headers = {}
     if status == 503:
         headers["Retry-After"] = str(getattr(e, "retry_after", 5 if isinstance(e, LLMBusy) else 30))
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}},
-                        status_code=status, headers=headers)
+    body = OpenAIError(error=OpenAIErrorDetail(message=str(e), type=kind, param=param))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def usage(answer: Answer) -> dict[str, int] | None:
+    """OpenAI's ``usage`` of an answer: what the LLM processed for it; None when its backend does not say."""
+    if answer.usage is None:
+        return None
+    u = answer.usage
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "total_tokens": u.total_tokens}
 
 
 def completion(answer: Answer, model: str, cid: str, created: int) -> dict[str, Any]:
@@ -121,16 +153,20 @@ def completion(answer: Answer, model: str, cid: str, created: int) -> dict[str, 
         "id": cid, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
                      "finish_reason": "stop", "logprobs": None}],
-        "usage": None,
+        "usage": usage(answer),
         **_extras(answer),
     }
 
 
-def completion_chunks(answer: Answer, model: str, cid: str, created: int) -> Iterator[dict[str, Any]]:
-    """The ``chat.completion.chunk`` objects after the role chunk: the answer's text, then the end."""
+def completion_chunks(answer: Answer, model: str, cid: str, created: int,
+                      include_usage: bool = False) -> Iterator[dict[str, Any]]:
+    """The ``chat.completion.chunk`` objects after the role chunk: the answer's text, the end, and (asked for
+    with ``stream_options.include_usage``, as OpenAI does) a chunk without choices that carries the usage."""
     for piece in _CHUNK_WORDS.findall(answer.answer):
         yield _chunk(cid, created, model, {"content": piece})
     yield {**_chunk(cid, created, model, {}, finish="stop"), **_extras(answer)}
+    if include_usage:
+        yield {**_chunk(cid, created, model, {}), "choices": [], "usage": usage(answer)}
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict[str, Any],
@@ -160,7 +196,8 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
                 "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "local"}]}
 
     @router.post("/chat/completions", dependencies=protected,
-                 responses={200: {"content": {"text/event-stream": {}}}, 422: {}, 503: {}})
+                 responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": OpenAIError},
+                            503: {"model": OpenAIError}})
     async def chat_completions(req: ChatCompletionRequest, request: Request) -> Any:
         """OpenAI chat completion from the news archive: the last user message is the question, earlier
         user/assistant messages the conversation. The answer text is the verified answer with [n] markers;
@@ -170,17 +207,18 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
         try:
             question, history = conversation(req.messages)
         except InputError as e:
-            return openai_error(e)
+            return openai_error(e, param="messages")
         model = req.model or MODEL_ID
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         events = assistant.ask_stream(question, history, req.language, req.top_k, req.filters,
                                       derive_dates=req.derive_dates, reference_date=req.reference_date)
         try:
             first = await first_event(events)
-        except AssistantError as e:
-            return openai_error(e)
+        except AssistantError as e:  # bad input is the question's (the last message): too long, empty
+            return openai_error(e, param="messages" if isinstance(e, InputError) else None)
         if req.stream:
-            return sse_response(_sse(first, events, request, model, cid, created))
+            include_usage = req.stream_options is not None and req.stream_options.include_usage
+            return sse_response(_sse(first, events, request, model, cid, created, include_usage))
         try:
             answer = await drain_answer(first, events, request)
         except AssistantError as e:
@@ -193,7 +231,7 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
 
 
 async def _sse(first: Event | None, events: EventStream, request: Request, model: str, cid: str,
-               created: int) -> AsyncIterator[str]:
+               created: int, include_usage: bool) -> AsyncIterator[str]:
     stream = ThreadedEventStream(events)
     role = _chunk(cid, created, model, {"role": "assistant", "content": ""})
     if isinstance(first, Sources):  # the numbered evidence, sent at once, before the answer is written
@@ -203,7 +241,7 @@ async def _sse(first: Event | None, events: EventStream, request: Request, model
     try:
         while event is not None:
             if isinstance(event, Final):
-                for obj in completion_chunks(event.answer, model, cid, created):
+                for obj in completion_chunks(event.answer, model, cid, created, include_usage):
                     yield _data(obj)
                 yield "data: [DONE]\n\n"
                 return

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.service import Assistant
 from assistant.settings import Settings
@@ -32,6 +34,15 @@ def _readable(exc: RequestValidationError) -> str:
         where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+def _param(exc: RequestValidationError) -> str | None:
+    """The first invalid field as OpenAI names it (``messages[0].role``); None for a body that is not JSON."""
+    for err in exc.errors():
+        loc = [x for x in err.get("loc", ()) if x != "body"]
+        if loc and err.get("type") != "json_invalid":
+            return "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
+    return None
 
 
 def build_jobs(assistant: Assistant, settings: Settings) -> IngestJobs:
@@ -70,9 +81,15 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if request.url.path.startswith("/v1/"):  # OpenAI clients expect {"error": {"message": ...}}
-            return openai_error(_readable(exc), 422)
+        if request.url.path.startswith("/v1/"):  # OpenAI answers 400 with {"error": {"message": ...}}
+            return openai_error(_readable(exc), 400, _param(exc))
         return JSONResponse({"detail": _readable(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.url.path.startswith("/v1/"):  # e.g. a body that is not UTF-8
+            return openai_error(str(exc.detail), 400)
+        return await http_exception_handler(request, exc)
 
     app.include_router(build_router(assistant, guards))
     app.include_router(build_documents_router(jobs, guards, limits))

@@ -346,15 +346,15 @@ def test_only_the_article_chunks_nearest_the_question_are_added(make, corpus_cop
 
 def test_each_article_s_outlet_and_date_are_given_once_in_the_prompt() -> None:
     """Most evidence units repeat an article; its label then carries only the number (fewer prompt tokens)."""
+    from assistant.citations import render_sources
     from assistant.models import Passage
-    from assistant.service import Assistant
 
     def unit(doc: str, outlet: str, date: str | None, text: str) -> Passage:
         return Passage(doc_id=doc, source=f"{doc}.txt", title=doc, outlet=outlet, date=date, chunk_id=f"{doc}-0",
                        text=text, start=0, end=len(text), score=0.9)
 
-    rendered = Assistant._render_sources([unit("a", "dpa", "2018-06", "Erster Satz."),
-                                          unit("b", "Reuters", None, "Anderer Artikel."),
-                                          unit("a", "dpa", "2018-06", "Zweiter Satz.")], "Quelle")
+    rendered = render_sources([unit("a", "dpa", "2018-06", "Erster Satz."),
+                               unit("b", "Reuters", None, "Anderer Artikel."),
+                               unit("a", "dpa", "2018-06", "Zweiter Satz.")], "Quelle")
     assert rendered.splitlines() == ["Quelle [1] (dpa, 2018-06): Erster Satz.",
                                      "Quelle [2] (Reuters): Anderer Artikel.", "Quelle [3]: Zweiter Satz."]

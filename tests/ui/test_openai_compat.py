@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -11,13 +12,14 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from fastapi.testclient import TestClient
 
 from assistant.errors import InputError, LLMError
 from assistant.models import Answer, Citation
 from assistant.service import Assistant
-from tests.fakes import ScriptedLLM
+from tests.fakes import CountingLLM, ScriptedLLM
 from tests.live import RealServer, ThreadServer
-from tests.ui.conftest import fake_assistant
+from tests.ui.conftest import fake_assistant, newsroom_reply
 from ui.openai_compat import ChatCompletionRequest, completion, completion_chunks, conversation
 
 GHOSN = "Wann wurde Carlos Ghosn verhaftet?"
@@ -74,6 +76,82 @@ def test_streamed_chunks_add_up_to_the_non_streamed_answer() -> None:
     assert chunks[-1]["citations"] == full["citations"] == [c.model_dump()]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["answerable"] is True
+
+
+# --- errors and usage, in process ---------------------------------------------------------------------
+@pytest.fixture
+def app_client(corpus_index: Path) -> Iterator[tuple[TestClient, CountingLLM]]:
+    from ui.server import create_app
+
+    llm = CountingLLM(newsroom_reply)
+    assistant = fake_assistant(corpus_index, corpus=None)
+    assistant._llm = llm
+    with TestClient(create_app(assistant, assistant.settings, with_ui=False)) as c:
+        yield c, llm
+
+
+@pytest.mark.parametrize(("body", "param"), [
+    ({"messages": []}, "messages"),
+    ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+    ({"messages": [{"role": "user", "content": "x"}], "top_k": "5"}, "top_k"),
+    ({"messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": "ja"}},
+     "stream_options.include_usage"),
+    ({"messages": [{"role": "user", "content": "   "}]}, "messages"),  # refused by the service, not the schema
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}]},
+     "messages"),
+])
+def test_v1_refuses_invalid_requests_as_openai_does(app_client: tuple[TestClient, CountingLLM], body: dict,
+                                                    param: str) -> None:
+    c, llm = app_client
+    r = c.post("/v1/chat/completions", json=body)
+    assert r.status_code == 400, r.text
+    assert set(r.json()) == {"error"}
+    error = r.json()["error"]
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, None)
+    assert isinstance(error["message"], str) and error["message"]
+    assert llm.calls == []
+
+
+def test_v1_malformed_json_is_a_400_and_the_native_api_keeps_its_422(
+        app_client: tuple[TestClient, CountingLLM]) -> None:
+    c, _ = app_client
+    r = c.post("/v1/chat/completions", content=b'{"messages": [', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    r = c.post("/v1/chat/completions", content=b"+\xa3\x07\xe5T", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"  # not UTF-8 (schemathesis)
+    native = c.post("/api/ask", json={"question": "   "})
+    assert native.status_code == 422 and isinstance(native.json()["detail"], str)
+
+
+def test_usage_is_what_the_llm_counted_for_the_answer(app_client: tuple[TestClient, CountingLLM]) -> None:
+    c, llm = app_client
+    body = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": GHOSN}]}).json()
+    [counted] = llm.counted
+    assert body["usage"] == {"prompt_tokens": counted.prompt_tokens, "completion_tokens": counted.completion_tokens,
+                             "total_tokens": counted.prompt_tokens + counted.completion_tokens}
+    assert counted.completion_tokens > 0
+    none = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "Wie viel kostet ein "
+                                                                                           "Nissan Rogue?"}]}).json()
+    assert none["choices"][0]["message"]["content"] and none["usage"]["prompt_tokens"] >= 0
+
+
+def test_a_stream_sends_usage_only_when_asked_for(app_client: tuple[TestClient, CountingLLM]) -> None:
+    c, llm = app_client
+
+    def chunks(**extra: Any) -> list[dict[str, Any]]:
+        with c.stream("POST", "/v1/chat/completions",
+                      json={"stream": True, "messages": [{"role": "user", "content": GHOSN}], **extra}) as r:
+            lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+        assert lines[-1] == "data: [DONE]"
+        return [json.loads(line[6:]) for line in lines[:-1]]
+
+    plain = chunks()
+    assert all("usage" not in ch for ch in plain)
+    counted = chunks(stream_options={"include_usage": True})
+    assert [ch["choices"] for ch in counted[-1:]] == [[]]
+    assert counted[-1]["usage"]["completion_tokens"] == llm.counted[-1].completion_tokens > 0
+    assert counted[-2]["choices"][0]["finish_reason"] == "stop" and "usage" not in counted[-2]
+    assert [ch["choices"] for ch in counted[:-1]] == [ch["choices"] for ch in plain]
 
 
 # --- the official client against a running server --------------------------------------------------
@@ -231,13 +309,15 @@ def test_a_question_the_sources_do_not_answer(live: Callable[..., tuple[ThreadSe
     ([{"role": "assistant", "content": "Hallo"}], "last message must be the user's question"),
     ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}], "only text"),
 ])
-def test_invalid_input_is_a_422_with_a_readable_message(live: Callable[..., tuple[ThreadServer, Assistant]],
+def test_invalid_input_is_a_400_with_a_readable_message(live: Callable[..., tuple[ThreadServer, Assistant]],
                                                        messages: list, says: str) -> None:
     srv, _ = live()
-    with pytest.raises(openai.UnprocessableEntityError) as info:
+    with pytest.raises(openai.BadRequestError) as info:
         client(srv).chat.completions.create(model="m", messages=messages)
-    assert info.value.status_code == 422
+    assert info.value.status_code == 400
     assert says in info.value.message
+    assert info.value.type == "invalid_request_error"
+    assert info.value.param is not None and info.value.param.startswith("messages")
 
 
 @pytest.mark.integration
