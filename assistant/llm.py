@@ -236,6 +236,7 @@ class OpenAICompatibleLLM:
         self.name = model
         self.base_url = base_url
         self.last_usage: TokenUsage | None = None
+        self._ask_usage = True  # off for good once the server refuses the stream_options field
         self._client = OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
 
     def warm_up(self) -> None:
@@ -248,11 +249,7 @@ class OpenAICompatibleLLM:
         deadline = time.monotonic() + timeout_s
         self.last_usage = None
         try:
-            response = self._client.chat.completions.create(
-                model=self.name, messages=_openai_messages(messages), max_tokens=max_tokens,
-                temperature=temperature, stream=True, timeout=timeout_s,
-                stream_options={"include_usage": True},  # the last chunk's usage; servers that do not know it ignore it
-            )
+            response = self._create(messages, max_tokens, timeout_s, temperature)
             try:
                 for chunk in response:
                     if chunk.usage is not None:
@@ -266,6 +263,27 @@ class OpenAICompatibleLLM:
                 response.close()
         except openai.OpenAIError as e:
             raise LLMError(f"the LLM server at {self.base_url} failed: {e}") from e
+
+
+    def _create(self, messages: list[Message], max_tokens: int, timeout_s: float, temperature: float) -> Any:
+        """The streamed completion, asking for the last chunk's token usage; a server that refuses the
+        ``stream_options`` field (400/422: not every OpenAI-compatible server knows it) but takes the request without
+        it is not asked for usage again."""
+        import openai
+
+        args: dict[str, Any] = {"model": self.name, "messages": _openai_messages(messages), "max_tokens": max_tokens,
+                                "temperature": temperature, "stream": True, "timeout": timeout_s}
+        if not self._ask_usage:
+            return self._client.chat.completions.create(**args)
+        try:
+            return self._client.chat.completions.create(**args, stream_options={"include_usage": True})
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
+            refused = e
+        response = self._client.chat.completions.create(**args)  # fails too when the request itself was bad
+        log.warning("the LLM server at %s refused stream_options (%s); asking without token usage from now on",
+                    self.base_url, refused)
+        self._ask_usage = False
+        return response
 
 
 def _openai_messages(messages: list[Message]) -> list[ChatCompletionMessageParam]:
