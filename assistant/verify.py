@@ -49,6 +49,7 @@ from assistant.grounding import (
     name_in,
     number_words,
     numbers_in,
+    roles_missing,
     token_in,
 )
 from assistant.lexicon import german_forms
@@ -196,6 +197,13 @@ class Verifier:
             if not items:
                 return reject(f"does not answer the question (no {_KIND_NAMES[q.kind]} from the cited "
                               "evidence)", sim)
+            # the role may stand in another evidence sentence of the article ("Die Geschäftsführerin … will …"
+            # before "Annette Vollrath sagte …")
+            docs = {u.passage.doc_id for u in units}
+            roles = roles_missing(q.text, merge_evidence([u.evidence for u in ctx.units if u.passage.doc_id in docs])) \
+                if q.kind == "name" and q.language == "de" else []
+            if roles:
+                return reject(f"the cited source calls nobody '{roles[0]}' (the question presupposes it)", sim)
             relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
             # the evidence picker's score of the claim's sentence (of a one-sentence source: a source of two
             # sentences has one score for both)

@@ -179,7 +179,8 @@ def test_a_sentence_the_evidence_picker_ranked_near_its_best_is_no_neighbouring_
     def verdict(second_score: float, evidence_margin: float) -> Verification:
         sources = [passage("Die Geschäftsführerin der Stadtwerke Kirchheide will ein Wasserwerk bauen.", 1,
                            score=0.913),
-                   passage("Annette Vollrath sagte am Montag, das alte Werk reiche nicht mehr.", 2, score=second_score)]
+                   passage("Annette Vollrath sagte am Montag, das alte Werk reiche nicht mehr.", 2,
+                           score=second_score).model_copy(update={"doc_id": "d1"})]  # two sentences of one article
         verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=0.0, coverage_margin=1.0,
                             locality_evidence_margin=evidence_margin)
         return verifier.verify("Annette Vollrath [2].", sources, REFUSAL_DE, "de", question)
@@ -642,3 +643,24 @@ def test_a_role_the_source_does_not_give_is_not_a_paraphrase(lenient: Verifier, 
     assert bool(result.kept) == kept, reasons(result)
     if not kept:
         assert "Geschäftsführerin" in first_reason(result)
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "kept"),
+    [
+        # the question presupposes a role the source gives nobody: the name it does give is no answer
+        ("Wer ist die Geschäftsführerin von Lichtwerk?",
+         "Gegründet hat das Unternehmen Lichtwerk aus Jena die Unternehmerin Helga Marquardt.", False),
+        ("Wer ist die Geschäftsführerin von Lichtwerk?",
+         "Geschäftsführerin des Unternehmens Lichtwerk aus Jena ist Helga Marquardt.", True),
+        # the kind of role is enough: "Chef" in "Vorstandschefin"
+        ("Wer ist die Chefin von Lichtwerk?",
+         "Lichtwerk-Vorstandschefin Helga Marquardt kündigte neue Werke an.", True),
+    ],
+)
+def test_a_who_question_presupposing_a_role_the_source_gives_nobody(lenient: Verifier, question: str, source: str,
+                                                                    kept: bool) -> None:
+    result = lenient.verify("Helga Marquardt [1].", [passage(source)], REFUSAL_DE, "de", analyse(question, "de"))
+    assert bool(result.kept) == kept, reasons(result)
+    if not kept:
+        assert "calls nobody 'Geschäftsführerin'" in first_reason(result)
