@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui.logs import request_id_var
+from ui.openai_compat import openai_error_body
 from ui.routes import UPLOAD_ROUTES, is_api
 
 log = logging.getLogger("assistant.http")
@@ -60,12 +61,12 @@ class RequestContextMiddleware:
         try:
             declared = _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
-                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
+                await _json(send_with_id, 413, f"request body larger than {limit} bytes", path)
                 return
             await self.app(scope, _bounded(receive, limit), send_with_id)
         except _BodyTooLarge:
             if not started:
-                await _json(send_with_id, 413, f"request body larger than {limit} bytes")
+                await _json(send_with_id, 413, f"request body larger than {limit} bytes", path)
         except Exception:
             log.exception("unhandled error", extra={"method": scope.get("method"), "path": path})
             raise
@@ -120,8 +121,9 @@ def _request_id(scope: Scope) -> str:
     return clean or uuid.uuid4().hex[:16]
 
 
-async def _json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _json(send: Send, status: int, detail: str, path: str = "") -> None:
+    """A JSON error sent before the app saw the request; in OpenAI's shape on ``/v1`` routes."""
+    body = json.dumps(openai_error_body(status, detail) if path.startswith("/v1/") else {"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",

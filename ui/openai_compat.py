@@ -139,6 +139,24 @@ def openai_error(e: AssistantError | str, status: int | None = None, param: str 
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+# OpenAI's error types and codes for the statuses this server gives besides 400 and 503
+_HTTP_KINDS = {401: ("invalid_request_error", "invalid_api_key"), 404: ("invalid_request_error", "not_found"),
+               405: ("invalid_request_error", "method_not_allowed"),
+               413: ("invalid_request_error", "request_too_large"), 429: ("requests", "rate_limit_exceeded")}
+
+
+def openai_error_body(status: int, message: str) -> dict[str, Any]:
+    """OpenAI's error body for an HTTP error of a ``/v1`` route (missing key, unknown path, body too large, rate
+    limit)."""
+    kind, code = _HTTP_KINDS.get(status, ("invalid_request_error" if status < 500 else "server_error", None))
+    return OpenAIError(error=OpenAIErrorDetail(message=message, type=kind, code=code)).model_dump()
+
+
+def openai_http_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """``openai_error_body`` as a response, with the error's headers (``WWW-Authenticate``, ``Retry-After``)."""
+    return JSONResponse(openai_error_body(status, message), status_code=status, headers=headers)
+
+
 def usage(answer: Answer) -> dict[str, int] | None:
     """OpenAI's ``usage`` of an answer: what the LLM processed for it; None when its backend does not say."""
     if answer.usage is None:

@@ -22,7 +22,7 @@ from ui.auth import KEY_COOKIE, Guards, KeyCookieLogin, presented_key
 from ui.documents_api import build_documents_router
 from ui.jobs import IngestJobs
 from ui.middleware import RequestContextMiddleware
-from ui.openai_compat import build_openai_router, openai_error
+from ui.openai_compat import build_openai_router, openai_error, openai_http_error
 from ui.uploads import UploadLimits
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ def create_app(assistant: Assistant, settings: Settings, with_ui: bool = True,
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 400 and request.url.path.startswith("/v1/"):  # e.g. a body that is not UTF-8
-            return openai_error(str(exc.detail), 400)
+        if request.url.path.startswith("/v1/"):  # OpenAI clients read {"error": {...}} whatever the status
+            return openai_http_error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
         return await http_exception_handler(request, exc)
 
     app.include_router(build_router(assistant, guards))

@@ -268,3 +268,28 @@ def test_cors_origins_from_environment_json_list(
         headers={"Origin": "https://intranet.example", "X-API-Key": KEY},
     )
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://intranet.example"
+
+
+def test_v1_errors_come_in_openai_s_shape_with_their_headers(make_app: Callable[..., Built]) -> None:
+    """OpenAI clients read ``{"error": {...}}`` whatever the status: a missing key, an unknown route, a body past
+    the limit and the rate limit on ``/v1``, while ``/api`` keeps ``{"detail"}``."""
+    built = make_app(api_key=KEY, rate_limit_per_minute=2, max_body_bytes=2048)
+    client = TestClient(built.app)
+    chat = {"messages": [{"role": "user", "content": QUESTION}]}
+
+    r = client.post("/v1/chat/completions", json=chat)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["error"]["code"] == "invalid_api_key" and r.json()["error"]["type"] == "invalid_request_error"
+    native = client.post("/api/ask", json={"question": QUESTION})
+    assert native.status_code == 401 and "detail" in native.json()
+
+    auth = {"Authorization": f"Bearer {KEY}"}
+    assert client.get("/v1/nothing-here", headers=auth).json()["error"]["code"] == "not_found"
+    big = client.post("/v1/chat/completions", headers={**auth, "Content-Type": "application/json"},
+                      content=json.dumps({"messages": [{"role": "user", "content": "x" * 4096}]}))
+    assert big.status_code == 413 and big.json()["error"]["code"] == "request_too_large"
+
+    statuses = [client.post("/v1/chat/completions", json=chat, headers=auth) for _ in range(4)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited, [r.status_code for r in statuses]
+    assert limited[0].json()["error"]["code"] == "rate_limit_exceeded" and int(limited[0].headers["retry-after"]) > 0
