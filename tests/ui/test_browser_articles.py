@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import CORPUS
 from tests.live import ThreadServer
@@ -33,8 +34,15 @@ def upload_files(page: Any, paths: list[Path], expect: str | None = None) -> Any
     first file); the status element."""
     name = paths[0].name
     expect = expect or f'.job[data-state=done] td:text-is("{name}"), .job[data-state=failed] td:text-is("{name}")'
-    page.set_input_files("#upload-files input[type=file]", [str(p) for p in paths])
-    page.locator("#upload-files").get_by_text(paths[0].name).first.wait_for(timeout=30_000)
+    chosen = page.locator("#upload-files").get_by_text(paths[0].name).first
+    for attempt in range(3):  # Gradio may still be clearing the box after the previous job and drop the choice
+        page.set_input_files("#upload-files input[type=file]", [str(p) for p in paths])
+        try:
+            chosen.wait_for(timeout=10_000 * (attempt + 1))
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.click("#upload-add")
     status = page.locator("#upload-status")
     status.locator(expect).first.wait_for(timeout=JOB_TIMEOUT_MS)
