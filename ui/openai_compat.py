@@ -131,25 +131,23 @@ def openai_error(e: AssistantError | str, status: int | None = None, param: str 
     busy or down."""
     if status is None:
         status = 400 if isinstance(e, InputError) else 503
-    kind = "invalid_request_error" if status == 400 else "server_error"
     headers = {}
     if status == 503:
         headers["Retry-After"] = str(getattr(e, "retry_after", 5 if isinstance(e, LLMBusy) else 30))
-    body = OpenAIError(error=OpenAIErrorDetail(message=str(e), type=kind, param=param))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return JSONResponse(openai_error_body(status, str(e), param), status_code=status, headers=headers)
 
 
-# OpenAI's error types and codes for the statuses this server gives besides 400 and 503
+# OpenAI's error types and codes by status (others: invalid_request_error below 500, server_error from 500)
 _HTTP_KINDS = {401: ("invalid_request_error", "invalid_api_key"), 404: ("invalid_request_error", "not_found"),
                405: ("invalid_request_error", "method_not_allowed"),
                413: ("invalid_request_error", "request_too_large"), 429: ("requests", "rate_limit_exceeded")}
 
 
-def openai_error_body(status: int, message: str) -> dict[str, Any]:
-    """OpenAI's error body for an HTTP error of a ``/v1`` route (missing key, unknown path, body too large, rate
-    limit)."""
+def openai_error_body(status: int, message: str, param: str | None = None) -> dict[str, Any]:
+    """OpenAI's error body for an error of a ``/v1`` route with this status (bad input, missing key, unknown path,
+    body too large, rate limit, LLM busy)."""
     kind, code = _HTTP_KINDS.get(status, ("invalid_request_error" if status < 500 else "server_error", None))
-    return OpenAIError(error=OpenAIErrorDetail(message=message, type=kind, code=code)).model_dump()
+    return OpenAIError(error=OpenAIErrorDetail(message=message, type=kind, param=param, code=code)).model_dump()
 
 
 def openai_http_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
