@@ -33,7 +33,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -242,6 +242,11 @@ def build_openai_router(assistant: Assistant, guards: Guards) -> APIRouter:
         if answer is None:  # the client went away; nobody reads this
             return JSONResponse({"error": {"message": "client disconnected"}}, status_code=499)
         return completion(answer, model, cid, created)
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(rest: str) -> None:
+        """Any other /v1 path: OpenAI's 404 here, before the chat UI mounted at / answers it in its own shape."""
+        raise HTTPException(404, f"no route /v1/{rest}")
 
     return router
 

@@ -285,6 +285,9 @@ def test_v1_errors_come_in_openai_s_shape_with_their_headers(make_app: Callable[
 
     auth = {"Authorization": f"Bearer {KEY}"}
     assert client.get("/v1/nothing-here", headers=auth).json()["error"]["code"] == "not_found"
+    with_chat = TestClient(make_app(api_key=KEY, with_ui=True).app)  # the chat UI, mounted at /, answers the rest
+    missing = with_chat.get("/v1/nothing-here", headers=auth)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     big = client.post("/v1/chat/completions", headers={**auth, "Content-Type": "application/json"},
                       content=json.dumps({"messages": [{"role": "user", "content": "x" * 4096}]}))
     assert big.status_code == 413 and big.json()["error"]["code"] == "request_too_large"
