@@ -8,8 +8,9 @@ from assistant.grounding import EvidenceText, numbers_in, token_in
 from assistant.text import bm25_tokens, fold, split_sentences
 
 _NEGATION = re.compile(
-    r"\b(?:nicht|kein\w*|nie|niemals|weder|noch\s+nicht|nichts|ohne|not|no(?!\.\s*\d)|never|neither|nor|none|without"
-    r"|n't|lehnt\w*(?:\s+\w+){0,4}\s+ab|abgelehnt|ruled?\s+out|rules\s+out|refus\w+|declin\w+)\b", re.IGNORECASE)
+    r"(?:\b(?:nicht|kein\w*|nie|niemals|weder|noch\s+nicht|nichts|ohne|not|no(?!\.\s*\d)|never|neither|nor|none"
+    r"|without|lehnt\w*(?:\s+\w+){0,4}\s+ab|abgelehnt|ruled?\s+out|rules\s+out|refus\w+|declin\w+)"
+    r"|\b\w+n['’]t)\b", re.IGNORECASE)  # "won't", "doesn’t": no word boundary before the "n't"
 _CONTRAST = re.compile(r",?\s\b(?:aber|sondern|jedoch|doch|während|but|whereas|while|however)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"[,;:–]\s*(?:das|die|der|dem|den|deren|dessen|welche\w*|which|who|whom|that|where|wo)\b",
                        re.IGNORECASE)

@@ -25,7 +25,14 @@ _NO_INFO = re.compile(
     r"|genannt|angegeben|enthalten|aussagen?)"
     r"|\b(?:do(?:es)?\s+not|don't|doesn't|no|neither|nor)\b[^.!?]{0,60}\b(?:information|mention\w*|say|says|state"
     r"|contain|provide|specify|specified|details?|data))\b"
-    r"|^\W*(?:es\s+gibt\s+)?keine\s+(?:informationen|angaben)\b|^\W*(?:there\s+is\s+)?no\s+information\b",
+    r"|^\W*(?:es\s+gibt\s+)?keine\s+(?:informationen|angaben)\b|^\W*(?:there\s+is\s+)?no\s+information\b"
+    # the negation before the sources: "… wurde nicht in den Quellen angegeben", "… is not mentioned in the articles"
+    r"|(?:\b(?:nicht|nirgends|keine?[nmrs]?)\b[^.!?]{0,40}\b(?:in|aus)\s+(?:den|der|dem|diesen|these|the)"
+    r"|\b(?:in|aus)\s+keine[mr](?:\s+der)?)\s+(?:quellen?|artikeln?|texten|passagen|sources|articles|texts"
+    r"|passages)\b[^.!?]{0,30}\b(?:angegeben|genannt|erwähnt|enthalten|aufgeführt|beschrieben|ersichtlich"
+    r"|zu\s+finden|mentioned|given|stated|specified|provided|named|found|listed|included)\b"
+    r"|\bnot\s+(?:\w+\s+){0,2}(?:mentioned|given|stated|specified|provided|named|found|listed|included)\s+in\s+"
+    r"(?:the|these|any\s+of\s+the)\s+(?:sources|articles|texts|passages)\b",
     re.IGNORECASE,
 )
 
