@@ -58,6 +58,8 @@ _ORDINAL_NOUN = re.compile(r"(?<=[\w,;:] )(?:Erst|Zweit|Dritt|Viert|Fünft|Sechs
 _SPEECH = r"(?:sagte|sagten|sagt|sagen|erklärte\w*|berichtete\w*|hieß\s+es|heißt\s+es|said|says|say|told\s+\w+)"
 _ATTRIBUTION_AFTER = re.compile(rf",\s*(?:so\s+)?{_SPEECH}\b.*$|,\s*(?:[\w'’-]+\s+){{1,8}}{_SPEECH}\s*[.!]?\s*$",
                                 re.IGNORECASE | re.DOTALL)
+_SAYING = re.compile(rf"\b(?:{_SPEECH}|sagen|äußerte\w*|betonte\w*|kündigte\w*|announc\w*|stated?|claimed?)\b",
+                     re.IGNORECASE)
 _ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[^,]{0,80},\s*", re.IGNORECASE)
 # qualifiers of a time that say the same: "nächste" = "kommende" = "next"; "letzte" = "vergangene" = "last"
 _QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
@@ -130,7 +132,9 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
     if isinstance(ev, str):
         ev = evidence_text(ev)
-    if q.kind != "name":  # who said it answers "who"; for anything else the attribution states nothing
+    # who said it answers "who"; for anything else the attribution states nothing, unless the question asks
+    # about the saying itself ("Wo sagte Toyoda …?": "…, sagte Toyoda in München.")
+    if q.kind != "name" and not _SAYING.search(q.text):
         claim = without_attribution(claim)
     asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
     asked_numbers = numbers_in(q.text) | number_words(q.text)
@@ -145,7 +149,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
                  and _date_in(m.group(), ev)]
         years = [n for n in numbers if _YEAR.fullmatch(n)]
-        return list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
+        found = list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
+        return _of_grain(found, q.grain, claim) if q.grain else found
     if q.kind == "number":
         return numbers
     words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
@@ -193,6 +198,28 @@ def quantities_text(claim: str, ages: bool = False) -> str:
         out = _AGE_NOUN.sub(" ", out)
     out = _NAME_NUMBER.sub(lambda m: m.group(1), out)
     return _ORDINAL_NOUN.sub(" ", out)
+
+
+_YEAR_ITEM = re.compile(r"^(?:1[89]\d\d|20\d\d)$|jahr|year", re.IGNORECASE)
+_MONTH_ITEM = re.compile(rf"\b(?:{_MONTHS}|monat\w*|months?)\b", re.IGNORECASE)
+_DAY_ITEM = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday"
+                       r"|thursday|friday|saturday|sunday|gestern|heute|morgen|yesterday|today|tomorrow)\b",
+                       re.IGNORECASE)
+_DAY_DATE = re.compile(rf"\b\d{{1,2}}\.\s*(?:{_MONTHS}|\d{{1,2}}\.)|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+                       rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|\b\d{{4}}-\d\d-\d\d\b",
+                       re.IGNORECASE)
+
+
+def _of_grain(items: list[str], grain: str, claim: str) -> list[str]:
+    """The date items precise enough for the question: a year for "in welchem Jahr" (or a year named relative to
+    now: "im vergangenen Jahr"), a month for "in which month", a day for "an welchem Tag" (a weekday, "gestern",
+    or a day of a month stated in the claim)."""
+    if grain == "year":
+        return [i for i in items if _YEAR_ITEM.search(i)]
+    if grain == "month":
+        return [i for i in items if _MONTH_ITEM.search(i)]
+    days = [i for i in items if _DAY_ITEM.search(i)]
+    return days + [i for i in items if i not in days and _MONTH_ITEM.search(i)] if _DAY_DATE.search(claim) else days
 
 
 def _date_in(phrase: str, ev: EvidenceText) -> bool:

@@ -15,6 +15,8 @@ from assistant.text import bm25_tokens
 
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
+_ROLE = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer|inhaber"
+         r"|eigentümer|manager|vorstand)")
 # Checked in order: the first pattern that matches the start of the question (or a clause) decides.
 _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("reason", re.compile(
@@ -44,7 +46,12 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"\b(?:wer|wem|wen|wessen|mit\s+wem|von\s+wem|who|whom|whose|with\s+whom"
         # what someone or something is called: a name
         r"|wie\s+(?:heißt|heisst|hieß|hiess|heißen|hießen|lautet\s+der\s+name)|what\s+is\s+the\s+name"
-        r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called)\b", re.I)),
+        r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called"
+        # one person by their function: "Welcher Manager …", "Welche Ministerin …", "Which executive …"
+        r"|welche[rmn]\s+(?:\w+\s+)?[\w-]*" + _ROLE + r"(?:in)?|welche\s+(?:\w+\s+)?[\w-]*" + _ROLE + r"in"
+        r"|(?:which|what)\s+(?:\w+\s+)?(?:executive|manager|chief|minister|president|director|spokesman"
+        r"|spokeswoman|spokesperson|coach|founder|owner|chairman|chairwoman|chairperson|politician|player"
+        r"|ceo|official))\b", re.I)),
 ]
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
@@ -69,6 +76,17 @@ _YES_NO = {
     "en": re.compile(
         r"^(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|must|may)\b", re.IGNORECASE),
 }
+# How precise a date the question asks for: "In welchem Jahr …?" is not answered by "vergangene Woche", nor
+# "An welchem Tag …?" by "2018".
+DateGrain = Literal["year", "month", "day"]
+_GRAINS: list[tuple[DateGrain, re.Pattern[str]]] = [
+    ("day", re.compile(r"\b(?:(?:an|ab|bis|seit)\s+welche[mn]\s+(?:tag|datum|wochentag)|welches\s+datum"
+                       r"|an\s+welchem\s+wochentag|(?:on|from|since|until|by)?\s*(?:what|which)\s+(?:date|day)\b)",
+                       re.I)),
+    ("month", re.compile(r"\b(?:(?:in|ab|bis|seit)\s+welche[mn]\s+monat|(?:what|which)\s+month)\b", re.I)),
+    ("year", re.compile(r"\b(?:(?:in|ab|bis|seit)\s+welche[mn]\s+jahr|welches\s+jahr|(?:what|which)\s+year)\b",
+                        re.I)),
+]
 _ENUMERATION = re.compile(r"\b(?:und|and|sowie|as well as)\b|,")
 
 
@@ -82,6 +100,7 @@ class QuestionInfo:
     focus: frozenset[str] = field(default_factory=frozenset)  # stemmed content words (no wh-words)
     anchors: tuple[str, ...] = ()  # names, acronyms and numbers the question mentions
     several: bool = False  # the question asks for several items (a list)
+    grain: DateGrain | None = None  # a date question's precision: a year, a month or a day
 
 
 _WH_STEMS = {w for lang in ("de", "en") for w in bm25_tokens(
@@ -111,7 +130,9 @@ def analyse(question: str, language: str) -> QuestionInfo:
         if not (m.start() == 0 and language == "en") and m.group().lower() not in _WH_STEMS
         and (language == "en" or m.group().isupper() or any(c.isdigit() for c in m.group())
              or _looks_like_name(m.group(), words))))
-    return QuestionInfo(text=text, language=language, kind=kind, focus=focus, anchors=anchors, several=several)
+    grain = next((g for g, p in _GRAINS if p.search(text)), None) if kind == "date" else None
+    return QuestionInfo(text=text, language=language, kind=kind, focus=focus, anchors=anchors, several=several,
+                        grain=grain)
 
 
 def _looks_like_name(token: str, words: list[str]) -> bool:

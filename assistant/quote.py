@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant.answer_items import answer_items
 from assistant.evidence import lexical_coverage, refers_back
 from assistant.models import Passage
-from assistant.questions import QuestionInfo
+from assistant.questions import QuestionInfo, has_enumeration
 from assistant.text import sentence_spans
 
 _INTRO = {
@@ -62,7 +62,7 @@ class Quoter:
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
             if unit is None or span is None:
                 continue
-            items = answer_items(unit.text[span[0]:span[1]], info, unit.text[span[0]:span[1]], unit.language)
+            items = _items(unit.text[span[0]:span[1]], info, unit.language)
             if items:
                 return self.quote_span(n, unit, span[0], span[1], language,
                                        f"the draft failed verification; the sentence of source [{n}] it was "
@@ -109,13 +109,22 @@ def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int
     options = []
     for i, (s, e) in enumerate(spans):
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
-        items = answer_items(unit.text[start:e], info, unit.text[start:e], unit.language)
+        items = _items(unit.text[start:e], info, unit.language)
         if items:
             options.append((lexical_coverage(info, [unit.text[start:e]], weighted=False)[0], -i, (start, e), items))
     if not options:
         return None
     _, _, span, items = max(options)
     return span, items
+
+
+def _items(sentence: str, info: QuestionInfo, language: str) -> list[str]:
+    """What the sentence states of the kind the question asks for; for a question about several things
+    ("Welche Modelle …?") only a sentence that lists something counts ("Das zentrale Angebot ist die
+    nächste Frontier-Plattform." names one thing and answers no "which models")."""
+    if info.kind == "list" and not has_enumeration(sentence):
+        return []
+    return answer_items(sentence, info, sentence, language)
 
 
 def _sentence_span(unit: Passage, sentence: str) -> tuple[int, int] | None:

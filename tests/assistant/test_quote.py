@@ -31,8 +31,16 @@ def test_the_sentence_the_draft_was_written_from_is_quoted_first() -> None:
 
 
 def test_without_the_drafts_sentence_the_best_scored_source_is_quoted() -> None:
-    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", cited=[2])
+    fact = analyse("Was verlangt die Sparkasse Ammersee-Lech künftig von Privatkunden?", "de")
+    quote = QUOTER.quote(fact, EVIDENCE, "de", cited=[2])
     assert quote is not None and quote.n == 1  # [2] scores more than 0.05 below the best: not "pointed at"
+
+
+def test_a_question_about_several_things_is_answered_only_by_a_sentence_that_lists_some() -> None:
+    # [1] scores best but names one thing: "Welche Anlageformen …?" is answered by the list of [2]
+    quote = QUOTER.quote(QUESTION, EVIDENCE, "de", cited=[2])
+    assert quote is not None and quote.n == 2 and "Festgeld" in quote.text
+    assert QUOTER.quote(QUESTION, EVIDENCE[:1], "de") is None
 
 
 def test_the_drafts_sentence_is_not_quoted_when_its_source_is_not_about_the_question() -> None:

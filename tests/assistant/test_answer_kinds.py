@@ -1,0 +1,121 @@
+"""What a question asks for, read more closely: how precise a date, one person by their function, a saying's
+place or time; and answers that say "not in the sources" or "won't" in words of their own."""
+
+import pytest
+
+from assistant.agreement import disagreement
+from assistant.non_answers import is_refusal
+from assistant.questions import analyse
+from assistant.quote import Quoter
+from assistant.verify import Verifier
+from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
+from tests.fakes import HashEmbedding
+
+
+@pytest.fixture
+def lenient() -> Verifier:
+    """Hash embedder with a low bar and no locality checks: these tests are about the rule-based checks."""
+    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "answer", "source", "kept"),
+    [
+        # "in which year" is not answered by a week, nor "on what date" by a year
+        ("In which year was the alliance founded?", "en", "The alliance met this week [1].",
+         "Der Aufsichtsrat der Allianz hat sich in dieser Woche getroffen.", False),
+        ("In which year was the alliance founded?", "en", "The alliance was founded in 1999 [1].",
+         "Die Allianz wurde 1999 gegründet.", True),
+        ("In welchem Jahr wurde die Allianz gegründet?", "de", "Im vergangenen Jahr [1].",
+         "Die Allianz wurde im vergangenen Jahr gegründet.", True),
+        ("On what date was Elbtor delisted?", "en", "Elbtor was delisted in 2023 [1].",
+         "Elbtor wurde 2023 von der Börse genommen.", False),
+        ("On what date was Elbtor delisted?", "en", "Elbtor was delisted on 3 March 2023 [1].",
+         "Elbtor wurde am 3. März 2023 von der Börse genommen.", True),
+        ("An welchem Tag hat BMW das mitgeteilt?", "de", "BMW hat das im Juni mitgeteilt [1].",
+         "BMW hat das im Juni mitgeteilt, am Donnerstag.", False),
+        ("An welchem Tag hat BMW das mitgeteilt?", "de", "Am Donnerstag [1].",
+         "BMW hat das im Juni mitgeteilt, am Donnerstag.", True),
+        ("In which month did BMW announce it?", "en", "BMW announced it in 2018 [1].",
+         "BMW kündigte das im Juni 2018 an.", False),
+        ("Wann hat BMW das mitgeteilt?", "de", "Im Juni [1].", "BMW hat das im Juni mitgeteilt.", True),
+    ],
+)
+def test_a_date_question_is_answered_as_precisely_as_it_asks(lenient: Verifier, question: str, language: str,
+                                                              answer: str, source: str, kept: bool) -> None:
+    got = lenient.verify(answer, [passage(source)], REFUSAL_DE, language, analyse(question, language))
+    assert bool(got.kept) == kept, reasons(got)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "kind"),
+    [
+        ("Welcher Manager von Xiaomi führte die Gespräche mit Ford?", "de", "name"),
+        ("Welchen Trainer hat Lübeck entlassen?", "de", "name"),
+        ("Welche Ministerin hat das Gesetz vorgelegt?", "de", "name"),
+        ("Which Xiaomi executive led the talks with Ford?", "en", "name"),
+        ("Which executives led the talks?", "en", "list"),  # several people: a list
+        ("Welche Modelle soll die Plattform tragen?", "de", "list"),
+    ],
+)
+def test_a_question_about_one_person_by_their_function_asks_for_a_name(question: str, language: str,
+                                                                       kind: str) -> None:
+    assert analyse(question, language).kind == kind
+
+
+def test_a_name_question_by_function_is_not_answered_without_a_name(lenient: Verifier) -> None:
+    source = [passage("Ford hat mit Xiaomi über eine Zusammenarbeit gesprochen, sagte Xiaomi-Manager Lei Jun.")]
+    question = analyse("Welcher Manager von Xiaomi sprach mit Ford?", "de")
+    assert not lenient.verify("Ein Manager von Xiaomi sprach mit Ford [1].", source, REFUSAL_DE, "de", question).kept
+    assert lenient.verify("Lei Jun [1].", source, REFUSAL_DE, "de", question).kept
+
+
+def test_where_or_when_someone_said_something_stands_in_the_attribution(lenient: Verifier) -> None:
+    source = [passage("«Unsere Firmen werden dadurch beide stärker», sagte Toyota-Chef Akio Toyoda in München.")]
+    question = analyse("Wo sagte Toyoda, dass beide Firmen stärker werden?", "de")
+    got = lenient.verify("«Unsere Firmen werden dadurch beide stärker», sagte Toyoda in München [1].", source,
+                         REFUSAL_DE, "de", question)
+    assert got.kept, reasons(got)
+    assert not lenient.verify("Toyoda sagte, dass beide Firmen stärker werden [1].", source, REFUSAL_DE, "de",
+                              question).kept
+    # the quote that stands in for the rejected draft: the sentence whose attribution names the place
+    quote = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0).quote(question, source, "de")
+    assert quote is not None and "München" in quote.text
+    # a question about something else still gets nothing from an attribution ("why" is not "sagte Toyoda")
+    why = analyse("Warum werden beide Firmen stärker?", "de")
+    assert not lenient.verify("Beide Firmen werden stärker, sagte Toyoda in München [1].", source, REFUSAL_DE, "de",
+                              why).kept
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Der Manager von Xiaomi, der die Gespräche mit Ford führt, wurde nicht in den Quellen angegeben.",
+        "Sein Name wird in keinem der Artikel genannt.",
+        "The name of the executive is not mentioned in the sources.",
+        "The price was not given in any of the articles.",
+    ],
+)
+def test_the_sources_not_naming_something_is_a_refusal_also_when_the_negation_comes_first(sentence: str) -> None:
+    assert is_refusal(sentence, REFUSAL_DE)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ford führte keine Gespräche mit den in den Artikeln genannten Firmen [1].",
+        "Nissan will seine Technik nicht in den Joint Ventures einsetzen [1].",
+    ],
+)
+def test_a_negated_statement_that_mentions_articles_is_no_refusal(sentence: str) -> None:
+    assert not is_refusal(sentence, REFUSAL_DE)
+
+
+@pytest.mark.parametrize("claim", ["Nissan won't give its e-Power technology to the joint venture.",
+                                   "Nissan doesn’t give its e-Power technology to the joint venture.",
+                                   "Nissan can't give its e-Power technology to the joint venture."])
+def test_a_contracted_english_negation_is_a_negation(claim: str) -> None:
+    source = ("Nissan plant auch nicht, seine e-Power-Hybridtechnologie einem Joint Venture zur Verfügung zu "
+              "stellen, das Renault mit Geely unterhält.")
+    assert disagreement(claim, "en", source, "de") is None
+    assert disagreement("Nissan gives its e-Power technology to the joint venture.", "en", source, "de")
