@@ -4,6 +4,7 @@ place or time; and answers that say "not in the sources" or "won't" in words of 
 import pytest
 
 from assistant.agreement import disagreement
+from assistant.lexicon import german_forms
 from assistant.non_answers import is_refusal
 from assistant.questions import analyse
 from assistant.quote import Quoter
@@ -119,3 +120,22 @@ def test_a_contracted_english_negation_is_a_negation(claim: str) -> None:
               "stellen, das Renault mit Geely unterhält.")
     assert disagreement(claim, "en", source, "de") is None
     assert disagreement("Nissan gives its e-Power technology to the joint venture.", "en", source, "de")
+
+
+@pytest.mark.parametrize(("english", "german"), [("leads", "leit"), ("stops", "halt")])
+def test_news_words_of_english_questions_meet_their_german_forms(english: str, german: str) -> None:
+    assert german in german_forms(english)
+
+
+def test_what_an_english_answer_says_a_figure_measures_must_be_in_its_german_source(lenient: Verifier) -> None:
+    """"cost", "revenue", "profit", "loss", "debt" say what a number is: 9.5 million paid by the city is not what
+    the museum cost."""
+    sources = [passage("Statt der veranschlagten 26 Millionen Euro kostete das Projekt am Ende 38,5 Millionen Euro.", 1,
+                       title="Museum in Koblenz eröffnet"),
+               passage("Das Land übernahm 20 Millionen Euro, die Stadt Koblenz 9,5 Millionen.", 2,
+                       title="Museum in Koblenz eröffnet")]
+    question = analyse("How much did the Koblenz museum cost in the end?", "en")
+    wrong = lenient.verify("The Koblenz museum cost 9.5 million euros [2].", sources, REFUSAL_DE, "en", question)
+    assert not wrong.kept and "'cost' is not in the cited source" in str(wrong.rejected[0].reason)
+    right = lenient.verify("The museum cost 38.5 million euros in the end [1].", sources, REFUSAL_DE, "en", question)
+    assert right.kept, reasons(right)
