@@ -36,6 +36,7 @@ class DatePlan:
     applied: list[DerivedFilter] = field(default_factory=list)
     request_filters: Filters | None = None
     newest_first_margin: float = 0.05
+    keep: Callable[[Passage], bool] | None = None  # over all dates: only the passages this says (see ``telling``)
 
     @property
     def newest_first(self) -> bool:
@@ -52,6 +53,33 @@ class DatePlan:
                                   note=f"nothing relevant dated {period(f.date_from, f.date_to)}; searched all dates")
                    if f.kind == "date_range" and f.applied and f.origin == "question" else f for f in self.applied]
         return replace(self, filters=self.request_filters, query=question, applied=applied)
+
+    def _periods(self) -> list[DerivedFilter]:
+        return [f for f in self.applied if f.kind == "date_range" and f.applied and f.origin == "question"]
+
+    def telling(self, question: str, everywhere: list[Passage], within: list[Passage]) -> DatePlan | None:
+        """When a passage dated outside the question's period names that period's year and is closer to the
+        question than anything dated within it ("How much had Neckartal paid for Brandhuber in 2021?": the 2024
+        article on his transfer says "im Sommer 2021"; the 2021 articles are about something else), the plan
+        that keeps, of a search over all dates (``everywhere``), the passages of the period and those naming it.
+        None when no such passage is found: a question's year usually dates its articles as well."""
+        periods = self._periods()
+        if not periods or not within or not everywhere:
+            return None
+        years = {str(y) for f in periods for y in _years(f)}
+        best = max(p.dense_score or 0.0 for p in within)
+        if not any(not _dated_in(p, periods) and _names(p.text, years) and (p.dense_score or 0.0) > best
+                   for p in everywhere):
+            return None
+        note = (f"also articles dated otherwise that name {', '.join(sorted(years))} (an event of the period "
+                "reported later)")
+        applied = [replace_filter(f, note=note) if f in periods else f for f in self.applied]
+        return replace(self, filters=self.request_filters, query=question, applied=applied,
+                       keep=lambda p: _dated_in(p, periods) or _names(p.text, years))
+
+    def kept(self, passages: list[Passage]) -> list[Passage]:
+        """The passages this plan keeps of its search (all, unless it keeps those of a period and naming it)."""
+        return passages if self.keep is None else [p for p in passages if self.keep(p)]
 
     def order_hits(self, passages: list[Passage]) -> list[Passage]:
         """Search results newest article first (undated last) when the question asked for the newest."""
@@ -81,6 +109,28 @@ def period(date_from: str | None, date_to: str | None) -> str:
     if date_from and date_to:
         return date_from if date_from == date_to else f"{date_from} to {date_to}"
     return f"from {date_from}" if date_from else f"up to {date_to}"
+
+
+def _years(f: DerivedFilter) -> range:
+    lo, hi = date_bounds(f.date_from), date_bounds(f.date_to)
+    first = (lo or hi or (0, 0))[0] // 10000
+    last = (hi or lo or (0, 0))[1] // 10000
+    return range(first, last + 1) if first and last - first <= 10 else range(0)
+
+
+def _dated_in(p: Passage, periods: list[DerivedFilter]) -> bool:
+    bounds = date_bounds(p.date)
+    if bounds is None:
+        return False
+    for f in periods:
+        lo, hi = date_bounds(f.date_from), date_bounds(f.date_to)
+        if (lo is None or bounds[1] >= lo[0]) and (hi is None or bounds[0] <= hi[1]):
+            return True
+    return False
+
+
+def _names(text: str, years: set[str]) -> bool:
+    return any(re.search(rf"(?<![\d.,]){y}(?![\d])", text) for y in years)
 
 
 def _date_hi(value: str | None) -> int:

@@ -295,9 +295,17 @@ class Assistant:
         holds nothing relevant; the newest article's when the question asks for the newest."""
         plan = self.dates.plan(question, lang, filters, derive, reference)
         relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
-        if not relevant and plan.narrowed:
-            plan = plan.widened(question)
-            relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
+        if plan.narrowed:
+            wide = plan.widened(question)
+            everywhere = self.relevant(self.retriever.search(wide.query, lang, depth, wide.filters, mode), lang)
+            if not relevant:
+                plan, relevant = wide, everywhere
+            elif (telling := plan.telling(question, everywhere, relevant)) is not None:
+                # an event of the question's period, reported later: searched over all dates, the period's
+                # articles and those naming it kept (depth again, as the others take places)
+                plan = telling
+                hits = self.retriever.search(plan.query, lang, 4 * depth, plan.filters, mode)
+                relevant = self.relevant(plan.kept(hits), lang)
         return plan.order_relevant(relevant), plan
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:

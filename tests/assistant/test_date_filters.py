@@ -199,3 +199,42 @@ def test_the_setting_turns_it_off(dated_index: Path) -> None:
     found = assistant.search_with_dates(BMW_2018, top_k=5)
     assert found.applied_filters == []
     assert assistant.ask(BMW_2018).applied_filters == []
+
+
+BRIDGE = """---
+title: "Brücke bei Kreuztal gesperrt"
+date: 2021-05-04
+---
+Kreuztal - Die Talbrücke an der Bundesstraße ist für Lastwagen gesperrt. Täglich fahren mehr als 3000 Lastwagen
+durch die Innenstadt. Die Umwege kosten die Unternehmen nach einer Umfrage rund 30 Millionen Euro im Jahr.
+"""
+TRANSFER = """---
+title: "Rekordtransfer: Brandhuber wechselt nach Hellweg"
+date: 2024-01-29
+---
+Heilbronn - Der FSV Neckartal verliert sein größtes Talent. Mittelfeldspieler Elias Brandhuber wechselt zum
+Bundesligisten Borussia Hellweg. Neckartal hatte Brandhuber im Sommer {year} für 400.000 Euro von der SpVgg
+Ostalb Aalen geholt und verdient nun an ihm.
+"""
+
+
+@pytest.mark.parametrize(("year", "told"), [("2021", True), ("2020", False)])
+def test_an_event_of_the_period_reported_later_is_found(tmp_path: Path, year: str, told: bool) -> None:
+    """"Wie viel zahlte Neckartal 2021 für Brandhuber?": the transfer article of 2024 tells of 2021; the 2021
+    article is about a bridge. The period's articles and those naming its year are searched; an article that
+    does not name it stays out (the question's year dates the articles as well)."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "bridge.md").write_text(BRIDGE, encoding="utf-8")
+    (folder / "transfer.md").write_text(TRANSFER.format(year=year), encoding="utf-8")
+    assistant = fake_assistant(tmp_path / "index", corpus=folder, min_relevance=0.0, min_relevance_cross=0.0)
+    answer = assistant.ask("Wie viel zahlte Neckartal 2021 für den Transfer von Elias Brandhuber?")
+    assert answer.trace is not None
+    sources = {c.source for c in answer.trace.evidence}
+    [f] = answer.applied_filters
+    assert (f.applied, f.status, f.date_from) == (True, "applied", "2021")
+    if told:
+        assert "transfer.md" in sources
+        assert f.note is not None and "also articles dated otherwise that name 2021" in f.note
+    else:
+        assert sources == {"bridge.md"} and "name 2021" not in (f.note or "")
