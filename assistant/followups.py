@@ -99,9 +99,11 @@ def _leaves_referent_open(rewrite: str, question: str, lang: str) -> bool:
 
 
 def _invents(rewrite: str, question: str, conversation: str, lang: str) -> bool:
-    """Whether the rewrite is an answer ("… [1].") or brings in words that neither the new question nor the
-    conversation holds (seen: the prompt's example names, "Anna Beispiel", after a long history)."""
-    if re.search(r"\[\d+\]", rewrite):
+    """Whether the rewrite is an answer ("… [1].", or a statement for a question: "The partners in that joint
+    venture are Renault, Geely …." for "Who are the partners in that joint venture?") or brings in words that
+    neither the new question nor the conversation holds (seen: the prompt's example names, "Anna Beispiel",
+    after a long history)."""
+    if re.search(r"\[\d+\]", rewrite) or (question.rstrip().endswith("?") and not rewrite.rstrip().endswith("?")):
         return True
     said = f"{question} {conversation}"
     known = set(bm25_tokens(said, "de")) | set(bm25_tokens(said, "en"))

@@ -39,6 +39,10 @@ def rewrite_with(reply: str, question: str, previous: str, lang: str, answer: st
      "Die Geschäftsführerin ist Anna Beispiel [1].", "de"),
     ("Was kostet das neue Wasserwerk in Kirchheide?", "Und wer ist die Geschäftsführerin?",
      "Wer ist die Geschäftsführerin der Muster AG, Anna Beispiel?", "de"),
+    # a statement for a question, without a marker (seen: the condense step answered from the conversation)
+    ("Will Nissan share its e-Power technology with Renault's joint venture?",
+     "Who are the partners in that joint venture?",
+     "The partners in that joint venture are Renault, Geely Holding Group Co Ltd, and Saudi Aramco.", "en"),
 ])
 def test_an_unusable_rewrite_falls_back_to_both_questions(previous, question, reply, lang) -> None:
     assert rewrite_with(reply, question, previous, lang) == f"{previous} {question}"
