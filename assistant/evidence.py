@@ -5,7 +5,8 @@ small model is less distracted), and the verifier checks answers against them. E
 its dense similarity to the question (multilingual e5, so English questions meet German sentences) plus
 the share of the question's content words it contains (weighted by how rare they are among the
 candidates, so "Leichtbau" counts more than "BMW"). A sentence that starts by referring back ("Die beiden
-Autobauer …", "Er …") brings its predecessor along. Offsets stay article offsets, so a citation points at
+Autobauer …", "Er …"), also after a fronted time ("Im Dezember hatten die Konzerne …"), brings its predecessor
+along. Offsets stay article offsets, so a citation points at
 exactly the sentence(s) the answer came from. The sentences' vectors are read from the ones ingest kept
 (assistant/sentence_vectors.py, the texts of ``article_sentence_texts``): only the question is embedded then.
 
@@ -51,6 +52,15 @@ _ANAPHORA = re.compile(
     r"|danach|zudem|außerdem|ebenfalls|auch|diese[rsmn]?|dies|jene[rsmn]?|beide[n]?|die\s+beiden|der\s+konzern"
     r"|das\s+unternehmen|der\s+hersteller|die\s+firma|der\s+verein|die\s+stadt|he|she|it|they|there|this|these"
     r"|those|the\s+two|both|the\s+company|the\s+group)\b",
+    re.IGNORECASE,
+)
+# The same after a fronted time or place ("Im Dezember hatten die Konzerne …", "Am Donnerstag hatte der Konzern
+# mitgeteilt …"): German puts the subject after the verb there, and it refers back just as well.
+_FRONTED_ANAPHORA = re.compile(
+    r"^(?:im|am|in|an|auf|nach|seit|bis|vor|zuvor|damals|dann|nun|jetzt|zudem|außerdem|danach|später|inzwischen"
+    r"|bereits|schon|zunächst|anschließend|erst)\b[^,.;:!?]{0,40}?\b(?:die\s+beiden|beide|die\s+(?:konzerne"
+    r"|unternehmen|firmen|hersteller|autobauer|partner|seiten|parteien|vereine)|der\s+(?:konzern|hersteller"
+    r"|autobauer|verein)|das\s+unternehmen|die\s+firma|sie|er)\b",
     re.IGNORECASE,
 )
 _MIN_WORDS = 4  # headlines and fragments ("GHOSN'S VISION WEG") answer nothing on their own
@@ -225,7 +235,7 @@ def passage_units(text: str, start: int, article_text: Callable[[], str | None])
         if len(sentence.split()) < _MIN_WORDS or instructs(sentence):
             continue  # a fragment, or an instruction to the model
         at = start + s
-        if _ANAPHORA.match(sentence):
+        if refers_back(sentence):
             article = article_text()
             if article is not None and article[at : start + e] == sentence:
                 prev = previous_sentence_start(article, at)
@@ -272,7 +282,7 @@ def holds_kind(info: QuestionInfo, sentence: str) -> bool:
 
 def refers_back(sentence: str) -> bool:
     """Whether a sentence opens by referring to the one before ("Er …", "Die beiden Autobauer …")."""
-    return bool(_ANAPHORA.match(sentence))
+    return bool(_ANAPHORA.match(sentence) or _FRONTED_ANAPHORA.match(sentence))
 
 
 def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True) -> list[float]:

@@ -80,7 +80,10 @@ def test_the_previous_sentence_is_found_from_its_own_line_as_from_the_whole_text
 
 
 @pytest.mark.parametrize("opening", ["Sein Nachfolger wird", "Ihre Aktie stieg, als", "Ihnen sollen",
-                                     "Deren Chef sagte", "Dagegen wollen", "Its successor will", "Er sagte"])
+                                     "Deren Chef sagte", "Dagegen wollen", "Its successor will", "Er sagte",
+                                     # after a fronted time, German puts the subject that refers back after the verb
+                                     "Im Dezember hatten die Konzerne vereinbart, dass", "Im Herbst soll er",
+                                     "Am Donnerstag hatte das Unternehmen mitgeteilt, dass"])
 def test_a_sentence_opening_with_a_word_that_refers_back_brings_its_predecessor(opening: str) -> None:
     """"Sein Nachfolger wird Lars Henningsen" names nobody whose successor he is: the sentence before does."""
     text = f"Der Reederei-Chef Jan Olsen tritt im Mai zurück. {opening} Lars Henningsen antreten."
@@ -88,7 +91,8 @@ def test_a_sentence_opening_with_a_word_that_refers_back_brings_its_predecessor(
     assert units[-1].text == text and units[-1].sentences[0] == "Der Reederei-Chef Jan Olsen tritt im Mai zurück."
 
 
-@pytest.mark.parametrize("opening", ["Seit 2019 wird", "Seitens der Firma wird", "Hier wird", "Deutsche Firmen"])
+@pytest.mark.parametrize("opening", ["Seit 2019 wird", "Seitens der Firma wird", "Hier wird", "Deutsche Firmen",
+                                     "Im Dezember hatte BMW vereinbart, dass", "Im Jahr 2019 gab es, sagte er,"])
 def test_a_sentence_that_stands_on_its_own_comes_alone(opening: str) -> None:
     text = f"Der Reederei-Chef Jan Olsen tritt im Mai zurück. {opening} Lars Henningsen antreten."
     assert [u.text for u in passage_units(text, 0, lambda: text)][-1] == f"{opening} Lars Henningsen antreten."
