@@ -292,7 +292,9 @@ class Assistant:
     def _relevant_dated(self, question: str, lang: str, depth: int, filters: Filters | None, mode: Mode | None,
                         derive: bool, reference: date | None) -> tuple[list[Passage], DatePlan]:
         """The relevant passages within the question's dates; over all dates (and saying so) when that period
-        holds nothing relevant; the newest article's when the question asks for the newest."""
+        holds nothing relevant; also those of other dates that name the period when one of them is closer to the
+        question (an event reported later, ``DatePlan.telling``); the newest article's when the question asks
+        for the newest."""
         plan = self.dates.plan(question, lang, filters, derive, reference)
         relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
         if plan.narrowed:
@@ -302,7 +304,7 @@ class Assistant:
                 plan, relevant = wide, everywhere
             elif (telling := plan.telling(question, everywhere, relevant)) is not None:
                 # an event of the question's period, reported later: searched over all dates, the period's
-                # articles and those naming it kept (depth again, as the others take places)
+                # articles and those naming it kept (searched deeper, as the passages left out take places)
                 plan = telling
                 hits = self.retriever.search(plan.query, lang, 4 * depth, plan.filters, mode)
                 relevant = self.relevant(plan.kept(hits), lang)
