@@ -292,9 +292,8 @@ class Assistant:
     def _relevant_dated(self, question: str, lang: str, depth: int, filters: Filters | None, mode: Mode | None,
                         derive: bool, reference: date | None) -> tuple[list[Passage], DatePlan]:
         """The relevant passages within the question's dates; over all dates (and saying so) when that period
-        holds nothing relevant; also those of other dates that name the period when one of them is closer to the
-        question (an event reported later, ``DatePlan.telling``); the newest article's when the question asks
-        for the newest."""
+        holds nothing relevant; also those of other dates naming the period when one is closer to the question
+        (``DatePlan.telling``); the newest article's when the question asks for the newest."""
         plan = self.dates.plan(question, lang, filters, derive, reference)
         relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
         if plan.narrowed:
