@@ -45,16 +45,18 @@ class DatePlan:
     @property
     def narrowed(self) -> bool:
         """Whether derived dates restrict this search (so that widening it again could find more)."""
-        return any(f.kind == "date_range" and f.applied and f.origin == "question" for f in self.applied)
+        return bool(self._periods())
 
     def widened(self, question: str) -> DatePlan:
         """The same search over all dates, because the derived period held nothing relevant."""
+        periods = self._periods()
         applied = [replace_filter(f, applied=False, status="no_match",
                                   note=f"nothing relevant dated {period(f.date_from, f.date_to)}; searched all dates")
-                   if f.kind == "date_range" and f.applied and f.origin == "question" else f for f in self.applied]
+                   if f in periods else f for f in self.applied]
         return replace(self, filters=self.request_filters, query=question, applied=applied)
 
     def _periods(self) -> list[DerivedFilter]:
+        """The date ranges taken from the question's words that restrict this search."""
         return [f for f in self.applied if f.kind == "date_range" and f.applied and f.origin == "question"]
 
     def telling(self, question: str, everywhere: list[Passage], within: list[Passage]) -> DatePlan | None:

@@ -32,8 +32,9 @@ ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z]
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]{2,}(?:['’]s)?(?:-[A-ZÄÖÜ]?[\wäöüß]+)*\b")
 # German nouns naming a person's function ("Geschäftsführerin", "Vorstandschef", "Bürgermeister", "Trainerin"):
 # saying someone holds a role is a claim of its own, never a paraphrase of another noun
-ROLE_NOUN = re.compile(r"(führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|"
-                       r"gründer|inhaber|eigentümer|manager|vorstand)(?:in|innen|en|e|er|s|n|r)?$", re.IGNORECASE)
+ROLES = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer"
+         r"|inhaber|eigentümer|manager|vorstand)")
+ROLE_NOUN = re.compile(rf"({ROLES})(?:in|innen|en|e|er|s|n|r)?$", re.IGNORECASE)
 
 
 def roles_missing(question: str, ev: EvidenceText) -> list[str]:

@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.grounding import ROLES
 from assistant.text import bm25_tokens
 
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
-_ROLE = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer|inhaber"
-         r"|eigentümer|manager|vorstand)")
 # Checked in order: the first pattern that matches the start of the question (or a clause) decides.
 _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("reason", re.compile(
@@ -48,7 +47,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|wie\s+(?:heißt|heisst|hieß|hiess|heißen|hießen|lautet\s+der\s+name)|what\s+is\s+the\s+name"
         r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called"
         # one person by their function: "Welcher Manager …", "Welche Ministerin …", "Which executive …"
-        r"|welche[rmn]\s+(?:\w+\s+)?[\w-]*" + _ROLE + r"(?:in)?|welche\s+(?:\w+\s+)?[\w-]*" + _ROLE + r"in"
+        r"|welche[rmn]\s+(?:\w+\s+)?[\w-]*" + ROLES + r"(?:in)?|welche\s+(?:\w+\s+)?[\w-]*" + ROLES + r"in"
         r"|(?:which|what)\s+(?:\w+\s+)?(?:executive|manager|chief|minister|president|director|spokesman"
         r"|spokeswoman|spokesperson|coach|founder|owner|chairman|chairwoman|chairperson|politician|player"
         r"|ceo|official))\b", re.I)),

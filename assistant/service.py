@@ -298,15 +298,15 @@ class Assistant:
         relevant = self.relevant(self.retriever.search(plan.query, lang, depth, plan.filters, mode), lang)
         if plan.narrowed:
             wide = plan.widened(question)
-            everywhere = self.relevant(self.retriever.search(wide.query, lang, depth, wide.filters, mode), lang)
+            # one search over all dates, deep enough for the passages ``telling`` keeps (the first ``depth`` hits
+            # are those of a search for ``depth``: the candidate pools do not depend on it)
+            hits = self.retriever.search(wide.query, lang, 4 * depth, wide.filters, mode)
+            everywhere = self.relevant(hits[:depth], lang)
             if not relevant:
                 plan, relevant = wide, everywhere
             elif (telling := plan.telling(question, everywhere, relevant)) is not None:
-                # an event of the question's period, reported later: searched over all dates, the period's
-                # articles and those naming it kept (searched deeper, as the passages left out take places)
-                plan = telling
-                hits = self.retriever.search(plan.query, lang, 4 * depth, plan.filters, mode)
-                relevant = self.relevant(plan.kept(hits), lang)
+                # an event of the question's period, reported later: the period's articles and those naming it
+                plan, relevant = telling, self.relevant(telling.kept(hits), lang)
         return plan.order_relevant(relevant), plan
 
     def relevant(self, passages: list[Passage], language: str) -> list[Passage]:

@@ -10,13 +10,6 @@ from assistant.questions import analyse
 from assistant.quote import Quoter
 from assistant.verify import Verifier
 from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
-from tests.fakes import HashEmbedding
-
-
-@pytest.fixture
-def lenient() -> Verifier:
-    """Hash embedder with a low bar and no locality checks: these tests are about the rule-based checks."""
-    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
 
 
 @pytest.mark.parametrize(

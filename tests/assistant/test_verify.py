@@ -25,12 +25,6 @@ SOURCES = [
 ]
 
 
-@pytest.fixture
-def lenient() -> Verifier:
-    """Hash embedder with a low bar and no locality checks: these tests are about the rule-based checks."""
-    return Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
-
-
 def reasons(result) -> list[str]:
     return [c.reason for c in result.rejected]
 
