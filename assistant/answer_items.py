@@ -147,9 +147,11 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     numbers = [n for n in numbers if n in ev.numbers or n in differences]
     if q.kind == "date":
         dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
-                 and _date_in(m.group(), ev)]
+                 and _date_in(m.group(), ev) and _places_in_time(m, claim)]
         years = [n for n in numbers if _YEAR.fullmatch(n)]
-        found = list(dict.fromkeys(years + dates + [n for n in numbers if n not in years]))
+        clock = [m.group() for m in _CLOCK.finditer(claim) if m.group().lower() not in q.text.lower()
+                 and all(n in ev.numbers for n in numbers_in(m.group()))]
+        found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
     if q.kind == "number":
         return numbers
@@ -198,6 +200,33 @@ def quantities_text(claim: str, ages: bool = False) -> str:
         out = _AGE_NOUN.sub(" ", out)
     out = _NAME_NUMBER.sub(lambda m: m.group(1), out)
     return _ORDINAL_NOUN.sub(" ", out)
+
+
+# a unit of time alone states no time: "200 Euro im Monat" is a rate, "eine Laufzeit von zwölf Monaten" a length; it
+# places an event in time with a preposition or an adverb ("in drei Wochen", "nach fast 25 Jahren", "two years
+# ago") or a determiner ("in diesem Jahr", "im selben Monat", "that year")
+_BARE_UNIT = re.compile(r"(?:woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|quartal|quartale|"
+                        r"quartalen|quartals|week|weeks|month|months|year|years|quarter|quarters)", re.IGNORECASE)
+_COUNT = (r"(?:\d+(?:[.,]\d+)?|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|\w+zig|hundert"
+          r"|wenigen|einigen|mehreren|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+ty"
+          r"|few|several|many)")
+_PLACING = re.compile(
+    r"\b(?:in|innerhalb|binnen|nach|vor|seit|ab|within|after|since|for)\s+(?:(?:den|der|dem|the|fast|knapp|gut"
+    rf"|rund|etwa|mehr\s+als|über|nearly|almost|about|more\s+than|over|just|nur)\s+)*{_COUNT}\s+\w+\b"
+    rf"|\b{_COUNT}\s+\w+\s+(?:ago|later|earlier|before|after|später|zuvor|danach|früher|davor|darauf)\b"
+    r"|\b(?:dies\w*|selbe\w*|gleiche\w*|jene\w*|this|that|the\s+same|same)\s+\w+\b"
+    r"|\b(?:im|in\s+dem|in\s+the)\s+\w+\s+(?:darauf|danach|zuvor|davor|after|before)\b", re.IGNORECASE)
+# a time of day or a date in figures: "um 15 Uhr", "at 3 p.m.", "am 3.7.2023"
+_CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s*(?:Uhr|o'clock|[ap]\.\s?m\.)|\b\d{1,2}\.\d{1,2}\.(?:\d{2,4})?",
+                    re.IGNORECASE)
+
+
+def _places_in_time(found: re.Match[str], claim: str) -> bool:
+    """Whether a date word of the claim places something in time: any but a bare unit of time ("Monat"), which
+    only does as part of a placing phrase ("in drei Monaten", "im selben Monat")."""
+    if not _BARE_UNIT.fullmatch(found.group()):
+        return True
+    return any(m.start() <= found.start() and found.end() <= m.end() for m in _PLACING.finditer(claim))
 
 
 _YEAR_ITEM = re.compile(r"^(?:1[89]\d\d|20\d\d)$|jahr|year", re.IGNORECASE)

@@ -33,6 +33,18 @@ from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
         ("In which month did BMW announce it?", "en", "BMW announced it in 2018 [1].",
          "BMW kündigte das im Juni 2018 an.", False),
         ("Wann hat BMW das mitgeteilt?", "de", "Im Juni [1].", "BMW hat das im Juni mitgeteilt.", True),
+        # a unit of time alone places nothing in time: a rate or a length is no answer to "when"
+        ("Wann wird wieder verhandelt?", "de",
+         "Verdi fordert 200 Euro im Monat und eine Laufzeit von zwölf Monaten [1].",
+         "Verdi fordert 200 Euro im Monat und eine Laufzeit von zwölf Monaten.", False),
+        ("Wann wird wieder verhandelt?", "de", "In drei Wochen wird wieder verhandelt [1].",
+         "In drei Wochen wird wieder verhandelt.", True),
+        ("Wann wird wieder verhandelt?", "de", "Am Freitag um 10 Uhr [1].",
+         "Am Freitag um 10 Uhr wird wieder verhandelt.", True),
+        ("When will they negotiate again?", "en", "The union wants 200 euros a month [1].",
+         "Die Gewerkschaft will 200 Euro im Monat.", False),
+        ("When did the trains stop running?", "en", "The trains stopped running 25 years ago [1].",
+         "Vor 25 Jahren fuhr der letzte Zug.", True),
     ],
 )
 def test_a_date_question_is_answered_as_precisely_as_it_asks(lenient: Verifier, question: str, language: str,

@@ -36,30 +36,34 @@ def first_reason(result: Verification) -> str:
     return reason
 
 
+WHEN = "Wann wurde Ghosn verhaftet?"
+SHARE = "Wie verändert Renault seinen Anteil?"
+
+
 @pytest.mark.parametrize(
-    ("answer", "kept", "reason"),
+    ("answer", "kept", "reason", "question"),
     [
-        ("Ghosn wurde 2018 in Tokio verhaftet [1].", 1, None),
-        ("Ghosn wurde 2018 in Tokio verhaftet [3].", 1, None),  # a wrong marker is repaired: [1] holds it
-        ("Ghosn wurde 2018 in Tokio verhaftet [0].", 1, None),
-        ("Ghosn wurde 2019 in Tokio verhaftet [1].", 0, "2019"),
-        ("Ghosn zahlte 600 Millionen Euro [1].", 0, "600"),
-        ("Der Anteil sinkt von 43 % auf 15 % [2].", 1, None),
-        ("Der Anteil sinkt um 15 Prozent [2].", 0, "another relation"),  # "um 15" is not "auf 15"
-        ("Ghosn wurde 2018 verhaftet, sagte BMW [1].", 0, "'BMW' appears in another source"),
-        ("Ghosn was arrested in Tokyo in 2018 [1].", 1, None),
-        ("Ghosn was arrested in Osaka in 2018 [1].", 0, "'Osaka' is not in the cited source"),
-        ("Ghosn was convicted in Tokyo in 2018 [1].", 0, "'convicted' is not in the cited source"),
-        ("Ghosn wurde 2018 in Tokio vom FBI verhaftet [1].", 0, "'FBI' is not in the cited source"),
-        ("Ghosn wurde 2018 in Osaka verhaftet [1].", 0, "'Osaka' is not in the cited source"),
-        ("Ghosn wurde 2018 in Tokio nicht verhaftet [1].", 0, "adds a negation"),
-        ("Ghosn Ghosn wurde 2018 verhaftet [1].", 0, "garbled"),
-        ("BMW und BMW bauen ihre Partnerschaft aus [2].", 0, "garbled"),
+        ("Ghosn wurde 2018 in Tokio verhaftet [1].", 1, None, WHEN),
+        ("Ghosn wurde 2018 in Tokio verhaftet [3].", 1, None, WHEN),  # a wrong marker is repaired: [1] holds it
+        ("Ghosn wurde 2018 in Tokio verhaftet [0].", 1, None, WHEN),
+        ("Ghosn wurde 2019 in Tokio verhaftet [1].", 0, "2019", WHEN),
+        ("Ghosn zahlte 600 Millionen Euro [1].", 0, "600", WHEN),
+        ("Der Anteil sinkt von 43 % auf 15 % [2].", 1, None, SHARE),
+        ("Der Anteil sinkt um 15 Prozent [2].", 0, "another relation", SHARE),  # "um 15" is not "auf 15"
+        ("Ghosn wurde 2018 verhaftet, sagte BMW [1].", 0, "'BMW' appears in another source", WHEN),
+        ("Ghosn was arrested in Tokyo in 2018 [1].", 1, None, WHEN),
+        ("Ghosn was arrested in Osaka in 2018 [1].", 0, "'Osaka' is not in the cited source", WHEN),
+        ("Ghosn was convicted in Tokyo in 2018 [1].", 0, "'convicted' is not in the cited source", WHEN),
+        ("Ghosn wurde 2018 in Tokio vom FBI verhaftet [1].", 0, "'FBI' is not in the cited source", WHEN),
+        ("Ghosn wurde 2018 in Osaka verhaftet [1].", 0, "'Osaka' is not in the cited source", WHEN),
+        ("Ghosn wurde 2018 in Tokio nicht verhaftet [1].", 0, "adds a negation", WHEN),
+        ("Ghosn Ghosn wurde 2018 verhaftet [1].", 0, "garbled", WHEN),
+        ("BMW und BMW bauen ihre Partnerschaft aus [2].", 0, "garbled", WHEN),
     ],
 )
-def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None) -> None:
+def test_rules(lenient: Verifier, answer: str, kept: int, reason: str | None, question: str) -> None:
     language = "en" if " was " in answer else "de"
-    result = lenient.verify(answer, SOURCES, REFUSAL_DE, language, analyse("Wann wurde Ghosn verhaftet?", "de"))
+    result = lenient.verify(answer, SOURCES, REFUSAL_DE, language, analyse(question, "de"))
     assert len(result.kept) == kept, reasons(result)
     if reason:
         assert reason in first_reason(result)
