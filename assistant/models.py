@@ -189,6 +189,8 @@ class SentenceCheck(BaseModel):
                                                                  "it is closest to in meaning, among those it "
                                                                  "cites.")
     nearest_sentence: str | None = Field(default=None, description="A dropped sentence: that source sentence.")
+    off_question: bool = Field(default=False, description="Dropped because the source sentence it comes from is "
+                                                          "not about the question (a neighbouring fact).")
 
 
 AnswerMode = Literal["generated", "quoted", "refused", "timeline"]

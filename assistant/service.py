@@ -269,7 +269,7 @@ class Assistant:
             timings["generate_ms"] >= self.settings.llm.timeout_s * 1000
 
         t = time.perf_counter()
-        check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote.on_refusal, draft, evidence, info,
+        check, quote = settle_draft(self.verifier, self.quoter, self.settings.quote, draft, evidence, info,
                                     lang, refusal, cut_off)
         timings["verify_ms"] = _ms(t)
         timings["total_ms"] = _ms(t_start)

@@ -190,3 +190,13 @@ class QuoteSettings(_Group):
         default=False,
         description="Also quote the evidence when the LLM itself said the sources hold no answer.",
     )
+    on_refusal_across_languages: bool = Field(
+        default=True,
+        description="The same, only when no evidence sentence is in the question's language: the small model "
+                    "often does not see that a German sentence answers an English question.",
+    )
+
+    def on_refusal_for(self, language: str, evidence_languages: list[str]) -> bool:
+        """Whether the LLM's refusal of a question in ``language`` is checked against the evidence for a quote."""
+        return self.on_refusal or (self.on_refusal_across_languages and bool(evidence_languages)
+                                   and language not in evidence_languages)

@@ -6,17 +6,20 @@ from assistant.answer_items import left_out, missing_items
 from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
 from assistant.questions import QuestionInfo
 from assistant.quote import Quote, Quoter
+from assistant.settings_answers import QuoteSettings
 from assistant.verify import Verification, Verifier
 
 
-def settle_draft(verifier: Verifier, quoter: Quoter, quote_on_refusal: bool, draft: str, evidence: list[Passage],
+def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, draft: str, evidence: list[Passage],
                  info: QuestionInfo, lang: str, refusal: str, cut_off: bool) -> tuple[Verification, Quote | None]:
     """The verifier's checks of the draft, and the evidence sentence quoted instead of the draft (or beside its
-    incomplete list), if any. Without a kept sentence and a quote the answer is the refusal."""
+    incomplete list), if any. Without a kept sentence and a quote the answer is the refusal. The LLM's own
+    refusal is checked for a quote only as ``quoting`` says (by default: across languages)."""
     check = verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
     quote: Quote | None = None
-    if not check.kept and (check.rejected or quote_on_refusal):
-        quote = quoter.quote(info, evidence, lang, [n for c in check.rejected for n in c.cited],
+    if not check.kept and (check.rejected or quoting.on_refusal_for(lang, [p.language for p in evidence])):
+        # a draft dropped as a neighbouring fact points at no quote: not its sentence, nor the source it cites
+        quote = quoter.quote(info, evidence, lang, [n for c in check.rejected if not c.off_question for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
                               if c.nearest_source is not None and c.nearest_sentence])
     elif check.kept:

@@ -147,9 +147,10 @@ class Verifier:
     def _with_nearest(check: SentenceCheck, ctx: VerificationContext) -> SentenceCheck:
         """A dropped sentence with the source sentence it was most likely written from (the quote's first
         candidate: the model usually found the right sentence even when it worded the answer wrongly). Only
-        among the sources it cites: an uncited fragment ("The expanded Nissan EV") points nowhere reliably."""
+        among the sources it cites: an uncited fragment ("The expanded Nissan EV") points nowhere reliably; a
+        sentence written from a source sentence that is not about the question points at no quote either."""
         cited = [n for n in check.cited if 1 <= n <= len(ctx.units)]
-        if check.accepted or not check.sentence.strip() or not cited:
+        if check.accepted or check.off_question or not check.sentence.strip() or not cited:
             return check
         n, sentence = ctx.nearest(check.sentence, cited)
         return check.model_copy(update={"nearest_source": n, "nearest_sentence": sentence})
@@ -166,9 +167,9 @@ class Verifier:
 
     # --- one sentence against its cited sources -----------------------------------------------------
     def _judge(self, claim: str, cited: list[int], ctx: VerificationContext, language: str) -> SentenceCheck:
-        def reject(reason: str, sim: float | None = None) -> SentenceCheck:
+        def reject(reason: str, sim: float | None = None, off_question: bool = False) -> SentenceCheck:
             return SentenceCheck(sentence=claim, cited=cited, accepted=False, reason=reason,
-                                 similarity=None if sim is None else round(sim, 3))
+                                 similarity=None if sim is None else round(sim, 3), off_question=off_question)
 
         units = [ctx.units[n - 1] for n in cited]
         ev = merge_evidence([u.evidence for u in units])
@@ -212,12 +213,12 @@ class Verifier:
             if ctx.best_question_relevance - relevance > self.locality_margin and \
                     ctx.best_evidence_score - picked > self.locality_evidence_margin:
                 return reject("comes from a cited sentence that is not about the question (a neighbouring "
-                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim)
+                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim, True)
             coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
             if ctx.best_question_coverage - coverage > self.coverage_margin:
                 return reject("comes from a cited sentence that lacks what the question is about (it shares "
                               f"{coverage:.0%} of the question's words, another sentence "
-                              f"{ctx.best_question_coverage:.0%})", sim)
+                              f"{ctx.best_question_coverage:.0%})", sim, True)
         if language == "en" and _german_function_words(claim):
             return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)

@@ -59,7 +59,7 @@ def resettle(assistant: Assistant, record: AnswerResult, question: Question | No
     fallback = standalone != record.question and standalone.endswith(record.question)
     info = Standalone(standalone, record.question if fallback else standalone).analysed(lang)
     refusal = assistant.prompts.get("answer", lang).extra("refusal")
-    check, quote = settle_draft(assistant.verifier, assistant.quoter, assistant.settings.quote.on_refusal, draft,
+    check, quote = settle_draft(assistant.verifier, assistant.quoter, assistant.settings.quote, draft,
                                 evidence, info, lang, refusal, bool(trace.get("cut_off")))
     answer = settled_answer(check, quote, [Citation.from_passage(n, e) for n, e in enumerate(evidence, 1)],
                             AnswerTrace(question_kind=info.kind, mode="generated"), lang=lang, refusal=refusal,

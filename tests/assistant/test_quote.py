@@ -3,6 +3,10 @@
 from assistant.models import Passage
 from assistant.questions import analyse
 from assistant.quote import Quoter
+from assistant.settings_answers import QuoteSettings
+from assistant.settle import settle_draft
+from assistant.verify import Verifier
+from tests.fakes import HashEmbedding
 
 
 def unit(text: str, n: int, score: float) -> Passage:
@@ -61,3 +65,34 @@ def test_a_number_in_a_name_or_a_day_of_a_month_is_no_quote_for_how_many() -> No
     fee = [unit("Brandhuber kommt für eine Ablöse von 250.000 Euro zu Borussia Hellweg 1904.", 1, 0.99)]
     quote = QUOTER.quote(analyse("Wie viel zahlte Borussia Hellweg für Brandhuber?", "de"), fee, "de", cited=[1])
     assert quote is not None and "250.000 Euro" in quote.text
+
+
+def test_a_draft_from_a_sentence_that_is_not_about_the_question_does_not_bring_that_sentence_as_the_quote() -> None:
+    """The verifier drops the draft because its sentence is a neighbouring fact (the start of operation, not of
+    construction); quoting that very sentence would give the same wrong answer a second time."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=0.4)
+    evidence = [unit("Der Bau des Werks in Schwarze Pumpe beginnt im März 2025.", 1, 0.93),
+                unit("Die Anlage soll im zweiten Halbjahr 2027 in Betrieb gehen.", 2, 0.92)]
+    question = analyse("Wann beginnt der Bau des Werks in Schwarze Pumpe?", "de")
+    draft = "Die Anlage soll im zweiten Halbjahr 2027 in Betrieb gehen [2]."
+    check, quote = settle_draft(verifier, QUOTER, QuoteSettings(on_refusal=True), draft, evidence, question, "de",
+                                "Keine Angaben.", False)
+    assert not check.kept and check.rejected[0].off_question and check.rejected[0].nearest_sentence is None
+    assert quote is not None and quote.n == 1 and "März 2025" in quote.text
+
+
+def test_the_llms_refusal_of_a_question_in_another_language_than_the_evidence_is_checked_for_a_quote() -> None:
+    """The small model often refuses an English question whose answer stands in a German sentence; a German
+    question it refuses over German evidence stays refused (there its refusals are mostly right)."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0)
+    evidence = [unit("Der erste Zug soll mit dem Fahrplanwechsel im Dezember 2028 fahren.", 1, 0.93)]
+    english = analyse("When will the first train run again?", "en")
+    refusal = "The sources do not contain information on this."
+    default = QuoteSettings()
+    _, quote = settle_draft(verifier, QUOTER, default, refusal, evidence, english, "en", refusal, False)
+    assert quote is not None and quote.n == 1 and "Dezember 2028" in quote.text and "German source" in quote.text
+    german = analyse("Wann fährt der erste Zug wieder?", "de")
+    keine = "Dazu enthalten die Quellen keine Informationen."
+    assert settle_draft(verifier, QUOTER, default, keine, evidence, german, "de", keine, False)[1] is None
+    off = QuoteSettings(on_refusal_across_languages=False)
+    assert settle_draft(verifier, QUOTER, off, refusal, evidence, english, "en", refusal, False)[1] is None
