@@ -153,8 +153,8 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
                  and all(n in ev.numbers for n in numbers_in(m.group()))]
         found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
-    if q.kind == "number":
-        return numbers
+    if q.kind == "number":  # a year the source uses as one ("Vertrag bis zum 30. Juni 2028") counts nothing
+        return [n for n in numbers if not (_YEAR.fullmatch(n) and _only_as_year(n, ev.text_cased))]
     words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
     grounded = [w for w in dict.fromkeys(words) if token_in(fold(w), ev)]
     grounded += [p for p in phrases_in(claim) if p not in fold(q.text) and any(f in ev.folded
@@ -219,6 +219,20 @@ _PLACING = re.compile(
 # a time of day or a date in figures: "um 15 Uhr", "at 3 p.m.", "am 3.7.2023"
 _CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s*(?:Uhr|o'clock|[ap]\.\s?m\.)|\b\d{1,2}\.\d{1,2}\.(?:\d{2,4})?",
                     re.IGNORECASE)
+
+
+# what stands before a year used as one: "bis (zum) 2028", "im Jahr 2019", "30. Juni 2028", "Ende 2019", "since 2016"
+_BEFORE_YEAR = re.compile(rf"(?:\b(?:bis|seit|ab|im|in|von|vor|nach|zum|zur|um|ende|anfang|mitte|jahr|jahres|saison"
+                          rf"|since|until|by|from|of|year|early|late|{_MONTHS})\.?\s+(?:zum\s+|dem\s+jahr\s+|"
+                          r"the\s+year\s+)?)$", re.IGNORECASE)
+
+
+def _only_as_year(number: str, text: str) -> bool:
+    """Whether the text uses the figure only as a year: each time it stands after a word that dates ("bis",
+    "im Jahr", a month) or without a word after it ("… 2028."); "2000 Arbeitsplätze" counts something."""
+    found = list(re.finditer(rf"(?<![\d.,]){number}(?![\d])", text))
+    return bool(found) and all(_BEFORE_YEAR.search(text[max(0, m.start() - 30):m.start()])
+                               or not re.match(r"\s*[^\W\d_]", text[m.end():]) for m in found)
 
 
 def _places_in_time(found: re.Match[str], claim: str) -> bool:

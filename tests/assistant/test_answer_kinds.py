@@ -144,3 +144,23 @@ def test_what_an_english_answer_says_a_figure_measures_must_be_in_its_german_sou
     assert not wrong.kept and "'cost' is not in the cited source" in str(wrong.rejected[0].reason)
     right = lenient.verify("The museum cost 38.5 million euros in the end [1].", sources, REFUSAL_DE, "en", question)
     assert right.kept, reasons(right)
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "kept"),
+    [
+        # the source dates the contract with 2028: the year counts no salary
+        ("Das Jahresgehalt von Brandhuber beträgt 2028 [1].",
+         "Brandhuber unterschreibt bei der Borussia einen Vertrag bis zum 30. Juni 2028.", False),
+        ("Das Jahresgehalt von Brandhuber beträgt 2028 [1].",
+         "Bis 2028 soll Brandhuber bleiben.", False),
+        # a four-digit figure that counts something stays a number
+        ("Das Jahresgehalt von Brandhuber beträgt 2000 Euro [1].",
+         "Das Jahresgehalt von Brandhuber beträgt 2000 Euro.", True),
+    ],
+)
+def test_a_year_the_source_uses_as_one_answers_no_how_much(lenient: Verifier, answer: str, source: str,
+                                                           kept: bool) -> None:
+    question = analyse("Wie hoch ist das Jahresgehalt von Brandhuber?", "de")
+    got = lenient.verify(answer, [passage(source)], REFUSAL_DE, "de", question)
+    assert bool(got.kept) == kept, reasons(got)
