@@ -215,6 +215,9 @@ _PLACING = re.compile(
     rf"|rund|etwa|mehr\s+als|über|nearly|almost|about|more\s+than|over|just|nur)\s+)*{_COUNT}\s+\w+\b"
     rf"|\b{_COUNT}\s+\w+\s+(?:ago|later|earlier|before|after|später|zuvor|danach|früher|davor|darauf)\b"
     r"|\b(?:dies\w*|selbe\w*|gleiche\w*|jene\w*|this|that|the\s+same|same)\s+\w+\b"
+    # a part of it: "mid-year", "by the end of the year", "Mitte des Jahres", "zum Ende des Monats"
+    r"|\b(?:mid|end|start|beginning|middle|rest|turn|ende|anfang|beginn|mitte|rest)(?:-|\s+(?:of\s+)?(?:the\s+|this"
+    r"\s+|des\s+|der\s+|dieses\s+)?)\w+\b"
     r"|\b(?:im|in\s+dem|in\s+the)\s+\w+\s+(?:darauf|danach|zuvor|davor|after|before)\b", re.IGNORECASE)
 # a time of day or a date in figures: "um 15 Uhr", "at 3 p.m.", "am 3.7.2023"
 _CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s*(?:Uhr|o'clock|[ap]\.\s?m\.)|\b\d{1,2}\.\d{1,2}\.(?:\d{2,4})?",

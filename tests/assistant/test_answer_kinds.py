@@ -45,6 +45,10 @@ from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
          "Die Gewerkschaft will 200 Euro im Monat.", False),
         ("When did the trains stop running?", "en", "The trains stopped running 25 years ago [1].",
          "Vor 25 Jahren fuhr der letzte Zug.", True),
+        ("By when should the deal be completed?", "en", "By mid-year [1].",
+         "Der Deal soll bis Mitte des Jahres abgeschlossen sein.", True),
+        ("By when should the deal be completed?", "en", "By the end of the year [1].",
+         "Der Deal soll bis Ende des Jahres abgeschlossen sein.", True),
     ],
 )
 def test_a_date_question_is_answered_as_precisely_as_it_asks(lenient: Verifier, question: str, language: str,
