@@ -146,11 +146,11 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     differences = _differences(ev.numbers, claim) if q.kind == "number" and _BY_HOW_MUCH.search(q.text) else set()
     numbers = [n for n in numbers if n in ev.numbers or n in differences]
     if q.kind == "date":
-        dates = [m.group() for m in _DATE_WORDS.finditer(claim) if m.group().lower() not in q.text.lower()
+        dates = [m.group() for m in _DATE_WORDS.finditer(claim) if not _asked_date(m.group(), q.text)
                  and _date_in(m.group(), ev) and _places_in_time(m, claim)]
         years = [n for n in numbers if _YEAR.fullmatch(n)]
-        clock = [m.group() for m in _CLOCK.finditer(claim) if m.group().lower() not in q.text.lower()
-                 and all(n in ev.numbers for n in numbers_in(m.group()))]
+        clock = [m.group() for pattern in (_CLOCK, _DAY_DATE) for m in pattern.finditer(claim)  # "am 1. Dezember"
+                 if m.group().lower() not in q.text.lower() and all(n in ev.numbers for n in numbers_in(m.group()))]
         found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
     if q.kind == "number":  # a year the source uses as one ("Vertrag bis zum 30. Juni 2028") counts nothing
@@ -236,6 +236,23 @@ def _only_as_year(number: str, text: str) -> bool:
     found = list(re.finditer(rf"(?<![\d.,]){number}(?![\d])", text))
     return bool(found) and all(_BEFORE_YEAR.search(text[max(0, m.start() - 30):m.start()])
                                or not re.match(r"\s*[^\W\d_]", text[m.end():]) for m in found)
+
+
+# months and weekdays in either language: "Dezember" in an answer to "… the December agreement?" is the question's
+_CALENDAR = {w: i for i, group in enumerate([
+    "januar jänner january", "februar february", "märz march", "april", "mai may", "juni june", "juli july",
+    "august", "september", "oktober october", "november", "dezember december", "montag monday",
+    "dienstag tuesday", "mittwoch wednesday", "donnerstag thursday", "freitag friday", "samstag saturday",
+    "sonntag sunday"]) for w in group.split()}
+
+
+def _asked_date(phrase: str, question: str) -> bool:
+    """Whether a date phrase of the answer only repeats the question's: as written, or a month or weekday the
+    question names in the other language."""
+    if phrase.lower() in question.lower():
+        return True
+    named = {_CALENDAR[w] for w in re.findall(r"\w+", question.lower()) if w in _CALENDAR}
+    return phrase.lower() in _CALENDAR and _CALENDAR[phrase.lower()] in named
 
 
 def _places_in_time(found: re.Match[str], claim: str) -> bool:

@@ -45,6 +45,11 @@ from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
          "Die Gewerkschaft will 200 Euro im Monat.", False),
         ("When did the trains stop running?", "en", "The trains stopped running 25 years ago [1].",
          "Vor 25 Jahren fuhr der letzte Zug.", True),
+        # the month the question names, in the other language, is no answer to "when exactly"; its day is
+        ("When exactly did BMW and Toyota sign the December agreement?", "en", "Im Dezember [1].",
+         "BMW und Toyota unterzeichneten im Dezember eine Vereinbarung.", False),
+        ("When exactly did BMW and Toyota sign the December agreement?", "en", "On December 1 [1].",
+         "BMW und Toyota unterzeichneten am 1. Dezember eine Vereinbarung.", True),
         ("By when should the deal be completed?", "en", "By mid-year [1].",
          "Der Deal soll bis Mitte des Jahres abgeschlossen sein.", True),
         ("By when should the deal be completed?", "en", "By the end of the year [1].",
