@@ -238,21 +238,17 @@ def _only_as_year(number: str, text: str) -> bool:
                                or not re.match(r"\s*[^\W\d_]", text[m.end():]) for m in found)
 
 
-# months and weekdays in either language: "Dezember" in an answer to "… the December agreement?" is the question's
-_CALENDAR = {w: i for i, group in enumerate([
-    "januar jänner january", "februar february", "märz march", "april", "mai may", "juni june", "juli july",
-    "august", "september", "oktober october", "november", "dezember december", "montag monday",
-    "dienstag tuesday", "mittwoch wednesday", "donnerstag thursday", "freitag friday", "samstag saturday",
-    "sonntag sunday"]) for w in group.split()}
-
-
 def _asked_date(phrase: str, question: str) -> bool:
-    """Whether a date phrase of the answer only repeats the question's: as written, or a month or weekday the
-    question names in the other language."""
+    """Whether a date phrase of the answer only repeats the question's: as written, or in the other language
+    (the glossary's months and weekdays: "Dezember" in an answer to "… the December agreement?")."""
     if phrase.lower() in question.lower():
         return True
-    named = {_CALENDAR[w] for w in re.findall(r"\w+", question.lower()) if w in _CALENDAR}
-    return phrase.lower() in _CALENDAR and _CALENDAR[phrase.lower()] in named
+    if " " in phrase.strip():
+        return False
+    words = re.findall(r"\w+", question)
+    said = fold(phrase)
+    return any(said.startswith(f) for w in words for f in german_forms(w)) or \
+        any(fold(w).startswith(f) for w in words for f in german_forms(phrase))
 
 
 def _places_in_time(found: re.Match[str], claim: str) -> bool:
