@@ -52,11 +52,12 @@ class Quoter:
         self.candidates = candidates
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
-              cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = ()) -> Quote | None:
+              cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = (),
+              cause: str = "the draft failed verification") -> Quote | None:
         """The quoted answer from an evidence unit that clearly holds the answer, or None. First the sentences
         the rejected draft was written from (``written_from``: source number and sentence; the model usually
         finds the right sentence even when it words the answer wrongly), then the units it cited, then the
-        best-scored ones."""
+        best-scored ones. ``cause`` (why the draft is not the answer) opens the quote's reason."""
         for n, sentence in written_from:
             unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
@@ -65,7 +66,7 @@ class Quoter:
             items = _items(unit.text[span[0]:span[1]], info, unit.language)
             if items:
                 return self.quote_span(n, unit, span[0], span[1], language,
-                                       f"the draft failed verification; the sentence of source [{n}] it was "
+                                       f"{cause}; the sentence of source [{n}] it was "
                                        f"written from states a {info.kind} ({items[0]}) and the source is about "
                                        f"the question (relevance {unit.score:.2f})")
         ranked = [n for n, _ in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score)][: self.candidates]
@@ -81,7 +82,7 @@ class Quoter:
                 continue
             (start, end), items = found
             return self.quote_span(n, unit, start, end, language,
-                                   f"the draft failed verification; source [{n}] states a {info.kind} ({items[0]}) "
+                                   f"{cause}; source [{n}] states a {info.kind} ({items[0]}) "
                                    f"and is about the question (relevance {unit.score:.2f})")
         return None
 

@@ -21,7 +21,8 @@ def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, dra
         # a draft dropped as a neighbouring fact points at no quote: not its sentence, nor the source it cites
         quote = quoter.quote(info, evidence, lang, [n for c in check.rejected if not c.off_question for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
-                              if c.nearest_source is not None and c.nearest_sentence])
+                              if c.nearest_source is not None and c.nearest_sentence],
+                             "the draft failed verification" if check.rejected else "the LLM found no answer")
     elif check.kept:
         quote = _incomplete(quoter, check, evidence, info, lang)
     return check, quote

@@ -239,7 +239,8 @@ def _answer_section(summary: dict[str, Any], prev: dict[str, Any], charts: Seque
     modes = ans.get("answer_modes") or {}
     if modes:
         lines += ["", "How answers came about: " + ", ".join(f"{v}× {k}" for k, v in sorted(modes.items()))
-                  + " (quoted: the evidence sentence itself, after the draft failed verification)."]
+                  + " (quoted: the evidence sentence itself, after the draft failed verification or the LLM refused a"
+                  " question in another language than its evidence)."]
     by_type = ans.get("by_type") or {}
     if by_type:
         lines += ["", "### Per question type", ""]

@@ -91,6 +91,7 @@ def test_the_llms_refusal_of_a_question_in_another_language_than_the_evidence_is
     default = QuoteSettings()
     _, quote = settle_draft(verifier, QUOTER, default, refusal, evidence, english, "en", refusal, False)
     assert quote is not None and quote.n == 1 and "Dezember 2028" in quote.text and "German source" in quote.text
+    assert quote.reason.startswith("the LLM found no answer")
     german = analyse("Wann fährt der erste Zug wieder?", "de")
     keine = "Dazu enthalten die Quellen keine Informationen."
     assert settle_draft(verifier, QUOTER, default, keine, evidence, german, "de", keine, False)[1] is None
