@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.date_words import NUMBERS
 from assistant.grounding import (
     ACRONYM,
     DETERMINERS,
@@ -150,7 +151,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
                  and _date_in(m.group(), ev) and _places_in_time(m, claim)]
         years = [n for n in numbers if _YEAR.fullmatch(n)]
         clock = [m.group() for pattern in (_CLOCK, _DAY_DATE) for m in pattern.finditer(claim)  # "am 1. Dezember"
-                 if m.group().lower() not in q.text.lower() and all(n in ev.numbers for n in numbers_in(m.group()))]
+                 if not _asked_date(m.group(), q.text) and all(n in ev.numbers for n in numbers_in(m.group()))]
         found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
     if q.kind == "number":  # a year the source uses as one ("Vertrag bis zum 30. Juni 2028") counts nothing
@@ -207,9 +208,8 @@ def quantities_text(claim: str, ages: bool = False) -> str:
 # ago") or a determiner ("in diesem Jahr", "im selben Monat", "that year")
 _BARE_UNIT = re.compile(r"(?:woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|quartal|quartale|"
                         r"quartalen|quartals|week|weeks|month|months|year|years|quarter|quarters)", re.IGNORECASE)
-_COUNT = (r"(?:\d+(?:[.,]\d+)?|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|\w+zig|hundert"
-          r"|wenigen|einigen|mehreren|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+ty"
-          r"|few|several|many)")
+_COUNT = (r"(?:\d+(?:[.,]\d+)?|" + "|".join(sorted(NUMBERS, key=len, reverse=True))
+          + r"|ein\w*|\w+zig|hundert|wenigen|einigen|mehreren|\w+ty|few|several|many)")
 _PLACING = re.compile(
     r"\b(?:in|innerhalb|binnen|nach|vor|seit|ab|within|after|since|for)\s+(?:(?:den|der|dem|the|fast|knapp|gut"
     rf"|rund|etwa|mehr\s+als|über|nearly|almost|about|more\s+than|over|just|nur)\s+)*{_COUNT}\s+\w+\b"
