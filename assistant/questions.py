@@ -30,10 +30,12 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|in\s+welche[mr]\s+zeitraum|an\s+welche[mr]\s+wochentag|what\s+time)\b", re.I)),
     ("number", re.compile(
         r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell"
-        r"|um\s+wie\s+viel|welche[nrs]?\s+(?:anteil|betrag|summe|preis|wert|umsatz|gewinn|prozentsatz)"
+        # a measure asked for by its noun, also after one word ("Welche Ablösesumme …", "What transfer fee …")
+        r"|um\s+wie\s+viel|welche[nrs]?\s+(?:\w+(?:e|en|er|es|em)\s+)?(?:anteil|betrag|summe|preis|wert|umsatz"
+        r"|gewinn|prozentsatz|ablöse|ablösesumme|kaufpreis|gehalt|jahresgehalt|budget|etat|verlust)"
         r"|how\s+(?:many|much|high|large|big|long|old|fast)|by\s+how\s+much"
-        r"|what\s+(?:share|percentage|proportion|amount|sum|price|stake|figure)"
-        r"|which\s+(?:share|percentage|amount|sum|price)"
+        r"|what\s+(?:share|proportion|figure)|(?:what|which)\s+(?:\w+(?<!s)\s+)?(?:percentage|amount|sum|price"
+        r"|stake|fee|salary|budget|revenue|turnover)"
         # a rank is a number: "Where does Nissan rank …", "Auf welchem Platz …", "Which position …"
         r"|(?:wo|where)\s+(?:\S+\s+){0,4}?(?:rank\w*|rangier\w*|platzier\w*)|auf\s+welche[mn]\s+(?:platz|rang)"
         r"|(?:which|what)\s+(?:rank|position)|an\s+welcher\s+(?:stelle|position))\b", re.I)),

@@ -456,6 +456,12 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         ("Which injured players was Hanseatia missing?", "en", "list", True),
         ("Which carmakers has BMW cooperated with?", "en", "list", True),
         ("Welche Technologien will Nissan schützen?", "de", "list", True),
+        # a measure asked for by its noun, also after one word, is a number; a verb of the same spelling is not
+        ("What transfer fee is Borussia Hellweg paying for Elias Brandhuber?", "en", "number", False),
+        ("What annual salary does Brandhuber get?", "en", "number", False),
+        ("Welche Ablösesumme zahlt Hellweg für Brandhuber?", "de", "number", False),
+        ("Which carmakers share platforms with Nissan?", "en", "list", True),
+        ("Welche Unternehmen gewinnen neue Aufträge?", "de", "list", True),
     ],
 )
 def test_what_a_question_asks_for(question: str, language: str, kind: str, several: bool) -> None:
