@@ -56,10 +56,16 @@ _NAME_NUMBER = re.compile(r"(\b[A-ZÄÖÜ][\wäöüß-]{2,})\s+(?:0\d|1[89]\d\d)
 _AGE_NOUN = re.compile(r"\b\d{1,3}-(?:[Jj]ährig[a-z]*|year-olds?)\b")
 _ASKS_AGE = re.compile(r"\b(?:alt|Alter|Alters|old|age|aged)\b", re.IGNORECASE)
 _ORDINAL_NOUN = re.compile(r"(?<=[\w,;:] )(?:Erst|Zweit|Dritt|Viert|Fünft|Sechst)[a-zäöüß]{3,}\b")
-_SPEECH = r"(?:sagte|sagten|sagt|sagen|erklärte\w*|berichtete\w*|hieß\s+es|heißt\s+es|said|says|say|told\s+\w+)"
-_ATTRIBUTION_AFTER = re.compile(rf",\s*(?:so\s+)?{_SPEECH}\b.*$|,\s*(?:[\w'’-]+\s+){{1,8}}{_SPEECH}\s*[.!]?\s*$",
+# "…, wie die Chefin am Mittwoch mitteilte.": the time of the saying dates the report, not what it reports
+_SPEECH = (r"(?:sagte|sagten|sagt|sagen|erklärte\w*|berichtete\w*|mitteilte\w*|bekanntgab\w*|bestätigte\w*"
+           r"|ankündigte\w*|hieß\s+es|heißt\s+es|said|says|say|told\s+\w+|announced|reported|confirmed)")
+# "…, sagte X.", "…, wie X am Mittwoch mitteilte.", "…, the company announced on Wednesday.", "…, teilte X am
+# Montag mit."
+_ATTRIBUTION_AFTER = re.compile(rf",\s*(?:so\s+)?(?:{_SPEECH}|teilte\w*)\b.*$|,\s*(?:[\w'’-]+\s+){{1,8}}{_SPEECH}"
+                                r"(?:\s+(?:on|last|this|early|late)\s+\w+)?\s*[.!]?\s*$",
                                 re.IGNORECASE | re.DOTALL)
-_SAYING = re.compile(rf"\b(?:{_SPEECH}|sagen|äußerte\w*|betonte\w*|kündigte\w*|announc\w*|stated?|claimed?)\b",
+_SAYING = re.compile(rf"\b(?:{_SPEECH}|sagen|äußerte\w*|betonte\w*|kündigte\w*|teilte\w*|mitgeteilt|bekannt\w*"
+                     r"|bestätigt\w*|announc\w*|stated?|claimed?|report\w*|confirm\w*)\b",
                      re.IGNORECASE)
 _ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[^,]{0,80},\s*", re.IGNORECASE)
 # qualifiers of a time that say the same: "nächste" = "kommende" = "next"; "letzte" = "vergangene" = "last"

@@ -54,6 +54,16 @@ from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
          "Der Deal soll bis Mitte des Jahres abgeschlossen sein.", True),
         ("By when should the deal be completed?", "en", "By the end of the year [1].",
          "Der Deal soll bis Ende des Jahres abgeschlossen sein.", True),
+        # the day of the saying dates the report, not what it reports, unless the question asks about the saying
+        ("Wann beginnt der Bau des Werks?", "de",
+         "Voltaris investiert 340 Millionen Euro in das Werk, wie die Chefin am Mittwoch mitteilte [1].",
+         "Voltaris investiert 340 Millionen Euro in das Werk, wie die Chefin am Mittwoch mitteilte.", False),
+        ("Wann teilte die Chefin die Investition in das Werk mit?", "de",
+         "Voltaris investiert 340 Millionen Euro in das Werk, wie die Chefin am Mittwoch mitteilte [1].",
+         "Voltaris investiert 340 Millionen Euro in das Werk, wie die Chefin am Mittwoch mitteilte.", True),
+        ("When does construction of the plant start?", "en",
+         "Voltaris is investing 340 million euros in the plant, the company announced on Wednesday [1].",
+         "Voltaris investiert 340 Millionen Euro in das Werk, teilte das Unternehmen am Mittwoch mit.", False),
     ],
 )
 def test_a_date_question_is_answered_as_precisely_as_it_asks(lenient: Verifier, question: str, language: str,
