@@ -53,11 +53,13 @@ class Quoter:
 
     def quote(self, info: QuestionInfo, evidence: list[Passage], language: str,
               cited: Sequence[int] = (), written_from: Sequence[tuple[int, str]] = (),
-              cause: str = "the draft failed verification") -> Quote | None:
+              cause: str = "the draft failed verification", avoid: Sequence[str] = ()) -> Quote | None:
         """The quoted answer from an evidence unit that clearly holds the answer, or None. First the sentences
         the rejected draft was written from (``written_from``: source number and sentence; the model usually
         finds the right sentence even when it words the answer wrongly), then the units it cited, then the
-        best-scored ones. ``cause`` (why the draft is not the answer) opens the quote's reason."""
+        best-scored ones. ``cause`` (why the draft is not the answer) opens the quote's reason. No sentence in
+        ``avoid`` is quoted: the verifier dropped a draft written from it as a neighbouring fact, not what the
+        question is about."""
         for n, sentence in written_from:
             unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
@@ -77,7 +79,7 @@ class Quoter:
             unit = evidence[n - 1]
             if not self._about(info, unit, language):
                 continue
-            found = _holding_sentence(info, unit)
+            found = _holding_sentence(info, unit, avoid)
             if found is None:
                 continue
             (start, end), items = found
@@ -103,12 +105,15 @@ class Quoter:
         return Quote(intro.format(text=text, n=n), n, reason, start, end)
 
 
-def _holding_sentence(info: QuestionInfo, unit: Passage) -> tuple[tuple[int, int], list[str]] | None:
+def _holding_sentence(info: QuestionInfo, unit: Passage,
+                      avoid: Sequence[str] = ()) -> tuple[tuple[int, int], list[str]] | None:
     """The sentence of the unit (with its predecessor when it refers back) that states an item of the kind
     asked for, the one with most of the question's words first; its span in ``unit.text``, and the items."""
     spans = sentence_spans(unit.text) or [(0, len(unit.text))]
     options = []
     for i, (s, e) in enumerate(spans):
+        if any(unit.text[s:e].strip() in a for a in avoid):
+            continue
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
         items = _items(unit.text[start:e], info, unit.language)
         if items:

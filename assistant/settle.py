@@ -9,6 +9,9 @@ from assistant.quote import Quote, Quoter
 from assistant.settings_answers import QuoteSettings
 from assistant.verify import Verification, Verifier
 
+# the question kinds whose item check accepts almost any sentence of the source (assistant/answer_items.py)
+_UNTYPED = ("fact", "yesno")
+
 
 def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, draft: str, evidence: list[Passage],
                  info: QuestionInfo, lang: str, refusal: str, cut_off: bool) -> tuple[Verification, Quote | None]:
@@ -17,12 +20,17 @@ def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, dra
     refusal is checked for a quote only as ``quoting`` says (by default: across languages)."""
     check = verifier.verify(draft, evidence, refusal, lang, info, cut_off=cut_off)
     quote: Quote | None = None
-    if not check.kept and (check.rejected or quoting.on_refusal_for(lang, [p.language for p in evidence])):
+    # after the LLM's own refusal a quote needs an item of a kind that tells answers apart (a date, a number, a
+    # name, a place, a reason, a list): for a plain fact or a yes/no question any sentence with a word beyond the
+    # question's would pass, and the model's refusal is the better evidence
+    after_refusal = info.kind not in _UNTYPED and quoting.on_refusal_for(lang, [p.language for p in evidence])
+    if not check.kept and (check.rejected or after_refusal):
         # a draft dropped as a neighbouring fact points at no quote: not its sentence, nor the source it cites
         quote = quoter.quote(info, evidence, lang, [n for c in check.rejected if not c.off_question for n in c.cited],
                              [(c.nearest_source, c.nearest_sentence) for c in check.rejected
                               if c.nearest_source is not None and c.nearest_sentence],
-                             "the draft failed verification" if check.rejected else "the LLM found no answer")
+                             "the draft failed verification" if check.rejected else "the LLM found no answer",
+                             [c.source_sentence for c in check.rejected if c.off_question and c.source_sentence])
     elif check.kept:
         quote = _incomplete(quoter, check, evidence, info, lang)
     return check, quote

@@ -167,9 +167,11 @@ class Verifier:
 
     # --- one sentence against its cited sources -----------------------------------------------------
     def _judge(self, claim: str, cited: list[int], ctx: VerificationContext, language: str) -> SentenceCheck:
-        def reject(reason: str, sim: float | None = None, off_question: bool = False) -> SentenceCheck:
+        def reject(reason: str, sim: float | None = None, off_question: str | None = None) -> SentenceCheck:
+            # an off-question reject names the sentence it came from: the quote must not bring it back
             return SentenceCheck(sentence=claim, cited=cited, accepted=False, reason=reason,
-                                 similarity=None if sim is None else round(sim, 3), off_question=off_question)
+                                 similarity=None if sim is None else round(sim, 3),
+                                 off_question=off_question is not None, source_sentence=off_question)
 
         units = [ctx.units[n - 1] for n in cited]
         ev = merge_evidence([u.evidence for u in units])
@@ -212,13 +214,14 @@ class Verifier:
                          default=float("-inf"))
             if ctx.best_question_relevance - relevance > self.locality_margin and \
                     ctx.best_evidence_score - picked > self.locality_evidence_margin:
-                return reject("comes from a cited sentence that is not about the question (a neighbouring "
-                              f"fact: relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim, True)
+                return reject("comes from a cited sentence that is not about the question (a neighbouring fact: "
+                              f"relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim,
+                              local_text)
             coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
             if ctx.best_question_coverage - coverage > self.coverage_margin:
                 return reject("comes from a cited sentence that lacks what the question is about (it shares "
                               f"{coverage:.0%} of the question's words, another sentence "
-                              f"{ctx.best_question_coverage:.0%})", sim, True)
+                              f"{ctx.best_question_coverage:.0%})", sim, local_text)
         if language == "en" and _german_function_words(claim):
             return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)

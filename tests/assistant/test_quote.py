@@ -97,3 +97,37 @@ def test_the_llms_refusal_of_a_question_in_another_language_than_the_evidence_is
     assert settle_draft(verifier, QUOTER, default, keine, evidence, german, "de", keine, False)[1] is None
     off = QuoteSettings(on_refusal_across_languages=False)
     assert settle_draft(verifier, QUOTER, off, refusal, evidence, english, "en", refusal, False)[1] is None
+
+
+def test_a_sentence_the_verifier_dropped_as_off_question_is_not_quoted_as_the_best_scored_either() -> None:
+    """The draft took the transfer fee of another player for the coach's severance: dropped as a sentence that
+    lacks what the question is about. The quote must not bring that sentence back through the ranking."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=0.3)
+    evidence = [unit("Der VfB Hanseatia Lübeck hat sich nach viereinhalb Monaten von Cheftrainer Markus Thielen "
+                     "getrennt.", 1, 0.93),
+                unit("Hechtfischer kommt für eine Ablöse von 250.000 Euro vom Regionalligisten Heidekreis.", 2, 0.92)]
+    question = analyse("Wie viel Abfindung zahlte der VfB Hanseatia Lübeck an Markus Thielen?", "de")
+    draft = "Hechtfischer kommt für eine Ablöse von 250.000 Euro [2]."
+    check, quote = settle_draft(verifier, QUOTER, QuoteSettings(), draft, evidence, question, "de", "Keine.", False)
+    assert check.rejected[0].off_question and check.rejected[0].source_sentence == evidence[1].text
+    assert quote is None
+    # the same sentence is quoted when no draft was dropped for coming from it
+    assert QUOTER.quote(question, evidence, "de") is not None
+
+
+def test_after_the_llms_refusal_a_question_for_a_plain_fact_gets_no_quote() -> None:
+    """For a fact or yes/no question any sentence with a word beyond the question's would pass the item check:
+    the model's refusal stands. A question for a typed item (a date) is still checked for a quote."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0)
+    evidence = [unit("Das zentrale Angebot ist die nächste Frontier-Plattform für den Pickup im Dezember 2028.", 1,
+                     0.93)]
+    refusal = "The sources do not contain information on this."
+    for question in ("What drivetrain is planned for the next Frontier platform?",
+                     "Is the next Frontier platform offered to partners?"):
+        info = analyse(question, "en")
+        assert info.kind in ("fact", "yesno")
+        _, quote = settle_draft(verifier, QUOTER, QuoteSettings(), refusal, evidence, info, "en", refusal, False)
+        assert quote is None
+    dated = analyse("When will the next Frontier platform be offered?", "en")
+    _, quote = settle_draft(verifier, QUOTER, QuoteSettings(), refusal, evidence, dated, "en", refusal, False)
+    assert quote is not None and "Dezember 2028" in quote.text
