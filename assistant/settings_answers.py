@@ -188,7 +188,8 @@ class QuoteSettings(_Group):
     )
     on_refusal: bool = Field(
         default=False,
-        description="Also quote the evidence when the LLM itself said the sources hold no answer.",
+        description="Also quote the evidence when the LLM itself said the sources hold no answer (only for a "
+                    "question that asks for a date, number, name, place, reason or list).",
     )
     on_refusal_across_languages: bool = Field(
         default=True,
