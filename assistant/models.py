@@ -184,7 +184,8 @@ class SentenceCheck(BaseModel):
     similarity: float | None = Field(default=None, description="Meaning similarity to the cited evidence.")
     repaired: bool = Field(default=False, description="The verifier added or corrected its citation.")
     items: list[str] = Field(default_factory=list, description="What it states that answers the question.")
-    source_sentence: str | None = Field(default=None, description="The cited sentence it comes from.")
+    source_sentence: str | None = Field(default=None, description="The cited sentence it comes from: of a kept "
+                                                                "sentence, or of one dropped as off the question.")
     nearest_source: int | None = Field(default=None, description="A dropped sentence: the source whose sentence "
                                                                  "it is closest to in meaning, among those it "
                                                                  "cites.")
