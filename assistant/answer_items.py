@@ -20,7 +20,7 @@ from assistant.grounding import (
     token_in,
 )
 from assistant.lexicon import german_forms, is_place, phrases_in
-from assistant.questions import QuestionInfo
+from assistant.questions import AnswerKind, QuestionInfo
 from assistant.text import bm25_tokens, fold
 
 _MONTHS = (r"januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
@@ -72,6 +72,9 @@ _ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[
 _QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
     ("nächst", "kommend", "folgend", "next", "coming", "upcoming", "following"),
     ("letzt", "vergangen", "vorig", "last", "past", "previous")))
+# the kinds whose item is any grounded word beyond the question's (answer_items): almost every sentence of a source
+# states one, so such an item tells no answer apart from a neighbouring fact
+UNTYPED_KINDS: frozenset[AnswerKind] = frozenset({"fact", "yesno"})
 _FILLERS = frozenset(fold(w) for w in ["des", "der", "dem", "den", "of", "the", "this", "in", "im"])
 _LIST_SPLIT = re.compile(r",\s*|;\s*|\s+(?:und|sowie|oder|and|or|as\s+well\s+as)\s+", re.IGNORECASE)
 

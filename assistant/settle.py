@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from assistant.answer_items import left_out, missing_items
+from assistant.answer_items import UNTYPED_KINDS, left_out, missing_items
 from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
 from assistant.questions import QuestionInfo
 from assistant.quote import Quote, Quoter
 from assistant.settings_answers import QuoteSettings
 from assistant.verify import Verification, Verifier
-
-# the question kinds whose item check accepts almost any sentence of the source (assistant/answer_items.py)
-_UNTYPED = ("fact", "yesno")
 
 
 def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, draft: str, evidence: list[Passage],
@@ -23,7 +20,7 @@ def settle_draft(verifier: Verifier, quoter: Quoter, quoting: QuoteSettings, dra
     # after the LLM's own refusal a quote needs an item of a kind that tells answers apart (a date, a number, a
     # name, a place, a reason, a list): for a plain fact or a yes/no question any sentence with a word beyond the
     # question's would pass, and the model's refusal is the better evidence
-    after_refusal = info.kind not in _UNTYPED and quoting.on_refusal_for(lang, [p.language for p in evidence])
+    after_refusal = info.kind not in UNTYPED_KINDS and quoting.on_refusal_for(lang, [p.language for p in evidence])
     if not check.kept and (check.rejected or after_refusal):
         # a draft dropped as a neighbouring fact points at no quote: not its sentence, nor the source it cites
         quote = quoter.quote(info, evidence, lang, [n for c in check.rejected if not c.off_question for n in c.cited],

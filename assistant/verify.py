@@ -167,11 +167,11 @@ class Verifier:
 
     # --- one sentence against its cited sources -----------------------------------------------------
     def _judge(self, claim: str, cited: list[int], ctx: VerificationContext, language: str) -> SentenceCheck:
-        def reject(reason: str, sim: float | None = None, off_question: str | None = None) -> SentenceCheck:
+        def reject(reason: str, sim: float | None = None, off_question_from: str | None = None) -> SentenceCheck:
             # an off-question reject names the sentence it came from: the quote must not bring it back
             return SentenceCheck(sentence=claim, cited=cited, accepted=False, reason=reason,
                                  similarity=None if sim is None else round(sim, 3),
-                                 off_question=off_question is not None, source_sentence=off_question)
+                                 off_question=off_question_from is not None, source_sentence=off_question_from)
 
         units = [ctx.units[n - 1] for n in cited]
         ev = merge_evidence([u.evidence for u in units])
