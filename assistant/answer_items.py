@@ -10,9 +10,11 @@ from assistant.grounding import (
     DETERMINERS,
     GENERIC_NOUNS,
     NOUN_SHAPE,
+    ROLE_NOUN,
     EvidenceText,
     checkable_names,
     derived_numbers,
+    determined,
     evidence_text,
     name_in,
     number_words,
@@ -72,6 +74,8 @@ _ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[
 _QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
     ("nächst", "kommend", "folgend", "next", "coming", "upcoming", "following"),
     ("letzt", "vergangen", "vorig", "last", "past", "previous")))
+_ENGLISH_ROLE = re.compile(r"\b(?:head|chief|executive|manager|director|president|spokes\w+|coach|founder|owner"
+                           r"|chair\w*|minister|leader|ceo)\b", re.IGNORECASE)
 # the kinds whose item is any grounded word beyond the question's (answer_items): almost every sentence of a source
 # states one, so such an item tells no answer apart from a neighbouring fact
 UNTYPED_KINDS: frozenset[AnswerKind] = frozenset({"fact", "yesno"})
@@ -179,9 +183,10 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
         found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
-        if found or _names_in(ev, q):
+        if found or _names_in(ev, q) or _names_a_role(q.text):
             return found  # who / with whom: a name, not just more words, when the source names one
-        # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer
+        # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer, unless the
+        # question names the role itself ("Wie heißt der Leiter der Produktplanung?": restating it names nobody)
     if q.kind == "yesno":
         # a yes or no answer restates the question; the polarity check (negations) does the work
         restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if token_in(fold(w), ev)]
@@ -313,6 +318,11 @@ def _differences(numbers: frozenset[str], claim: str) -> set[str]:
             if not re.search(rf"(?<![\d.,]){re.escape(g)}\s*(?:%|prozent\b|per\s*cent\b)", claim, re.IGNORECASE)}
 
 
+def _names_a_role(question: str) -> bool:
+    """Whether the question names the function of the person it asks for ("der Leiter", "the head of")."""
+    return any(ROLE_NOUN.search(w) for w in re.findall(r"[\w-]+", question)) or bool(_ENGLISH_ROLE.search(question))
+
+
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
     """Whether the evidence names someone or something beyond the question (a proper name, an acronym)."""
     asked = fold(q.text)
@@ -320,20 +330,16 @@ def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:
                for m in re.finditer(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+|\b[A-Z]{2,}\b", ev.text_cased))
 
 
-_WITH_ARTICLE = frozenset({"am", "im", "zum", "zur", "vom", "beim", "ins", "ans", "aufs", "übers", "unterm"})
-
-
 def _proper(word: str, ev: EvidenceText) -> bool:
     """Whether a capitalised word is a name in the evidence and not a German common noun: an acronym or model
-    name, or a word that occurs there at least once without an article or determiner before it ("von Ivan
-    Espinosa", not "des Leiters", nor "am Ufer": a contraction holds the article)."""
+    name, or a word that occurs there at least once without an article before it ("von Ivan Espinosa", not "des
+    Leiters", "am Ufer" nor "aus einmaligen Geschäften": ``determined``); never a determiner ("Diese Haltung")."""
     if ACRONYM.fullmatch(word):
         return True
-    if NOUN_SHAPE.search(word) or fold(word) in GENERIC_NOUNS:
+    if NOUN_SHAPE.search(word) or fold(word) in GENERIC_NOUNS or word.lower() in DETERMINERS:
         return False
-    for m in re.finditer(rf"(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
-        before = (m.group(1) or "").lower()
-        if before not in DETERMINERS and before not in _WITH_ARTICLE:
+    for m in re.finditer(rf"(?:(\w+)\s+)?(\w+)?\s*\b{re.escape(word)}\b", ev.text_cased):
+        if not determined(m.group(2) or "", m.group(1) or ""):
             return True
     return False
 

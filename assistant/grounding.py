@@ -30,6 +30,14 @@ _COMPOUND = re.compile(rf"\b({'|'.join(_UNITS)})und({'|'.join(_TENS)})\b")
 # Names whose presence can be checked: acronyms and model names (BMW, QX80, e-Power, i3) in any language.
 ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*|[a-z]{1,2}\d+\w*)\b")
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]{2,}(?:['’]s)?(?:-[A-ZÄÖÜ]?[\wäöüß]+)*\b")
+# a numbered source named by the prompt's own label ("According to Source [3], …", "wie Quelle 2 sagt"): the
+# answer's reference to its evidence, no claim (no name, no glossary word the source must hold)
+_SOURCE_REFERENCE = re.compile(r"\b(?:sources?|quellen?)\s*\[?\d+\]?", re.IGNORECASE)
+
+
+def without_source_references(claim: str) -> str:
+    """The claim without its references to numbered sources by their label (see ``_SOURCE_REFERENCE``)."""
+    return _SOURCE_REFERENCE.sub("", claim)
 # German nouns naming a person's function ("Geschäftsführerin", "Vorstandschef", "Bürgermeister", "Trainerin"):
 # saying someone holds a role is a claim of its own, never a paraphrase of another noun
 ROLES = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer"
@@ -167,6 +175,19 @@ DETERMINERS = frozenset([
 _PREPOSITIONS = frozenset(["im", "am", "zum", "zur", "vom", "beim", "ins", "mit", "von", "für", "bei", "aus", "nach",
                            "über", "unter", "ohne", "durch", "gegen", "um"])
 _INFLECTED = re.compile(r"[a-zäöüß]+(?:e|en|er|es|em)")  # "neuen", "bloßen", "diesem"
+_CONTRACTIONS = frozenset({"am", "im", "zum", "zur", "vom", "beim", "ins", "ans", "aufs", "übers", "unterm"})
+
+
+def determined(before: str, two_before: str = "") -> bool:
+    """Whether a German noun after these words has its article: a determiner or a contraction holding one
+    ("des Leiters", "am Ufer"), or an inflected adjective after a determiner or a preposition ("aus einmaligen
+    Geschäften", "der neuen Modelle"); a name mostly stands without ("von Ivan Espinosa", "sagte Reithofer")."""
+    b, t = before.lower(), two_before.lower()
+    if b in DETERMINERS or b in _CONTRACTIONS:
+        return True
+    # a capitalised determiner opens the sentence and is mostly a pronoun there: "Das sagte Reithofer"
+    return bool(before.islower() and _INFLECTED.fullmatch(b)
+                and (two_before.islower() and t in DETERMINERS or t in _PREPOSITIONS))
 
 
 def common_noun_in(claim: str, word: str) -> bool:

@@ -23,8 +23,9 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|was\s+(?:war|ist|sind|waren)\s+(?:der|die)\s+gr(?:u|ü)nde?|why|for\s+what\s+reasons?"
         r"|what\s+(?:is|was|are|were)\s+the\s+reasons?|what\s+reasons?|how\s+come)\b", re.I)),
     ("date", re.compile(
-        r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|in\s+welche[mn]\s+(?:jahr|monat|quartal)"
-        r"|an\s+welche[mn]\s+(?:tag|datum)|welches\s+datum|zu\s+welche[mn]\s+zeitpunkt"
+        r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|welches\s+datum"
+        # "In welchem Jahr …", "Ab welchem Datum …", "Bis zu welchem Zeitpunkt …", "Seit welchem Monat …"
+        r"|(?:in|an|ab|seit|bis|vor|nach|zu|um)\s+welche[mn]\s+(?:jahr|monat|quartal|tag|datum|zeitpunkt|termin)"
         r"|when|since\s+when|until\s+when|by\s+when|(?:in\s+)?what\s+(?:year|month|date|day)"
         r"|(?:in\s+)?which\s+(?:year|month|quarter)|on\s+(?:what|which)\s+(?:date|day)(?:\s+of\s+the\s+week)?"
         r"|in\s+welche[mr]\s+zeitraum|an\s+welche[mr]\s+wochentag|what\s+time)\b", re.I)),
@@ -47,6 +48,8 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"\b(?:wer|wem|wen|wessen|mit\s+wem|von\s+wem|who|whom|whose|with\s+whom"
         # what someone or something is called: a name
         r"|wie\s+(?:heißt|heisst|hieß|hiess|heißen|hießen|lautet\s+der\s+name)|what\s+is\s+the\s+name"
+        r"|(?:unter|mit)\s+welche[mn]\s+namen|welchen\s+namen|wie\s+nenn(?:t|en)\s+sich"
+        r"|(?:under|by|with)\s+(?:what|which)\s+name|what\s+name"
         r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called"
         # one person by their function: "Welcher Manager …", "Welche Ministerin …", "Which executive …"
         r"|welche[rmn]\s+(?:\w+\s+)?[\w-]*" + ROLES + r"(?:in)?|welche\s+(?:\w+\s+)?[\w-]*" + ROLES + r"in"

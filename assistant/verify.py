@@ -51,6 +51,7 @@ from assistant.grounding import (
     numbers_in,
     roles_missing,
     token_in,
+    without_source_references,
 )
 from assistant.lexicon import german_forms
 from assistant.models import Passage, SentenceCheck
@@ -108,7 +109,7 @@ class Verifier:
             if is_refusal(s, refusal, question.text if question else ""):
                 result.refused = True
                 continue
-            plain = strip_markers(s)
+            plain = strip_markers(without_source_references(s))  # "According to Source [3], …" claims no "Source"
             if not plain:
                 continue
             if cut_off and i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):

@@ -183,3 +183,41 @@ def test_a_year_the_source_uses_as_one_answers_no_how_much(lenient: Verifier, an
     question = analyse("Wie hoch ist das Jahresgehalt von Brandhuber?", "de")
     got = lenient.verify(answer, [passage(source)], REFUSAL_DE, "de", question)
     assert bool(got.kept) == kept, reasons(got)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "grain"),
+    [
+        ("Ab welchem Datum gilt der neue Tarif?", "date", "day"),
+        ("Bis zu welchem Zeitpunkt muss Baltrans das Terminal verkaufen?", "date", None),
+        ("Seit welchem Jahr kooperieren BMW und Toyota?", "date", "year"),
+        ("Nach welchem Termin wird wieder verhandelt?", "date", None),
+        ("Unter welchem Namen verkauft Nissan das Modell?", "name", None),
+        ("Welchen Namen trägt das Projekt?", "name", None),
+        ("Under what name will the car be sold?", "name", None),
+        ("Welche Namen stehen auf der Liste?", "list", None),  # several names: a list
+    ],
+)
+def test_a_date_or_a_name_asked_for_after_a_preposition_is_recognised(question: str, kind: str,
+                                                                       grain: str | None) -> None:
+    info = analyse(question, "en" if question.startswith("Under") else "de")
+    assert (info.kind, info.grain) == (kind, grain)
+
+
+def test_a_german_noun_after_an_adjective_is_no_name_that_answers_who() -> None:
+    # "aus einmaligen Geschäften": a common noun, though no article stands right before it; the role is the answer
+    source = passage("Nach Angaben des Leiters der Produktplanung für Nissan in Nordamerika sollen aus einmaligen "
+                     "Geschäften langfristige Kooperationen werden.")
+    question = analyse("Wie heißt der Leiter der Produktplanung von Nissan in Nordamerika?", "de")
+    assert Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0).quote(question, [source], "de") is None
+    named = passage("Nach Angaben von Produktplaner Ivan Espinosa sollen aus einmaligen Geschäften Kooperationen "
+                    "werden.")
+    assert Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0).quote(question, [named], "de")
+
+
+def test_an_answer_that_names_its_source_by_the_prompts_label_is_not_dropped_for_it(lenient: Verifier) -> None:
+    source = [passage("Im Rennen waren auch Standorte in Sachsen-Anhalt und Polen.")]
+    question = analyse("Which other locations did Voltaris consider?", "en")
+    got = lenient.verify("According to Source [1], sites in Saxony-Anhalt and Poland were considered [1].", source,
+                         REFUSAL_DE, "en", question)
+    assert not any("'Source'" in r for r in reasons(got)), reasons(got)

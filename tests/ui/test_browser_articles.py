@@ -45,7 +45,13 @@ def upload_files(page: Any, paths: list[Path], expect: str | None = None) -> Any
                 raise
     page.click("#upload-add")
     status = page.locator("#upload-status")
-    status.locator(expect).first.wait_for(timeout=JOB_TIMEOUT_MS)
+    try:
+        status.locator(expect).first.wait_for(timeout=JOB_TIMEOUT_MS)
+    except PlaywrightTimeout:  # say what the page shows instead (a rare timeout on a loaded machine, seen once)
+        shot(page, f"upload-timeout-{name}", full_page=True)
+        files = page.locator("#upload-files").inner_text()
+        raise AssertionError(f"no finished job for {name} after {JOB_TIMEOUT_MS} ms; the status shows "
+                             f"{status.inner_text()!r}, the file box {files!r}") from None
     return status
 
 
