@@ -64,7 +64,10 @@ _SPEECH = (r"(?:sagte|sagten|sagt|sagen|erklärte\w*|berichtete\w*|mitteilte\w*|
 # "…, sagte X.", "…, wie X am Mittwoch mitteilte.", "…, the company announced on Wednesday.", "…, teilte X am
 # Montag mit."
 _ATTRIBUTION_AFTER = re.compile(rf",\s*(?:so\s+)?(?:{_SPEECH}|teilte\w*)\b.*$|,\s*(?:[\w'’-]+\s+){{1,8}}{_SPEECH}"
-                                r"(?:\s+(?:on|last|this|early|late)\s+\w+)?\s*[.!]?\s*$",
+                                r"(?:\s+(?:on|last|this|early|late)\s+\w+)?\s*[.!]?\s*$"
+                                # "…, wie Voltaris-Chefin Johanna Wendisch am Mittwoch bei der Vorstellung der Pläne
+                                # in Spremberg sagte.": a "wie"/"as" clause may say where and when at length
+                                rf"|,\s*(?:wie|as)\s+(?:[\w'’.-]+\s+){{1,16}}?{_SPEECH}(?:\s+\w+){{0,3}}\s*[.!]?\s*$",
                                 re.IGNORECASE | re.DOTALL)
 _SAYING = re.compile(rf"\b(?:{_SPEECH}|sagen|äußerte\w*|betonte\w*|kündigte\w*|teilte\w*|mitgeteilt|bekannt\w*"
                      r"|bestätigt\w*|announc\w*|stated?|claimed?|report\w*|confirm\w*)\b",

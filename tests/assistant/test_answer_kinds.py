@@ -64,6 +64,11 @@ from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
         ("When does construction of the plant start?", "en",
          "Voltaris is investing 340 million euros in the plant, the company announced on Wednesday [1].",
          "Voltaris investiert 340 Millionen Euro in das Werk, teilte das Unternehmen am Mittwoch mit.", False),
+        ("Wann beginnt der Bau des Werks?", "de",
+         "Voltaris investiert 340 Millionen Euro, wie Voltaris-Chefin Johanna Wendisch am Mittwoch bei der "
+         "Vorstellung der Pläne in Spremberg sagte [1].",
+         "Voltaris investiert 340 Millionen Euro, wie Voltaris-Chefin Johanna Wendisch am Mittwoch bei der "
+         "Vorstellung der Pläne in Spremberg sagte.", False),
     ],
 )
 def test_a_date_question_is_answered_as_precisely_as_it_asks(lenient: Verifier, question: str, language: str,
