@@ -38,6 +38,8 @@ _SOURCE_REFERENCE = re.compile(r"\b(?:sources?|quellen?)\s*\[?\d+\]?", re.IGNORE
 def without_source_references(claim: str) -> str:
     """The claim without its references to numbered sources by their label (see ``_SOURCE_REFERENCE``)."""
     return _SOURCE_REFERENCE.sub("", claim)
+
+
 # German nouns naming a person's function ("Geschäftsführerin", "Vorstandschef", "Bürgermeister", "Trainerin"):
 # saying someone holds a role is a claim of its own, never a paraphrase of another noun
 ROLES = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer"
