@@ -10,13 +10,13 @@ from assistant.grounding import (
     DETERMINERS,
     GENERIC_NOUNS,
     NOUN_SHAPE,
-    ROLE_NOUN,
     EvidenceText,
     checkable_names,
     derived_numbers,
     determined,
     evidence_text,
     name_in,
+    names_a_role,
     number_words,
     numbers_in,
     token_in,
@@ -77,8 +77,6 @@ _ATTRIBUTION_BEFORE = re.compile(r"^\s*(?:according\s+to|laut|nach\s+angaben)\b[
 _QUALIFIERS = tuple(tuple(fold(w) for w in group) for group in (
     ("nächst", "kommend", "folgend", "next", "coming", "upcoming", "following"),
     ("letzt", "vergangen", "vorig", "last", "past", "previous")))
-_ENGLISH_ROLE = re.compile(r"\b(?:head|chief|executive|manager|director|president|spokes\w+|coach|founder|owner"
-                           r"|chair\w*|minister|leader|ceo)\b", re.IGNORECASE)
 # the kinds whose item is any grounded word beyond the question's (answer_items): almost every sentence of a source
 # states one, so such an item tells no answer apart from a neighbouring fact
 UNTYPED_KINDS: frozenset[AnswerKind] = frozenset({"fact", "yesno"})
@@ -186,7 +184,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         return list(dict.fromkeys(places + adjectives))
     if q.kind == "name":
         found = [n for n in names if not _DATE_WORDS.fullmatch(n) and (language == "en" or _proper(n, ev))]
-        if found or _names_in(ev, q) or _names_a_role(q.text):
+        if found or _names_in(ev, q) or names_a_role(q.text):
             return found  # who / with whom: a name, not just more words, when the source names one
         # the source gives no name ("der Leiter der Produktplanung"): the role it gives is the answer, unless the
         # question names the role itself ("Wie heißt der Leiter der Produktplanung?": restating it names nobody)
@@ -319,11 +317,6 @@ def _differences(numbers: frozenset[str], claim: str) -> set[str]:
     the gap between two percentages is in points ("um 28 Prozentpunkte"), "um 28 %" is another, wrong claim."""
     return {g for g in derived_numbers(numbers, sums=False)
             if not re.search(rf"(?<![\d.,]){re.escape(g)}\s*(?:%|prozent\b|per\s*cent\b)", claim, re.IGNORECASE)}
-
-
-def _names_a_role(question: str) -> bool:
-    """Whether the question names the function of the person it asks for ("der Leiter", "the head of")."""
-    return any(ROLE_NOUN.search(w) for w in re.findall(r"[\w-]+", question)) or bool(_ENGLISH_ROLE.search(question))
 
 
 def _names_in(ev: EvidenceText, q: QuestionInfo) -> bool:

@@ -45,6 +45,13 @@ def without_source_references(claim: str) -> str:
 ROLES = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer"
          r"|inhaber|eigentümer|manager|vorstand)")
 ROLE_NOUN = re.compile(rf"({ROLES})(?:in|innen|en|e|er|s|n|r)?$", re.IGNORECASE)
+_ENGLISH_ROLE = re.compile(r"\b(?:head|chief|executive|manager|director|president|spokes\w+|coach|founder|owner"
+                           r"|chair\w*|minister|leader|ceo)\b", re.IGNORECASE)
+
+
+def names_a_role(question: str) -> bool:
+    """Whether the question names the function of the person it asks for ("der Leiter", "the head of")."""
+    return any(ROLE_NOUN.search(w) for w in re.findall(r"[\w-]+", question)) or bool(_ENGLISH_ROLE.search(question))
 
 
 def roles_missing(question: str, ev: EvidenceText) -> list[str]:
