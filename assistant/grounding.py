@@ -45,8 +45,10 @@ def without_source_references(claim: str) -> str:
 ROLES = (r"(?:führer|chef|leiter|präsident|vorsitzende|direktor|minister|meister|trainer|sprecher|gründer"
          r"|inhaber|eigentümer|manager|vorstand)")
 ROLE_NOUN = re.compile(rf"({ROLES})(?:in|innen|en|e|er|s|n|r)?$", re.IGNORECASE)
-_ENGLISH_ROLE = re.compile(r"\b(?:head|chief|executive|manager|director|president|spokes\w+|coach|founder|owner"
-                           r"|chair\w*|minister|leader|ceo)\b", re.IGNORECASE)
+# the same in English ("Which executive …"); a question may also name the person as the head or leader of something
+ENGLISH_ROLES = (r"(?:executive|manager|chief|minister|president|director|spokesman|spokeswoman|spokesperson|coach"
+                 r"|founder|owner|chairman|chairwoman|chairperson|politician|player|ceo|official)")
+_ENGLISH_ROLE = re.compile(rf"\b(?:{ENGLISH_ROLES}|head|leader|chair)\b", re.IGNORECASE)
 
 
 def names_a_role(question: str) -> bool:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.grounding import ROLES
+from assistant.grounding import ENGLISH_ROLES, ROLES
 from assistant.text import bm25_tokens
 
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
@@ -53,9 +53,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|what\s+(?:is|was|are|were)\s+(?:\S+\s+){1,8}?called"
         # one person by their function: "Welcher Manager …", "Welche Ministerin …", "Which executive …"
         r"|welche[rmn]\s+(?:\w+\s+)?[\w-]*" + ROLES + r"(?:in)?|welche\s+(?:\w+\s+)?[\w-]*" + ROLES + r"in"
-        r"|(?:which|what)\s+(?:\w+\s+)?(?:executive|manager|chief|minister|president|director|spokesman"
-        r"|spokeswoman|spokesperson|coach|founder|owner|chairman|chairwoman|chairperson|politician|player"
-        r"|ceo|official))\b", re.I)),
+        r"|(?:which|what)\s+(?:\w+\s+)?" + ENGLISH_ROLES + r")\b", re.I)),
 ]
 # "Welche Technologien …", "Which companies …", "What measures …": a plural noun after which/welche.
 _LIST = re.compile(
