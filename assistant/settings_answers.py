@@ -89,15 +89,15 @@ class EvidenceSettings(_Group):
         default=0.0, ge=0, le=5,
         description="Widen each chosen sentence by the sentence after it, then the one before it (same paragraph), "
                     "while the evidence stays within this multiple of the budget; 0 = single sentences. Off by "
-                    "default: 1.5 gave dev 70 -> 75 of 148 right but test 43 -> 41 of 125, ~2.8 s slower (README, "
-                    "eighth session).",
+                    "default: 1.5 gave dev 70 -> 75 of 148 right but test 43 -> 41 of 125, ~2.8 s slower "
+                    "(eval/HISTORY.md, eighth session).",
     )
     article_chunks: int = Field(
         default=0, ge=0, le=200,
         description="The best article's other chunks nearest the question whose sentences are candidates too "
                     "(the answering sentence may stand in a chunk the search did not bring up); 0 = only the "
                     "retrieved passages. Off by default: more of the gold passages reach the evidence, but the "
-                    "1.5B model answered no better with them (README, sixth session).",
+                    "1.5B model answered no better with them (eval/HISTORY.md, sixth session).",
     )
 
 
