@@ -15,14 +15,16 @@ from assistant.grounding import (
     derived_numbers,
     determined,
     evidence_text,
+    money_numbers,
     name_in,
     names_a_role,
     number_words,
     numbers_in,
+    states_cause,
     token_in,
 )
 from assistant.lexicon import german_forms, is_place, phrases_in
-from assistant.questions import AnswerKind, QuestionInfo
+from assistant.questions import AnswerKind, QuestionInfo, asks_money
 from assistant.text import bm25_tokens, fold
 
 _MONTHS = (r"januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
@@ -41,10 +43,6 @@ _DATE_WORDS = re.compile(
 _LOCATIVE = re.compile(r"\b(?i:in|im|nach|aus|bei|an|am|vor|at|to|from|near|into|auf)\s+(?i:den|dem|der|die|das|the)?"
                        r"\s*([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR = re.compile(r"(?<![\d.,])(?:1[89]\d\d|20\d\d)(?![\d])")
-_CAUSAL = re.compile(
-    r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
-    r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
-    r"|accused|allegations?|after|following)\b", re.IGNORECASE)
 # a question that asks for a change or a gap ("um wie viele Prozentpunkte", "by how much"): the difference of two
 # numbers of the sentence is then what it asks for, though the sentence states only the two numbers
 _BY_HOW_MUCH = re.compile(r"\b(?:um\s+wie\s*viel\w*|by\s+how\s+(?:many|much)|how\s+(?:many|much)\s+(?:more|fewer|less|"
@@ -168,8 +166,10 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
                  if not _asked_date(m.group(), q.text) and all(n in ev.numbers for n in numbers_in(m.group()))]
         found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
-    if q.kind == "number":  # a year the source uses as one ("Vertrag bis zum 30. Juni 2028") counts nothing
-        return [n for n in numbers if not (_YEAR.fullmatch(n) and _only_as_year(n, ev.text_cased))]
+    if q.kind == "number":  # a year the source uses as one ("Vertrag bis 2028") counts nothing; a price is money
+        money = money_numbers(stated) if asks_money(q.text) else None
+        return [n for n in numbers if not (_YEAR.fullmatch(n) and _only_as_year(n, ev.text_cased))
+                and (money is None or n in money)]
     words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
     grounded = [w for w in dict.fromkeys(words) if token_in(fold(w), ev)]
     grounded += [p for p in phrases_in(claim) if p not in fold(q.text) and any(f in ev.folded
@@ -193,7 +193,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if token_in(fold(w), ev)]
         return restated if len(restated) >= 2 else []
     items = list({fold(i): i for i in names + numbers + grounded}.values())
-    if q.kind == "reason" and not (_CAUSAL.search(claim) and items) and len(items) < 3:
+    if q.kind == "reason" and not (states_cause(claim) and items) and len(items) < 3:
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
 

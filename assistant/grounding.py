@@ -30,9 +30,13 @@ _COMPOUND = re.compile(rf"\b({'|'.join(_UNITS)})und({'|'.join(_TENS)})\b")
 # Names whose presence can be checked: acronyms and model names (BMW, QX80, e-Power, i3) in any language.
 ACRONYM = re.compile(r"(?<![\w-])(?:[A-ZÄÖÜ]{2,}\w*|[a-z]{1,2}-[A-Z]\w*|[A-Z][\w-]*\d[\w-]*|[a-z]{1,2}\d+\w*)\b")
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÄÖÜ][a-zäöüß]{2,}(?:['’]s)?(?:-[A-ZÄÖÜ]?[\wäöüß]+)*\b")
-# a numbered source named by the prompt's own label ("According to Source [3], …", "wie Quelle 2 sagt"): the
-# answer's reference to its evidence, no claim (no name, no glossary word the source must hold)
-_SOURCE_REFERENCE = re.compile(r"\b(?:sources?|quellen?)\s*\[?\d+\]?", re.IGNORECASE)
+# a numbered source named by the prompt's own label ("According to Source [3], …", "wie Quelle 2 sagt") or by its
+# place ("According to the first source, …", "laut der zweiten Quelle"): the answer's reference to its evidence,
+# no claim (no name, no number, no glossary word the source must hold)
+_SOURCE_REFERENCE = re.compile(
+    r"\b(?:(?:sources?|quellen?)\s*(?:number\s+|nummer\s+|nr\.\s*)?\[?\d+\]?"
+    r"|(?:first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|erste|zweite|dritte|vierte|fünfte|letzte)[nmrs]?"
+    r"\s+(?:source|quelle))(?!\w)", re.IGNORECASE)
 
 
 def without_source_references(claim: str) -> str:
@@ -157,6 +161,46 @@ def derived_numbers(numbers: frozenset[str] | set[str], sums: bool = True) -> se
                 out.add(str(int(v)) if v == int(v) else f"{v:g}")
     return out
 
+
+# the items a claim lists after a colon, an opening parenthesis or a spaced dash, up to its end
+_LIST_TAIL = re.compile(r"(?::|\(|\s[–—-]\s)\s*([^:()]+?)\s*\)?\s*(?:\[\d+\]\s*)*[.!]?\s*$")
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and|und|or|oder|sowie)?\s*|\s+(?:and|und|or|oder|sowie)\s+", re.IGNORECASE)
+
+
+def enumerated_count(claim: str) -> set[str]:
+    """The count a claim shows by listing its items ("four cities: Würzburg, Nürnberg, Bamberg and Schweinfurt"
+    states 4 with the four names, each checked on its own), when the claim names that count before the list."""
+    m = _LIST_TAIL.search(claim)
+    if m is None:
+        return set()
+    items = [i for i in _LIST_SEPARATOR.split(m.group(1)) if i.strip()]
+    if len(items) < 2 or any(len(i.split()) > 4 for i in items):
+        return set()
+    head = claim[: m.start()]
+    n = str(len(items))
+    return {n} if n in numbers_in(head) | number_words(head) else set()
+
+# an amount of money: a number with a currency before or after it, or with "Millionen" / "billion" (a price
+# named without its currency); "1.900 Roller" is none
+_MONEY = re.compile(
+    r"(?:[€$£]|\b(?:EUR|USD|CHF|GBP))\s*\d[\d.,]*|\d[\d.,]*\s*(?:(?:Mio|Mrd)\.?|Millionen|Milliarden|million"
+    r"|billion|bn|Tausend|thousand|[€$£]|(?:Euro|EUR|Dollar|US-Dollar|USD|Cent|Franken|CHF|Pfund|pounds?|euros?"
+    r"|dollars?|cents?)\b)", re.IGNORECASE)
+
+
+def money_numbers(text: str) -> set[str]:
+    """The numbers of ``text`` that are amounts of money (see ``_MONEY``)."""
+    return set().union(*(numbers_in(m.group()) for m in _MONEY.finditer(text)))
+
+_CAUSAL = re.compile(
+    r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
+    r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
+    r"|accused|allegations?|after|following)\b", re.IGNORECASE)
+
+
+def states_cause(text: str) -> bool:
+    """Whether a text gives a reason with a connective ("weil", "wegen", "um … zu", "because", "due to")."""
+    return bool(_CAUSAL.search(text))
 
 
 def checkable_names(claim: str, language: str) -> list[str]:

@@ -146,3 +146,19 @@ def _looks_like_name(token: str, words: list[str]) -> bool:
 def has_enumeration(sentence: str) -> bool:
     """Whether a sentence lists items ("A, B und C")."""
     return len(_ENUMERATION.findall(sentence)) >= 1
+
+
+# a question about an amount of money: its answer is an amount in a currency ("rund 1.900 Roller" is no price)
+_ASKS_MONEY = re.compile(
+    r"\b(?:kost\w*|teuer\w*|preis\w*|kaufpreis\w*|ablöse\w*|gebühr\w*|miete\w*|gehalt\w*|gezahlt|bezahl\w*"
+    r"|zahl(?:t|te|ten|en)|cost\w*|price\w*|fee|fees|pay|paid|pays|charge[sd]?|expensive|salary|how\s+much\s+money"
+    r"|wie\s+viel\s+geld)\b", re.IGNORECASE)
+
+# a count or a share is asked for, also when money is the subject ("What share of the costs does X pay?")
+_NOT_MONEY = re.compile(r"\b(?:how\s+many|wie\s*viele|anteil\w*|prozent\w*|share|percent\w*|proportion)\b", re.I)
+
+
+def asks_money(question: str) -> bool:
+    """Whether a how-much question asks for an amount of money ("Wie viel kostet …", "How much did X pay …")."""
+    return bool(_ASKS_MONEY.search(question)) and not _NOT_MONEY.search(question)
+

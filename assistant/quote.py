@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from assistant.answer_items import answer_items
 from assistant.evidence import lexical_coverage, refers_back
+from assistant.grounding import states_cause
 from assistant.models import Passage
 from assistant.questions import QuestionInfo, has_enumeration
 from assistant.text import sentence_spans
@@ -130,6 +131,8 @@ def _items(sentence: str, info: QuestionInfo, language: str) -> list[str]:
     nächste Frontier-Plattform." names one thing and answers no "which models")."""
     if info.kind == "list" and not has_enumeration(sentence):
         return []
+    if info.kind == "reason" and not states_cause(sentence):
+        return []  # a sentence without a connective may tell the event in many new words, but no reason
     return answer_items(sentence, info, sentence, language)
 
 

@@ -43,6 +43,7 @@ from assistant.grounding import (
     common_noun_in,
     compound_grounded,
     derived_numbers,
+    enumerated_count,
     evidence_text,
     glossary_words,
     merge_evidence,
@@ -187,7 +188,7 @@ class Verifier:
                                                                                            language)))
         stray = (numbers_in(claim) | number_words(claim)) - home.numbers
         if stray:
-            stray -= derived_numbers(home.numbers)
+            stray -= derived_numbers(home.numbers) | enumerated_count(claim)
         if stray:
             return reject(f"number(s) {', '.join(sorted(stray))} belong to another statement of the source", sim)
         problem = disagreement(claim, language, local_text, units[0].passage.language)
@@ -256,7 +257,7 @@ def _grounding(claim: str, ev: EvidenceText, cited: list[int], ctx: Verification
     # a number is a claim even when the question holds it ("… auf null gesenkt?" presupposes it); a
     # difference or sum of two numbers of the source is a number of the source ("from 43% to 15%": 28 points)
     missing = (numbers_in(claim) | number_words(claim)) - ev.numbers
-    missing -= derived_numbers(ev.numbers)
+    missing -= derived_numbers(ev.numbers) | enumerated_count(claim)  # "four cities: A, B, C and D" counts them
     if missing:
         return f"number(s) {', '.join(sorted(missing))} not in the cited source"
     others = [u for n, u in enumerate(ctx.units, 1) if n not in cited]

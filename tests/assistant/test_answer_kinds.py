@@ -226,3 +226,61 @@ def test_an_answer_that_names_its_source_by_the_prompts_label_is_not_dropped_for
     got = lenient.verify("According to Source [1], sites in Saxony-Anhalt and Poland were considered [1].", source,
                          REFUSAL_DE, "en", question)
     assert not any("'Source'" in r for r in reasons(got)), reasons(got)
+
+
+def test_an_answer_that_names_its_source_by_its_place_claims_no_number_for_it(lenient: Verifier) -> None:
+    source = [passage("Täglich fahren noch rund 24.000 Autos über das Bauwerk.")]
+    question = analyse("Roughly how many cars still drive over the old bridge every day?", "en")
+    for answer in ("According to the first source, about 24,000 cars still drive over the bridge every day [1].",
+                   "Laut der ersten Quelle fahren täglich noch rund 24.000 Autos über das Bauwerk [1]."):
+        got = lenient.verify(answer, source, REFUSAL_DE, "en" if answer.startswith("According") else "de", question)
+        assert not any("number" in r for r in reasons(got)), reasons(got)
+    # a first that is part of the claim is still a number the source must hold
+    got = lenient.verify("The first 24,000 cars drove over the bridge [1].", source, REFUSAL_DE, "en", question)
+    assert any("number(s) 1 " in r for r in reasons(got)), reasons(got)
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("The roofs were in four cities: Würzburg, Nürnberg, Bamberg and Schweinfurt [1].", True),
+        ("Die Dächer lagen in vier Städten (Würzburg, Nürnberg, Bamberg und Schweinfurt) [1].", True),
+        # a count that its list does not show is a claim of its own
+        ("The roofs were in five cities: Würzburg, Nürnberg, Bamberg and Schweinfurt [1].", False),
+        ("The roofs were in four cities, among them Würzburg and Bamberg [1].", False),
+    ],
+)
+def test_a_count_shown_by_the_list_that_follows_it_is_no_number_to_find(lenient: Verifier, answer: str,
+                                                                         kept: bool) -> None:
+    source = [passage("Untersucht wurden Dächer in Würzburg, Nürnberg, Bamberg und Schweinfurt.")]
+    question = analyse("In which cities were the roofs in the study?", "en")
+    language = "de" if answer.startswith("Die") else "en"
+    got = lenient.verify(answer, source, REFUSAL_DE, language, question)
+    assert (not any("number" in r for r in reasons(got))) is kept, reasons(got)
+
+
+def test_a_price_question_is_answered_by_an_amount_of_money_not_by_a_count() -> None:
+    quoter = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0)
+    count = passage("Die beiden Firmen bieten in Freiburg zusammen rund 1.900 Roller an.")
+    for question in (analyse("How much does it cost to rent an e-scooter in Freiburg?", "en"),
+                     analyse("Wie viel kostet ein Leihroller in Freiburg?", "de")):
+        assert question.kind == "number" and quoter.quote(question, [count], question.language) is None
+        price = passage("Eine Fahrt mit dem Leihroller kostet in Freiburg 1,50 Euro.")
+        quote = quoter.quote(question, [price], question.language)
+        assert quote is not None and "1,50 Euro" in quote.text
+    # a share of a cost is a number, not an amount; so is a count of the people who paid
+    share = analyse("What share of the costs does the federal government pay?", "en")
+    assert quoter.quote(share, [passage("Der Bund übernimmt 75 Prozent der Kosten.")], "en") is not None
+    paid = analyse("How many people paid for a ride?", "en")
+    assert quoter.quote(paid, [passage("Rund 1.900 Menschen zahlten für eine Fahrt mit dem Roller.")], "en")
+
+
+def test_a_quote_for_why_needs_a_sentence_that_gives_a_reason() -> None:
+    quoter = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0)
+    question = analyse("Why did Freiburg want the rental scooters out of the old town?", "en")
+    event = passage("Die Stadt Freiburg darf das Abstellen von Leih-E-Scootern in der Altstadt nicht pauschal "
+                    "verbieten.")
+    assert quoter.quote(question, [event], "en") is None
+    reason = passage("Die Stadt hatte das Verbot erlassen, weil abgestellte Roller immer wieder Gehwege versperrten.")
+    quote = quoter.quote(question, [reason], "en")
+    assert quote is not None and "Gehwege" in quote.text
