@@ -8,9 +8,15 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DLLAMA_CURL=OFF
 WHEELS := .cache/wheels
 
-.PHONY: setup run test test-fast browser-deps eval bench lint clean-index
+.PHONY: setup run test test-fast browser-deps dictionary eval bench lint clean-index
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed dictionary
+
+# German-English dictionary (Ding, Debian's trans-de-en): the evidence picker reads it for English questions
+# (assistant/dictionary.py); without it the assistant still works, with the built-in glossary only
+dictionary:
+	@test -f /usr/share/trans/de-en || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  trans-de-en >/dev/null; } || echo "warning: could not install trans-de-en (English questions use the glossary only)"
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

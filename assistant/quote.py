@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer_items import answer_items
+from assistant.dictionary import Dictionary
 from assistant.evidence import lexical_coverage, refers_back
 from assistant.grounding import states_cause
 from assistant.models import Passage
@@ -45,7 +46,8 @@ class Quoter:
     """Decides whether an evidence sentence can stand as the answer (see module docstring)."""
 
     def __init__(self, min_relevance: float, min_relevance_cross: float, min_coverage: float = 0.5,
-                 candidates: int = 2, min_coverage_cross: float = 0.0) -> None:
+                 candidates: int = 2, min_coverage_cross: float = 0.0, dictionary: Dictionary | None = None) -> None:
+        self.dictionary = dictionary  # German words for an English question's words (assistant/dictionary.py)
         self.min_relevance = min_relevance
         self.min_relevance_cross = min_relevance_cross
         self.min_coverage = min_coverage
@@ -80,7 +82,7 @@ class Quoter:
             unit = evidence[n - 1]
             if not self._about(info, unit, language):
                 continue
-            found = _holding_sentence(info, unit, avoid)
+            found = _holding_sentence(info, unit, avoid, self.dictionary)
             if found is None:
                 continue
             (start, end), items = found
@@ -95,7 +97,7 @@ class Quoter:
         same = unit.language == language
         if unit.score < (self.min_relevance if same else self.min_relevance_cross):
             return False
-        return lexical_coverage(info, [unit.text], weighted=False)[0] >= (self.min_coverage if same
+        return lexical_coverage(info, [unit.text], False, self.dictionary)[0] >= (self.min_coverage if same
                                                                           else self.min_coverage_cross)
 
     @staticmethod
@@ -106,8 +108,8 @@ class Quoter:
         return Quote(intro.format(text=text, n=n), n, reason, start, end)
 
 
-def _holding_sentence(info: QuestionInfo, unit: Passage,
-                      avoid: Sequence[str] = ()) -> tuple[tuple[int, int], list[str]] | None:
+def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = (),
+                      dictionary: Dictionary | None = None) -> tuple[tuple[int, int], list[str]] | None:
     """The sentence of the unit (with its predecessor when it refers back) that states an item of the kind
     asked for, the one with most of the question's words first; its span in ``unit.text``, and the items."""
     spans = sentence_spans(unit.text) or [(0, len(unit.text))]
@@ -118,7 +120,8 @@ def _holding_sentence(info: QuestionInfo, unit: Passage,
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
         items = _items(unit.text[start:e], info, unit.language)
         if items:
-            options.append((lexical_coverage(info, [unit.text[start:e]], weighted=False)[0], -i, (start, e), items))
+            coverage = lexical_coverage(info, [unit.text[start:e]], False, dictionary)[0]
+            options.append((coverage, -i, (start, e), items))
     if not options:
         return None
     _, _, span, items = max(options)

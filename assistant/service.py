@@ -87,20 +87,20 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the embedder, the BM25 index and the LLM now, and have every static prompt prefix processed
-        (restored from disk when an earlier start saved it), so the first questions in either language pay
-        for none of it. One log line per step, with its time."""
-        t0 = time.perf_counter()
+        """Load the embedder, the BM25 index, the dictionary and the LLM now, and have every static prompt prefix
+        processed (restored from disk when an earlier start saved it): the first questions pay for none of it."""
+        t0 = t = time.perf_counter()
 
         def step(what: str, t: float) -> None:
             log.info("start-up: %s (%.1f s, %.1f s in all)", what, time.perf_counter() - t, time.perf_counter() - t0)
 
-        t = time.perf_counter()
         self.retriever.embedder.warm_up()
         step(f"embedder {self.retriever.embedder.model_name} loaded", t)
         t = time.perf_counter()
         self.retriever.bm25_index()
         step(f"BM25 index of {self.store.count_chunks()} chunks ready", t)
+        t = time.perf_counter()
+        step(self.evidence.dictionary.describe() if self.evidence.dictionary else "no dictionary", t)
         t = time.perf_counter()
         warm = getattr(self.llm, "warm_up", None)
         if warm:

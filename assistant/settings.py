@@ -236,7 +236,8 @@ def env_example() -> str:
             lines.append(f"# {key}=")
             continue
         if isinstance(default, Path):
-            value = "./" + default.relative_to(PROJECT_ROOT).as_posix()
+            inside = default.is_relative_to(PROJECT_ROOT)
+            value = "./" + default.relative_to(PROJECT_ROOT).as_posix() if inside else default.as_posix()
         elif isinstance(default, list):
             value = "[]" if not default else json.dumps(default)
         elif hasattr(default, "get_secret_value"):

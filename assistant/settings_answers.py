@@ -4,9 +4,10 @@ name."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from assistant.settings_runtime import _Group
 
@@ -67,6 +68,12 @@ class EvidenceSettings(_Group):
     env_prefix: ClassVar[str] = "evidence_"
 
     sentences: int = Field(default=4, ge=1, le=10, description="Most evidence sentences for the LLM.")
+    dictionary: Path | None = Field(
+        default=Path("/usr/share/trans/de-en"),
+        description="German-English dictionary in the Ding format (Debian package trans-de-en, installed by make "
+                    "setup): the German words an English question word may stand for, when the picker weighs "
+                    "the question's words in German sentences; empty = the built-in glossary only.",
+    )
     sentences_list: int = Field(
         default=5, ge=1, le=12, description="Most evidence sentences when the question asks for several items."
     )
@@ -99,6 +106,11 @@ class EvidenceSettings(_Group):
                     "retrieved passages. Off by default: more of the gold passages reach the evidence, but the "
                     "1.5B model answered no better with them (eval/HISTORY.md, sixth session).",
     )
+
+    @field_validator("dictionary", mode="before")
+    @classmethod
+    def _no_dictionary(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class CopySettings(_Group):

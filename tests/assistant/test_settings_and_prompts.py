@@ -14,7 +14,7 @@ def test_env_example_lists_every_setting() -> None:
     text = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^(?:# )?ASSISTANT_([A-Z0-9_]+)=", text, re.M))
     assert documented == {name.upper() for name in FLAT}
-    assert len(FLAT) == 88  # the flat era's 82, evidence_article_chunks, _window, llm_mmap, llm_flash_attn, +2
+    assert len(FLAT) == 89  # the flat era's 82, evidence_article_chunks, _window, _dictionary, llm_mmap, _flash_attn +2
     assert text == env_example(), "regenerate .env.example (see its first lines): a default or description changed"
 
 
@@ -108,3 +108,10 @@ def test_static_prefix_is_identical_across_questions() -> None:
 def test_missing_prompt_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="missing"):
         PromptLibrary(tmp_path).get("answer", "de")
+
+
+def test_an_empty_dictionary_setting_turns_the_dictionary_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EVIDENCE_DICTIONARY", "")
+    assert Settings(_env_file=None).evidence.dictionary is None
+    monkeypatch.setenv("ASSISTANT_EVIDENCE_DICTIONARY", "/srv/dict/de-en")
+    assert str(Settings(_env_file=None).evidence.dictionary) == "/srv/dict/de-en"

@@ -1,0 +1,98 @@
+"""The German-English dictionary: reading the Ding format, its cache, and what it changes in the evidence picker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from assistant.dictionary import Dictionary, parse
+from assistant.evidence import EvidencePicker, lexical_coverage
+from assistant.models import Passage
+from assistant.questions import analyse
+from tests.fakes import HashEmbedding
+
+DING = """# Version :: devel 2023-01-30
+Landtag {m} [pol.] | Mitglied des Landtages /MdL/ :: Landtag (legislative assembly); state parliament; parliament \
+| Member of the Landtag
+erstmals; erstmalig {adv}; zum ersten Mal | erstmals seit langem :: for the first time; first \
+| for the first time in a long while
+Hüfte {f} [anat.] | Hüften {pl} :: hip | hips
+Verein {m} | Vereine {pl} | eingetragener Verein /e. V./ :: association; club | associations | registered society
+Kopf {m}; Haupt {n} :: head
+"""
+
+SYSTEM_DING = Path("/usr/share/trans/de-en")
+
+
+def test_one_word_translations_are_read_on_both_sides_of_each_sub_entry() -> None:
+    # keys and forms are stemmed and spelling-folded, as lexical_coverage compares words ("club" -> "klub")
+    assert parse(DING.splitlines()) == {
+        "parliament": ("landtag",),  # "state parliament" is a phrase: no word of its own
+        "landtag": ("landtag",),
+        "first": ("erstmal",),  # "for the first time" is a phrase; "zum ersten Mal" too
+        "hip": ("huft",),  # "hips" / "Hüften" stem to the same words
+        "assoki": ("verein",),
+        "klub": ("verein",),  # "Mitglied des Landtages" and "eingetragener Verein" are no one-word entries
+        "head": ("kopf", "haupt"),
+    }
+
+
+def test_a_missing_dictionary_leaves_the_glossary_alone_and_says_so(tmp_path: Path) -> None:
+    d = Dictionary(tmp_path / "nope")
+    assert d.forms("parliament") == () and "no dictionary" in d.describe()
+    assert Dictionary(None).table() == {}
+
+
+def test_the_table_is_kept_next_to_the_index_and_read_again_from_there(tmp_path: Path) -> None:
+    source = tmp_path / "de-en"
+    source.write_text(DING, encoding="utf-8")
+    first = Dictionary(source, tmp_path / "cache")
+    assert first.forms("parliament") == ("landtag",)
+    kept = list((tmp_path / "cache").glob("dictionary-*.pickle"))
+    assert len(kept) == 1
+    # the kept table is what a second start reads: a changed source file (size, time) is read anew
+    kept[0].write_bytes(kept[0].read_bytes())
+    assert Dictionary(source, tmp_path / "cache").table() == first.table()
+    source.write_text(DING + "Wahl {f} :: election\n", encoding="utf-8")
+    os.utime(source, (1, 1))
+    assert Dictionary(source, tmp_path / "cache").forms("elekt") == ("wahl",)  # "election", stemmed and folded
+    kept[0].write_bytes(b"not a pickle")  # a damaged cache is read again from the source
+    source.write_text(DING, encoding="utf-8")
+    os.utime(source, (2, 2))
+    assert Dictionary(source, tmp_path / "cache").forms("parliament") == ("landtag",)
+
+
+def unit(text: str, n: int) -> Passage:
+    return Passage(doc_id="d", source="d.txt", title="", chunk_id=f"d-{n:04d}", text=text, start=0,
+                   end=len(text), score=0.9, language="de")
+
+
+SENTENCES = ["Das Land hat im Mai gewählt, die SPD stellt die Regierung.",
+             "Die AfD zog mit 7,6 Prozent erstmals in den Landtag ein."]
+
+
+def test_an_english_question_meets_its_german_sentence_through_the_dictionary(tmp_path: Path) -> None:
+    source = tmp_path / "de-en"
+    source.write_text(DING, encoding="utf-8")
+    question = analyse("Which party made it into the state parliament for the first time?", "en")
+    plain = lexical_coverage(question, SENTENCES)
+    with_dictionary = lexical_coverage(question, SENTENCES, dictionary=Dictionary(source))
+    # the glossary's "state" -> "Land" meets both sentences; only the dictionary knows parliament -> Landtag
+    assert plain[1] == plain[0] and with_dictionary[1] > with_dictionary[0]
+    # German questions are matched word for word, as before
+    german = analyse("Welche Partei zog erstmals in den Landtag ein?", "de")
+    assert lexical_coverage(german, SENTENCES, dictionary=Dictionary(source)) == lexical_coverage(german, SENTENCES)
+
+    def best(dictionary: Dictionary | None) -> str:
+        picker = EvidencePicker(HashEmbedding(), lexical_weight=10.0, max_units=1, dictionary=dictionary)
+        return picker.pick(question, [unit(" ".join(SENTENCES), 0)], lambda _: None)[0].text
+
+    assert best(Dictionary(source)) == SENTENCES[1]
+    assert best(None) == SENTENCES[0]
+
+
+def test_the_installed_dictionary_maps_everyday_english_words_to_german_ones() -> None:
+    assert SYSTEM_DING.is_file(), "make setup installs Debian's trans-de-en (the dictionary the picker reads)"
+    d = Dictionary(SYSTEM_DING)
+    assert "parlament" in d.forms("parliament") and "knie" in d.forms("knee")
+    assert any(f.startswith("erstmal") for f in d.forms("first"))
