@@ -61,6 +61,10 @@ def parse(lines: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v[:_MAX_FORMS]) for k, v in table.items()}
 
 
+_READ: dict[str, dict[str, tuple[str, ...]]] = {}
+_READ_LOCK = threading.Lock()
+
+
 class Dictionary:
     """German word stems for English word stems, read from ``path`` on first use (see module docstring)."""
 
@@ -96,6 +100,12 @@ class Dictionary:
                         "English questions meet German sentences through the glossary only", self.path)
             return {}
         key = hashlib.sha256(f"{self.path}|{stat.st_size}|{int(stat.st_mtime)}|{_MAX_FORMS}".encode()).hexdigest()
+        with _READ_LOCK:  # one reading per process, whichever index (eval and tests build several assistants)
+            if key not in _READ:
+                _READ[key] = self._read(self.path, key)
+            return _READ[key]
+
+    def _read(self, path: Path, key: str) -> dict[str, tuple[str, ...]]:
         cached = self.cache_dir / f"dictionary-{key[:16]}.pickle" if self.cache_dir else None
         if cached is not None and cached.is_file():
             try:
@@ -103,12 +113,12 @@ class Dictionary:
                 if isinstance(table, dict):
                     return table
             except (OSError, pickle.UnpicklingError, EOFError, ValueError):
-                log.warning("dictionary cache %s unreadable; reading %s again", cached, self.path)
+                log.warning("dictionary cache %s unreadable; reading %s again", cached, path)
         try:
-            with self.path.open(encoding="utf-8", errors="replace") as f:
+            with path.open(encoding="utf-8", errors="replace") as f:
                 table = parse(f)
         except OSError as e:
-            log.warning("cannot read the dictionary %s: %s", self.path, e)
+            log.warning("cannot read the dictionary %s: %s", path, e)
             return {}
         if cached is not None:
             try:

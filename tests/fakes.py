@@ -62,9 +62,9 @@ def fake_settings(index_dir: Path, **overrides: Any) -> Settings:
     find nothing relevant and verify nothing; the floors here keep the relevance gate on and still leave an
     unrelated passage below it. Across languages the vectors share only names and numbers: those floors keep
     their defaults unless a test lowers them. A test that needs other thresholds passes them as ``overrides``
-    and says why."""
+    and says why. No German-English dictionary: the hash vectors decide, and nothing reads the 25 MB file."""
     values: dict[str, Any] = {"index_dir": index_dir, "rate_limit_per_minute": 0, "min_relevance": 0.05,
-                              "verify_min_similarity": 0.1}
+                              "verify_min_similarity": 0.1, "evidence_dictionary": None}
     return Settings(**{**values, **overrides})
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
+from assistant import dictionary
 from assistant.dictionary import Dictionary, parse
 from assistant.evidence import EvidencePicker, lexical_coverage
 from assistant.models import Passage
@@ -50,16 +52,27 @@ def test_the_table_is_kept_next_to_the_index_and_read_again_from_there(tmp_path:
     assert first.forms("parliament") == ("landtag",)
     kept = list((tmp_path / "cache").glob("dictionary-*.pickle"))
     assert len(kept) == 1
-    # the kept table is what a second start reads: a changed source file (size, time) is read anew
-    kept[0].write_bytes(kept[0].read_bytes())
-    assert Dictionary(source, tmp_path / "cache").table() == first.table()
+    # a later start (another process: nothing read yet) reads the kept table, not the source
+    dictionary._READ.clear()
+    source.write_bytes(source.read_bytes())  # the same size ...
+    os.utime(source, (source.stat().st_atime, source.stat().st_mtime))
+    kept[0].write_bytes(pickle.dumps({"parliament": ("from-the-cache",)}))
+    assert Dictionary(source, tmp_path / "cache").forms("parliament") == ("from-the-cache",)
+    # a damaged kept table is read again from the source; a changed source (size, time) is read anew
+    dictionary._READ.clear()
+    kept[0].write_bytes(b"not a pickle")
+    assert Dictionary(source, tmp_path / "cache").forms("parliament") == ("landtag",)
+    dictionary._READ.clear()
     source.write_text(DING + "Wahl {f} :: election\n", encoding="utf-8")
     os.utime(source, (1, 1))
     assert Dictionary(source, tmp_path / "cache").forms("elekt") == ("wahl",)  # "election", stemmed and folded
-    kept[0].write_bytes(b"not a pickle")  # a damaged cache is read again from the source
+
+
+def test_one_process_reads_a_dictionary_once(tmp_path: Path) -> None:
+    source = tmp_path / "de-en"
     source.write_text(DING, encoding="utf-8")
-    os.utime(source, (2, 2))
-    assert Dictionary(source, tmp_path / "cache").forms("parliament") == ("landtag",)
+    a, b = Dictionary(source, tmp_path / "a"), Dictionary(source, tmp_path / "b")
+    assert a.table() is b.table()  # eval and the tests build many assistants, each over its own index
 
 
 def unit(text: str, n: int) -> Passage:
