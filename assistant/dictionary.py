@@ -87,8 +87,10 @@ class Dictionary:
     def describe(self) -> str:
         """For the start-up log: what was loaded."""
         n = len(self.table())
-        return f"dictionary {self.path} ({n:,} English words)" if n else \
-            f"no dictionary at {self.path}: English questions meet German sentences through the glossary only"
+        if n:
+            return f"dictionary {self.path} ({n:,} English words)"
+        where = f"at {self.path}" if self.path else "(ASSISTANT_EVIDENCE_DICTIONARY is empty)"
+        return f"no dictionary {where}: English questions meet German sentences through the glossary only"
 
     def _load(self) -> dict[str, tuple[str, ...]]:
         if self.path is None:

@@ -180,6 +180,7 @@ def enumerated_count(claim: str) -> set[str]:
     n = str(len(items))
     return {n} if n in numbers_in(head) | number_words(head) else set()
 
+
 # an amount of money: a number with a currency before or after it, or with "Millionen" / "billion" (a price
 # named without its currency); "1.900 Roller" is none
 _MONEY = re.compile(
@@ -191,6 +192,7 @@ _MONEY = re.compile(
 def money_numbers(text: str) -> set[str]:
     """The numbers of ``text`` that are amounts of money (see ``_MONEY``)."""
     return set().union(*(numbers_in(m.group()) for m in _MONEY.finditer(text)))
+
 
 _CAUSAL = re.compile(
     r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"

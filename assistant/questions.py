@@ -161,4 +161,3 @@ _NOT_MONEY = re.compile(r"\b(?:how\s+many|wie\s*viele|anteil\w*|prozent\w*|share
 def asks_money(question: str) -> bool:
     """Whether a how-much question asks for an amount of money ("Wie viel kostet …", "How much did X pay …")."""
     return bool(_ASKS_MONEY.search(question)) and not _NOT_MONEY.search(question)
-
