@@ -13,10 +13,12 @@ WHEELS := .cache/wheels
 setup: $(VENV)/.installed dictionary
 
 # German-English dictionary (Ding, Debian's trans-de-en): the evidence picker reads it for English questions
-# (assistant/dictionary.py); without it the assistant still works, with the built-in glossary only
-dictionary:
+# (assistant/dictionary.py); without it the assistant still works, with the built-in glossary only. Its table is
+# built once here and kept beside the models, so that no start of the assistant pays for reading the file
+dictionary: $(VENV)/.installed
 	@test -f /usr/share/trans/de-en || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	  trans-de-en >/dev/null; } || echo "warning: could not install trans-de-en (English questions use the glossary only)"
+	$(BIN)/python -m assistant.dictionary
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -98,7 +98,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     )
     admission = LLMAdmission(settings.llm.max_waiting,
                              wait_timeout_s=settings.llm.timeout_s * (settings.llm.max_waiting + 1))
-    dictionary = Dictionary(settings.evidence.dictionary, settings.storage.index_dir / "cache")
+    dictionary = Dictionary(settings.evidence.dictionary, settings.llm.model_dir)  # one table per machine
     evidence = EvidencePicker(embedder, settings.evidence.lexical_weight, settings.evidence.margin,
                               settings.evidence.sentences, settings.evidence.sentences_list,
                               settings.retrieval.context_passages, settings.evidence.chars,

@@ -112,7 +112,8 @@ class LLMSettings(_Group):
         description="GGUF file for llama-cpp. Unset: assembled from the bundled Qwen2.5 1.5B part packages.",
     )
     model_dir: Path = Field(
-        default=PROJECT_ROOT / ".cache" / "models", description="Where the assembled GGUF file is kept."
+        default=PROJECT_ROOT / ".cache" / "models",
+        description="Where the assembled GGUF file and the dictionary's table (assistant/dictionary.py) are kept.",
     )
     bundled: Literal["qwen2.5-1.5b", "qwen2.5-0.5b"] = Field(
         default="qwen2.5-1.5b", description="Which bundled GGUF to assemble when llm_model_path is unset."

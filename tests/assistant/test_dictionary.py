@@ -9,9 +9,10 @@ from pathlib import Path
 from assistant import dictionary
 from assistant.dictionary import Dictionary, parse
 from assistant.evidence import EvidencePicker, lexical_coverage
+from assistant.factory import build_assistant
 from assistant.models import Passage
 from assistant.questions import analyse
-from tests.fakes import HashEmbedding
+from tests.fakes import HashEmbedding, ScriptedLLM, fake_settings
 
 DING = """# Version :: devel 2023-01-30
 Landtag {m} [pol.] | Mitglied des Landtages /MdL/ :: Landtag (legislative assembly); state parliament; parliament \
@@ -73,6 +74,26 @@ def test_one_process_reads_a_dictionary_once(tmp_path: Path) -> None:
     source.write_text(DING, encoding="utf-8")
     a, b = Dictionary(source, tmp_path / "a"), Dictionary(source, tmp_path / "b")
     assert a.table() is b.table()  # eval and the tests build many assistants, each over its own index
+
+
+def test_every_index_uses_the_one_table_kept_beside_the_models(tmp_path: Path, capsys, monkeypatch) -> None:
+    # make setup builds it (python -m assistant.dictionary); a new index does not read the 25 MB file again
+    source = tmp_path / "de-en"
+    source.write_text(DING, encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_EVIDENCE_DICTIONARY", str(source))
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL_DIR", str(tmp_path / "models"))
+    dictionary._READ.clear()
+    dictionary.main()
+    assert "(7 English words)" in capsys.readouterr().out
+    assert len(list((tmp_path / "models").glob("dictionary-*.pickle"))) == 1
+    dictionary._READ.clear()  # a later process
+    source.write_text("", encoding="utf-8")
+    os.utime(source, (1, 1))  # the file changed: its table is read anew, kept beside the first
+    settings = fake_settings(tmp_path / "index", evidence_dictionary=source, llm_model_dir=tmp_path / "models")
+    picker = build_assistant(settings, embedder=HashEmbedding(), llm=ScriptedLLM("")).evidence
+    assert picker.dictionary is not None and picker.dictionary.table() == {}
+    assert len(list((tmp_path / "models").glob("dictionary-*.pickle"))) == 2
+    assert not (tmp_path / "index" / "cache").exists()
 
 
 def unit(text: str, n: int) -> Passage:
