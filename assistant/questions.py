@@ -30,7 +30,9 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|(?:in\s+)?which\s+(?:year|month|quarter)|on\s+(?:what|which)\s+(?:date|day)(?:\s+of\s+the\s+week)?"
         r"|in\s+welche[mr]\s+zeitraum|an\s+welche[mr]\s+wochentag|what\s+time)\b", re.I)),
     ("number", re.compile(
-        r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell"
+        r"\b(?:wie\s*viele?n?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+lange?|wie\s+alt|wie\s+schnell|wie\s+oft"
+        # a measure asked for by its adjective ("Wie schwer ist der Satellit?"; not "how far": "how far will X go")
+        r"|wie\s+(?:schwer|teuer|tief|breit|häufig)|how\s+(?:heavy|expensive|deep|wide|often|tall)"
         # a measure asked for by its noun, also after one word ("Welche Ablösesumme …", "What transfer fee …")
         r"|um\s+wie\s+viel|welche[nrs]?\s+(?:\w+(?:e|en|er|es|em)\s+)?(?:anteil|betrag|summe|preis|wert|umsatz"
         r"|gewinn|prozentsatz|ablöse|ablösesumme|kaufpreis|gehalt|jahresgehalt|budget|etat|verlust)"
@@ -156,6 +158,16 @@ _ASKS_MONEY = re.compile(
 
 # a count or a share is asked for, also when money is the subject ("What share of the costs does X pay?")
 _NOT_MONEY = re.compile(r"\b(?:how\s+many|wie\s*viele|anteil\w*|prozent\w*|share|percent\w*|proportion)\b", re.I)
+
+
+# a count: "how many customers" is not answered by "250.000 Euro" (unless the count is of money: "wie viele Euro")
+_ASKS_COUNT = re.compile(r"\b(?:how\s+many|wie\s*viele|wie\s*vielen|wieviele)\b(?!\s+(?:\w+\s+)?(?:euro|dollars?"
+                         r"|franken|pfund|pounds?|millionen|milliarden|millions?|billions?)\b)", re.IGNORECASE)
+
+
+def asks_count(question: str) -> bool:
+    """Whether the question asks how many things there are ("Wie viele Firmenkunden …", "How many fans …")."""
+    return bool(_ASKS_COUNT.search(question))
 
 
 def asks_money(question: str) -> bool:

@@ -275,6 +275,19 @@ def test_a_price_question_is_answered_by_an_amount_of_money_not_by_a_count() -> 
     assert quoter.quote(paid, [passage("Rund 1.900 Menschen zahlten für eine Fahrt mit dem Roller.")], "en")
 
 
+def test_a_count_is_not_answered_by_an_amount_of_money() -> None:
+    quoter = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0)
+    allowance = passage("Für Firmenkunden gilt seit Oktober 2019 ein Freibetrag von 250.000 Euro.")
+    for question in (analyse("Wie viele Firmenkunden müssen das Entgelt zahlen?", "de"),
+                     analyse("How many business customers have to pay the charge?", "en")):
+        assert question.kind == "number" and quoter.quote(question, [allowance], question.language) is None
+        count = passage("Betroffen sind rund 300 Firmenkunden.")
+        assert quoter.quote(question, [count], question.language) is not None
+    # a count of money is money
+    euros = analyse("Wie viele Millionen Euro zahlt der Bund?", "de")
+    assert quoter.quote(euros, [passage("Der Bund zahlt 75 Millionen Euro.")], "de") is not None
+
+
 def test_a_quote_for_why_needs_a_sentence_that_gives_a_reason() -> None:
     quoter = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0)
     question = analyse("Why did Freiburg want the rental scooters out of the old town?", "en")

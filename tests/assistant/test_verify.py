@@ -462,6 +462,10 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         ("Welche Ablösesumme zahlt Hellweg für Brandhuber?", "de", "number", False),
         ("Which carmakers share platforms with Nissan?", "en", "list", True),
         ("Welche Unternehmen gewinnen neue Aufträge?", "de", "list", True),
+        # a measure asked for by its adjective; "how far … go" is no distance
+        ("Wie schwer ist der Bremer Waldbrand-Satellit?", "de", "number", False),
+        ("How often do the trains run?", "en", "number", False),
+        ("How far is Nissan willing to go with a partner?", "en", "fact", False),
     ],
 )
 def test_what_a_question_asks_for(question: str, language: str, kind: str, several: bool) -> None:
