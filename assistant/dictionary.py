@@ -75,6 +75,7 @@ class Dictionary:
         self.path = path
         self.cache_dir = cache_dir
         self._table: dict[str, tuple[str, ...]] | None = None
+        self._reverse: dict[str, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
     def forms(self, english_stem: str) -> tuple[str, ...]:
@@ -86,6 +87,28 @@ class Dictionary:
             if self._table is None:
                 self._table = self._load()
             return self._table
+
+    def is_german_word(self, stem: str) -> bool:
+        """Whether a German stem (folded) is a word of the dictionary."""
+        return stem in self._english()
+
+    def synonyms(self, a: str, b: str) -> bool:
+        """Whether two German stems (folded) translate an English word alike ("krankenhaus", "klinik": hospital)."""
+        english = self._english()
+        return bool(english.get(a, frozenset()) & english.get(b, frozenset()))
+
+    def _english(self) -> dict[str, frozenset[str]]:
+        """German stem -> the English stems it translates (the table read the other way), built on first use."""
+        with self._lock:
+            if self._reverse is None:
+                if self._table is None:
+                    self._table = self._load()
+                reverse: dict[str, set[str]] = defaultdict(set)
+                for english, forms in self._table.items():
+                    for form in forms:
+                        reverse[form].add(english)
+                self._reverse = {k: frozenset(v) for k, v in reverse.items()}
+            return self._reverse
 
     def describe(self) -> str:
         """For the start-up log: what was loaded."""

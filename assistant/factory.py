@@ -108,7 +108,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               dictionary=dictionary)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin,
-                        locality_evidence_margin=settings.verify.locality_evidence_margin)
+                        locality_evidence_margin=settings.verify.locality_evidence_margin, dictionary=dictionary)
     quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross, dictionary=dictionary)
     timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
                                 settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer_items import answer_items
+from assistant.compounds import sibling_compounds
 from assistant.dictionary import Dictionary
 from assistant.evidence import lexical_coverage, refers_back
 from assistant.grounding import states_cause
@@ -68,7 +69,7 @@ class Quoter:
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
             if unit is None or span is None:
                 continue
-            items = _items(unit.text[span[0]:span[1]], info, unit.language)
+            items = _items(unit.text[span[0]:span[1]], info, unit.language, self.dictionary)
             if items:
                 return self.quote_span(n, unit, span[0], span[1], language,
                                        f"{cause}; the sentence of source [{n}] it was "
@@ -118,7 +119,7 @@ def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = 
         if any(unit.text[s:e].strip() in a for a in avoid):
             continue
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
-        items = _items(unit.text[start:e], info, unit.language)
+        items = _items(unit.text[start:e], info, unit.language, dictionary)
         if items:
             coverage = lexical_coverage(info, [unit.text[start:e]], False, dictionary)[0]
             options.append((coverage, -i, (start, e), items))
@@ -128,11 +129,15 @@ def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = 
     return span, items
 
 
-def _items(sentence: str, info: QuestionInfo, language: str) -> list[str]:
+def _items(sentence: str, info: QuestionInfo, language: str, dictionary: Dictionary | None = None) -> list[str]:
     """What the sentence states of the kind the question asks for; for a question about several things
     ("Welche Modelle …?") only a sentence that lists something counts ("Das zentrale Angebot ist die
-    nächste Frontier-Plattform." names one thing and answers no "which models")."""
+    nächste Frontier-Plattform." names one thing and answers no "which models"); nothing from a sentence about a
+    sibling of what the question asks about ("Privatkunden" for "Firmenkunden": assistant/compounds.py)."""
     if info.kind == "list" and not has_enumeration(sentence):
+        return []
+    if dictionary is not None and info.language == "de" and language == "de" and \
+            sibling_compounds(info.text, sentence, dictionary.is_german_word, dictionary.synonyms):
         return []
     if info.kind == "reason" and not states_cause(sentence):
         return []  # a sentence without a connective may tell the event in many new words, but no reason

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from assistant.agreement import disagreement
 from assistant.answer_items import answer_items
 from assistant.citations import markers, sentences_with_markers, split_valid, strip_markers
+from assistant.compounds import sibling_compounds
+from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
     ACRONYM,
@@ -88,8 +90,9 @@ class Verifier:
     def __init__(self, embedder: VectorEmbedding, min_similarity: float,
                  min_similarity_cross: float | None = None, locality_margin: float = 0.05,
                  short_answer_words: int = 4, coverage_margin: float = 0.4,
-                 locality_evidence_margin: float = 0.06) -> None:
+                 locality_evidence_margin: float = 0.06, dictionary: Dictionary | None = None) -> None:
         self.embedder = embedder
+        self.dictionary = dictionary  # German words, for sibling compounds (assistant/compounds.py)
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
         self.locality_margin = locality_margin
@@ -209,6 +212,12 @@ class Verifier:
                 if q.kind == "name" and q.language == "de" else []
             if roles:
                 return reject(f"the cited source calls nobody '{roles[0]}' (the question presupposes it)", sim)
+            d = self.dictionary
+            siblings = sibling_compounds(q.text, local_text, d.is_german_word, d.synonyms) \
+                if d is not None and q.language == "de" and all(u.passage.language == "de" for u in units) else []
+            if siblings:
+                return reject(f"comes from a cited sentence about '{siblings[0][1]}', not '{siblings[0][0]}' as "
+                              "asked", sim, local_text)
             relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
             # the evidence picker's score of the claim's sentence (of a one-sentence source: a source of two
             # sentences has one score for both)
