@@ -195,7 +195,7 @@ def money_numbers(text: str) -> set[str]:
 
 
 _CAUSAL = re.compile(
-    r"\b(?:weil|da|denn|damit|um|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
+    r"\b(?:weil|da|denn|damit|um(?=\s[^.;]*\bzu\b)|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
     r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
     r"|accused|allegations?|after|following)\b", re.IGNORECASE)
 

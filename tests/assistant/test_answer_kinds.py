@@ -10,6 +10,7 @@ from assistant.questions import analyse
 from assistant.quote import Quoter
 from assistant.verify import Verifier
 from tests.assistant.test_verify import REFUSAL_DE, passage, reasons
+from tests.fakes import HashEmbedding
 
 
 @pytest.mark.parametrize(
@@ -297,3 +298,16 @@ def test_a_quote_for_why_needs_a_sentence_that_gives_a_reason() -> None:
     reason = passage("Die Stadt hatte das Verbot erlassen, weil abgestellte Roller immer wieder Gehwege versperrten.")
     quote = quoter.quote(question, [reason], "en")
     assert quote is not None and "Gehwege" in quote.text
+
+
+def test_an_answer_to_why_states_a_cause_not_only_more_words_of_the_event() -> None:
+    """"um zwei Jahre" is no purpose ("um ... zu" is); a sentence in many new words without a connective tells
+    what happened, not why (a false presupposition: the captain is no longer captain)."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
+    source = [passage("Kapitän bleibt Abwehrchef Sören Lüders, der seinen Vertrag im Mai um zwei Jahre verlängert "
+                      "hatte. Lüders verlängerte, um in Lübeck zu bleiben.")]
+    question = analyse("Warum ist Sören Lüders nicht mehr Kapitän?", "de")
+    event = "Kapitän bleibt Abwehrchef Sören Lüders, der seinen Vertrag im Mai um zwei Jahre verlängert hatte [1]."
+    assert not verifier.verify(event, source, REFUSAL_DE, "de", question).kept
+    purpose = analyse("Warum verlängerte Lüders?", "de")
+    assert verifier.verify("Lüders verlängerte, um in Lübeck zu bleiben [1].", source, REFUSAL_DE, "de", purpose).kept
