@@ -4,7 +4,7 @@ German names a kind of thing by a compound: modifier + head ("Firmen|kunden", "B
 "Heim|spiel"). A sentence that lacks the question's compound but has another one with the same head and another
 modifier ("Privat|kunden", "Sozial|ministerin", "Auswärts|spiel") speaks of a sibling kind: a number or a name
 taken from it answers another question (a near miss: "Wie viele Firmenkunden müssen zahlen?" against "Betroffen
-sind rund 1400 der etwa 96.000 Privatkunden."). The head must be a German word of the dictionary
+sind rund 1400 der etwa 96.000 Privatkunden."). The head and both modifiers must be German words of the dictionary
 (assistant/dictionary.py), so that a shared ending ("-ierung", "-ungen") is no head, and modifiers the dictionary
 translates alike are one kind ("Krankenhaus-" / "Klinikstandorte": hospital); without the dictionary nothing is
 found.
@@ -68,6 +68,8 @@ def sibling_compounds(question: str, sentence: str, is_word: Callable[[str], boo
             if head is None:
                 continue
             modifier = asked[: -len(head)]
+            if not all(any(is_word(m) for m in _bare(x)) for x in (modifier, other[: -len(head)])):
+                continue  # a modifier that is no word makes a name ("Salzstadt-Marathon"), not a kind
             if any(synonyms(a, b) for a in _bare(modifier) for b in _bare(other[: -len(head)])):
                 continue  # "Krankenhausstandorte" / "Klinikstandorte": one kind in other words
             if any(len(w) >= _MIN_HEAD and (modifier.startswith(w) or w.startswith(modifier.rstrip("s")))

@@ -18,7 +18,7 @@ from assistant.verify import Verifier
 from tests.fakes import HashEmbedding
 
 DING = """Kunde {m}; Kundin {f} :: customer; client
-Firma {f} :: company; firm
+Firma {f} | Firmen {pl} :: company; firm | companies; firms
 Minister {m}; Ministerin {f} :: minister
 Krankenhaus {n} :: hospital
 Klinik {f} :: hospital; clinic
@@ -26,6 +26,13 @@ Standort {m} :: location; site
 Spiel {n} :: game; match
 Kraft {f} :: force; power
 Regierung {f} :: government
+privat {adj} :: private
+Bildung {f} :: education
+sozial {adj} :: social
+Heim {n} :: home
+auswärts {adv} :: away
+halb {adj} :: half
+Marathon {m} :: marathon
 """
 
 
@@ -49,6 +56,10 @@ def words(tmp_path: Path) -> Dictionary:
     ("Was wird aus den Krankenhausstandorten?", "Die Klinikstandorte bleiben erhalten.", []),
     # a broader word is no sibling ("Führungskräfte" of "Nissan-Führungskräfte")
     ("Was wollen die Nissan-Führungskräfte?", "Einige Führungskräfte sagten, sie wollten null Prozent.", []),
+    # a modifier that is no word makes a name, not a kind: "Kesselberg-Marathon" is one race, not a sibling of
+    # the half marathon
+    ("Wie viele Starter liefen beim Kesselberg-Marathon?", "Beim Halbmarathon liefen 900 Starter.", []),
+    ("Wie viele Starter liefen beim Halbmarathon?", "Beim Vollmarathon liefen 900 Starter.", []),
     # a shared ending that is no word is no head
     ("Wer übernimmt die Finanzierung?", "Die Landesregierung übernimmt die Kosten.", []),
 ])
