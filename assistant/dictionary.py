@@ -113,8 +113,8 @@ class Dictionary:
     def describe(self) -> str:
         """For the start-up log: what was loaded."""
         n = len(self.table())
-        if n:
-            return f"dictionary {self.path} ({n:,} English words)"
+        if n:  # the German side is built here too, at start-up rather than at the first German question
+            return f"dictionary {self.path} ({n:,} English words, {len(self._english()):,} German)"
         where = f"at {self.path}" if self.path else "(ASSISTANT_EVIDENCE_DICTIONARY is empty)"
         return f"no dictionary {where}: English questions meet German sentences through the glossary only"
 

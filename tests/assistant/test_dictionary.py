@@ -84,7 +84,7 @@ def test_every_index_uses_the_one_table_kept_beside_the_models(tmp_path: Path, c
     monkeypatch.setenv("ASSISTANT_LLM_MODEL_DIR", str(tmp_path / "models"))
     dictionary._READ.clear()
     dictionary.main()
-    assert "(7 English words)" in capsys.readouterr().out
+    assert "(7 English words, 6 German)" in capsys.readouterr().out
     assert len(list((tmp_path / "models").glob("dictionary-*.pickle"))) == 1
     dictionary._READ.clear()  # a later process
     source.write_text("", encoding="utf-8")
