@@ -53,6 +53,8 @@ _MONTH_DAY = re.compile(rf"\b((?i:{_MONTHS}))\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.
 # (as clubs are named), and no unit after it
 _NAME_NUMBER = re.compile(r"(\b[A-ZÄÖÜ][\wäöüß-]{2,})\s+(?:0\d|1[89]\d\d)\b(?![.,]\d)(?=\s*(?:[.;:)–-]|,\s|$))")
 # an age that names a person ("der 21-Jährige", "the 34-year-old"), for a question that does not ask for an age
+# a number joined to a name by a hyphen names something ("Brandwacht-1", "Falcon-9", "COVID-19"): it counts nothing
+_HYPHEN_NUMBER = re.compile(r"(?<=[A-Za-zÄÖÜäöüß]-)\d+\b(?![.,]\d)")
 _AGE_NOUN = re.compile(r"\b\d{1,3}-(?:[Jj]ährig[a-z]*|year-olds?)\b")
 _ASKS_AGE = re.compile(r"\b(?:alt|Alter|Alters|old|age|aged)\b", re.IGNORECASE)
 _ORDINAL_NOUN = re.compile(r"(?<=[\w,;:] )(?:Erst|Zweit|Dritt|Viert|Fünft|Sechst)[a-zäöüß]{3,}\b")
@@ -208,13 +210,13 @@ def without_attribution(claim: str) -> str:
 def quantities_text(claim: str, ages: bool = False) -> str:
     """The claim without the numbers that count nothing, for a "how many / how much" question: a day of a
     month ("am 1. Oktober", "October 1"), a number that is part of a name ("Borussia Hellweg 1904", "SV
-    Heidekreis 08": a founding year or a number with a leading zero after a name, and no unit), a noun
+    Heidekreis 08": a founding year or a number with a leading zero after a name, and no unit; "Brandwacht-1"), a noun
     made with an ordinal ("Drittligist") and, unless ``ages`` (the question asks how old), a person named by
     their age ("der 21-Jährige")."""
     out = _MONTH_DAY.sub(lambda m: m.group(1), _DAY_OF_MONTH.sub(" ", claim))
     if not ages:
         out = _AGE_NOUN.sub(" ", out)
-    out = _NAME_NUMBER.sub(lambda m: m.group(1), out)
+    out = _HYPHEN_NUMBER.sub(" ", _NAME_NUMBER.sub(lambda m: m.group(1), out))
     return _ORDINAL_NOUN.sub(" ", out)
 
 

@@ -311,3 +311,13 @@ def test_an_answer_to_why_states_a_cause_not_only_more_words_of_the_event() -> N
     assert not verifier.verify(event, source, REFUSAL_DE, "de", question).kept
     purpose = analyse("Warum verlängerte Lüders?", "de")
     assert verifier.verify("Lüders verlängerte, um in Lübeck zu bleiben [1].", source, REFUSAL_DE, "de", purpose).kept
+
+
+def test_a_number_joined_to_a_name_counts_nothing() -> None:
+    quoter = Quoter(min_relevance=0.5, min_relevance_cross=0.5, min_coverage=0.0)
+    question = analyse("Wie schwer ist der Bremer Waldbrand-Satellit?", "de")
+    lead = passage("Mit Verspätung ist der Waldbrand-Satellit «Brandwacht-1» des Bremer Start-ups ins All gestartet.")
+    assert question.kind == "number" and quoter.quote(question, [lead], "de") is None
+    weight = passage("Der Waldbrand-Satellit «Brandwacht-1» wiegt 68 Kilogramm.")
+    quote = quoter.quote(question, [weight], "de")
+    assert quote is not None and "68 Kilogramm" in quote.text
