@@ -195,7 +195,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         restated = [w for w in dict.fromkeys(bm25_tokens(claim, language)) if token_in(fold(w), ev)]
         return restated if len(restated) >= 2 else []
     items = list({fold(i): i for i in names + numbers + grounded}.values())
-    if q.kind == "reason" and not (states_cause(claim) and items):
+    if q.kind == "reason" and not (states_cause(claim, language) and items):
         return []  # a reason is stated with its connective or in several new words; restating the event is not
     return items
 

@@ -200,9 +200,17 @@ _CAUSAL = re.compile(
     r"|accused|allegations?|after|following)\b", re.IGNORECASE)
 
 
-def states_cause(text: str) -> bool:
-    """Whether a text gives a reason with a connective ("weil", "wegen", "um … zu", "because", "due to")."""
-    return bool(_CAUSAL.search(text))
+# a motive: what someone wants ("Ford will seine Position stärken" answers "Warum spricht Ford mit Xiaomi?"); German
+# "will" is "wants", English "will" only the future
+_MOTIVE = {"de": re.compile(r"\b(?:will|wollen|wollte|wollten|möchte|möchten|strebt|streben|hofft|hoffen)\b", re.I),
+           "en": re.compile(r"\b(?:wants?|wanted|aims?|aimed|seeks?|sought|hopes?|hoped|intends?|intended)\b", re.I)}
+
+
+def states_cause(text: str, language: str | None = None) -> bool:
+    """Whether a text gives a reason with a connective ("weil", "wegen", "um … zu", "because", "due to") or, in
+    ``language``, states a motive ("will …", "wants to …")."""
+    motive = _MOTIVE.get(language or "")
+    return bool(_CAUSAL.search(text) or (motive is not None and motive.search(text)))
 
 
 def checkable_names(claim: str, language: str) -> list[str]:

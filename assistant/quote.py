@@ -139,7 +139,7 @@ def _items(sentence: str, info: QuestionInfo, language: str, dictionary: Diction
     if dictionary is not None and info.language == "de" and language == "de" and \
             sibling_compounds(info.text, sentence, dictionary.is_german_word, dictionary.synonyms):
         return []
-    if info.kind == "reason" and not states_cause(sentence):
+    if info.kind == "reason" and not states_cause(sentence, language):
         return []  # a sentence without a connective may tell the event in many new words, but no reason
     return answer_items(sentence, info, sentence, language)
 

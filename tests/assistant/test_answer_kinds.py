@@ -321,3 +321,16 @@ def test_a_number_joined_to_a_name_counts_nothing() -> None:
     weight = passage("Der Waldbrand-Satellit «Brandwacht-1» wiegt 68 Kilogramm.")
     quote = quoter.quote(question, [weight], "de")
     assert quote is not None and "68 Kilogramm" in quote.text
+
+
+def test_a_motive_answers_why_in_german_will_and_english_wants_not_in_english_will() -> None:
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, locality_margin=1.0, coverage_margin=1.0)
+    source = [passage("Ford will seine Position im globalen EV-Markt stärken und Synergien mit Xiaomi nutzen. "
+                      "Das Werk in Köln wird 2026 umgebaut.")]
+    why = analyse("Warum spricht Ford mit Xiaomi?", "de")
+    assert verifier.verify("Ford will seine Position im EV-Markt stärken [1].", source, REFUSAL_DE, "de", why).kept
+    english = analyse("Why is Ford talking to Xiaomi?", "en")
+    assert verifier.verify("Ford wants to strengthen its position in the EV market [1].", source, REFUSAL_DE, "en",
+                           english).kept
+    plant = analyse("Why is Ford's Cologne plant being rebuilt?", "en")
+    assert not verifier.verify("The Cologne plant will be rebuilt in 2026 [1].", source, REFUSAL_DE, "en", plant).kept
