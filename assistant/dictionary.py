@@ -1,12 +1,14 @@
-"""A German-English dictionary for the evidence picker: which German words an English question word may stand for.
+"""A German-English dictionary: which German words an English question word may stand for, and which are German words.
 
 An English question over German articles shares few words with them ("Which party made it into the state
 parliament for the first time?" against "Die AfD zog mit 7,6 Prozent erstmals in den Landtag ein."), so the
 picker's word overlap (``evidence.lexical_coverage``) saw only names and the few words of the hand-made glossary
 (assistant/glossary.py). The Ding dictionary (TU Chemnitz, GPL-2+, ~200,000 entries; Debian's package
 ``trans-de-en``, installed by ``make setup``) maps each English word to the German words it translates, e.g.
-parliament -> parlament, first -> erst/erstmal, hip -> hüft. Only the picker and the quote's choice of sentence use
-it: the verifier's grounding checks keep the strict glossary (with the dictionary they rejected more right pairs).
+parliament -> parlament, first -> erst/erstmal, hip -> hüft. The picker and the quote's choice of sentence use it for
+English questions; the verifier and the quote use its German side to tell sibling compounds ("Privatkunden" for
+"Firmenkunden", assistant/compounds.py). The verifier's grounding checks keep the strict glossary (with the
+dictionary they rejected more right pairs).
 
 The file is read once per process (~2.5 s), or from a pickled table kept beside the assembled model file
 (``ASSISTANT_LLM_MODEL_DIR``, ~0.05 s) that the first reading on the machine writes: ``make setup`` runs
