@@ -12,8 +12,9 @@ WHEELS := .cache/wheels
 
 setup: $(VENV)/.installed dictionary
 
-# German-English dictionary (Ding, Debian's trans-de-en): the evidence picker reads it for English questions
-# (assistant/dictionary.py); without it the assistant still works, with the built-in glossary only. Its table is
+# German-English dictionary (Ding, Debian's trans-de-en): the evidence picker reads it for English questions, and
+# the answer checks its German words (assistant/dictionary.py); without it the assistant still works, with the built-in
+# glossary only and without the sibling-compound check (assistant/compounds.py). Its table is
 # built once here and kept beside the models, so that no start of the assistant pays for reading the file
 dictionary: $(VENV)/.installed
 	@test -f /usr/share/trans/de-en || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -52,9 +52,9 @@ _MONTH_DAY = re.compile(rf"\b((?i:{_MONTHS}))\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.
 # "Hellweg 1904.", "Heidekreis 08 -": a capitalised word, then a founding year or a number with a leading zero
 # (as clubs are named), and no unit after it
 _NAME_NUMBER = re.compile(r"(\b[A-ZÄÖÜ][\wäöüß-]{2,})\s+(?:0\d|1[89]\d\d)\b(?![.,]\d)(?=\s*(?:[.;:)–-]|,\s|$))")
-# an age that names a person ("der 21-Jährige", "the 34-year-old"), for a question that does not ask for an age
 # a number joined to a name by a hyphen names something ("Brandwacht-1", "Falcon-9", "COVID-19"): it counts nothing
 _HYPHEN_NUMBER = re.compile(r"(?<=[A-Za-zÄÖÜäöüß]-)\d+\b(?![.,]\d)")
+# an age that names a person ("der 21-Jährige", "the 34-year-old"), for a question that does not ask for an age
 _AGE_NOUN = re.compile(r"\b\d{1,3}-(?:[Jj]ährig[a-z]*|year-olds?)\b")
 _ASKS_AGE = re.compile(r"\b(?:alt|Alter|Alters|old|age|aged)\b", re.IGNORECASE)
 _ORDINAL_NOUN = re.compile(r"(?<=[\w,;:] )(?:Erst|Zweit|Dritt|Viert|Fünft|Sechst)[a-zäöüß]{3,}\b")
@@ -196,7 +196,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         return restated if len(restated) >= 2 else []
     items = list({fold(i): i for i in names + numbers + grounded}.values())
     if q.kind == "reason" and not (states_cause(claim, language) and items):
-        return []  # a reason is stated with its connective or in several new words; restating the event is not
+        return []  # a reason is stated with its connective or as a motive; more words of the event are none
     return items
 
 
