@@ -169,9 +169,10 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
         found = list(dict.fromkeys(years + dates + clock))
         return _of_grain(found, q.grain, claim) if q.grain else found
     if q.kind == "number":  # a year the source uses as one ("Vertrag bis 2028") counts nothing; a price is money
-        money = money_numbers(stated) if asks_money(q.text) or asks_count(q.text) else None
+        count = asks_count(q.text)  # a count is no amount of money
+        money = money_numbers(stated) if count or asks_money(q.text) else None
         return [n for n in numbers if not (_YEAR.fullmatch(n) and _only_as_year(n, ev.text_cased))
-                and (money is None or (n in money) != asks_count(q.text))]  # a count is no amount of money
+                and (money is None or (n in money) != count)]
     words = [w for w in bm25_tokens(claim, language) if fold(w) not in asked_tokens and not _asked(w, asked_tokens)]
     grounded = [w for w in dict.fromkeys(words) if token_in(fold(w), ev)]
     grounded += [p for p in phrases_in(claim) if p not in fold(q.text) and any(f in ev.folded

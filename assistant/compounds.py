@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import Stemmer
 
+from assistant.dictionary import Dictionary
 from assistant.text import fold
 
 _NOUN = re.compile(r"(?<![\w-])[A-ZÄÖÜ][\wäöüß]+(?:-[\wäöüß]+)*")
@@ -68,9 +69,10 @@ def sibling_compounds(question: str, sentence: str, is_word: Callable[[str], boo
             if head is None:
                 continue
             modifier = asked[: -len(head)]
-            if not all(any(is_word(m) for m in _bare(x)) for x in (modifier, other[: -len(head)])):
+            mine, theirs = _bare(modifier), _bare(other[: -len(head)])
+            if not all(any(is_word(m) for m in forms) for forms in (mine, theirs)):
                 continue  # a modifier that is no word makes a name ("Salzstadt-Marathon"), not a kind
-            if any(synonyms(a, b) for a in _bare(modifier) for b in _bare(other[: -len(head)])):
+            if any(synonyms(a, b) for a in mine for b in theirs):
                 continue  # "Krankenhausstandorte" / "Klinikstandorte": one kind in other words
             if any(len(w) >= _MIN_HEAD and (modifier.startswith(w) or w.startswith(modifier.rstrip("s")))
                    for w in said + truncated):
@@ -78,3 +80,12 @@ def sibling_compounds(question: str, sentence: str, is_word: Callable[[str], boo
             out.append((written, as_written))
             break
     return out
+
+
+def german_siblings(question: str, question_language: str, sentence: str, sentence_language: str,
+                    dictionary: Dictionary | None) -> list[tuple[str, str]]:
+    """``sibling_compounds`` for a German question and a German sentence, with the dictionary's German words;
+    nothing otherwise (an English question names no German compound; without the dictionary no head is known)."""
+    if dictionary is None or question_language != "de" or sentence_language != "de":
+        return []
+    return sibling_compounds(question, sentence, dictionary.is_german_word, dictionary.synonyms)

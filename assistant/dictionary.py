@@ -86,9 +86,13 @@ class Dictionary:
 
     def table(self) -> dict[str, tuple[str, ...]]:
         with self._lock:
-            if self._table is None:
-                self._table = self._load()
-            return self._table
+            return self._loaded()
+
+    def _loaded(self) -> dict[str, tuple[str, ...]]:
+        """The table, read on first use; the caller holds ``self._lock``."""
+        if self._table is None:
+            self._table = self._load()
+        return self._table
 
     def is_german_word(self, stem: str) -> bool:
         """Whether a German stem (folded) is a word of the dictionary."""
@@ -103,10 +107,8 @@ class Dictionary:
         """German stem -> the English stems it translates (the table read the other way), built on first use."""
         with self._lock:
             if self._reverse is None:
-                if self._table is None:
-                    self._table = self._load()
                 reverse: dict[str, set[str]] = defaultdict(set)
-                for english, forms in self._table.items():
+                for english, forms in self._loaded().items():
                     for form in forms:
                         reverse[form].add(english)
                 self._reverse = {k: frozenset(v) for k, v in reverse.items()}

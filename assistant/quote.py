@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer_items import answer_items
-from assistant.compounds import sibling_compounds
+from assistant.compounds import german_siblings
 from assistant.dictionary import Dictionary
 from assistant.evidence import lexical_coverage, refers_back
 from assistant.grounding import states_cause
@@ -136,8 +136,7 @@ def _items(sentence: str, info: QuestionInfo, language: str, dictionary: Diction
     sibling of what the question asks about ("Privatkunden" for "Firmenkunden": assistant/compounds.py)."""
     if info.kind == "list" and not has_enumeration(sentence):
         return []
-    if dictionary is not None and info.language == "de" and language == "de" and \
-            sibling_compounds(info.text, sentence, dictionary.is_german_word, dictionary.synonyms):
+    if german_siblings(info.text, info.language, sentence, language, dictionary):
         return []
     if info.kind == "reason" and not states_cause(sentence, language):
         return []  # a sentence without a connective may tell the event in many new words, but no reason

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from assistant.agreement import disagreement
 from assistant.answer_items import answer_items
 from assistant.citations import markers, sentences_with_markers, split_valid, strip_markers
-from assistant.compounds import sibling_compounds
+from assistant.compounds import german_siblings
 from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
@@ -212,9 +212,8 @@ class Verifier:
                 if q.kind == "name" and q.language == "de" else []
             if roles:
                 return reject(f"the cited source calls nobody '{roles[0]}' (the question presupposes it)", sim)
-            d = self.dictionary
-            siblings = sibling_compounds(q.text, local_text, d.is_german_word, d.synonyms) \
-                if d is not None and q.language == "de" and all(u.passage.language == "de" for u in units) else []
+            source_language = "de" if all(u.passage.language == "de" for u in units) else "other"
+            siblings = german_siblings(q.text, q.language, local_text, source_language, self.dictionary)
             if siblings:
                 return reject(f"comes from a cited sentence about '{siblings[0][1]}', not '{siblings[0][0]}' as "
                               "asked", sim, local_text)
