@@ -109,7 +109,8 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin,
                         locality_evidence_margin=settings.verify.locality_evidence_margin, dictionary=dictionary)
-    quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross, dictionary=dictionary)
+    quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross, dictionary=dictionary,
+                    parts_several=settings.quote.several_sentences)
     timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
                                 settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)
     return Assistant(

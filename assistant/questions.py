@@ -16,6 +16,22 @@ from assistant.text import bm25_tokens
 
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
+# kinds of one organisation, singular: the name answers "Welcher Investor …?", "Which party …?"
+_FEMININE_ENTITIES = (r"(?:firma|partei|mannschaft|agentur|bank|zeitung|gewerkschaft|behörde|universität|hochschule"
+                      r"|kanzlei|reederei|werft|fraktion|stiftung|klinik|genossenschaft)")
+_ENTITIES = (r"(?:unternehmen|konzern|hersteller|autobauer|investor|verein|klub|club|sender|verband|gericht|institut"
+             r"|anbieter|betreiber|zulieferer|käufer|partner|sponsor|" + _FEMININE_ENTITIES[3:-1] + r")")
+_ENGLISH_ENTITIES = (r"(?:company|firm|carmaker|automaker|manufacturer|maker|party|club|team|agency|investor|bank"
+                     r"|newspaper|broadcaster|union|court|institute|university|operator|supplier|buyer|bidder"
+                     r"|sponsor|insurer|airline|shipyard|foundation|clinic|hospital)")
+# one company, party, club … asked for by its kind ("Welcher Investor …", "Which club did …"): one thing, not a
+# list. Its kind stays a fact: a German sentence's capitalised nouns tell no name apart well enough to demand one
+# (dev: 110 -> 109 right with "name"). A plural ("Welche Vereine …", "Which clubs …") asks for a list; German
+# "welche" is singular only before a noun whose plural differs ("Welche Partei …", not "Welche Unternehmen …")
+_ONE_ENTITY = re.compile(
+    r"\b(?:welche[rsm]\s+(?:\w+(?:e|en|er|es|em)\s+)?[\w-]*" + _ENTITIES + r"|welche\s+(?:\w+(?:e|en)\s+)?"
+    r"[\w-]*" + _FEMININE_ENTITIES + r"|(?:which|what)\s+(?:\w+\s+)?" + _ENGLISH_ENTITIES + r")\b", re.I)
+
 # Checked in order: the first pattern that matches the start of the question (or a clause) decides.
 _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("reason", re.compile(
@@ -61,7 +77,7 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
 _LIST = re.compile(
     r"\b(?:welche[nmrs]?|which|what)\s+(?:\w+\s+){0,2}?"
     r"(?!(?:is|was|has|does|hat|ist|war)\b)"  # an auxiliary verb is no plural noun ("What is …", "Which X has …")
-    r"(?:\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
+    r"(?P<noun>\w+(?:en|ern|ungen|ien|ten|eln|s|ies|es)|länder|partner|maßnahmen|gründe|ziele|projekte|firmen"
     r"|modelle|märkte|teams|clubs|people|men|women|children)\b"
     # a noun with a singular verb after it is one thing ("Welches Unternehmen hat …"); in English the verb after
     # "which players" agrees with the subject that follows ("Which players was Hanseatia missing?")
@@ -122,7 +138,11 @@ def analyse(question: str, language: str) -> QuestionInfo:
         m = pattern.search(text)
         if m and m.start() < first:  # the earliest wh-phrase decides ("Wer … und wann …" asks for a name)
             kind, first = k, m.start()
-    several = bool(_LIST.search(text) or _LIST_WORDS.search(text))
+    # an English plural noun is no name: "Which match cost Markus …" asks for one match, not for several Markus
+    lists = [m.start() for m in _LIST.finditer(text) if language != "en" or not m.group("noun")[0].isupper()]
+    entity = _ONE_ENTITY.search(text)  # "Welcher Verein …": one thing, unless a plural is asked for first
+    one = entity is not None and not any(at < entity.start() for at in lists)
+    several = not one and bool(lists or _LIST_WORDS.search(text))
     if kind == "fact" and several:
         kind = "list"
     if kind == "fact" and _YES_NO["en" if language == "en" else "de"].match(text):

@@ -22,7 +22,7 @@ from assistant.evidence import lexical_coverage, refers_back
 from assistant.grounding import states_cause
 from assistant.models import Passage
 from assistant.questions import QuestionInfo, has_enumeration
-from assistant.text import sentence_spans
+from assistant.text import fold, sentence_spans
 
 _INTRO = {
     ("de", "de"): "Laut der Quelle: „{text}“ [{n}]",
@@ -30,25 +30,54 @@ _INTRO = {
     ("en", "de"): 'The German source [{n}] says: „{text}“',
     ("de", "en"): "Laut der englischen Quelle [{n}]: „{text}“",
 }
+# several sentences quoted for a question about several things: each quoted, then its source number
+_INTRO_SEVERAL = {
+    ("de", "de"): "Laut den Quellen: {parts}",
+    ("en", "en"): "According to the sources: {parts}",
+    ("en", "de"): "The German sources say: {parts}",
+    ("de", "en"): "Laut den englischen Quellen: {parts}",
+}
+_MARKS = {"de": ("„", "“"), "en": ('"', '"')}
+# the kinds whose items tell sentences apart (a figure, a name, a place): for a list or a plain fact any grounded
+# word is an item, and the other sources' sentences added noise (dev: a lead sentence beside the list of stops)
+_WIDENED_KINDS = frozenset({"number", "name", "place"})
+
+
+@dataclass(frozen=True)
+class QuotePart:
+    """One quoted span: the source number and the span within that evidence unit's text."""
+
+    n: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
 class Quote:
-    """A quoted answer: its text (with the [n] marker), the source number, and why it was chosen."""
+    """A quoted answer: its text (with the [n] markers), the first source number, and why it was chosen. A
+    question about several things may get further sentences from other sources (``more``)."""
 
     text: str
     n: int
     reason: str
     start: int = 0  # the quoted span within the evidence unit's text
     end: int = 0
+    more: tuple[QuotePart, ...] = ()
+
+    @property
+    def parts(self) -> tuple[QuotePart, ...]:
+        """Every quoted span, the first one first."""
+        return (QuotePart(self.n, self.start, self.end), *self.more)
 
 
 class Quoter:
     """Decides whether an evidence sentence can stand as the answer (see module docstring)."""
 
     def __init__(self, min_relevance: float, min_relevance_cross: float, min_coverage: float = 0.5,
-                 candidates: int = 2, min_coverage_cross: float = 0.0, dictionary: Dictionary | None = None) -> None:
+                 candidates: int = 2, min_coverage_cross: float = 0.0, dictionary: Dictionary | None = None,
+                 parts_several: int = 1) -> None:
         self.dictionary = dictionary  # German words for an English question's words (assistant/dictionary.py)
+        self.parts_several = parts_several  # most sentences quoted for a question about several things
         self.min_relevance = min_relevance
         self.min_relevance_cross = min_relevance_cross
         self.min_coverage = min_coverage
@@ -63,7 +92,43 @@ class Quoter:
         finds the right sentence even when it words the answer wrongly), then the units it cited, then the
         best-scored ones. ``cause`` (why the draft is not the answer) opens the quote's reason. No sentence in
         ``avoid`` is quoted: the verifier dropped a draft written from it as a neighbouring fact, not what the
-        question is about."""
+        question is about. A question about several figures, names or places gets the sentences of other sources
+        too that state further ones and are about the question (``parts_several``): they are often spread over
+        sources ("Welche Parteien …, und wie viel Prozent bekamen sie jeweils?")."""
+        first = self._first(info, evidence, language, cited, written_from, cause, avoid)
+        if first is None or self.parts_several <= 1 or not info.several or info.kind not in _WIDENED_KINDS:
+            return first
+        return self._widened(first, info, evidence, language, avoid)
+
+    def _widened(self, first: Quote, info: QuestionInfo, evidence: list[Passage], language: str,
+                 avoid: Sequence[str]) -> Quote:
+        """``first`` with the best sentences of the other sources that are about the question and state items
+        it does not (most relevant first), up to ``parts_several`` sentences in all."""
+        parts = [first.parts[0]]
+        head = evidence[first.n - 1]
+        said = {fold(i) for i in _items(head.text[first.start:first.end], info, head.language, self.dictionary)}
+        for n, unit in sorted(enumerate(evidence, 1), key=lambda x: -x[1].score):
+            if len(parts) >= self.parts_several:
+                break
+            if any(p.n == n for p in parts) or not self._about(info, unit, language):
+                continue
+            found = _holding_sentence(info, unit, avoid, self.dictionary)
+            if found is None:
+                continue
+            (start, end), items = found
+            if {fold(i) for i in items} <= said:
+                continue  # states nothing the quote does not already state
+            parts.append(QuotePart(n, start, end))
+            said |= {fold(i) for i in items}
+        if len(parts) == 1:
+            return first
+        return Quote(_several_text(parts, evidence, language), first.n, f"{first.reason}; for a question about "
+                     f"several things also sources {', '.join(f'[{p.n}]' for p in parts[1:])}",
+                     first.start, first.end, tuple(parts[1:]))
+
+    def _first(self, info: QuestionInfo, evidence: list[Passage], language: str, cited: Sequence[int],
+               written_from: Sequence[tuple[int, str]], cause: str, avoid: Sequence[str]) -> Quote | None:
+        """The one quoted sentence (see ``quote``)."""
         for n, sentence in written_from:
             unit = evidence[n - 1] if 1 <= n <= len(evidence) else None
             span = _sentence_span(unit, sentence) if unit is not None and self._about(info, unit, language) else None
@@ -107,6 +172,18 @@ class Quoter:
         text = " ".join(unit.text[start:end].split())
         intro = _INTRO.get((language, unit.language), _INTRO[(language, language)])
         return Quote(intro.format(text=text, n=n), n, reason, start, end)
+
+
+def _several_text(parts: Sequence[QuotePart], evidence: list[Passage], language: str) -> str:
+    """The quoted sentences of several sources, each in quotation marks and cited."""
+    languages = {evidence[p.n - 1].language for p in parts}
+    source = languages.pop() if len(languages) == 1 else language
+    open_, close = _MARKS.get(source, _MARKS["de"])
+    quoted = " ".join(f"{open_}{' '.join(evidence[p.n - 1].text[p.start:p.end].split())}{close} [{p.n}]"
+                      for p in parts)
+    intro = _INTRO_SEVERAL.get((language, source), _INTRO_SEVERAL[(language, language)] if language in ("de", "en")
+                               else _INTRO_SEVERAL[("en", "en")])
+    return intro.format(parts=quoted)
 
 
 def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = (),

@@ -198,6 +198,11 @@ class QuoteSettings(_Group):
     min_relevance_cross: float = Field(
         default=0.84, ge=0, le=2, description="The same across languages.",
     )
+    several_sentences: int = Field(
+        default=3, ge=1, le=6,
+        description="Most sentences quoted, each from its own source, for a question about several things "
+                    "(1 = one sentence, as for any other question).",
+    )
     on_refusal: bool = Field(
         default=False,
         description="Also quote the evidence when the LLM itself said the sources hold no answer (only for a "

@@ -75,10 +75,10 @@ def settled_answer(check: Verification, quote: Quote | None, citations: list[Cit
                       trace=trace, applied_filters=applied)
     if quote is not None:
         trace.mode, trace.quote_reason = "quoted", quote.reason
-        unit = citations[quote.n - 1]
-        quoted = unit.model_copy(update={"text": unit.text[quote.start:quote.end],
-                                         "start": unit.start + quote.start, "end": unit.start + quote.end})
-        return Answer(answer=quote.text, language=lang, answerable=True, citations=[quoted],
+        quoted = [citations[p.n - 1].model_copy(update={
+            "text": citations[p.n - 1].text[p.start:p.end], "start": citations[p.n - 1].start + p.start,
+            "end": citations[p.n - 1].start + p.end}) for p in quote.parts]
+        return Answer(answer=quote.text, language=lang, answerable=True, citations=quoted,
                       unsupported=unsupported, timings=timings, standalone_question=rewritten,
                       trace=trace, applied_filters=applied)
     trace.mode = "refused"

@@ -1,10 +1,10 @@
 """The quoted answer: which evidence sentence stands in for a draft that failed verification."""
 
-from assistant.models import Passage
+from assistant.models import AnswerTrace, Citation, Passage
 from assistant.questions import analyse
 from assistant.quote import Quoter
 from assistant.settings_answers import QuoteSettings
-from assistant.settle import settle_draft
+from assistant.settle import settle_draft, settled_answer
 from assistant.verify import Verifier
 from tests.fakes import HashEmbedding
 
@@ -131,3 +131,44 @@ def test_after_the_llms_refusal_a_question_for_a_plain_fact_gets_no_quote() -> N
     dated = analyse("When will the next Frontier platform be offered?", "en")
     _, quote = settle_draft(verifier, QUOTER, QuoteSettings(), refusal, evidence, dated, "en", refusal, False)
     assert quote is not None and "Dezember 2028" in quote.text
+
+
+SPREAD = [
+    unit("Nach dem Endergebnis kamen die Sozialdemokraten am Sonntag auf 33,8 Prozent der Stimmen.", 1, 0.93),
+    unit("Die Linke erreichte 12,4 Prozent, die Grünen kamen auf 6,9 Prozent der Stimmen.", 2, 0.91),
+    unit("Die Sozialdemokraten erreichten am Sonntag 33,8 Prozent, sagte der Landeswahlleiter.", 3, 0.90),
+    unit("Die Wahlbeteiligung lag bei 61 Prozent.", 4, 0.70),
+]
+PARTIES = analyse("Welche Parteien bilden die Koalition, und wie viel Prozent der Stimmen bekamen sie jeweils?", "de")
+
+
+def test_a_question_about_several_things_quotes_the_sentences_of_other_sources_that_add_items() -> None:
+    """The shares of three parties stand in two sources: both are quoted, each cited. A source that only repeats
+    what is quoted ([3]) and one below the relevance floor ([4]) are not."""
+    assert PARTIES.several
+    several = Quoter(min_relevance=0.85, min_relevance_cross=0.8, min_coverage=0.0, parts_several=3)
+    quote = several.quote(PARTIES, SPREAD, "de", cited=[1])
+    assert quote is not None and [p.n for p in quote.parts] == [1, 2]
+    assert quote.text == ("Laut den Quellen: „Nach dem Endergebnis kamen die Sozialdemokraten am Sonntag auf 33,8 "
+                          "Prozent der Stimmen.“ [1] „Die Linke erreichte 12,4 Prozent, die Grünen kamen auf 6,9 "
+                          "Prozent der Stimmen.“ [2]")
+    assert "also sources [2]" in quote.reason
+    # one sentence as before: a question about one thing, or one part allowed
+    one = analyse("Wie viel Prozent bekamen die Sozialdemokraten?", "de")
+    assert [p.n for p in several.quote(one, SPREAD, "de", cited=[1]).parts] == [1]  # type: ignore[union-attr]
+    assert [p.n for p in QUOTER.quote(PARTIES, SPREAD, "de", cited=[1]).parts] == [1]  # type: ignore[union-attr]
+
+
+def test_a_quote_of_several_sources_cites_each_quoted_span() -> None:
+    """The answer's citations are the quoted spans, one per source, in the order they are quoted."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0)
+    several = Quoter(min_relevance=0.85, min_relevance_cross=0.8, min_coverage=0.0, parts_several=3)
+    draft = "Die Koalition bilden die Sozialdemokraten mit 40 Prozent [1]."  # 40 is in no source: rejected
+    check, quote = settle_draft(verifier, several, QuoteSettings(), draft, SPREAD, PARTIES, "de", "Keine.", False)
+    assert not check.kept and quote is not None
+    citations = [Citation.from_passage(n, p) for n, p in enumerate(SPREAD, 1)]
+    trace = AnswerTrace(question_kind=PARTIES.kind, mode="generated")
+    answer = settled_answer(check, quote, citations, trace, lang="de", refusal="Keine.", timings={}, rewritten=None,
+                            applied=[])
+    assert [c.n for c in answer.citations] == [1, 2] and trace.mode == "quoted"
+    assert [c.text for c in answer.citations] == [SPREAD[0].text, SPREAD[1].text]

@@ -452,6 +452,14 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         # "is" and "has" are no plural nouns ("What is …" asks for one thing), and the verb after an English
         # plural noun agrees with the subject after it
         ("Which tech company has Nissan picked as its software partner?", "en", "fact", False),
+        # one thing of a kind is no list; an English name ending in "s" is no plural noun
+        ("Which news agency reported the talks between Ford and Xiaomi?", "en", "fact", False),
+        ("Which match cost Markus Thielen his job at Hanseatia Lübeck?", "en", "fact", False),
+        ("Welche Partei ist bei der Wahl knapp an der Sperrklausel gescheitert?", "de", "fact", False),
+        ("Welcher Verein hat den Spieler zuerst verpflichtet?", "de", "fact", False),
+        ("Welche Parteien zogen in den Landtag ein?", "de", "list", True),
+        ("Which clubs were interested in the midfielder?", "en", "list", True),
+        ("Welche japanischen Autohersteller kommen vor, und mit welchem Partner arbeiten sie?", "de", "list", True),
         ("What is Toyota regarded as a leader in?", "en", "fact", False),
         ("Which injured players was Hanseatia missing?", "en", "list", True),
         ("Which carmakers has BMW cooperated with?", "en", "list", True),
