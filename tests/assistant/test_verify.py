@@ -493,6 +493,23 @@ def test_an_answer_restating_a_question_about_unnamed_sources_is_not_a_refusal(l
                           analyse("Wie hoch war der Preis?", "de")).refused
 
 
+def test_a_common_noun_after_in_is_no_place() -> None:
+    """"im Profifußball", "im Gegenzug": a preposition before a common noun names no place; "in Tokio", "beim Werk in
+    Schwarze Pumpe" and a country with its article ("in der Schweiz") do."""
+    from assistant.answer_items import answer_items
+
+    question = analyse("Wo hat Thielen gearbeitet, bevor er nach Lübeck kam?", "de")
+    career = ("Thielen war zuletzt Co-Trainer beim SC Fortuna Emsland und arbeitet in Lübeck erstmals als Chefcoach "
+              "im Profifußball.")
+    assert answer_items("Thielen arbeitete in Lübeck erstmals als Chefcoach im Profifußball.", question, career,
+                        "de") == []
+    assert answer_items("Im Gegenzug arbeitete Thielen als Trainer.", question, "Im Gegenzug arbeitete Thielen als "
+                        "Trainer.", "de") == []
+    assert answer_items("Thielen arbeitete in Tokio.", question, "Thielen arbeitete zuvor in Tokio.", "de") == ["Tokio"]
+    assert "Schweiz" in answer_items("Thielen arbeitete in der Schweiz.", question, "Zuvor war Thielen in der "
+                                     "Schweiz.", "de")
+
+
 @pytest.mark.parametrize(
     ("answer", "garbled"),
     [
