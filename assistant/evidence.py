@@ -6,7 +6,8 @@ its dense similarity to the question (multilingual e5, so English questions meet
 the share of the question's content words it contains (weighted by how rare they are among the
 candidates, so "Leichtbau" counts more than "BMW"). A sentence that starts by referring back ("Die beiden
 Autobauer …", "Er …"), also after a fronted time ("Im Dezember hatten die Konzerne …"), brings its predecessor
-along. Offsets stay article offsets, so a citation points at
+along; one that announces reasons or items ("Für die Mehrkosten gibt es zwei Gründe.") brings the two sentences
+after it, which give them. Offsets stay article offsets, so a citation points at
 exactly the sentence(s) the answer came from. The sentences' vectors are read from the ones ingest kept
 (assistant/sentence_vectors.py, the texts of ``article_sentence_texts``): only the question is embedded then.
 
@@ -38,7 +39,7 @@ import numpy as np
 from assistant.citations import instructs
 from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
-from assistant.evidence_window import previous_sentence_start, widen
+from assistant.evidence_window import announced, announces, previous_sentence_start, widen
 from assistant.lexicon import german_forms
 from assistant.models import Chunk, Passage
 from assistant.questions import QuestionInfo
@@ -237,14 +238,20 @@ def passage_units(text: str, start: int, article_text: Callable[[], str | None])
         if len(sentence.split()) < _MIN_WORDS or instructs(sentence):
             continue  # a fragment, or an instruction to the model
         at = start + s
+        unit = Unit(at, at, start + e, sentence, (sentence,))
         if refers_back(sentence):
             article = article_text()
             if article is not None and article[at : start + e] == sentence:
                 prev = previous_sentence_start(article, at)
                 if prev < at and not instructs(article[prev:at]):
-                    yield Unit(at, prev, start + e, article[prev : start + e], (article[prev:at].strip(), sentence))
-                    continue
-        yield Unit(at, at, start + e, sentence, (sentence,))
+                    unit = Unit(at, prev, start + e, article[prev : start + e], (article[prev:at].strip(), sentence))
+        if announces(sentence):  # "… gibt es zwei Gründe.": with the sentences that give them
+            article = article_text()
+            if article is not None and article[unit.start : unit.end] == unit.text:
+                end, after = announced(article, unit.end, sentence)
+                if after:
+                    unit = Unit(unit.at, unit.start, end, article[unit.start : end], (*unit.sentences, *after))
+        yield unit
 
 
 def sentence_text(title: str, sentence: str) -> str:

@@ -1,16 +1,25 @@
 """Evidence in context: a chosen sentence widened by its neighbours, and where an article's sentences begin and end.
 
 A row of single sentences is hard reading for a small model; the sentence after and the one before (within
-the paragraph, never an instruction to the model) give it the context (see assistant/evidence.py).
+the paragraph, never an instruction to the model) give it the context (see assistant/evidence.py). A sentence
+that announces reasons or items ("Für die Mehrkosten gibt es zwei Gründe.") says none of them: the sentences
+after it do (``announced``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from assistant.citations import instructs
 from assistant.models import Passage
 from assistant.text import sentence_spans
+
+# a sentence that announces what the next says: several reasons, causes or items, or a colon at its end
+_ANNOUNCES = re.compile(
+    r"\b(?:zwei|drei|vier|fünf|mehrere[n]?|verschiedene[n]?|folgende[n]?|zahlreiche[n]?|two|three|four|five|several"
+    r"|various|the\s+following|a\s+number\s+of)\s+(?:\w+(?:e|en|er)\s+)?(?:gründe[n]?|ursachen|faktoren|punkte[n]?"
+    r"|bedingungen|auflagen|forderungen|reasons|causes|factors|conditions|demands)\b|:\s*$", re.IGNORECASE)
 
 
 def widen(units: list[Passage], article_text: Callable[[str], str | None], budget: float,
@@ -62,3 +71,24 @@ def next_sentence_end(text: str, end: int) -> int:
     line_end = len(text) if line_end < 0 else line_end
     spans = sentence_spans(text[start:line_end])
     return start + spans[0][1] if spans else end
+
+
+def announces(sentence: str) -> bool:
+    """Whether a sentence announces reasons or items that the next ones give ("… nannte mehrere Gründe.", "Dafür
+    gibt es zwei Gründe.", "… folgende Auflagen:"); not when the sentence gives them itself after a colon."""
+    m = _ANNOUNCES.search(sentence)
+    return m is not None and ":" not in sentence[m.end():].rstrip()[:-1]
+
+
+def announced(text: str, end: int, sentence: str) -> tuple[int, tuple[str, ...]]:
+    """The sentences after an announcing ``sentence`` that ends at ``end`` (two; one after a colon ending it;
+    within its paragraph, never an instruction to the model), and where the last of them ends."""
+    after: list[str] = []
+    for _ in range(1 if sentence.rstrip().endswith(":") else 2):
+        following = next_sentence_end(text, end)
+        said = text[end:following].strip()
+        if following <= end or not said or instructs(said):
+            break
+        end = following
+        after.append(said)
+    return end, tuple(after)

@@ -37,7 +37,12 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
     ("reason", re.compile(
         r"\b(?:warum|weshalb|wieso|weswegen|aus\s+welche[mn]\s+gr(?:u|ü)nde?n?|mit\s+welche[rm]\s+begründung"
         r"|was\s+(?:war|ist|sind|waren)\s+(?:der|die)\s+gr(?:u|ü)nde?|why|for\s+what\s+reasons?"
-        r"|what\s+(?:is|was|are|were)\s+the\s+reasons?|what\s+reasons?|how\s+come)\b", re.I)),
+        r"|what\s+(?:is|was|are|were)\s+the\s+reasons?|what\s+reasons?|how\s+come"
+        # a cause asked for by its verb: "What caused …", "What led to …", "Wodurch …", "Was führte zu …"
+        r"|what\s+(?:caused|causes|led\s+to|leads\s+to|triggered|prompted|was\s+behind)|wodurch"
+        r"|was\s+(?:führte|führt)\s+zu|was\s+hat\s+zu[rm]?\s+(?:\w+\s+){1,3}?geführt"
+        r"|was\s+hat\s+(?:\w+\s+){1,4}?(?:ausgelöst|verursacht)|was\s+(?:löste|verursachte)"
+        r"|(?:was|wer)\s+(?:war|ist)\s+(?:der\s+)?auslöser)\b", re.I)),
     ("date", re.compile(
         r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|welches\s+datum"
         # "In welchem Jahr …", "Ab welchem Datum …", "Bis zu welchem Zeitpunkt …", "Seit welchem Monat …"

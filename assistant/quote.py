@@ -19,6 +19,7 @@ from assistant.answer_items import answer_items
 from assistant.compounds import german_siblings
 from assistant.dictionary import Dictionary
 from assistant.evidence import lexical_coverage, refers_back
+from assistant.evidence_window import announces
 from assistant.grounding import states_cause
 from assistant.models import Passage
 from assistant.questions import QuestionInfo, has_enumeration
@@ -188,14 +189,17 @@ def _several_text(parts: Sequence[QuotePart], evidence: list[Passage], language:
 
 def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = (),
                       dictionary: Dictionary | None = None) -> tuple[tuple[int, int], list[str]] | None:
-    """The sentence of the unit (with its predecessor when it refers back) that states an item of the kind
-    asked for, the one with most of the question's words first; its span in ``unit.text``, and the items."""
+    """The sentence of the unit (with its predecessor when it refers back, with the sentences after it when it
+    announces them) that states an item of the kind asked for, the one with most of the question's words first;
+    its span in ``unit.text``, and the items."""
     spans = sentence_spans(unit.text) or [(0, len(unit.text))]
     options = []
     for i, (s, e) in enumerate(spans):
         if any(unit.text[s:e].strip() in a for a in avoid):
             continue
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
+        if announces(unit.text[s:e]):  # "… gibt es zwei Gründe.": with what it announces (evidence.announces)
+            e = spans[min(i + 2, len(spans) - 1)][1]
         items = _items(unit.text[start:e], info, unit.language, dictionary)
         if items:
             coverage = lexical_coverage(info, [unit.text[start:e]], False, dictionary)[0]

@@ -91,6 +91,25 @@ def test_a_sentence_opening_with_a_word_that_refers_back_brings_its_predecessor(
     assert units[-1].text == text and units[-1].sentences[0] == "Der Reederei-Chef Jan Olsen tritt im Mai zurück."
 
 
+def test_a_sentence_that_announces_reasons_brings_the_sentences_that_give_them() -> None:
+    """"Dafür gibt es zwei Gründe." answers no "why" on its own: the next two sentences do, within the paragraph."""
+    text = ("Das Museum wurde teurer als geplant. Für die Mehrkosten gibt es nach Angaben der Stadt zwei Gründe. "
+            "Beim Hochwasser lief die Baugrube voll. Im Herbst meldete die Stahlbaufirma Insolvenz an. Eröffnet "
+            "wurde am Sonntag.\n\nDie Ministerin nannte zwei Auflagen: Die Stadt muss den Bau absichern und "
+            "melden. Der Bund zahlt nichts.")
+    units = {u.sentences[0]: u for u in passage_units(text, 0, lambda: text)}
+    reasons = units["Für die Mehrkosten gibt es nach Angaben der Stadt zwei Gründe."]
+    assert reasons.sentences[1:] == ("Beim Hochwasser lief die Baugrube voll.",
+                                     "Im Herbst meldete die Stahlbaufirma Insolvenz an.")
+    assert text[reasons.start:reasons.end] == reasons.text and reasons.text.endswith("Insolvenz an.")
+    # the sentence gives what it announces itself, after its colon
+    listed = "Die Ministerin nannte zwei Auflagen: Die Stadt muss den Bau absichern und melden."
+    assert len(units[listed].sentences) == 1
+    assert units["Das Museum wurde teurer als geplant."].sentences == ("Das Museum wurde teurer als geplant.",)
+    last = [u for u in units.values() if u.sentences[0] == "Eröffnet wurde am Sonntag."][0]
+    assert last.sentences == ("Eröffnet wurde am Sonntag.",)  # nothing announced; no sentence across the paragraph
+
+
 @pytest.mark.parametrize("opening", ["Seit 2019 wird", "Seitens der Firma wird", "Hier wird", "Deutsche Firmen",
                                      "Im Dezember hatte BMW vereinbart, dass", "Im Jahr 2019 gab es, sagte er,"])
 def test_a_sentence_that_stands_on_its_own_comes_alone(opening: str) -> None:

@@ -172,3 +172,17 @@ def test_a_quote_of_several_sources_cites_each_quoted_span() -> None:
                             applied=[])
     assert [c.n for c in answer.citations] == [1, 2] and trace.mode == "quoted"
     assert [c.text for c in answer.citations] == [SPREAD[0].text, SPREAD[1].text]
+
+
+def test_a_sentence_that_announces_reasons_is_quoted_with_the_reasons() -> None:
+    """The LLM refused an English question over German evidence; the unit announces two reasons and gives them:
+    the quote holds all three sentences, not the announcement alone."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0)
+    text = ("Für die Mehrkosten des Museums gibt es zwei Gründe. Beim Hochwasser im Juni lief die Baugrube voll. "
+            "Im Herbst meldete die Stahlbaufirma Insolvenz an.")
+    evidence = [unit(text, 1, 0.93)]
+    question = analyse("What caused the cost overrun of the museum?", "en")
+    refusal = "The sources do not contain information on this."
+    _, quote = settle_draft(verifier, QUOTER, QuoteSettings(), refusal, evidence, question, "en", refusal, False)
+    assert quote is not None and (quote.start, quote.end) == (0, len(text))
+    assert "Hochwasser" in quote.text and "Insolvenz" in quote.text

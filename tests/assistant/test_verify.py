@@ -452,6 +452,11 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         # "is" and "has" are no plural nouns ("What is …" asks for one thing), and the verb after an English
         # plural noun agrees with the subject after it
         ("Which tech company has Nissan picked as its software partner?", "en", "fact", False),
+        # a cause asked for by its verb
+        ("What caused the cost overrun and the delay of the museum?", "en", "reason", False),
+        ("Was hat zur Verspätung geführt?", "de", "reason", False),
+        ("Wodurch verzögerte sich der Bau?", "de", "reason", False),
+        ("Was hat BMW entwickelt?", "de", "fact", False),
         # one thing of a kind is no list; an English name ending in "s" is no plural noun
         ("Which news agency reported the talks between Ford and Xiaomi?", "en", "fact", False),
         ("Which match cost Markus Thielen his job at Hanseatia Lübeck?", "en", "fact", False),
