@@ -89,7 +89,9 @@ _LIST = re.compile(
     r"(?!\s+(?:hat|ist|war|wird|wurde|has|is)\b)",
     re.I)
 _LIST_WORDS = re.compile(
-    r"\b(?:alle|sämtliche|all|both|beide[n]?|welche\s+\w+\s+(?:und|and)\b|(?:in|laut|nach)\s+den\s+(?:artikeln"
+    # whole words: "all" in "alliance", "alle" in "Allianz" ask for nothing
+    r"\b(?:(?:alle[nms]?|sämtliche[nms]?|all|both|beide[n]?)\b|welche\s+\w+\s+(?:und|and)\b"
+    r"|(?:in|laut|nach)\s+den\s+(?:artikeln"
     r"|berichten|quellen|meldungen)|im\s+archiv|(?:in|across|according\s+to)\s+(?:the|all|all\s+the)\s+"
     r"(?:articles|reports|sources)|in\s+the\s+archive|which\s+\w+s\b)", re.I)
 # "Hat Nissan …?", "Will BMW …?", "Is the deal …?": a question that a yes or a no answers

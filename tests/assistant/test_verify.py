@@ -452,6 +452,10 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         # "is" and "has" are no plural nouns ("What is …" asks for one thing), and the verb after an English
         # plural noun agrees with the subject after it
         ("Which tech company has Nissan picked as its software partner?", "en", "fact", False),
+        # "all" inside "alliance" or "Allianz" asks for no list
+        ("Wie alt ist die Allianz von Renault und Nissan?", "de", "number", False),
+        ("When did the alliance's board meet to discuss the rebalancing?", "en", "date", False),
+        ("Welche Modelle nennen alle Artikel?", "de", "list", True),
         # a cause asked for by its verb
         ("What caused the cost overrun and the delay of the museum?", "en", "reason", False),
         ("Was hat zur Verspätung geführt?", "de", "reason", False),
