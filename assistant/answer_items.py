@@ -180,8 +180,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     names = [n for n in checkable_names(claim, language) if n.lower() not in q.text.lower() and name_in(n, ev)]
     if q.kind == "place":
         places = [m.group(1) for m in _LOCATIVE.finditer(claim) if name_in(m.group(1), ev)
-                  and m.group(1).lower() not in q.text.lower() and not _DATE_WORDS.fullmatch(m.group(1))
-                  and (is_place(m.group(1)) or _proper(m.group(1), ev))]
+                  and m.group(1).lower() not in q.text.lower() and not _DATE_WORDS.fullmatch(m.group(1))]
         # the words as written (a stemmer cuts "France" to "franc", which no place begins with) and stemmed
         words = re.findall(r"[\w-]+", claim) + bm25_tokens(claim, language)  # "chinesisches" meets "chinesische"
         adjectives = [w for w in words if is_place(w) and token_in(fold(w), ev) and fold(w) not in fold(q.text)]

@@ -502,21 +502,16 @@ def test_an_answer_restating_a_question_about_unnamed_sources_is_not_a_refusal(l
                           analyse("Wie hoch war der Preis?", "de")).refused
 
 
-def test_a_common_noun_after_in_is_no_place() -> None:
-    """"im Profifußball", "im Gegenzug": a preposition before a common noun names no place; "in Tokio", "beim Werk in
-    Schwarze Pumpe" and a country with its article ("in der Schweiz") do."""
+def test_a_noun_after_one_word_at_the_sentences_start_is_no_name() -> None:
+    """"Einen Nachfolger will der Verein präsentieren.": the one word before "Nachfolger" is its article, so it is a
+    common noun, not the name a who-question asks for (the word before a word at a sentence's start was not read)."""
     from assistant.answer_items import answer_items
 
-    question = analyse("Wo hat Thielen gearbeitet, bevor er nach Lübeck kam?", "de")
-    career = ("Thielen war zuletzt Co-Trainer beim SC Fortuna Emsland und arbeitet in Lübeck erstmals als Chefcoach "
-              "im Profifußball.")
-    assert answer_items("Thielen arbeitete in Lübeck erstmals als Chefcoach im Profifußball.", question, career,
-                        "de") == []
-    assert answer_items("Im Gegenzug arbeitete Thielen als Trainer.", question, "Im Gegenzug arbeitete Thielen als "
-                        "Trainer.", "de") == []
-    assert answer_items("Thielen arbeitete in Tokio.", question, "Thielen arbeitete zuvor in Tokio.", "de") == ["Tokio"]
-    assert "Schweiz" in answer_items("Thielen arbeitete in der Schweiz.", question, "Zuvor war Thielen in der "
-                                     "Schweiz.", "de")
+    question = analyse("Wer hat dem Trainer Geld für Verstärkungen im Winter versprochen?", "de")
+    successor = "Einen Nachfolger will der Verein bis zum Trainingsauftakt am 3. Januar präsentieren."
+    chairman = "Der Aufsichtsratsvorsitzende Jürgen Tamm kündigte an, dem Trainer zwei Verstärkungen zu ermöglichen."
+    assert answer_items(successor, question, successor, "de") == []
+    assert {"Jürgen", "Tamm"} <= set(answer_items(chairman, question, chairman, "de"))
 
 
 @pytest.mark.parametrize(
