@@ -16,7 +16,7 @@ from assistant.text import bm25_tokens
 
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
-# kinds of one organisation, singular: the name answers "Welcher Investor …?", "Which party …?"
+# an organisation's kind, singular ("Welcher Investor …?", "Which party …?"): a question about one of them
 _FEMININE_ENTITIES = (r"(?:firma|partei|mannschaft|agentur|bank|zeitung|gewerkschaft|behörde|universität|hochschule"
                       r"|kanzlei|reederei|werft|fraktion|stiftung|klinik|genossenschaft)")
 _ENTITIES = (r"(?:unternehmen|konzern|hersteller|autobauer|investor|verein|klub|club|sender|verband|gericht|institut"
@@ -26,7 +26,7 @@ _ENGLISH_ENTITIES = (r"(?:company|firm|carmaker|automaker|manufacturer|maker|par
                      r"|sponsor|insurer|airline|shipyard|foundation|clinic|hospital)")
 # one company, party, club … asked for by its kind ("Welcher Investor …", "Which club did …"): one thing, not a
 # list. Its kind stays a fact: a German sentence's capitalised nouns tell no name apart well enough to demand one
-# (dev: 110 -> 109 right with "name"). A plural ("Welche Vereine …", "Which clubs …") asks for a list; German
+# (dev: 111 -> 110 right with "name"). A plural ("Welche Vereine …", "Which clubs …") asks for a list; German
 # "welche" is singular only before a noun whose plural differs ("Welche Partei …", not "Welche Unternehmen …")
 _ONE_ENTITY = re.compile(
     r"\b(?:welche[rsm]\s+(?:\w+(?:e|en|er|es|em)\s+)?[\w-]*" + _ENTITIES + r"|welche\s+(?:\w+(?:e|en)\s+)?"

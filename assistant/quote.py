@@ -7,7 +7,9 @@ for (the verifier's own test: a date for "when", a number for "how many", a name
 "why", something beyond the question's words otherwise) and is clearly about the question: its relevance
 score is high and, in the question's language, it contains most of the question's content words. An
 English question is told that the quote is from a German source. Otherwise the answer stays "not in the
-sources".
+sources". A question about several figures, names or places may be answered by the sentences of up to three
+sources, each quoted and cited (the shares of three parties stated in two sentences); a sentence that announces
+reasons is quoted with the sentences that give them.
 """
 
 from __future__ import annotations
@@ -182,9 +184,7 @@ def _several_text(parts: Sequence[QuotePart], evidence: list[Passage], language:
     open_, close = _MARKS.get(source, _MARKS["de"])
     quoted = " ".join(f"{open_}{' '.join(evidence[p.n - 1].text[p.start:p.end].split())}{close} [{p.n}]"
                       for p in parts)
-    intro = _INTRO_SEVERAL.get((language, source), _INTRO_SEVERAL[(language, language)] if language in ("de", "en")
-                               else _INTRO_SEVERAL[("en", "en")])
-    return intro.format(parts=quoted)
+    return _INTRO_SEVERAL.get((language, source), _INTRO_SEVERAL[(language, language)]).format(parts=quoted)
 
 
 def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = (),
@@ -198,7 +198,7 @@ def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = 
         if any(unit.text[s:e].strip() in a for a in avoid):
             continue
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
-        if announces(unit.text[s:e]):  # "… gibt es zwei Gründe.": with what it announces (evidence.announces)
+        if announces(unit.text[s:e]):  # "… gibt es zwei Gründe.": with the two sentences that give them
             e = spans[min(i + 2, len(spans) - 1)][1]
         items = _items(unit.text[start:e], info, unit.language, dictionary)
         if items:
