@@ -14,16 +14,11 @@ exactly the sentence(s) the answer came from. The sentences' vectors are read fr
 The sentence that answers is often not in a retrieved chunk although its article is ("Beide Seiten wollen sich
 am 3. Juli … treffen" for "Wann kommen … wieder an den Verhandlungstisch?": the chunk's other sentences are about
 something else). With ``article_chunks`` > 0 the best article's other chunks nearest the question give
-candidates too, ranked as the weakest retrieved passage. Off by default: it puts the supporting passage into
-the evidence more often (dev 0.78 -> 0.80 of the gold passages; 0.83 with the passage rank weighted half as
-much), but the 1.5B model answered no better with it (dev 70 -> 71 of 148 right, test 43 -> 40 of 125: the
-extra sentences distract it where the evidence already held the answer); a larger model behind
-ASSISTANT_LLM_BACKEND=openai may gain from it (not measured).
-
-With ``window`` > 0 each chosen unit is widened by the sentence after it, then the one before it, within its
-paragraph, while the evidence stays within ``window`` x the budget. Off by default: at 1.5 dev rose 70 -> 75 of
-148 answered right, but the test split fell 43 -> 41 of 125, for ~250 more characters (~2.8 s more before the
-first token on two cores).
+candidates too, ranked as the weakest retrieved passage. Off by default: the gold passage reached the evidence
+more often, but the 1.5B model answered no better (test 43 -> 40 of 125; a larger model behind
+ASSISTANT_LLM_BACKEND=openai may gain from it, not measured). With ``window`` > 0 each chosen unit is widened by
+the sentence after it, then the one before it, within its paragraph, while the evidence stays within ``window`` x
+the budget. Off by default: test 43 -> 41 of 125 at 1.5, for ~2.8 s more before the first token (eval/HISTORY.md).
 """
 
 from __future__ import annotations
@@ -311,6 +306,14 @@ def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = 
              for f in focus}
     present = [{f for f in focus if _matches(f, ts) or any(_matches(g, ts) for g in forms[f])}
                for ts in token_sets]
+    # a hyphenated compound and its parts are one word of the question, there when the compound or its head is
+    # ("Der Satellit …" for "der Bremer Waldbrand-Satellit"): three words would outweigh the question's others. A
+    # short head names no thing of its own ("Rot-Rot-Grün" is a coalition, not something "grün")
+    for compound in [f for f in focus if "-" in f and len(f.rsplit("-", 1)[-1]) >= 5]:
+        parts = [p for p in compound.split("-") if p in focus]
+        focus -= set(parts)
+        present = [(p - set(parts)) | ({compound} if compound in p or (parts and parts[-1] in p) else set())
+                   for p in present]
     n = len(sentences)
     if not weighted:  # the plain share of the question's words
         return [len(p) / len(focus) for p in present]
