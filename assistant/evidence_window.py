@@ -80,11 +80,16 @@ def announces(sentence: str) -> bool:
     return m is not None and ":" not in sentence[m.end():].rstrip()[:-1]
 
 
+def announced_count(sentence: str) -> int:
+    """How many sentences after an announcing one give what it announces: one after a colon ending it, else two."""
+    return 1 if sentence.rstrip().endswith(":") else 2
+
+
 def announced(text: str, end: int, sentence: str) -> tuple[int, tuple[str, ...]]:
     """The sentences after an announcing ``sentence`` that ends at ``end`` (two; one after a colon ending it;
     within its paragraph, never an instruction to the model), and where the last of them ends."""
     after: list[str] = []
-    for _ in range(1 if sentence.rstrip().endswith(":") else 2):
+    for _ in range(announced_count(sentence)):
         following = next_sentence_end(text, end)
         said = text[end:following].strip()
         if following <= end or not said or instructs(said):

@@ -17,10 +17,11 @@ from assistant.text import bm25_tokens
 AnswerKind = Literal["date", "number", "name", "place", "list", "reason", "yesno", "fact"]
 
 # an organisation's kind, singular ("Welcher Investor …?", "Which party …?"): a question about one of them
-_FEMININE_ENTITIES = (r"(?:firma|partei|mannschaft|agentur|bank|zeitung|gewerkschaft|behörde|universität|hochschule"
-                      r"|kanzlei|reederei|werft|fraktion|stiftung|klinik|genossenschaft)")
-_ENTITIES = (r"(?:unternehmen|konzern|hersteller|autobauer|investor|verein|klub|club|sender|verband|gericht|institut"
-             r"|anbieter|betreiber|zulieferer|käufer|partner|sponsor|" + _FEMININE_ENTITIES[3:-1] + r")")
+_FEMININE = ("firma|partei|mannschaft|agentur|bank|zeitung|gewerkschaft|behörde|universität|hochschule|kanzlei"
+             "|reederei|werft|fraktion|stiftung|klinik|genossenschaft")
+_FEMININE_ENTITIES = f"(?:{_FEMININE})"
+_ENTITIES = ("(?:unternehmen|konzern|hersteller|autobauer|investor|verein|klub|club|sender|verband|gericht|institut"
+             f"|anbieter|betreiber|zulieferer|käufer|partner|sponsor|{_FEMININE})")
 _ENGLISH_ENTITIES = (r"(?:company|firm|carmaker|automaker|manufacturer|maker|party|club|team|agency|investor|bank"
                      r"|newspaper|broadcaster|union|court|institute|university|operator|supplier|buyer|bidder"
                      r"|sponsor|insurer|airline|shipyard|foundation|clinic|hospital)")

@@ -21,7 +21,7 @@ from assistant.answer_items import answer_items
 from assistant.compounds import german_siblings
 from assistant.dictionary import Dictionary
 from assistant.evidence import lexical_coverage, refers_back
-from assistant.evidence_window import announces
+from assistant.evidence_window import announced_count, announces
 from assistant.grounding import states_cause
 from assistant.models import Passage
 from assistant.questions import QuestionInfo, has_enumeration
@@ -198,8 +198,8 @@ def _holding_sentence(info: QuestionInfo, unit: Passage, avoid: Sequence[str] = 
         if any(unit.text[s:e].strip() in a for a in avoid):
             continue
         start = spans[i - 1][0] if i and refers_back(unit.text[s:e]) else s
-        if announces(unit.text[s:e]):  # "… gibt es zwei Gründe.": with the two sentences that give them
-            e = spans[min(i + 2, len(spans) - 1)][1]
+        if announces(unit.text[s:e]):  # "… gibt es zwei Gründe.": with the sentences that give them
+            e = spans[min(i + announced_count(unit.text[s:e]), len(spans) - 1)][1]
         items = _items(unit.text[start:e], info, unit.language, dictionary)
         if items:
             coverage = lexical_coverage(info, [unit.text[start:e]], False, dictionary)[0]

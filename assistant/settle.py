@@ -75,9 +75,7 @@ def settled_answer(check: Verification, quote: Quote | None, citations: list[Cit
                       trace=trace, applied_filters=applied)
     if quote is not None:
         trace.mode, trace.quote_reason = "quoted", quote.reason
-        quoted = [citations[p.n - 1].model_copy(update={
-            "text": citations[p.n - 1].text[p.start:p.end], "start": citations[p.n - 1].start + p.start,
-            "end": citations[p.n - 1].start + p.end}) for p in quote.parts]
+        quoted = [_span(citations[p.n - 1], p.start, p.end) for p in quote.parts]
         return Answer(answer=quote.text, language=lang, answerable=True, citations=quoted,
                       unsupported=unsupported, timings=timings, standalone_question=rewritten,
                       trace=trace, applied_filters=applied)
@@ -86,3 +84,9 @@ def settled_answer(check: Verification, quote: Quote | None, citations: list[Cit
     return Answer(answer=refusal, language=lang, answerable=False, citations=[],
                   unsupported=unsupported, timings=timings, standalone_question=rewritten,
                   trace=trace, applied_filters=applied)
+
+
+def _span(unit: Citation, start: int, end: int) -> Citation:
+    """The citation of ``unit.text[start:end]``, with article offsets."""
+    return unit.model_copy(update={"text": unit.text[start:end], "start": unit.start + start,
+                                   "end": unit.start + end})
