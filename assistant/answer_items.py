@@ -147,10 +147,7 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     """The things the sentence states beyond the question that the evidence holds, of the kind asked for."""
     if isinstance(ev, str):
         ev = evidence_text(ev)
-    # who said it answers "who"; for anything else the attribution states nothing, unless the question asks
-    # about the saying itself ("Wo sagte Toyoda …?": "…, sagte Toyoda in München.")
-    if q.kind != "name" and not _SAYING.search(q.text):
-        claim = without_attribution(claim)
+    claim = statement(claim, q)  # who said it answers "who" and nothing else
     asked_tokens = {fold(t) for t in bm25_tokens(q.text, q.language)} | {fold(t) for t in q.focus}
     asked_numbers = numbers_in(q.text) | number_words(q.text)
     stated = claim if q.kind != "number" else quantities_text(claim, ages=bool(_ASKS_AGE.search(q.text)))
@@ -201,10 +198,14 @@ def answer_items(claim: str, q: QuestionInfo, ev: EvidenceText | str, language: 
     return items
 
 
+def statement(claim: str, q: QuestionInfo) -> str:
+    """The claim without who said it, unless the question asks who or about the saying ("Wo sagte Toyoda …?")."""
+    return claim if q.kind == "name" or _SAYING.search(q.text) else without_attribution(claim)
+
+
 def without_attribution(claim: str) -> str:
-    """The claim without who said it: "…, two people involved in the talks said.", "…, sagten zwei Personen,
-    die …", "According to the sources, …", "Laut dem Bericht, …" (a restated event with its attribution
-    answers no "why" and no "how many")."""
+    """The claim without who said it: "…, two people involved in the talks said.", "…, sagten zwei Personen, die
+    …", "According to the sources, …", "Laut dem Bericht, …" (a restated event answers no "why", no "how many")."""
     return _ATTRIBUTION_AFTER.sub("", _ATTRIBUTION_BEFORE.sub("", claim)) or claim
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer_items import UNTYPED_KINDS, left_out, missing_items
+from assistant.answer_items import UNTYPED_KINDS, left_out, missing_items, statement
 from assistant.models import Answer, AnswerTrace, Citation, DerivedFilter, Language, Passage
 from assistant.questions import QuestionInfo
 from assistant.quote import Quote, Quoter
@@ -46,13 +46,14 @@ def _incomplete(quoter: Quoter, check: Verification, evidence: list[Passage], in
         start = unit.text.find(c.source_sentence)
         if start < 0:
             continue
-        missing = missing_items(c.sentence, c.source_sentence, lang, unit.language) \
-            if info.kind == "list" or info.several else []
+        # who said it is no item the answer leaves out ("…, sagten die Personen."), unless the question asks for it
+        said = statement(c.source_sentence, info)
+        missing = missing_items(c.sentence, said, lang, unit.language) if info.kind == "list" or info.several else []
         if missing:
             return quoter.quote_span(n, unit, start, start + len(c.source_sentence), lang,
                                      "the draft named only some of the items its source lists (missing: "
                                      f"{'; '.join(missing)[:120]})")
-        cut = left_out(c.sentence, c.source_sentence, lang, unit.language)
+        cut = left_out(c.sentence, said, lang, unit.language)
         if info.kind in ("date", "number"):  # the answer states the date or number asked for: only another
             cut = [w for w in cut if any(ch.isdigit() for ch in w)]  # figure of the sentence is left out of it
         if cut:

@@ -186,3 +186,25 @@ def test_a_sentence_that_announces_reasons_is_quoted_with_the_reasons() -> None:
     _, quote = settle_draft(verifier, QUOTER, QuoteSettings(), refusal, evidence, question, "en", refusal, False)
     assert quote is not None and (quote.start, quote.end) == (0, len(text))
     assert "Hochwasser" in quote.text and "Insolvenz" in quote.text
+
+
+def test_who_said_it_is_no_item_the_draft_leaves_out() -> None:
+    """The draft names both technologies of its source sentence and leaves out only who said it ("sagten die
+    Personen"): it stays the answer, not replaced by a quote of the sentence; the same attribution cut off a copied
+    sentence is no clause left out either."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0)
+    text = ("Zu den Technologien, die Nissan schützen möchte, gehören Festkörper-Batterien und der Hybridantrieb "
+            "e-Power, sagten die Personen.")
+    evidence = [unit(text, 1, 0.93)]
+    which = analyse("Welche Technologien will Nissan schützen?", "de")
+    draft = "Nissan will Festkörper-Batterien und den Hybridantrieb e-Power schützen [1]."
+    check, quote = settle_draft(verifier, QUOTER, QuoteSettings(), draft, evidence, which, "de", "Keine.", False)
+    assert check.kept and quote is None
+    copied = ("Zu den Technologien, die Nissan schützen möchte, gehören Festkörper-Batterien und der Hybridantrieb "
+              "e-Power [1].")
+    check, quote = settle_draft(verifier, QUOTER, QuoteSettings(), copied, evidence, which, "de", "Keine.", False)
+    assert check.kept and quote is None
+    # a question about who said it: the speaker is what the draft must not leave out
+    who = analyse("Wer sagte, welche Technologien Nissan schützen möchte?", "de")
+    check, quote = settle_draft(verifier, QUOTER, QuoteSettings(), copied, evidence, who, "de", "Keine.", False)
+    assert quote is not None and "sagten die Personen" in quote.text
