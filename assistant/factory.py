@@ -99,6 +99,7 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
     admission = LLMAdmission(settings.llm.max_waiting,
                              wait_timeout_s=settings.llm.timeout_s * (settings.llm.max_waiting + 1))
     dictionary = Dictionary(settings.evidence.dictionary, settings.llm.model_dir)  # one table per machine
+    prompts = PromptLibrary(settings.storage.prompts_dir)
     evidence = EvidencePicker(embedder, settings.evidence.lexical_weight, settings.evidence.margin,
                               settings.evidence.sentences, settings.evidence.sentences_list,
                               settings.retrieval.context_passages, settings.evidence.chars,
@@ -108,13 +109,15 @@ def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,
                               dictionary=dictionary)
     verifier = Verifier(embedder, settings.verify.min_similarity, settings.verify.min_similarity_cross,
                         settings.verify.locality_margin, coverage_margin=settings.verify.coverage_margin,
-                        locality_evidence_margin=settings.verify.locality_evidence_margin, dictionary=dictionary)
+                        locality_evidence_margin=settings.verify.locality_evidence_margin, dictionary=dictionary,
+                        example_names=[n for lang in ("de", "en") for n in prompts.get("answer", lang).listed(
+                            "example_names")])
     quoter = Quoter(settings.quote.min_relevance, settings.quote.min_relevance_cross, dictionary=dictionary,
                     parts_several=settings.quote.several_sentences)
     timelines = TimelineBuilder(retriever, settings.timeline.passages, settings.timeline.max_events,
                                 settings.retrieval.min_relevance, settings.retrieval.min_relevance_cross)
     return Assistant(
-        settings, store, retriever, PromptLibrary(settings.storage.prompts_dir), evidence, verifier, quoter,
+        settings, store, retriever, prompts, evidence, verifier, quoter,
         (lambda: llm) if llm is not None else (lambda: build_llm(settings)), admission,
         DateFilters(store, retriever.bm25_index, settings.retrieval.derive_dates,
                     settings.retrieval.newest_first_margin),

@@ -90,3 +90,10 @@ def garbled_reason(sentence: str, question: str = "", sources: Sequence[str] = (
         return f"garbled ('{repeated[0]}' repeated)"
     return None
 
+
+
+def echoed_example(sentence: str, names: Sequence[str], sources: Sequence[str]) -> str | None:
+    """A name of the prompt's made-up examples ("Muster AG") that the sentence repeats although no source names it:
+    a small model answers a hard question from its examples. The name, or None."""
+    folded = fold(sentence)
+    return next((n for n in names if fold(n) in folded and not any(fold(n) in fold(s) for s in sources)), None)

@@ -42,6 +42,10 @@ class Prompt:
         msgs.append({"role": "user", "content": self.render_user(**values).strip()})
         return msgs
 
+    def listed(self, key: str) -> list[str]:
+        """A ";"-separated entry as a list; [] when the file has no such entry."""
+        return [v.strip() for v in self.extras.get(key, "").split(";") if v.strip()]
+
     def extra(self, key: str) -> str:
         try:
             return self.extras[key]

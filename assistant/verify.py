@@ -28,6 +28,7 @@ A sentence is kept only when all of these hold (the first that fails is the reco
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.agreement import disagreement
@@ -58,7 +59,7 @@ from assistant.grounding import (
 )
 from assistant.lexicon import german_forms
 from assistant.models import Passage, SentenceCheck
-from assistant.non_answers import garbled_reason, is_refusal
+from assistant.non_answers import echoed_example, garbled_reason, is_refusal
 from assistant.questions import QuestionInfo
 from assistant.text import bm25_tokens, fold
 from assistant.verify_context import VerificationContext
@@ -90,8 +91,10 @@ class Verifier:
     def __init__(self, embedder: VectorEmbedding, min_similarity: float,
                  min_similarity_cross: float | None = None, locality_margin: float = 0.05,
                  short_answer_words: int = 4, coverage_margin: float = 0.4,
-                 locality_evidence_margin: float = 0.06, dictionary: Dictionary | None = None) -> None:
+                 locality_evidence_margin: float = 0.06, dictionary: Dictionary | None = None,
+                 example_names: Sequence[str] = ()) -> None:
         self.embedder = embedder
+        self.example_names = tuple(example_names)  # the made-up names of the answer prompts' examples
         self.dictionary = dictionary  # German words, for sibling compounds (assistant/compounds.py)
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
@@ -120,8 +123,10 @@ class Verifier:
                 result.checks.append(_reject(plain, [], "incomplete sentence (the generation was cut off)"))
                 continue
             garbled = garbled_reason(plain, question.text if question else "", [p.text for p in sources])
-            if garbled:
-                result.checks.append(_reject(plain, markers(s), garbled))
+            echoed = echoed_example(plain, self.example_names, [p.text for p in sources])
+            if garbled or echoed:
+                result.checks.append(_reject(plain, markers(s), garbled or f"'{echoed}' comes from the prompt's "
+                                                                           "example, not from the sources"))
                 continue
             valid, invalid = split_valid(markers(s), len(sources))
             pending.append((plain, _drop_markers(s, invalid), valid, invalid))

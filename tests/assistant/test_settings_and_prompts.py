@@ -107,6 +107,17 @@ def test_static_prefix_is_identical_across_questions() -> None:
     assert a[:-1] == b[:-1]
 
 
+def test_the_example_names_of_the_answer_prompts_are_their_examples_names() -> None:
+    """The verifier drops an answer that repeats a made-up name of the examples (assistant/non_answers.py): each
+    listed name is in that prompt's examples, and each example's company is listed."""
+    for lang in ("de", "en"):
+        p = PromptLibrary(PROJECT_ROOT / "prompts").get("answer", lang)
+        examples = " ".join(e["user"] + e["assistant"] for e in p.examples)
+        assert "Muster AG" in p.listed("example_names")
+        assert all(name in examples for name in p.listed("example_names")), lang
+    assert PromptLibrary(PROJECT_ROOT / "prompts").get("condense", "de").listed("example_names") == []
+
+
 def test_missing_prompt_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="missing"):
         PromptLibrary(tmp_path).get("answer", "de")

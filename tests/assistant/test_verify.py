@@ -701,3 +701,18 @@ def test_a_who_question_presupposing_a_role_the_source_gives_nobody(lenient: Ver
     assert bool(result.kept) == kept, reasons(result)
     if not kept:
         assert "calls nobody 'Geschäftsführerin'" in first_reason(result)
+
+
+def test_a_name_of_the_prompts_examples_that_no_source_names_is_dropped() -> None:
+    """The small model answered a hard question from its prompt's examples ("Muster AG"); the German noun at the
+    sentence's start passes the name check, so the example's names are checked on their own. A source that really
+    names the company lets the sentence through."""
+    verifier = Verifier(HashEmbedding(), min_similarity=0.0, example_names=["Muster AG", "Probeheim"])
+    sources = [passage("Nissan versucht, Autos intelligenter und vernetzter zu machen, sagte ein Beteiligter.", 1)]
+    question = analyse("Mit welchem Partner arbeitet Nissan zusammen?", "de")
+    draft = "Muster AG arbeitet mit Nissan zusammen, während Nissan Autos vernetzter machen will [1]."
+    result = verifier.verify(draft, sources, REFUSAL_DE, "de", question)
+    assert result.kept == [] and "prompt's example" in first_reason(result)
+    named = [passage("Nissan arbeitet mit der Muster AG zusammen, um Autos vernetzter zu machen.", 1)]
+    kept = verifier.verify(draft, named, REFUSAL_DE, "de", question)
+    assert not any("prompt's example" in str(r) for r in reasons(kept))
