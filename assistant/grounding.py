@@ -194,8 +194,12 @@ def money_numbers(text: str) -> set[str]:
     return set().union(*(numbers_in(m.group()) for m in _MONEY.finditer(text)))
 
 
+# "um … zu" with the "zu" inside a separable verb: "um Optionen auszuloten", "um Kosten einzusparen"
+_ZU_INFINITIVE = (r"(?:zu|(?:ab|an|auf|aus|bei|ein|fest|her|hin|los|mit|nach|vor|weg|zurück|zusammen|weiter|wieder"
+                  r"|dar|durch|frei|hoch|voran|heraus|herab|vorbei)zu\w{3,})")
 _CAUSAL = re.compile(
-    r"\b(?:weil|da|denn|damit|um(?=\s[^.;]*\bzu\b)|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
+    r"\b(?:weil|da|denn|damit|um(?=\s[^.;]*\b" + _ZU_INFINITIVE + r"\b)"
+    r"|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
     r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
     r"|accused|allegations?|after|following)\b", re.IGNORECASE)
 

@@ -334,3 +334,21 @@ def test_a_motive_answers_why_in_german_will_and_english_wants_not_in_english_wi
                            english).kept
     plant = analyse("Why is Ford's Cologne plant being rebuilt?", "en")
     assert not verifier.verify("The Cologne plant will be rebuilt in 2026 [1].", source, REFUSAL_DE, "en", plant).kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        # "um … zu" states a purpose also when the "zu" sits inside a separable verb ("auszuloten")
+        ("Ford führt Gespräche mit Xiaomi, um strategische Optionen bei Elektroautos auszuloten [1].", True),
+        ("Ford führt Gespräche mit Xiaomi, um strategische Optionen bei Elektroautos zu prüfen [1].", True),
+        # "um" as a preposition gives no reason: the event retold with new words
+        ("Ford führt Gespräche mit Xiaomi um strategische Optionen bei Elektroautos [1].", False),
+    ],
+)
+def test_a_purpose_with_zu_inside_a_separable_verb_is_a_reason(answer: str, kept: bool) -> None:
+    source = passage("Ford führt Gespräche mit Xiaomi, um strategische Optionen bei Elektroautos auszuloten und "
+                     "zu prüfen.", 1)
+    got = Verifier(HashEmbedding(), min_similarity=0.0).verify(answer, [source], REFUSAL_DE, "de",
+                                                               analyse("Warum führt Ford Gespräche mit Xiaomi?", "de"))
+    assert bool(got.kept) == kept, reasons(got)
