@@ -93,8 +93,8 @@ def garbled_reason(sentence: str, question: str = "", sources: Sequence[str] = (
 
 def echoed_example(sentence: str, names: Sequence[str], sources: Sequence[str]) -> str | None:
     """A name of the prompt's made-up examples ("Muster AG") that the sentence repeats although no source names it:
-    a small model answers a hard question from its examples. The name, or None."""
-    def says(text: str, name: str) -> bool:  # as whole words: "Muster AG", not "Muster Agentur"
-        return re.search(rf"\b{re.escape(fold(name))}\b", fold(text)) is not None
-
-    return next((n for n in names if says(sentence, n) and not any(says(s, n) for s in sources)), None)
+    a small model answers a hard question from its examples. The name, or None. Names match as whole words ("Muster
+    AG", not "Muster Agentur")."""
+    said, held = fold(sentence), fold("\n".join(sources))
+    return next((n for n in names if (name := re.compile(rf"\b{re.escape(fold(n))}\b")).search(said)
+                 and not name.search(held)), None)

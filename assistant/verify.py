@@ -95,7 +95,7 @@ class Verifier:
                  locality_evidence_margin: float = 0.06, dictionary: Dictionary | None = None,
                  example_names: Sequence[str] = ()) -> None:
         self.embedder = embedder
-        self.example_names = tuple(example_names)  # the made-up names of the answer prompts' examples
+        self.example_names = tuple(dict.fromkeys(example_names))  # the made-up names of the answer prompts' examples
         self.dictionary = dictionary  # German words, for sibling compounds (assistant/compounds.py)
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity if min_similarity_cross is None else min_similarity_cross
@@ -112,6 +112,7 @@ class Verifier:
         sentences = sentences_with_markers(answer)
         result = Verification(text="")
         ctx = VerificationContext(self.embedder, sources, question)
+        texts = [p.text for p in sources]
         pending: list[tuple[str, str, list[int], list[int]]] = []  # plain, clean, valid, invalid
         for i, s in enumerate(sentences):
             if is_refusal(s, refusal, question.text if question else ""):
@@ -123,8 +124,8 @@ class Verifier:
             if cut_off and i == len(sentences) - 1 and not re.search(r"[.!?…\"'»“”)\]]\s*$", s):
                 result.checks.append(_reject(plain, [], "incomplete sentence (the generation was cut off)"))
                 continue
-            garbled = garbled_reason(plain, question.text if question else "", [p.text for p in sources])
-            echoed = echoed_example(plain, self.example_names, [p.text for p in sources])
+            garbled = garbled_reason(plain, question.text if question else "", texts)
+            echoed = echoed_example(plain, self.example_names, texts)
             if garbled or echoed:
                 result.checks.append(_reject(plain, markers(s), garbled or f"'{echoed}' comes from the prompt's "
                                                                            "example, not from the sources"))

@@ -109,7 +109,7 @@ def test_static_prefix_is_identical_across_questions() -> None:
 
 def test_the_example_names_of_the_answer_prompts_are_their_examples_names() -> None:
     """The verifier drops an answer that repeats a made-up name of the examples (assistant/non_answers.py): each
-    listed name is in that prompt's examples, and each example's company is listed."""
+    listed name is in that prompt's examples, and the examples' company is among them."""
     for lang in ("de", "en"):
         p = PromptLibrary(PROJECT_ROOT / "prompts").get("answer", lang)
         examples = " ".join(e["user"] + e["assistant"] for e in p.examples)
