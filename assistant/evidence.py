@@ -35,6 +35,7 @@ from assistant.citations import instructs
 from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence_window import announced, announces, previous_sentence_start, widen
+from assistant.grounding import CAUSE_WORDS
 from assistant.lexicon import german_forms
 from assistant.models import Chunk, Passage
 from assistant.questions import QuestionInfo
@@ -270,7 +271,7 @@ _YEAR_MONTH = re.compile(
     r"|frühjahr|sommer|herbst|winter|quartal|woche|monat|jahr)\w*", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
 _REASON = re.compile(r"\b(?:weil|da|denn|damit|um\s+\w+\s+zu|wegen|aufgrund|angesichts|grund|ziel|because|since"
-                     r"|due\s+to|in\s+order|so\s+that|reason)\b", re.IGNORECASE)
+                     r"|due\s+to|in\s+order|so\s+that|reason|" + CAUSE_WORDS + r")\b", re.IGNORECASE)
 
 
 def holds_kind(info: QuestionInfo, sentence: str) -> bool:

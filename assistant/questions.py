@@ -43,7 +43,10 @@ _KIND_PATTERNS: list[tuple[AnswerKind, re.Pattern[str]]] = [
         r"|what\s+(?:caused|causes|led\s+to|leads\s+to|triggered|prompted|was\s+behind)|wodurch"
         r"|was\s+(?:führte|führt)\s+zu|was\s+hat\s+zu[rm]?\s+(?:\w+\s+){1,3}?geführt"
         r"|was\s+hat\s+(?:\w+\s+){1,4}?(?:ausgelöst|verursacht)|was\s+(?:löste|verursachte)"
-        r"|(?:was|wer)\s+(?:war|ist)\s+(?:der\s+)?auslöser)\b", re.I)),
+        r"|(?:was|wer)\s+(?:war|ist)\s+(?:der\s+)?auslöser"
+        # a justification is a reason given: "What justification does … give", "Wie begründet …", "Womit begründet …"
+        r"|what\s+(?:\w+\s+)?(?:justification|rationale)|how\s+(?:does|did|do)\s+(?:\w+\s+){1,4}?justify"
+        r"|(?:wie|womit)\s+(?:\w+\s+){0,2}?begründe\w*|welche\s+begründung)\b", re.I)),
     ("date", re.compile(
         r"\b(?:wann|seit\s+wann|bis\s+wann|ab\s+wann|welches\s+datum"
         # "In welchem Jahr …", "Ab welchem Datum …", "Bis zu welchem Zeitpunkt …", "Seit welchem Monat …"

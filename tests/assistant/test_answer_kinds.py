@@ -4,6 +4,7 @@ place or time; and answers that say "not in the sources" or "won't" in words of 
 import pytest
 
 from assistant.agreement import disagreement
+from assistant.evidence import holds_kind
 from assistant.lexicon import german_forms
 from assistant.non_answers import is_refusal
 from assistant.questions import analyse
@@ -352,3 +353,31 @@ def test_a_purpose_with_zu_inside_a_separable_verb_is_a_reason(answer: str, kept
     got = Verifier(HashEmbedding(), min_similarity=0.0).verify(answer, [source], REFUSAL_DE, "de",
                                                                analyse("Warum führt Ford Gespräche mit Xiaomi?", "de"))
     assert bool(got.kept) == kept, reasons(got)
+
+
+@pytest.mark.parametrize(
+    ("source", "answer", "kept"),
+    [
+        # a cause named by its verb: "begründete … mit", "führten … auf … zurück", "was caused by"
+        ("Die Stadt begründete das Verbot mit Beschwerden über Roller, die Gehwege blockierten.",
+         "Die Stadt begründete das Verbot mit Beschwerden über Roller auf den Gehwegen [1].", True),
+        ("Die schnellen Zeiten führten die Veranstalter auf die geänderte Streckenführung zurück.",
+         "Die Veranstalter führten die schnellen Zeiten auf die geänderte Streckenführung zurück [1].", True),
+        ("Die Stadt hat das Verbot für die Altstadt am 1. März wegen Beschwerden erlassen.",
+         "Die Stadt hat das Verbot für die Altstadt am 1. März erlassen [1].", False),  # the event, no cause
+    ],
+)
+def test_a_cause_named_by_its_verb_answers_why(source: str, answer: str, kept: bool) -> None:
+    question = analyse("Warum hat die Stadt das Verbot erlassen?", "de")
+    got = Verifier(HashEmbedding(), min_similarity=0.0).verify(answer, [passage(source, 1)], REFUSAL_DE, "de",
+                                                               question)
+    assert bool(got.kept) == kept, reasons(got)
+
+
+def test_the_evidence_picker_counts_a_cause_verb_as_a_reason() -> None:
+    why = analyse("Warum sind die Zeiten so gut?", "de")
+    assert holds_kind(why, "Die Zeiten führten die Veranstalter auf die geänderte Streckenführung zurück.")
+    assert holds_kind(why, "Die Sparkasse begründet den Schritt mit der Geldpolitik der Zentralbank.")
+    assert holds_kind(analyse("Why were the times so good?", "en"), "The good times were caused by a flat course.")
+    assert not holds_kind(why, "Der Kenianer lief den Marathon in 2:09:17 Stunden.")
+    assert not holds_kind(why, "Er führte das Team auf Platz drei.")

@@ -461,6 +461,12 @@ def test_yes_no_questions_are_recognised_in_their_own_language(question: str, la
         ("Was hat zur Verspätung geführt?", "de", "reason", False),
         ("Wodurch verzögerte sich der Bau?", "de", "reason", False),
         ("Was hat BMW entwickelt?", "de", "fact", False),
+        # a justification asked for is a reason given
+        ("What justification does the Sparkasse give for the new fee?", "en", "reason", False),
+        ("How did the city justify the ban?", "en", "reason", False),
+        ("Wie begründet die Stadt das Verbot?", "de", "reason", False),
+        ("Womit begründet die Sparkasse den Schritt?", "de", "reason", False),
+        ("Was hat die Stadt begründet?", "de", "fact", False),
         # one thing of a kind is no list; an English name ending in "s" is no plural noun
         ("Which news agency reported the talks between Ford and Xiaomi?", "en", "fact", False),
         ("Which match cost Markus Thielen his job at Hanseatia Lübeck?", "en", "fact", False),
