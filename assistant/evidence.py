@@ -49,9 +49,7 @@ _ANAPHORA = re.compile(
     r"|doch|jedoch|allerdings|trotzdem|dennoch|stattdessen|zuvor|vorher|später|seitdem|so|because|however|but"
     r"|danach|zudem|außerdem|ebenfalls|auch|diese[rsmn]?|dies|jene[rsmn]?|beide[n]?|die\s+beiden|der\s+konzern"
     r"|das\s+unternehmen|der\s+hersteller|die\s+firma|der\s+verein|die\s+stadt|he|she|it|they|there|this|these"
-    r"|those|the\s+two|both|the\s+company|the\s+group)\b",
-    re.IGNORECASE,
-)
+    r"|those|the\s+two|both|the\s+company|the\s+group)\b", re.IGNORECASE)
 # The same after a fronted time or place ("Im Dezember hatten die Konzerne …", "Am Donnerstag hatte der Konzern
 # mitgeteilt …"): German puts the subject after the verb there, and it refers back just as well.
 _FRONTED_ANAPHORA = re.compile(
@@ -185,7 +183,8 @@ class EvidencePicker:
             v = np.sum([vectors[s] for s in c.sentences], axis=0)
             score = float(v @ query / (np.linalg.norm(v) or 1.0)) + self.lexical_weight * lx
             score += self.passage_weight * (c.passage.score - top)  # the retriever ranked its passage
-            if self.kind_bonus and holds_kind(info, c.sentences[-1]):
+            told = c.sentences if info.kind == "reason" else c.sentences[-1:]  # also a sentence brought along
+            if self.kind_bonus and any(holds_kind(info, x) for x in told):
                 score += self.kind_bonus
             out.append(score)
         return out
@@ -270,8 +269,9 @@ _YEAR_MONTH = re.compile(
     r"|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|frühjahr|sommer|herbst|winter|quartal|woche|monat|jahr)\w*", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
-_REASON = re.compile(r"\b(?:weil|da|denn|damit|um\s+\w+\s+zu|wegen|aufgrund|angesichts|grund|ziel|because|since"
-                     r"|due\s+to|in\s+order|so\s+that|reason|" + CAUSE_WORDS + r")\b", re.IGNORECASE)
+_REASON = re.compile(r"\b(?:weil|da|denn|damit|um\s+\w+\s+zu|wegen|aufgrund|angesichts|grund|gründen?|ursachen|ziel"
+                     r"|because|since|due\s+to|in\s+order|so\s+that|reasons?|causes|faktoren|factors|" + CAUSE_WORDS
+                     + r")\b", re.I)
 
 
 def holds_kind(info: QuestionInfo, sentence: str) -> bool:

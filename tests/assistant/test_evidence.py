@@ -18,6 +18,7 @@ from assistant.text import sentence_spans
 from eval.planted import load_originals
 from ingest.chunking import chunk_article
 from tests.conftest import CORPUS
+from tests.fakes import HashEmbedding
 
 
 def passages_of(article: Article, overlap: int = 1, words: int = 90) -> list[Passage]:
@@ -166,3 +167,21 @@ def test_a_hyphenated_compound_of_the_question_counts_as_one_word_there_when_its
     coalition = analyse("Wer wird unter Rot-Rot-Grün Bildungsminister?", "de")
     greens = "Die Grünen erhalten das Bildungsministerium."
     assert lexical_coverage(coalition, [greens], weighted=False) == [2 / 4]
+
+
+def test_a_unit_announcing_reasons_gets_the_reason_bonus_for_a_why_question() -> None:
+    """The reasons stand in the sentence the announcement brings along, which names no cause word itself."""
+    text = ("Warum die frühe Bewegung so gut wirkt, erklärt der Chefarzt mit mehreren Faktoren. Wer liege, "
+            "verliere schnell die Orientierung und schlafe am Tag.\n\nDie Studie lief zwei Jahre lang.")
+    article = Article(doc_id="d", source="d.txt", title="Studie", text=text, language="de")
+    passage = Passage(doc_id="d", source="d.txt", title="Studie", chunk_id="d-0", text=text, start=0,
+                      end=len(text), score=0.5, dense_score=0.5)
+    candidates = EvidencePicker._candidates([passage], lambda _: article.text)
+    why = analyse("Warum werden ältere Patienten seltener verwirrt?", "de")
+
+    def scores(bonus: float) -> list[float]:
+        return EvidencePicker(HashEmbedding(), kind_bonus=bonus)._scores(why, candidates)
+
+    gain = [round(a - b, 3) for a, b in zip(scores(0.05), scores(0.0), strict=True)]
+    assert [c.sentences[0][:5] for c in candidates] == ["Warum", "Wer l", "Die S"]
+    assert gain == [0.05, 0.0, 0.0]  # the announcement with the reasons it brings; neither other sentence
