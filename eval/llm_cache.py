@@ -4,7 +4,8 @@ Decoding is greedy (temperature 0), so the same prompt gives the same reply: a r
 ``--llm-cache FILE`` asks the LLM only for prompts it has not seen and replays the rest. That makes a
 second run after a change to the verifier, the quote rule or the scoring take minutes instead of an hour.
 Latencies of replayed answers measure nothing, so a run that replayed any reply says so in its report and
-its latency figures must not be quoted. Never used by the assistant itself.
+its latency figures must not be quoted. A reply cut off by the time limit (an overloaded machine, not the model)
+is not recorded: replayed, it would pass for a whole reply. Never used by the assistant itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,10 +53,13 @@ class CachedLLM:
             yield from self._replies[key]
             return
         pieces: list[str] = []
+        started = time.monotonic()
         for piece in self.inner.stream(messages, max_tokens, timeout_s, temperature):
             pieces.append(piece)
             yield piece
         self.generated += 1
+        if time.monotonic() - started >= timeout_s:
+            return  # cut off by the time limit: the next run asks again
         with self._lock:
             self._replies[key] = pieces
             with self.path.open("a", encoding="utf-8") as f:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,24 @@ def test_replies_are_replayed_from_the_file_and_new_prompts_recorded(tmp_path: P
     again = CachedLLM(inner, path)
     assert _ask(again, "a") == "plain a" and _ask(again, "b") == "plain b"
     assert inner.calls == 2 and (again.replayed, again.generated) == (1, 1)
+
+
+def test_a_reply_cut_off_by_the_time_limit_is_not_recorded(tmp_path: Path) -> None:
+    """On an overloaded machine the time limit cuts a reply short: replayed, it would pass for the whole reply."""
+
+    class _Slow(_Counting):
+        def stream(self, messages: list[Message], max_tokens: int, timeout_s: float,
+                   temperature: float = 0.0) -> Iterator[str]:
+            self.calls += 1
+            yield "cut "
+            time.sleep(timeout_s)  # the LLM stops at its deadline
+
+    path = tmp_path / "cache.jsonl"
+    slow = _Slow()
+    cached = CachedLLM(slow, path)
+    assert "".join(cached.stream([{"role": "user", "content": "a"}], 16, 0.05)) == "cut "
+    assert cached.generated == 1 and not path.exists()
+    assert _ask(CachedLLM(_Counting(), path), "a") == "plain a"  # asked again, not replayed
 
 
 def test_a_variant_of_the_model_gets_its_own_replies(tmp_path: Path) -> None:
