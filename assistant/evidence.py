@@ -269,9 +269,7 @@ _YEAR_MONTH = re.compile(
     r"|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|frühjahr|sommer|herbst|winter|quartal|woche|monat|jahr)\w*", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
-_REASON = re.compile(r"\b(?:weil|da|denn|damit|um\s+\w+\s+zu|wegen|aufgrund|angesichts|grund|gründen?|ursachen|ziel"
-                     r"|because|since|due\s+to|in\s+order|so\s+that|reasons?|causes|faktoren|factors|" + CAUSE_WORDS
-                     + r")\b", re.I)
+_REASON = re.compile(r"\b(?:" + CAUSE_WORDS + r"|um\s+\w+\s+zu|gründen|due\s+to|causes|faktoren|factors)\b", re.I)
 
 
 def holds_kind(info: QuestionInfo, sentence: str) -> bool:

@@ -197,16 +197,16 @@ def money_numbers(text: str) -> set[str]:
 # "um … zu" with the "zu" inside a separable verb: "um Optionen auszuloten", "um Kosten einzusparen"
 _ZU_INFINITIVE = (r"(?:zu|(?:ab|an|auf|aus|bei|ein|fest|her|hin|los|mit|nach|vor|weg|zurück|zusammen|weiter|wieder"
                   r"|dar|durch|frei|hoch|voran|heraus|herab|vorbei)zu\w{3,})")
-# a cause named by its verb or noun: "begründete den Schritt mit …", "führten … auf die Streckenführung zurück",
-# "die Ursache", "ausgelöst durch", "was caused by", "blamed … on", "attributed … to", "the result of"
-CAUSE_WORDS = (r"begründe\w*|begründung|zurückzuführen|zurückgeführt|führ\w*\s[^.;]*?\bauf\b[^.;]*?\bzurück"
+# The words that give a reason - connectives, and a cause named by its verb or noun ("begründete den Schritt mit …",
+# "führten … auf die Streckenführung zurück", "die Ursache", "was caused by", "blamed … on") - shared by the evidence
+# picker's reason bonus (assistant/evidence.py) and the check below that an answer states one; each adds its own.
+CAUSE_WORDS = (r"weil|da|denn|damit|wegen|aufgrund|angesichts|grund|gründe|ziel|because|since|so\s+that|in\s+order"
+               r"|reasons?|begründe\w*|begründung|zurückzuführen|zurückgeführt|führ\w*\s[^.;]*?\bauf\b[^.;]*?\bzurück"
                r"|ursache\w*|auslöser|ausgelöst|verursacht\w*|caused|blamed|attributed|result\s+of|resulted|led\s+to"
                r"|triggered|justif\w*|rationale")
 _CAUSAL = re.compile(
-    r"\b(?:" + CAUSE_WORDS + r"|weil|da|denn|damit|um(?=\s[^.;]*\b" + _ZU_INFINITIVE + r"\b)"
-    r"|wegen|aufgrund|angesichts|dank|infolge|grund|gründe|ziel|vorwurf|soll|sollen"
-    r"|because|since|as|due|owing|thanks|so\s+that|in\s+order|to\s+\w+|reason|reasons|aim|goal|purpose"
-    r"|accused|allegations?|after|following)\b", re.IGNORECASE)
+    r"\b(?:" + CAUSE_WORDS + r"|um(?=\s[^.;]*\b" + _ZU_INFINITIVE + r"\b)|dank|infolge|vorwurf|soll|sollen"
+    r"|as|due|owing|thanks|to\s+\w+|aim|goal|purpose|accused|allegations?|after|following)\b", re.IGNORECASE)
 
 
 # a motive: what someone wants ("Ford will seine Position stärken" answers "Warum spricht Ford mit Xiaomi?"); German
