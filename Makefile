@@ -8,9 +8,9 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DLLAMA_CURL=OFF
 WHEELS := .cache/wheels
 
-.PHONY: setup run test test-fast browser-deps dictionary eval bench lint clean-index
+.PHONY: setup run test test-fast browser-deps dictionary prompt-states eval bench lint clean-index
 
-setup: $(VENV)/.installed dictionary
+setup: $(VENV)/.installed dictionary prompt-states
 
 # German-English dictionary (Ding, Debian's trans-de-en): the evidence picker reads it for English questions, and
 # the answer checks its German words (assistant/dictionary.py); without it the assistant still works, with the built-in
@@ -20,6 +20,11 @@ dictionary: $(VENV)/.installed
 	@test -f /usr/share/trans/de-en || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	  trans-de-en >/dev/null; } || echo "warning: could not install trans-de-en (English questions use the glossary only)"
 	$(BIN)/python -m assistant.dictionary
+
+# The static prompts' processed LLM states (~20 s on 2 cores), kept beside the models: they depend on the model and
+# the prompt text, not on the index, so every start of the assistant restores them (assistant/prime.py)
+prompt-states: $(VENV)/.installed
+	$(BIN)/python -m assistant.prime
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

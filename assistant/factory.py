@@ -81,7 +81,7 @@ def build_llm(settings: Settings) -> LLM:
     return LlamaCppLLM(path, n_ctx=settings.llm.context, threads=settings.llm.threads,
                        prefix_cache_mb=settings.llm.prefix_cache_mb, n_batch=settings.llm.batch,
                        mmap=settings.llm.mmap, flash_attn=settings.llm.flash_attn,
-                       state_dir=settings.storage.index_dir / "cache" / "llm")
+                       state_dir=settings.llm.prompt_states)
 
 
 def build_assistant(settings: Settings, embedder: VectorEmbedding | None = None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import pickle
 import threading
 import time
@@ -108,19 +110,27 @@ def pinned_cache_class() -> Any:
     return PinnedRAMCache
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed by another process meanwhile
+        return 0.0
+
+
 class LlamaCppLLM:
     """A GGUF model run in-process by llama-cpp-python, loaded once on first use."""
 
     def __init__(self, model_path: Path, n_ctx: int = 2048, threads: int = 2, prefix_cache_mb: int = 0,
                  n_batch: int = 256, state_dir: Path | None = None, mmap: bool = False,
-                 flash_attn: bool = True) -> None:
+                 flash_attn: bool = True, keep_states: int = 12) -> None:
         self.model_path = model_path
         self.flash_attn = flash_attn  # faster prompts on a busy CPU; the KV layout differs (saved states)
         self.mmap = mmap  # off: read into RAM; llama.cpp's CPU repack copies most weights anyway (settings)
         self.prefix_cache_mb = prefix_cache_mb
         self.n_ctx = n_ctx
         self.n_batch = n_batch
-        self.state_dir = state_dir
+        self.state_dir = state_dir  # processed static prompts, shared by every index of this machine (settings)
+        self.keep_states = keep_states  # most state files kept there (~4-17 MB each), the least recently used go
         self.threads = threads
         self.name = model_path.stem
         self.last_usage: TokenUsage | None = None
@@ -156,8 +166,9 @@ class LlamaCppLLM:
 
     def prime(self, prompts: list[list[Message]]) -> list[str]:
         """Have the static prefix of each prompt processed and pinned in the prompt-state cache: restored from
-        ``state_dir`` when an earlier start saved it for this model, context and prompt, else computed and
-        saved. Returns what happened to each ("restored" / "computed"), for the start-up log."""
+        ``state_dir`` when an earlier start (of any index, or ``make setup``) saved it for this model, context and
+        prompt, else computed and saved. Returns what happened to each ("restored" / "computed"), for the
+        start-up log."""
         llama = self._model()
         cache = getattr(llama, "cache", None)
         done = []
@@ -165,8 +176,9 @@ class LlamaCppLLM:
             path = self._state_path(messages)
             if cache is not None and path is not None and path.is_file():
                 try:
-                    key, state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, next to the index
+                    key, state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, beside the models
                     cache.pin(key, state)
+                    os.utime(path)  # recently used: kept when older states are pruned
                     done.append("restored")
                     continue
                 except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:
@@ -177,15 +189,33 @@ class LlamaCppLLM:
                 key, state = next(reversed(cache.cache_state.items()))
                 cache.pin(key, state)
                 if path is not None:
-                    tmp = path.with_suffix(".tmp")
-                    try:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        tmp.write_bytes(pickle.dumps((key, state)))
-                        tmp.replace(path)
-                    except OSError as e:
-                        log.warning("cannot save the prompt state to %s: %s", path, e)
+                    self._save_state(path, pickle.dumps((key, state)))
             done.append("computed")
         return done
+
+    def primed(self, prompts: list[list[Message]]) -> bool:
+        """Whether every prompt's processed state is on disk already (without loading the model)."""
+        paths = [self._state_path(m) for m in prompts]
+        return all(p is not None and p.is_file() for p in paths)
+
+    def _save_state(self, path: Path, data: bytes) -> None:
+        """Write the state file atomically (a temporary name of this process: two starts may save at once), then
+        remove the least recently used state files beyond ``keep_states`` (older prompt texts, other models)."""
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            log.warning("cannot save the prompt state to %s: %s", path, e)
+            return
+        saved = sorted(path.parent.glob("prompt-*.state"), key=_mtime, reverse=True)
+        for old in saved[self.keep_states:]:
+            if old != path:
+                with contextlib.suppress(OSError):
+                    old.unlink(missing_ok=True)
 
     def _state_path(self, messages: list[Message]) -> Path | None:
         """Where the processed state of this prompt is kept: one file per model file, context, batch size,

@@ -37,6 +37,7 @@ from assistant.models import (
     Turn,
     is_language,
 )
+from assistant.prime import static_prompts
 from assistant.prompts import PromptLibrary
 from assistant.quote import Quoter
 from assistant.retrieval import Mode, Retriever
@@ -107,9 +108,7 @@ class Assistant:
             warm()
         step(f"LLM {self.llm.name} loaded", t)
         t = time.perf_counter()
-        prompts = [self.prompts.get(name, lang) for name, lang in (("answer", "de"), ("answer", "en"),
-                                                                   ("condense", "de"), ("condense", "en"))]
-        static = [p.messages(**{v: "" for v in p.variables}) for p in prompts]
+        static = static_prompts(self.prompts)
         with self.admission.slot():
             prime = getattr(self.llm, "prime", None)
             if prime:

@@ -115,6 +115,11 @@ class LLMSettings(_Group):
         default=PROJECT_ROOT / ".cache" / "models",
         description="Where the assembled GGUF file and the dictionary's table (assistant/dictionary.py) are kept.",
     )
+    state_dir: Path | None = Field(
+        default=None,
+        description="Where the static prompts' processed llama.cpp states are kept (one file per model, context, "
+        "prompt text; every index reuses them, `make setup` computes them). Unset: <llm_model_dir>/prompt-states.",
+    )
     bundled: Literal["qwen2.5-1.5b", "qwen2.5-0.5b"] = Field(
         default="qwen2.5-1.5b", description="Which bundled GGUF to assemble when llm_model_path is unset."
     )
@@ -152,10 +157,15 @@ class LLMSettings(_Group):
     )
     temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = greedy).")
 
-    @field_validator("model_dir")
+    @field_validator("model_dir", "state_dir")
     @classmethod
-    def _absolute(cls, v: Path) -> Path:
-        return v.expanduser().resolve()
+    def _absolute(cls, v: Path | None) -> Path | None:
+        return v.expanduser().resolve() if v is not None else None
+
+    @property
+    def prompt_states(self) -> Path:
+        """The directory of the processed static prompts (``state_dir``, by default beside the models)."""
+        return self.state_dir or self.model_dir / "prompt-states"
 
 
 class ServerSettings(_Group):
