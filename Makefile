@@ -24,7 +24,7 @@ dictionary: $(VENV)/.installed
 # The static prompts' processed LLM states (~20 s on 2 cores), kept beside the models: they depend on the model and
 # the prompt text, not on the index, so every start of the assistant restores them (assistant/prime.py)
 prompt-states: $(VENV)/.installed
-	$(BIN)/python -m assistant.prime
+	$(BIN)/python -m assistant.prime || echo "warning: prompt states not computed (the first start of the assistant computes them)"
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
