@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -21,17 +22,24 @@ def test_the_states_live_beside_the_models_whatever_the_index(tmp_path: Path) ->
     assert Settings(llm_state_dir=tmp_path / "states").llm.prompt_states == (tmp_path / "states").resolve()
 
 
-def test_every_static_prompt_is_its_prompt_with_the_variables_empty() -> None:
+def test_every_static_prompt_is_the_fixed_beginning_of_its_real_prompts() -> None:
+    """What a start primes is, token for token, what every request of that prompt begins with up to its first
+    variable: the system prompt, the examples and the fixed head of the user message (llama.cpp reuses the longest
+    common prefix of a pinned state)."""
     library = PromptLibrary(PROJECT_ROOT / "prompts")
     static = static_prompts(library)
     assert len(static) == len(STATIC_PROMPTS) == 4
+    assert len({json.dumps(m) for m in static}) == 4
     for (name, language), messages in zip(STATIC_PROMPTS, static, strict=True):
         prompt = library.get(name, language)
-        filled = prompt.messages(**{v: "X" for v in prompt.variables})
-        # the same messages up to the last, whose fixed beginning is the static one's whole text
-        assert messages[:-1] == filled[:-1]
-        assert filled[-1]["content"].startswith(messages[-1]["content"].split("\n")[0])
-        assert "X" not in messages[-1]["content"].replace(filled[-1]["content"], "")
+        filled = _text(prompt.messages(**{v: "\x00" for v in prompt.variables}))
+        head = filled[: filled.index("\x00")]
+        assert _text(messages).startswith(head)
+        assert len(head) > len(_text(messages[:-1]))  # every message before the last one is in the shared head
+
+
+def _text(messages: list[dict[str, str]]) -> str:
+    return "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in messages)
 
 
 def _llm(tmp_path: Path, keep: int = 12) -> LlamaCppLLM:
