@@ -178,7 +178,8 @@ class LlamaCppLLM:
                 try:
                     key, state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, beside the models
                     cache.pin(key, state)
-                    os.utime(path)  # recently used: kept when older states are pruned
+                    with contextlib.suppress(OSError):  # a read-only folder still restores
+                        os.utime(path)  # recently used: kept when older states are pruned
                     done.append("restored")
                     continue
                 except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:

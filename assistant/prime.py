@@ -16,8 +16,6 @@ import time
 from assistant.llm import Message
 from assistant.prompts import PromptLibrary
 
-log = logging.getLogger(__name__)
-
 # the prompts a start primes, in this order (the answer prompts first: every question needs one)
 STATIC_PROMPTS = (("answer", "de"), ("answer", "en"), ("condense", "de"), ("condense", "en"))
 
@@ -47,11 +45,11 @@ def main() -> int:
     assert isinstance(llm, LlamaCppLLM)
     messages = static_prompts(PromptLibrary(settings.storage.prompts_dir))
     if llm.primed(messages):
-        print(f"prompt states: all {len(messages)} kept in {settings.llm.prompt_states}")
+        print(f"prompt states: all {len(messages)} kept in {llm.state_dir}")
         return 0
     t = time.perf_counter()
     done = llm.prime(messages)
-    print(f"prompt states: {', '.join(done)} in {time.perf_counter() - t:.1f} s, kept in {settings.llm.prompt_states}")
+    print(f"prompt states: {', '.join(done)} in {time.perf_counter() - t:.1f} s, kept in {llm.state_dir}")
     return 0
 
 
