@@ -2,7 +2,7 @@
 
 An English question over German articles shares few words with them ("Which party made it into the state
 parliament for the first time?" against "Die AfD zog mit 7,6 Prozent erstmals in den Landtag ein."), so the
-picker's word overlap (``evidence.lexical_coverage``) saw only names and the few words of the hand-made glossary
+picker's word overlap (``coverage.lexical_coverage``) saw only names and the few words of the hand-made glossary
 (assistant/glossary.py). The Ding dictionary (TU Chemnitz, GPL-2+, ~200,000 entries; Debian's package
 ``trans-de-en``, installed by ``make setup``) maps each English word to the German words it translates, e.g.
 parliament -> parlament, first -> erst/erstmal, hip -> hüft. The picker and the quote's choice of sentence use it for

@@ -23,7 +23,6 @@ the budget. Off by default: test 43 -> 41 of 125 at 1.5, for ~2.8 s more before 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,15 +31,15 @@ from functools import partial
 import numpy as np
 
 from assistant.citations import instructs
+from assistant.coverage import lexical_coverage
 from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.evidence_window import announced, announces, previous_sentence_start, widen
 from assistant.grounding import CAUSE_WORDS
-from assistant.lexicon import german_forms
 from assistant.models import Chunk, Passage
 from assistant.questions import QuestionInfo
 from assistant.sentence_vectors import SentenceVectors
-from assistant.text import bm25_tokens, fold, sentence_spans
+from assistant.text import sentence_spans
 
 # Sentence openings that refer back to the previous sentence: it is needed to understand this one.
 _ANAPHORA = re.compile(
@@ -126,7 +125,7 @@ class EvidencePicker:
                                                               candidates[i].start))
         best = scores[order[0]]
         several = info.several or info.kind == "list"
-        limit = self.max_units_several if several else self.max_units
+        limit = self.max_units_several if several or info.parts else self.max_units
         cross = any(c.passage.language != info.language for c in candidates)
         budget = (self.max_chars_cross if cross else self.max_chars) * (1.5 if several else 1.0)
         chosen: list[int] = []
@@ -140,6 +139,8 @@ class EvidencePicker:
             used += len(candidates[i].text)
         if several:
             chosen = self._spread(chosen, order, candidates, scores, best, limit)
+        if info.parts:
+            chosen = self._each_part(info, chosen, candidates, limit)
         units = [candidates[i].passage.model_copy(update={
             "text": candidates[i].text, "start": candidates[i].start, "end": candidates[i].end,
             "score": round(float(scores[i]), 4)}) for i in chosen]
@@ -207,6 +208,16 @@ class EvidencePicker:
                     seen.add((p.doc_id, u.at))
                     out.append(Candidate(p, u.start, u.end, u.text, u.sentences))
         return out
+
+    def _each_part(self, info: QuestionInfo, chosen: list[int], candidates: list[Candidate], limit: int) -> list[int]:
+        """Two questions in one: the sentence that answers each part best is evidence, right after the best one
+        for the whole question (scored against the whole, the sentence about the second part may rank low)."""
+        for part in info.parts:
+            scores = self._scores(part, candidates)
+            top = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+            if top not in chosen:
+                chosen = chosen[:1] + [top] + chosen[1: limit - 1]
+        return chosen
 
     @staticmethod
     def _spread(chosen: list[int], order: list[int], candidates: list[Candidate], scores: list[float],
@@ -286,47 +297,6 @@ def holds_kind(info: QuestionInfo, sentence: str) -> bool:
 def refers_back(sentence: str) -> bool:
     """Whether a sentence opens by referring to the one before ("Er …", "Die beiden Autobauer …")."""
     return bool(_ANAPHORA.match(sentence) or _FRONTED_ANAPHORA.match(sentence))
-
-
-def lexical_coverage(info: QuestionInfo, sentences: list[str], weighted: bool = True,
-                     dictionary: Dictionary | None = None) -> list[float]:
-    """Per sentence, the share of the question's content words it contains, each word weighted by its
-    rarity among these sentences (a word in every sentence tells nothing apart). Words match as stems,
-    or as spelling-folded prefixes of five letters or more, so compounds (Leichtbau/Leichtbauteile) and
-    cognates across German and English (cooperate/kooperieren, strategy/Strategie) count; an English word also
-    matches the German words the glossary or the ``dictionary`` gives for it (parliament/Landtag)."""
-    if not info.focus:
-        return [0.0] * len(sentences)
-    token_sets = [{fold(t) for t in bm25_tokens(s, "de") + bm25_tokens(s, "en")} for s in sentences]
-    focus = {fold(t) for t in info.focus}
-    # an English question word also matches its German forms from the glossary ("finance" -> "Finanz…") and the
-    # dictionary ("first" -> "erstmals")
-    forms = {f: (german_forms(f) + (dictionary.forms(f) if dictionary else ())) if info.language == "en" else ()
-             for f in focus}
-    present = [{f for f in focus if _matches(f, ts) or any(_matches(g, ts) for g in forms[f])}
-               for ts in token_sets]
-    # a hyphenated compound and its parts are one word of the question, there when the compound or its head is
-    # ("Der Satellit …" for "der Bremer Waldbrand-Satellit"): three words would outweigh the question's others. A
-    # short head names no thing of its own ("Rot-Rot-Grün" is a coalition, not something "grün")
-    for compound in [f for f in focus if "-" in f and len(f.rsplit("-", 1)[-1]) >= 5]:
-        parts = [p for p in compound.split("-") if p in focus]
-        focus -= set(parts)
-        present = [(p - set(parts)) | ({compound} if compound in p or (parts and parts[-1] in p) else set())
-                   for p in present]
-    n = len(sentences)
-    if not weighted:  # the plain share of the question's words
-        return [len(p) / len(focus) for p in present]
-    weights = {f: math.log(1 + n / (1 + sum(f in p for p in present))) for f in focus}
-    total = sum(weights.values()) or 1.0
-    return [sum(weights[f] for f in p) / total for p in present]
-
-
-def _matches(word: str, tokens: set[str]) -> bool:
-    if word in tokens:
-        return True
-    if len(word) < 5:
-        return False
-    return any(t.startswith(word) or (len(t) >= 5 and word.startswith(t)) for t in tokens)
 
 
 def _merge_touching(units: list[Passage]) -> list[Passage]:

@@ -8,7 +8,7 @@ is not an answer, however true the sentence is).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from assistant.grounding import ENGLISH_ROLES, ROLES
@@ -132,6 +132,7 @@ class QuestionInfo:
     anchors: tuple[str, ...] = ()  # names, acronyms and numbers the question mentions
     several: bool = False  # the question asks for several items (a list)
     grain: DateGrain | None = None  # a date question's precision: a year, a month or a day
+    parts: tuple[QuestionInfo, ...] = ()  # two questions in one ("Was kostet X, und wer zahlt?"): each analysed
 
 
 _WH_STEMS = {w for lang in ("de", "en") for w in bm25_tokens(
@@ -140,8 +141,53 @@ _WH_STEMS = {w for lang in ("de", "en") for w in bm25_tokens(
 _ANCHOR = re.compile(r"\b(?:[A-ZÄÖÜ][\w-]*[A-Z0-9][\w-]*|[A-Z][a-zäöüß]+(?:-[A-Z][\w]+)*)\b|\d+(?:[.,]\d+)*")
 
 
+# Where a question asks a second question: "…, und wer zahlt?", "… and why?", "When and where …?". A wh-word
+# after "und" / "and" starts one (a noun after it does not: "Ford und Xiaomi").
+_WH_START = (r"(?:wann|wo|wohin|woher|wer|wem|wen|wessen|was|wie|welche[mnrs]?|warum|weshalb|wieso|weswegen|womit"
+             r"|wofür|wozu|worüber|wodurch|(?:mit|an|für|von|bei|zu|gegen)\s+wem|(?:seit|bis|ab)\s+wann"
+             r"|(?:in|an|auf|aus|mit|von|bei|zu|um|nach|seit|bis)\s+(?:welche[mnrs]?|wie)|when|where|who|whom"
+             r"|whose|what"
+             r"|which|why|how|(?:since|until|by|to|with|from|for|in|on|at|of)\s+(?:when|whom|which|what|how))\b")
+_SECOND_QUESTION = re.compile(r",?\s+(?:und|and|sowie|as\s+well\s+as)\s+(?=" + _WH_START + ")", re.I)
+_LEADING_WH = re.compile(r"^" + _WH_START + r"(?:\s+(?:viele?n?|much|many|long|lange|hoch|high|genau|exactly))?",
+                         re.I)
+
+
+def question_parts(text: str) -> list[str]:
+    """The questions ``text`` asks, when it asks two or more in one ("Was kostet die Strecke, und welchen Anteil
+    übernimmt der Bund?"); else ``[text]``. A part of only a wh-word borrows the rest of its neighbour ("Wann und
+    wo wurde er verhaftet?" -> "Wann wurde er verhaftet", "wo wurde er verhaftet"; "Wann beginnt der Bau und
+    warum?" -> …, "warum beginnt der Bau")."""
+    cuts = [m for m in _SECOND_QUESTION.finditer(text) if m.start() > 0]
+    if not cuts:
+        return [text]
+    bounds = [0] + [m.end() for m in cuts]
+    ends = [m.start() for m in cuts] + [len(text)]
+    parts = [text[b:e].strip(" ,?;") for b, e in zip(bounds, ends, strict=True)]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        wh = _LEADING_WH.match(part)
+        if wh is not None and len(part[wh.end():].split()) <= 1:  # a wh-word ("und wo?", "und wie viele jeweils?"):
+            # the rest of a neighbour says what it asks about
+            donor = parts[i + 1] if i + 1 < len(parts) else parts[i - 1]
+            donor_wh = _LEADING_WH.match(donor)
+            rest = donor[donor_wh.end():].strip() if donor_wh else donor
+            part = f"{part} {rest}".strip()
+        out.append(part)
+    return out
+
+
 def analyse(question: str, language: str) -> QuestionInfo:
-    """The kind of answer ``question`` asks for (see module docstring) and its content words."""
+    """The kind of answer ``question`` asks for (see module docstring), its content words and, for two questions
+    in one, each of them (``parts``)."""
+    info = _analyse(question, language)
+    parts = [_analyse(p, language) for p in question_parts(info.text)]
+    if len(parts) < 2 or not all(p.focus for p in parts):  # "Wie und wann?": nothing to tell the parts apart
+        return info
+    return replace(info, parts=tuple(parts))
+
+
+def _analyse(question: str, language: str) -> QuestionInfo:
     text = " ".join(question.split())
     kind: AnswerKind = "fact"
     first = len(text) + 1

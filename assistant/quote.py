@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from assistant.answer_items import answer_items
 from assistant.compounds import german_siblings
+from assistant.coverage import lexical_coverage
 from assistant.dictionary import Dictionary
-from assistant.evidence import lexical_coverage, refers_back
+from assistant.evidence import refers_back
 from assistant.evidence_window import announced_count, announces
 from assistant.grounding import states_cause
 from assistant.models import Passage

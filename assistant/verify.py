@@ -29,43 +29,32 @@ A sentence is kept only when all of these hold (the first that fails is the reco
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.agreement import disagreement
 from assistant.answer_items import answer_items
 from assistant.citations import markers, sentences_with_markers, split_valid, strip_markers
+from assistant.claim_grounding import grounding_problem, named_numbers, number_home
 from assistant.compounds import german_siblings
 from assistant.dictionary import Dictionary
 from assistant.embeddings import VectorEmbedding
 from assistant.grounding import (
-    ACRONYM,
-    NOUN_SHAPE,
-    ROLE_NOUN,
-    EvidenceText,
-    checkable_names,
-    common_noun_in,
-    compound_grounded,
     derived_numbers,
     enumerated_count,
     evidence_text,
-    glossary_words,
     merge_evidence,
-    name_in,
     number_words,
     numbers_in,
     roles_missing,
-    token_in,
     without_source_references,
 )
-from assistant.lexicon import german_forms
 from assistant.models import Passage, SentenceCheck
 from assistant.non_answers import echoed_example, garbled_reason, is_refusal
 from assistant.questions import QuestionInfo
-from assistant.text import bm25_tokens, fold
-from assistant.verify_context import VerificationContext
+from assistant.text import bm25_tokens
+from assistant.verify_context import SourceUnit, VerificationContext
 
-_UNIT_WORDS = frozenset({"prozent", "percent", "euro", "dollar", "jahr", "year", "million", "milliard", "mio", "mrd"})
 _KIND_NAMES = {"date": "date", "number": "number", "name": "name", "place": "place", "list": "item",
                "reason": "reason", "yesno": "statement", "fact": "fact"}
 
@@ -187,58 +176,40 @@ class Verifier:
 
         units = [ctx.units[n - 1] for n in cited]
         ev = merge_evidence([u.evidence for u in units])
-        problem = _grounding(claim, ev, cited, ctx, language)
+        problem = grounding_problem(claim, ev, cited, ctx, language)
         if problem:
             return reject(problem)
         sim, local = ctx.similarity(claim, cited)
         local_text = " ".join(ctx.units[n - 1].sentences[i] for n, i in local)
         # a number must come from the sentence the claim comes from (not from the one before: "Ghosn wurde
         # 2018 verhaftet. Er floh Ende 2019 …" does not make 2018 the year he fled)
-        home = evidence_text(" ".join(ctx.units[n - 1].sentences[i] for n, i in _number_home(claim, local, ctx,
+        home = evidence_text(" ".join(ctx.units[n - 1].sentences[i] for n, i in number_home(claim, local, ctx,
                                                                                            language)))
         stray = (numbers_in(claim) | number_words(claim)) - home.numbers
         if stray:
             stray -= derived_numbers(home.numbers) | enumerated_count(claim)
+        if stray:  # "Brandwacht-1" names the satellite the cited article (or the question) names: it counts nothing
+            asked = ctx.question.text if ctx.question else ""
+            known = " ".join([asked, *(f"{u.passage.title} {u.text}" for u in units)])
+            stray -= named_numbers(claim, known)
         if stray:
             return reject(f"number(s) {', '.join(sorted(stray))} belong to another statement of the source", sim)
         problem = disagreement(claim, language, local_text, units[0].passage.language)
         if problem:
             return reject(problem, sim)
         items: list[str] = []
-        q = ctx.question
-        if q is not None:
-            local_ev = evidence_text(local_text)
-            items = answer_items(claim, q, local_ev, language)
-            if not items:
-                return reject(f"does not answer the question (no {_KIND_NAMES[q.kind]} from the cited "
-                              "evidence)", sim)
-            # the role may stand in another evidence sentence of the article ("Die Geschäftsführerin … will …"
-            # before "Annette Vollrath sagte …")
-            docs = {u.passage.doc_id for u in units}
-            roles = roles_missing(q.text, merge_evidence([u.evidence for u in ctx.units if u.passage.doc_id in docs])) \
-                if q.kind == "name" and q.language == "de" else []
-            if roles:
-                return reject(f"the cited source calls nobody '{roles[0]}' (the question presupposes it)", sim)
-            source_language = "de" if all(u.passage.language == "de" for u in units) else "other"
-            siblings = german_siblings(q.text, q.language, local_text, source_language, self.dictionary)
-            if siblings:
-                return reject(f"comes from a cited sentence about '{siblings[0][1]}', not '{siblings[0][0]}' as "
-                              "asked", sim, local_text)
-            relevance = max(ctx.units[n - 1].question_relevance[i] for n, i in local)
-            # the evidence picker's score of the claim's sentence (of a one-sentence source: a source of two
-            # sentences has one score for both)
-            picked = max((ctx.units[n - 1].passage.score for n, _ in local if len(ctx.units[n - 1].sentences) == 1),
-                         default=float("-inf"))
-            if ctx.best_question_relevance - relevance > self.locality_margin and \
-                    ctx.best_evidence_score - picked > self.locality_evidence_margin:
-                return reject("comes from a cited sentence that is not about the question (a neighbouring fact: "
-                              f"relevance {relevance:.2f}, best {ctx.best_question_relevance:.2f})", sim,
-                              local_text)
-            coverage = max(ctx.units[n - 1].question_coverage[i] for n, i in local)
-            if ctx.best_question_coverage - coverage > self.coverage_margin:
-                return reject("comes from a cited sentence that lacks what the question is about (it shares "
-                              f"{coverage:.0%} of the question's words, another sentence "
-                              f"{ctx.best_question_coverage:.0%})", sim, local_text)
+        if ctx.question is not None:
+            # the question, else one of two questions in one ("Was kostet X, und wer zahlt?"): the sentence about
+            # the second is about the question too; what is said of a failed claim is what the whole question says
+            outcome = self._about(claim, 0, units, local, local_text, ctx, language, sim, reject)
+            for k in range(1, len(ctx.asked)):
+                if isinstance(outcome, list):
+                    break
+                part = self._about(claim, k, units, local, local_text, ctx, language, sim, reject)
+                outcome = part if isinstance(part, list) else outcome
+            if isinstance(outcome, SentenceCheck):
+                return outcome
+            items = outcome
         if language == "en" and _german_function_words(claim):
             return reject("written in another language than the question", sim)
         same = all(u.passage.language == language for u in units)
@@ -249,62 +220,45 @@ class Verifier:
         return SentenceCheck(sentence=claim, cited=cited, accepted=True, similarity=round(sim, 3), items=items,
                              source_sentence=local_text)
 
-
-
-def _number_home(claim: str, local: list[tuple[int, int]], ctx: VerificationContext,
-                 language: str) -> list[tuple[int, int]]:
-    """Of the sentences a claim comes from (close in meaning), those that share at least half as many of its
-    words as the one sharing most: where its numbers must stand. "Ghosn floh Ende 2018 in den Libanon" is as
-    close in meaning to "Ghosn wurde 2018 in Tokio verhaftet" as to "Er floh Ende 2019 in den Libanon", but
-    shares only the name with the first."""
-    if len(local) < 2:
-        return local
-    words = {fold(t) for t in bm25_tokens(claim, language) if len(t) >= 3 and not numbers_in(t)}
-    shared = [sum(token_in(w, evidence_text(ctx.units[n - 1].sentences[i])) for w in words) for n, i in local]
-    best = max(shared)
-    return [x for x, k in zip(local, shared, strict=True) if 2 * k >= best] if best else local
-
-
-def _grounding(claim: str, ev: EvidenceText, cited: list[int], ctx: VerificationContext, language: str) -> str | None:
-    """Check 3 of the module docstring: numbers, names and glossary words of the claim in the evidence."""
-    q = ctx.question
-    asked = q.text if q else ""
-    # a number is a claim even when the question holds it ("… auf null gesenkt?" presupposes it); a
-    # difference or sum of two numbers of the source is a number of the source ("from 43% to 15%": 28 points)
-    missing = (numbers_in(claim) | number_words(claim)) - ev.numbers
-    missing -= derived_numbers(ev.numbers) | enumerated_count(claim)  # "four cities: A, B, C and D" counts them
-    if missing:
-        return f"number(s) {', '.join(sorted(missing))} not in the cited source"
-    others = [u for n, u in enumerate(ctx.units, 1) if n not in cited]
-    cited_docs = {ctx.units[n - 1].passage.doc_id for n in cited}
-    tolerated = 1 if language != "en" and len(bm25_tokens(claim, language)) >= 7 else 0
-    asked_folded = fold(asked)
-    for name in checkable_names(claim, language):
-        if name_in(name, ev) or compound_grounded(name, ev):
-            continue
-        from_question = fold(name) in asked_folded
-        proper = language == "en" or ACRONYM.fullmatch(name) or not NOUN_SHAPE.search(name)
-        elsewhere = [u for u in others if u.passage.doc_id not in cited_docs and name_in(name, u.evidence)]
-        if proper and elsewhere and not (from_question and any(u.passage.doc_id in cited_docs for u in ctx.units)):
-            return f"'{name}' appears in another source, not in the cited one"
-        if from_question:
-            continue  # repeating the question's subject ("General Motors", "EV strategy") claims nothing new
-        if tolerated and not ACRONYM.fullmatch(name) and not ROLE_NOUN.search(name) and common_noun_in(claim, name):
-            tolerated -= 1  # a long German sentence may paraphrase one noun (not name someone new)
-            continue
-        return f"'{name}' is not in the cited source"
-    if language == "en":
-        for word in glossary_words(claim):
-            forms = german_forms(word)
-            if not (token_in(fold(word), ev) or any(f in ev.folded for f in forms)):
-                return f"'{word}' is not in the cited source"
-    else:
-        content = [w for w in bm25_tokens(claim, language) if not w.isdigit() and fold(w) not in _UNIT_WORDS]
-        if len(content) >= 4 and any(u.passage.language == language for n in cited for u in [ctx.units[n - 1]]):
-            found = sum(token_in(fold(w), ev) for w in content)
-            if found < 0.4 * len(content):
-                return f"most of its words are not in the cited source ({found} of {len(content)})"
-    return None
+    def _about(self, claim: str, k: int, units: list[SourceUnit], local: list[tuple[int, int]], local_text: str,
+               ctx: VerificationContext, language: str, sim: float,
+               reject: Callable[..., SentenceCheck]) -> list[str] | SentenceCheck:
+        """Whether the claim answers question ``k`` of ``ctx.asked`` from its cited evidence: the items it states
+        (see assistant/answer_items.py), or the rejection saying why not."""
+        q = ctx.asked[k]
+        local_ev = evidence_text(local_text)
+        items = answer_items(claim, q, local_ev, language)
+        if not items:
+            return reject(f"does not answer the question (no {_KIND_NAMES[q.kind]} from the cited "
+                          "evidence)", sim)
+        # the role may stand in another evidence sentence of the article ("Die Geschäftsführerin … will …"
+        # before "Annette Vollrath sagte …")
+        docs = {u.passage.doc_id for u in units}
+        roles = roles_missing(q.text, merge_evidence([u.evidence for u in ctx.units if u.passage.doc_id in docs])) \
+            if q.kind == "name" and q.language == "de" else []
+        if roles:
+            return reject(f"the cited source calls nobody '{roles[0]}' (the question presupposes it)", sim)
+        source_language = "de" if all(u.passage.language == "de" for u in units) else "other"
+        siblings = german_siblings(q.text, q.language, local_text, source_language, self.dictionary)
+        if siblings:
+            return reject(f"comes from a cited sentence about '{siblings[0][1]}', not '{siblings[0][0]}' as "
+                          "asked", sim, local_text)
+        relevance = max(ctx.units[n - 1].question_relevance[k][i] for n, i in local)
+        # the evidence picker's score of the claim's sentence (of a one-sentence source: a source of two
+        # sentences has one score for both)
+        picked = max((ctx.units[n - 1].passage.score for n, _ in local if len(ctx.units[n - 1].sentences) == 1),
+                     default=float("-inf"))
+        if ctx.best_question_relevance[k] - relevance > self.locality_margin and \
+                ctx.best_evidence_score - picked > self.locality_evidence_margin:
+            return reject("comes from a cited sentence that is not about the question (a neighbouring fact: "
+                          f"relevance {relevance:.2f}, best {ctx.best_question_relevance[k]:.2f})", sim,
+                          local_text)
+        coverage = max(ctx.units[n - 1].question_coverage[k][i] for n, i in local)
+        if ctx.best_question_coverage[k] - coverage > self.coverage_margin:
+            return reject("comes from a cited sentence that lacks what the question is about (it shares "
+                          f"{coverage:.0%} of the question's words, another sentence "
+                          f"{ctx.best_question_coverage[k]:.0%})", sim, local_text)
+        return items
 
 
 

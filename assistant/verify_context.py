@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.citations import mask_instructions
+from assistant.coverage import lexical_coverage
 from assistant.embeddings import VectorEmbedding
-from assistant.evidence import lexical_coverage, refers_back
+from assistant.evidence import refers_back
 from assistant.grounding import EvidenceText, evidence_text
 from assistant.models import Passage
 from assistant.questions import QuestionInfo
@@ -27,8 +28,9 @@ class SourceUnit:
     evidence: EvidenceText
     vector: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
-    question_relevance: list[float] = field(default_factory=list)
-    question_coverage: list[float] = field(default_factory=list)
+    # per question asked (the whole question, then each of its parts): each sentence's relevance and word coverage
+    question_relevance: list[list[float]] = field(default_factory=list)
+    question_coverage: list[list[float]] = field(default_factory=list)
 
 
 class VerificationContext:
@@ -38,6 +40,8 @@ class VerificationContext:
         self.embedder = embedder
         self.sources = sources
         self.question = question
+        # what the answer may answer: the question, and each question of two in one (QuestionInfo.parts)
+        self.asked: list[QuestionInfo] = [question, *question.parts] if question is not None else []
         self.units = []
         for p in sources:
             text = mask_instructions(p.text, mask="")  # an injected instruction supports nothing
@@ -46,8 +50,8 @@ class VerificationContext:
             meta = " ".join(x for x in (p.title, p.outlet or "", p.date or "") if x)
             self.units.append(SourceUnit(p, text, sentences, evidence_text(f"{meta} {text}")))
         self.claim_vectors: dict[str, np.ndarray] = {}
-        self.best_question_relevance = 0.0
-        self.best_question_coverage = 0.0
+        self.best_question_relevance: list[float] = [0.0] * len(self.asked)
+        self.best_question_coverage: list[float] = [0.0] * len(self.asked)
         self.best_evidence_score = max((p.score for p in sources), default=0.0)
 
     def embed(self, claims: list[str]) -> None:
@@ -55,7 +59,7 @@ class VerificationContext:
         texts = [c for c in dict.fromkeys(claims) if c not in self.claim_vectors]
         unit_texts = [u.text for u in self.units if u.vector is None]
         sentences = [s for u in self.units if u.sentence_vectors is None for s in u.sentences]
-        q = [self.question.text] if self.question is not None and not self.units_ready else []
+        q = [a.text for a in self.asked] if not self.units_ready else []
         if not (texts or unit_texts or sentences or q):
             return
         vecs = self.embedder.similarity_vectors(texts + unit_texts + sentences + q)
@@ -68,24 +72,28 @@ class VerificationContext:
             if u.sentence_vectors is None:
                 u.sentence_vectors, i = vecs[i: i + len(u.sentences)], i + len(u.sentences)
         if q:
-            qv = vecs[i]
-            for u in self.units:
-                assert u.sentence_vectors is not None and self.question is not None
-                # a sentence that refers back ("Er floh …") is read with its predecessor, as evidence is
-                texts, vectors = [], []
-                for j, (s, v) in enumerate(zip(u.sentences, u.sentence_vectors, strict=True)):
-                    if j and refers_back(s):
-                        texts.append(u.sentences[j - 1] + " " + s)
-                        both = u.sentence_vectors[j - 1] + v
-                        vectors.append(both / (np.linalg.norm(both) or 1.0))
-                    else:
-                        texts.append(s)
-                        vectors.append(v)
-                lexical = lexical_coverage(self.question, texts)
-                u.question_coverage = lexical
-                u.question_relevance = [float(v @ qv) + 0.15 * lx for v, lx in zip(vectors, lexical, strict=True)]
-            self.best_question_relevance = max(r for u in self.units for r in u.question_relevance)
-            self.best_question_coverage = max(c for u in self.units for c in u.question_coverage)
+            for k, (asked, qv) in enumerate(zip(self.asked, vecs[i:], strict=False)):
+                self._relevance(k, asked, qv)
+
+    def _relevance(self, k: int, asked: QuestionInfo, qv: np.ndarray) -> None:
+        """Each source sentence's relevance to question ``k`` of ``asked`` (dense + word coverage)."""
+        for u in self.units:
+            assert u.sentence_vectors is not None
+            # a sentence that refers back ("Er floh …") is read with its predecessor, as evidence is
+            texts, vectors = [], []
+            for j, (s, v) in enumerate(zip(u.sentences, u.sentence_vectors, strict=True)):
+                if j and refers_back(s):
+                    texts.append(u.sentences[j - 1] + " " + s)
+                    both = u.sentence_vectors[j - 1] + v
+                    vectors.append(both / (np.linalg.norm(both) or 1.0))
+                else:
+                    texts.append(s)
+                    vectors.append(v)
+            lexical = lexical_coverage(asked, texts)
+            u.question_coverage.append(lexical)
+            u.question_relevance.append([float(v @ qv) + 0.15 * lx for v, lx in zip(vectors, lexical, strict=True)])
+        self.best_question_relevance[k] = max(r for u in self.units for r in u.question_relevance[k])
+        self.best_question_coverage[k] = max(c for u in self.units for c in u.question_coverage[k])
 
     @property
     def units_ready(self) -> bool:

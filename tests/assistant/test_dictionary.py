@@ -7,8 +7,9 @@ import pickle
 from pathlib import Path
 
 from assistant import dictionary
+from assistant.coverage import lexical_coverage
 from assistant.dictionary import Dictionary, parse
-from assistant.evidence import EvidencePicker, lexical_coverage
+from assistant.evidence import EvidencePicker
 from assistant.factory import build_assistant
 from assistant.models import Passage
 from assistant.questions import analyse

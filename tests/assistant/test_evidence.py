@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.coverage import lexical_coverage
 from assistant.evidence import (
     EvidencePicker,
     article_sentence_texts,
-    lexical_coverage,
     passage_units,
     sentence_text,
 )
