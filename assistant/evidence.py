@@ -212,6 +212,8 @@ class EvidencePicker:
     def _each_part(self, info: QuestionInfo, chosen: list[int], candidates: list[Candidate], limit: int) -> list[int]:
         """Two questions in one: the sentence that answers each part best is evidence, right after the best one
         for the whole question (scored against the whole, the sentence about the second part may rank low)."""
+        if limit < 2:
+            return chosen  # one unit: the whole question's best
         for part in info.parts:
             scores = self._scores(part, candidates)
             top = max(range(len(candidates)), key=lambda i: (scores[i], -i))

@@ -67,6 +67,9 @@ def test_the_sentence_answering_the_second_part_becomes_evidence() -> None:
     assert not any("Anna Berg" in t for t in whole_only)  # scored against the whole question it ranks low
     with_parts = texts(info)
     assert len(with_parts) == 2 and with_parts[0] == whole_only[0] and "Anna Berg" in with_parts[1]
+    one = EvidencePicker(HashEmbedding(), margin=1.0, max_units=1, max_units_several=1).pick(info, _passages(),
+                                                                                             lambda _: KESSLER)
+    assert [u.text for u in one] == whole_only[:1]  # the limit holds: a part's sentence takes no extra place
 
 
 def test_an_answer_to_the_second_part_is_an_answer(lenient: Verifier) -> None:
