@@ -9,6 +9,7 @@ from assistant.grounding import (
     ACRONYM,
     DETERMINERS,
     GENERIC_NOUNS,
+    HYPHEN_NUMBER,
     NOUN_SHAPE,
     EvidenceText,
     checkable_names,
@@ -52,8 +53,6 @@ _MONTH_DAY = re.compile(rf"\b((?i:{_MONTHS}))\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.
 # "Hellweg 1904.", "Heidekreis 08 -": a capitalised word, then a founding year or a number with a leading zero
 # (as clubs are named), and no unit after it
 _NAME_NUMBER = re.compile(r"(\b[A-ZÄÖÜ][\wäöüß-]{2,})\s+(?:0\d|1[89]\d\d)\b(?![.,]\d)(?=\s*(?:[.;:)–-]|,\s|$))")
-# a number joined to a name by a hyphen names something ("Brandwacht-1", "Falcon-9", "COVID-19"): it counts nothing
-_HYPHEN_NUMBER = re.compile(r"(?<=[A-Za-zÄÖÜäöüß]-)\d+\b(?![.,]\d)")
 # an age that names a person ("der 21-Jährige", "the 34-year-old"), for a question that does not ask for an age
 _AGE_NOUN = re.compile(r"\b\d{1,3}-(?:[Jj]ährig[a-z]*|year-olds?)\b")
 _ASKS_AGE = re.compile(r"\b(?:alt|Alter|Alters|old|age|aged)\b", re.IGNORECASE)
@@ -218,7 +217,7 @@ def quantities_text(claim: str, ages: bool = False) -> str:
     out = _MONTH_DAY.sub(lambda m: m.group(1), _DAY_OF_MONTH.sub(" ", claim))
     if not ages:
         out = _AGE_NOUN.sub(" ", out)
-    out = _HYPHEN_NUMBER.sub(" ", _NAME_NUMBER.sub(lambda m: m.group(1), out))
+    out = HYPHEN_NUMBER.sub(" ", _NAME_NUMBER.sub(lambda m: m.group(1), out))
     return _ORDINAL_NOUN.sub(" ", out)
 
 

@@ -7,6 +7,7 @@ import re
 
 from assistant.grounding import (
     ACRONYM,
+    HYPHEN_NUMBER,
     NOUN_SHAPE,
     ROLE_NOUN,
     EvidenceText,
@@ -87,12 +88,9 @@ def grounding_problem(claim: str, ev: EvidenceText, cited: list[int], ctx: Verif
     return None
 
 
-# a number joined to a word by a hyphen is part of a name ("Brandwacht-1", "Falcon-9", "COVID-19")
-_NAMED_NUMBER = re.compile(r"(?<![\w-])([A-Za-zÄÖÜäöüß][\wäöüß]*-(\d+))\b(?![.,]\d)")
-
-
 def named_numbers(claim: str, known: str) -> set[str]:
     """The numbers of the names in ``claim`` that ``known`` (the question, the cited sources) uses as they stand: a
     name the answer repeats is no figure it states; "Brandwacht-2" where the sources say "Brandwacht-1" stays one."""
     low = known.lower()
-    return {m.group(2) for m in _NAMED_NUMBER.finditer(claim) if m.group(1).lower() in low}
+    named = ((m, re.search(r"[\w-]*$", claim[: m.start()])) for m in HYPHEN_NUMBER.finditer(claim))
+    return {m.group() for m, name in named if name and f"{name.group()}{m.group()}".lower() in low}

@@ -10,6 +10,8 @@ from functools import lru_cache
 from assistant.lexicon import german_forms, is_strict, phrases_in
 from assistant.text import bm25_tokens, fold
 
+# a number joined to a name by a hyphen names something ("Brandwacht-1", "Falcon-9", "COVID-19"): it counts nothing
+HYPHEN_NUMBER = re.compile(r"(?<=[A-Za-zÄÖÜäöüß]-)\d+\b(?![.,]\d)")
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # "1st" is checked as 1
 _NUMBER_WORDS = {
     "null": "0", "zero": "0", "zwei": "2", "two": "2", "drei": "3", "three": "3", "vier": "4", "four": "4",
