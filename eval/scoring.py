@@ -69,9 +69,9 @@ def score_answer(
     """Everything measured on one answer (see eval/FORMAT.md, "Metrics")."""
     refused = not answer.answerable
     cited = [span_of(c) for c in answer.citations]
-    by_n = {c.n: CitedText(c.text, languages.get(c.source, "de")) for c in answer.citations}
+    by_n = {c.n: CitedText(c.text, languages.get(c.source, "de"), c.title or "") for c in answer.citations}
     final = [] if refused else judge_answer(answer.answer, by_n, answer.language, skip=tuple(refusals))
-    ctx = {n: CitedText(p.text, languages.get(p.source, "de")) for n, p in enumerate(context, 1)}
+    ctx = {n: CitedText(p.text, languages.get(p.source, "de"), p.title or "") for n, p in enumerate(context, 1)}
     agreement = verifier_agreement(answer, ctx, refusals)
     out: dict[str, Any] = {
         "refused": refused,

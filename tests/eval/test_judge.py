@@ -73,3 +73,59 @@ def test_judge_answer_reads_markers_as_the_verifier_does() -> None:
     answer = "Renault senkt seinen Anteil an Nissan von 43% auf 15%. [1] Renault hält 15%."
     got = judge_answer(answer, SOURCES, "de")
     assert [j.cited for j in got] == [[], [1]]
+
+
+def test_a_quotation_of_several_sentences_cites_once_for_all() -> None:
+    """A quoted answer carries its marker once: every sentence of the quotation is judged against that source."""
+    source = {1: CitedText("Renault senkt seinen Anteil an Nissan. Nissan erhält im Gegenzug Stimmrechte.", "de")}
+    quoted = "Laut der Quelle: „Renault senkt seinen Anteil an Nissan. Nissan erhält im Gegenzug Stimmrechte.“ [1]"
+    assert [(j.cited, j.verdict) for j in judge_answer(quoted, source, "de")] == [([1], "supported")] * 2
+    english = 'The German source [1] says: „Renault senkt seinen Anteil an Nissan. Nissan erhält Stimmrechte.“'
+    assert [j.cited for j in judge_answer(english, source, "en")] == [[1], [1]]
+    # outside a quotation a sentence without a marker still cites nothing
+    plain = "Renault senkt seinen Anteil an Nissan [1]. Nissan erhält im Gegenzug Stimmrechte."
+    assert [j.verdict for j in judge_answer(plain, source, "de")] == ["supported", "unsupported"]
+
+
+def test_a_marker_after_a_closing_quotation_mark_belongs_to_that_quotation() -> None:
+    sources = {1: CitedText("Die SPD erhielt 33,8 Prozent.", "de"),
+               2: CitedText("Die Linke erhielt 12,4 Prozent.", "de")}
+    answer = "The German sources say: „Die SPD erhielt 33,8 Prozent.“ [1] „Die Linke erhielt 12,4 Prozent.“ [2]"
+    got = judge_answer(answer, sources, "en")
+    assert [(j.cited, j.verdict) for j in got] == [([1], "supported"), ([2], "supported")]
+
+
+def test_the_cited_articles_title_counts_as_cited_text() -> None:
+    """A reader following the citation sees the headline: its names support the sentence."""
+    passage = "Es gibt erste lockere Kontakte auf Gruppenleiter-Ebene, sagte eine Person dem Handelsblatt."
+    claim = "The first contacts between GM and BMW are at group leader level [1]."
+    assert judge_sentence(claim, {1: CitedText(passage, "de")}, "en").verdict == "unsupported"
+    assert judge_sentence(claim, {1: CitedText(passage, "de", "GM flirtet mit BMW")}, "en").verdict == "supported"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "verdict"),
+    [
+        ("BMW announced this in Munich on Thursday [1].", "supported"),
+        ("BMW announced this in Cologne on Friday [1].", "unsupported"),
+        ("The Polish and Swedish partners agreed [1].", "supported"),
+        ("The Polish and Danish partners agreed [1].", "unsupported"),
+        # a short German form only where a word starts: "ost" in "Kosten" is no "East"
+        ("BMW and East Asia [2].", "unsupported"),
+    ],
+)
+def test_english_names_of_places_and_days_meet_their_german_words(sentence: str, verdict: str) -> None:
+    sources = {
+        1: CitedText("BMW teilte am Donnerstag in München mit, die polnischen und schwedischen Partner seien einig.",
+                     "de"),
+        2: CitedText("BMW senkt die Kosten in Asien.", "de"),
+    }
+    assert judge_sentence(sentence, sources, "en").verdict == verdict
+
+
+def test_numbers_written_as_words_and_compound_parts() -> None:
+    text = "Brandhuber kam in 19 Zweitligaspielen auf sechs Tore; 300 zusätzliche Lehrerstellen."
+    source = {1: CitedText(text, "de")}
+    assert judge_sentence("Brandhuber schoss 6 Tore [1].", source, "de").verdict == "supported"
+    assert judge_sentence("Brandhuber schoss 7 Tore [1].", source, "de").verdict == "unsupported"
+    assert judge_sentence("Es gibt 300 zusätzliche Lehrer [1].", source, "de").verdict == "supported"
