@@ -267,17 +267,19 @@ def quoted_citations(sentences: list[str]) -> list[str]:
         if lead and strip_markers(out[i]).strip() and out[i - 1].rstrip().endswith(("“", "»", '"')):
             out[i - 1], out[i] = f"{out[i - 1]} {lead.group().strip()}", out[i][lead.end():]
     groups: list[list[int]] = []
-    depth, straight = 0, False
+    open_ = {"„": 0, "«": 0}  # each kind of mark closes only its own kind: a quoted span may hold half of another
+    closing = {"“": "„", "»": "«"}
+    straight = False
     for i, sentence in enumerate(out):
-        if groups and (depth > 0 or straight):
+        if groups and (any(open_.values()) or straight):
             groups[-1].append(i)
         else:
             groups.append([i])
         for ch in sentence:
-            if ch in "„«":
-                depth += 1
-            elif ch in "“»" and depth:
-                depth -= 1
+            if ch in open_:
+                open_[ch] += 1
+            elif ch in closing and open_[closing[ch]]:
+                open_[closing[ch]] -= 1
             elif ch == '"':
                 straight = not straight
     for group in groups:

@@ -129,3 +129,10 @@ def test_numbers_written_as_words_and_compound_parts() -> None:
     assert judge_sentence("Brandhuber schoss 6 Tore [1].", source, "de").verdict == "supported"
     assert judge_sentence("Brandhuber schoss 7 Tore [1].", source, "de").verdict == "unsupported"
     assert judge_sentence("Es gibt 300 zusätzliche Lehrer [1].", source, "de").verdict == "supported"
+
+
+def test_a_quotation_holding_half_of_another_still_cites_all_its_sentences() -> None:
+    source = {1: CitedText("«Lübeck ist eine Fußballstadt», sagte Thielen. Er wolle eine Mannschaft formen.", "de")}
+    answer = ("The German source [1] says: „Lübeck ist eine Fußballstadt», sagte Thielen. "
+              "Er wolle eine Mannschaft formen.“")
+    assert [j.cited for j in judge_answer(answer, source, "en")] == [[1], [1]]
