@@ -93,7 +93,8 @@ class Quoter:
               cause: str = "the draft failed verification", avoid: Sequence[str] = ()) -> Quote | None:
         """The quoted answer from an evidence unit that clearly holds the answer, or None. First the sentences
         the rejected draft was written from (``written_from``: source number and sentence; the model usually
-        finds the right sentence even when it words the answer wrongly), then the units it cited, then the
+        finds the right sentence even when it words the answer wrongly; a sentence of the same unit that states such
+        an item and holds more of the question's words is taken instead), then the units it cited, then the
         best-scored ones. ``cause`` (why the draft is not the answer) opens the quote's reason. No sentence in
         ``avoid`` is quoted: the verifier dropped a draft written from it as a neighbouring fact, not what the
         question is about. A question about several figures, names or places gets the sentences of other sources
@@ -139,6 +140,10 @@ class Quoter:
             if unit is None or span is None:
                 continue
             items = _items(unit.text[span[0]:span[1]], info, unit.language, self.dictionary)
+            better = _holding_sentence(info, unit, avoid, self.dictionary) if items else None
+            if better is not None and better[0] != span and self._coverage(info, unit.text[slice(*better[0])]) > \
+                    self._coverage(info, unit.text[span[0]:span[1]]):
+                span, items = better  # a sentence of the unit that is more about the question states such an item
             if items:
                 return self.quote_span(n, unit, span[0], span[1], language,
                                        f"{cause}; the sentence of source [{n}] it was "
@@ -169,6 +174,9 @@ class Quoter:
             return False
         return lexical_coverage(info, [unit.text], False, self.dictionary)[0] >= (self.min_coverage if same
                                                                           else self.min_coverage_cross)
+
+    def _coverage(self, info: QuestionInfo, text: str) -> float:
+        return lexical_coverage(info, [text], False, self.dictionary)[0]
 
     @staticmethod
     def quote_span(n: int, unit: Passage, start: int, end: int, language: str, reason: str) -> Quote:

@@ -34,6 +34,22 @@ def test_the_sentence_the_draft_was_written_from_is_quoted_first() -> None:
     assert "Wertpapierfonds" in quote.text and "written from" in quote.reason
 
 
+def test_the_drafts_sentence_yields_to_a_sentence_of_its_source_that_is_more_about_the_question() -> None:
+    """A draft with an invented date ("am 2019-12-31") is nearest the unit's first sentence, which states a date
+    (2018) but not what the question asks about; the unit's sentence about the Lebanon (with the one it refers
+    back to) is quoted instead."""
+    source = [unit("Ghosn wurde 2018 in Tokio unter dem Vorwurf des finanziellen Fehlverhaltens verhaftet. Er floh "
+                   "Ende 2019 in den Libanon, während er auf seinen Prozess wartete.", 1, 0.95)]
+    question = analyse("Wann hat sich Carlos Ghosn in den Libanon abgesetzt?", "de")
+    drafted = "Ghosn wurde 2018 in Tokio unter dem Vorwurf des finanziellen Fehlverhaltens verhaftet."
+    quote = QUOTER.quote(question, source, "de", cited=[1], written_from=[(1, drafted)])
+    assert quote is not None and "Libanon" in quote.text and "written from" in quote.reason
+    # the draft's own sentence stays the quote when no sentence of its unit is more about the question
+    other = analyse("Wann wurde Carlos Ghosn in Tokio verhaftet?", "de")
+    kept = QUOTER.quote(other, source, "de", cited=[1], written_from=[(1, drafted)])
+    assert kept is not None and "Libanon" not in kept.text
+
+
 def test_without_the_drafts_sentence_the_best_scored_source_is_quoted() -> None:
     fact = analyse("Was verlangt die Sparkasse Ammersee-Lech künftig von Privatkunden?", "de")
     quote = QUOTER.quote(fact, EVIDENCE, "de", cited=[2])
