@@ -172,10 +172,10 @@ class Quoter:
         same = unit.language == language
         if unit.score < (self.min_relevance if same else self.min_relevance_cross):
             return False
-        return lexical_coverage(info, [unit.text], False, self.dictionary)[0] >= (self.min_coverage if same
-                                                                          else self.min_coverage_cross)
+        return self._coverage(info, unit.text) >= (self.min_coverage if same else self.min_coverage_cross)
 
     def _coverage(self, info: QuestionInfo, text: str) -> float:
+        """The weighted share of the question's words in ``text`` (the glossary and dictionary across languages)."""
         return lexical_coverage(info, [text], False, self.dictionary)[0]
 
     @staticmethod
